@@ -1,0 +1,1 @@
+"""The tip drop's aiohttp application: reporter and investigator sites, storage, crypto envelope."""

@@ -1,0 +1,18 @@
+"""Rounded dates: the only notion of time stored with a report."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+
+def today() -> str:
+    """Today's date in UTC as YYYY-MM-DD.
+
+    Security: reports store only the day, never a precise time, so stored times cannot be
+    matched against network logs.
+    """
+    return datetime.now(UTC).date().isoformat()
+
+
+def parse_day(value: str) -> date:
+    return date.fromisoformat(value)

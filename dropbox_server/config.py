@@ -1,0 +1,92 @@
+"""Settings: one frozen object, built once at start and passed in; never a module global."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from receipt_codes import KdfParams
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class FormLimits:
+    """Sizes the forms accept; anything larger is refused with a friendly page."""
+
+    short_field_chars: int = 200
+    long_field_chars: int = 50_000
+    message_chars: int = 20_000
+    form_body_bytes: int = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ThrottleSettings:
+    """Global limits: every reporter arrives through Tor, so per-IP limits mean nothing."""
+
+    receipt_checks_per_second: float = 20.0
+    receipt_check_burst: int = 40
+    submissions_per_second: float = 20.0
+    submission_burst: int = 40
+    max_waiting_kdf: int = 32
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Lifetimes and caps of in-memory sessions."""
+
+    reporter_idle_seconds: int = 30 * 60
+    staff_idle_seconds: int = 30 * 60
+    staff_absolute_seconds: int = 8 * 60 * 60
+    max_live_sessions: int = 5_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service is configured with, for one data directory."""
+
+    data_dir: Path
+    receipt_kdf: KdfParams = field(default_factory=KdfParams)
+    password_kdf: KdfParams = field(default_factory=KdfParams)
+    receipt_words: int = 7
+    host: str = LOOPBACK
+    reporter_port: int = 8080
+    investigator_port: int = 8081
+    kdf_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
+    limits: FormLimits = field(default_factory=FormLimits)
+    throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
+    sessions: SessionSettings = field(default_factory=SessionSettings)
+
+    def __post_init__(self) -> None:
+        if self.host != LOOPBACK:
+            raise ValueError("both sites bind to 127.0.0.1 only; Tor is their way in")
+        if self.receipt_words < 7:
+            raise ValueError("receipts need at least 7 words")
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path | str, **overrides: Any) -> Settings:
+        """Settings for `data_dir`, with keyword overrides (ports, KDF costs, limits)."""
+        return cls(data_dir=Path(data_dir).resolve(), **overrides)
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "tipdrop.sqlite3"
+
+    @property
+    def pepper_path(self) -> Path:
+        """The server pepper: kept outside the database, so a database copy alone is not enough."""
+        return self.data_dir / "pepper.key"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def onion_dir(self) -> Path:
+        return self.data_dir / "onion"

@@ -1,0 +1,58 @@
+"""The data directory on disk: the database, the server pepper, files and onion keys."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PEPPER_BYTES = 32
+
+
+class DataDirError(Exception):
+    """The data directory is missing, incomplete or has unsafe permissions."""
+
+
+def create_private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def write_new_secret_file(path: Path, content: bytes) -> None:
+    """Create a 0600 file that must not exist yet, and fsync it and its folder."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, content)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def create_pepper(path: Path) -> None:
+    """Write a fresh random server pepper.
+
+    Security: the pepper is the argon2id salt for every receipt; it lives outside the
+    database so a stolen database alone cannot be used to test receipt guesses.
+    """
+    write_new_secret_file(path, secrets.token_bytes(PEPPER_BYTES))
+
+
+def load_pepper(path: Path) -> bytes:
+    """Read the pepper, refusing a file other users could read."""
+    try:
+        mode = path.stat().st_mode & 0o777
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DataDirError(
+            f"{path} is missing: run `python run.py init --data-dir {path.parent}` first"
+        ) from exc
+    if mode & 0o077:
+        raise DataDirError(f"{path} is readable by other users; run `chmod 600 {path}`")
+    if len(data) != PEPPER_BYTES:
+        raise DataDirError(f"{path} is damaged (expected {PEPPER_BYTES} bytes)")
+    return data

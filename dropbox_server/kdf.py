@@ -1,0 +1,39 @@
+"""Runs slow key derivations off the event loop, with a bound on the queue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class KdfBusy(Exception):
+    """Too many derivations are already waiting; the caller should answer 429."""
+
+
+class KdfRunner:
+    """A thread pool for argon2id (which releases the GIL) with a cap on waiting jobs.
+
+    Security: the event loop never runs argon2id itself, so static pages stay fast while
+    receipts are being checked; the cap stops a flood from queueing without bound.
+    """
+
+    def __init__(self, workers: int, max_waiting: int):
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kdf")
+        self._max_in_flight = workers + max_waiting
+        self._in_flight = 0
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        if self._in_flight >= self._max_in_flight:
+            raise KdfBusy
+        self._in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        finally:
+            self._in_flight -= 1
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

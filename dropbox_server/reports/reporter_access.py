@@ -1,0 +1,87 @@
+"""The reporter's side after submitting: check back with the receipt, read replies, follow up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dropbox_server import envelope
+from dropbox_server.reports.content import item_context
+from dropbox_server.reports.submit import ReceiptContext
+from dropbox_server.store import Database, NewItem, ReportRow
+from dropbox_server.store import reports as report_store
+from receipt_codes import Receipt, derive_reporter_secrets
+
+
+@dataclass(frozen=True, repr=False)
+class ReporterAccess:
+    """What an open reporter session holds: which report, and the reporter's private key."""
+
+    report_seq: int
+    report_id: str
+    private_key: bytes
+
+    def __repr__(self) -> str:
+        return "ReporterAccess(<redacted>)"
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """One line of the thread as the reporter sees it."""
+
+    kind: str  # "sent" (the reporter's own, shown without content) or "reply"
+    day: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReporterThread:
+    report: ReportRow
+    entries: tuple[ThreadEntry, ...]
+
+
+async def open_with_receipt(db: Database, ctx: ReceiptContext, receipt: Receipt) -> ReporterAccess | None:
+    """Derive from the receipt (one argon2id run, always) and find its report, if any.
+
+    Security: right and wrong receipts cost the same argon2id run; the only difference
+    afterwards is one indexed lookup, so timing does not tell them apart.
+    """
+    derived = await ctx.runner.run(derive_reporter_secrets, receipt, ctx.pepper, ctx.kdf)
+    report = await report_store.find_by_lookup_id(db, derived.lookup_id)
+    pair = envelope.keypair_from_seed(derived.key_seed)
+    if report is None or not envelope.secret_equal(pair.public, report.reporter_public_key):
+        return None
+    return ReporterAccess(report_seq=report.seq, report_id=report.id, private_key=pair.private)
+
+
+async def reporter_thread(db: Database, access: ReporterAccess) -> ReporterThread | None:
+    """The thread as the reporter sees it; None if the report no longer exists.
+
+    The reporter's own report and follow-ups are listed as sent, without their content:
+    someone who forces a reporter to hand over a receipt learns as little as possible.
+    Replies from the unit are opened with the reporter's private key.
+    """
+    report = await report_store.get_report_by_seq(db, access.report_seq)
+    if report is None:
+        return None
+    entries = []
+    for item in await report_store.items(db, report.seq, ("report", "reporter_message", "unit_reply")):
+        if item.kind == "unit_reply" and item.key_for_reporter is not None:
+            key = envelope.unseal(access.private_key, item.key_for_reporter)
+            text = envelope.decrypt(key, item.ciphertext, item_context(report.id, item.kind))
+            entries.append(ThreadEntry("reply", item.created_day, text.decode("utf-8")))
+        elif item.kind in ("report", "reporter_message"):
+            entries.append(ThreadEntry("sent", item.created_day, ""))
+    return ReporterThread(report=report, entries=tuple(entries))
+
+
+async def reporter_follow_up(db: Database, access: ReporterAccess, text: str, day: str) -> None:
+    """Add a follow-up message from the reporter, readable only by the unit holding the report."""
+    report = await report_store.get_report_by_seq(db, access.report_seq)
+    if report is None:
+        raise LookupError("report no longer exists")
+    blob, key, _ = envelope.seal_new_item(
+        report.report_public_key, text.encode("utf-8"), item_context(report.id, "reporter_message")
+    )
+    await report_store.add_item(
+        db, report.seq, NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key), day
+    )

@@ -1,0 +1,101 @@
+"""Submitting a report: route it, encrypt every part, commit durably, return the receipt."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+
+from dropbox_server import envelope
+from dropbox_server.forces import FORCES_BY_ID, HUB_ID
+from dropbox_server.kdf import KdfRunner
+from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
+from dropbox_server.store import Database, NewItem, NewReport, units
+from dropbox_server.store import reports as report_store
+from receipt_codes import KdfParams, Receipt, derive_reporter_secrets, generate_receipt
+
+UNKNOWN_FORCE = "unknown"
+
+
+@dataclass(frozen=True)
+class ReceiptContext:
+    """What deriving secrets from a receipt needs: the pepper, the cost, and where to run it."""
+
+    pepper: bytes
+    kdf: KdfParams
+    runner: KdfRunner
+    words: int
+
+
+def route(content: ReportContent) -> str:
+    """The unit a new report goes to.
+
+    Unknown force → national hub. Conflict of interest (the person works in that force's
+    own professional standards or anti-corruption unit) → national hub.
+    """
+    if content.force == UNKNOWN_FORCE or content.conflict or content.force not in FORCES_BY_ID:
+        return HUB_ID
+    return content.force
+
+
+def new_report_id() -> str:
+    """A random public id: 80 bits, base32, no order or time in it."""
+    return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
+
+
+async def submit_report(
+    db: Database,
+    ctx: ReceiptContext,
+    content: ReportContent,
+    contact: ContactDetails | None,
+    channel: str,
+    day: str,
+) -> Receipt:
+    """Store a new report and return its receipt, only once the commit is durable.
+
+    Security: the receipt is returned to be shown once and is never stored or logged;
+    only its argon2id-derived lookup id and the reporter's public key are stored.
+    """
+    unit_id = route(content)
+    unit_key = await units.current_unit_key(db, unit_id)
+    if unit_key is None:
+        raise RuntimeError(f"unit {unit_id} has no key; the data directory is incomplete")
+    receipt = generate_receipt(ctx.words)
+    reporter_secrets = await ctx.runner.run(derive_reporter_secrets, receipt, ctx.pepper, ctx.kdf)
+    reporter = envelope.keypair_from_seed(reporter_secrets.key_seed)
+    report_id = new_report_id()
+    report_pair = envelope.generate_keypair()
+    body, body_key, _ = envelope.seal_new_item(
+        report_pair.public, content.to_bytes(), item_context(report_id, "report")
+    )
+    items = [NewItem(kind="report", ciphertext=body, key_for_unit=body_key)]
+    contact_pair = None
+    if contact is not None:
+        contact_pair = envelope.generate_keypair()
+        blob, key, _ = envelope.seal_new_item(
+            contact_pair.public, contact.to_bytes(), item_context(report_id, "contact")
+        )
+        items.append(NewItem(kind="contact", ciphertext=blob, key_for_unit=key))
+    await report_store.insert_report(
+        db,
+        NewReport(
+            id=report_id,
+            unit_id=unit_id,
+            channel=channel,
+            conduct=content.conduct,
+            conflict=content.conflict,
+            contact_scope=contact.scope if contact else "none",
+            day=day,
+            lookup_id=reporter_secrets.lookup_id,
+            reporter_public_key=reporter.public,
+            report_public_key=report_pair.public,
+            contact_public_key=contact_pair.public if contact_pair else None,
+            unit_key_id=unit_key.id,
+            sealed_report_key=envelope.seal(unit_key.public_key, report_pair.private),
+            sealed_contact_key=(
+                envelope.seal(unit_key.public_key, contact_pair.private) if contact_pair else None
+            ),
+            items=tuple(items),
+        ),
+    )
+    return receipt

@@ -1,0 +1,113 @@
+"""The SQLite database: hardened connection settings, migrations, and transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+# Security: secure_delete overwrites deleted content; trusted_schema=OFF stops schema-borne
+# functions; WAL with synchronous=FULL makes a commit durable before we acknowledge it.
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA secure_delete=ON",
+    "PRAGMA trusted_schema=OFF",
+    "PRAGMA busy_timeout=10000",
+)
+
+
+class Database:
+    """One writer connection (serialised by a lock) and one reader that sees only commits."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT on the writer; rolls back on any exception."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        """Run a read on the reader connection and return the first row."""
+        async with self._reader.execute(sql, tuple(params)) as cur:
+            return await cur.fetchone()
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """Run a read on the reader connection and return every row."""
+        async with self._reader.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    async def schema_version(self) -> int:
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    for pragma in _PRAGMAS:
+        await conn.execute(pragma)
+    return conn
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Every migration shipped with the package as (version, name, sql), in order."""
+    found = []
+    folder = resources.files("dropbox_server.store").joinpath("migrations")
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort()
+    if [v for v, _, _ in found] != list(range(1, len(found) + 1)):
+        raise RuntimeError("migration numbers must run 0001, 0002, … without gaps")
+    return found
+
+
+async def _migrate(conn: aiosqlite.Connection, up_to: int | None) -> None:
+    async with conn.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    current = int(row[0]) if row else 0
+    for version, _name, sql in migrations():
+        if version <= current or (up_to is not None and version > up_to):
+            continue
+        # executescript commits first; the version bump is inside the script's transaction.
+        await conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={version};\nCOMMIT;")
+
+
+async def open_database(path: Path, *, migrate_up_to: int | None = None) -> Database:
+    """Open (creating if needed) the database at `path` and apply pending migrations."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()
+    writer = await _connect(path)
+    if created:
+        os.chmod(path, 0o600)
+    await _migrate(writer, migrate_up_to)
+    reader = await _connect(path)
+    await reader.execute("PRAGMA query_only=ON")
+    return Database(path, writer, reader)

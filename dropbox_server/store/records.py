@@ -1,0 +1,106 @@
+"""Typed rows passed between storage and the use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class UnitKeyRow:
+    id: int
+    unit_id: str
+    public_key: bytes
+    created_day: str
+    retired_day: str | None
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    """A unit private key sealed to a holder (a staff member, or the custodian when None)."""
+
+    unit_key_id: int
+    unit_id: str
+    staff_id: int | None
+    sealed_private_key: bytes
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    id: int
+    username: str
+    unit_id: str
+    role: str
+    public_key: bytes
+    wrapped_private_key: bytes
+    totp_secret_sealed: bytes | None
+    created_day: str
+    last_sign_in_day: str | None
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An encrypted item ready to store."""
+
+    kind: str
+    ciphertext: bytes
+    key_for_unit: bytes
+    key_for_reporter: bytes | None = None
+    author_staff_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """A report ready to store: routing metadata in clear, everything typed as ciphertext."""
+
+    id: str
+    unit_id: str
+    channel: str
+    conduct: str
+    conflict: bool
+    contact_scope: str
+    day: str
+    lookup_id: bytes
+    reporter_public_key: bytes
+    report_public_key: bytes
+    contact_public_key: bytes | None
+    unit_key_id: int
+    sealed_report_key: bytes
+    sealed_contact_key: bytes | None
+    items: tuple[NewItem, ...]
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    seq: int
+    id: str
+    unit_id: str
+    first_unit_id: str
+    channel: str
+    conduct: str
+    outcome: str
+    conflict: bool
+    contact_scope: str
+    created_day: str
+    last_activity_day: str
+    reporter_public_key: bytes
+    report_public_key: bytes
+    contact_public_key: bytes | None
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    id: int
+    report_seq: int
+    kind: str
+    created_day: str
+    author_staff_id: int | None
+    ciphertext: bytes
+    key_for_unit: bytes
+    key_for_reporter: bytes | None

@@ -1,0 +1,155 @@
+"""SQL for reports, their key grants and their encrypted items."""
+
+from __future__ import annotations
+
+from dropbox_server.store.database import Database
+from dropbox_server.store.records import ItemRow, NewItem, NewReport, ReportRow
+
+_REPORT_COLUMNS = (
+    "seq, id, unit_id, first_unit_id, channel, conduct, outcome, conflict, contact_scope, "
+    "created_day, last_activity_day, reporter_public_key, report_public_key, contact_public_key"
+)
+_ITEM_COLUMNS = (
+    "id, report_seq, kind, created_day, author_staff_id, ciphertext, key_for_unit, key_for_reporter"
+)
+_INSERT_ITEM = (
+    "INSERT INTO items (report_seq, kind, created_day, author_staff_id, ciphertext, "
+    "key_for_unit, key_for_reporter) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _report(r: object) -> ReportRow:
+    values = list(tuple(r))  # type: ignore[call-overload]
+    values[7] = bool(values[7])
+    return ReportRow(*values)
+
+
+def _item(r: object) -> ItemRow:
+    return ItemRow(*tuple(r))  # type: ignore[call-overload]
+
+
+async def insert_report(db: Database, report: NewReport) -> int:
+    """Store a report, its key grants and its items in one durable transaction."""
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "INSERT INTO reports (id, unit_id, first_unit_id, channel, conduct, conflict, "
+            "contact_scope, created_day, last_activity_day, lookup_id, reporter_public_key, "
+            "report_public_key, contact_public_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                report.id,
+                report.unit_id,
+                report.unit_id,
+                report.channel,
+                report.conduct,
+                int(report.conflict),
+                report.contact_scope,
+                report.day,
+                report.day,
+                report.lookup_id,
+                report.reporter_public_key,
+                report.report_public_key,
+                report.contact_public_key,
+            ),
+        )
+        seq = int(cur.lastrowid or 0)
+        grants = [(seq, "content", report.unit_key_id, report.sealed_report_key)]
+        if report.sealed_contact_key is not None:
+            grants.append((seq, "contact", report.unit_key_id, report.sealed_contact_key))
+        await tx.executemany(
+            "INSERT INTO report_key_grants (report_seq, purpose, unit_key_id, sealed_private_key)"
+            " VALUES (?, ?, ?, ?)",
+            grants,
+        )
+        await tx.executemany(
+            _INSERT_ITEM,
+            [
+                (seq, i.kind, report.day, i.author_staff_id, i.ciphertext, i.key_for_unit, i.key_for_reporter)
+                for i in report.items
+            ],
+        )
+    return seq
+
+
+async def find_by_lookup_id(db: Database, lookup_id: bytes) -> ReportRow | None:
+    r = await db.fetch_one(
+        f"SELECT {_REPORT_COLUMNS} FROM reports WHERE lookup_id = ?",  # noqa: S608
+        (lookup_id,),
+    )
+    return _report(r) if r else None
+
+
+async def get_report(db: Database, report_id: str) -> ReportRow | None:
+    r = await db.fetch_one(
+        f"SELECT {_REPORT_COLUMNS} FROM reports WHERE id = ?",  # noqa: S608
+        (report_id,),
+    )
+    return _report(r) if r else None
+
+
+async def get_report_by_seq(db: Database, seq: int) -> ReportRow | None:
+    r = await db.fetch_one(
+        f"SELECT {_REPORT_COLUMNS} FROM reports WHERE seq = ?",  # noqa: S608
+        (seq,),
+    )
+    return _report(r) if r else None
+
+
+async def report_grants(db: Database, seq: int, purpose: str) -> list[tuple[int, bytes]]:
+    """(unit key id, sealed report private key) pairs for one report and purpose."""
+    rows = await db.fetch_all(
+        "SELECT unit_key_id, sealed_private_key FROM report_key_grants "
+        "WHERE report_seq = ? AND purpose = ? ORDER BY unit_key_id DESC",
+        (seq, purpose),
+    )
+    return [(int(r[0]), bytes(r[1])) for r in rows]
+
+
+async def items(db: Database, seq: int, kinds: tuple[str, ...] | None = None) -> list[ItemRow]:
+    """The items of a report, oldest first, optionally only some kinds."""
+    if kinds:
+        marks = ",".join("?" * len(kinds))
+        rows = await db.fetch_all(
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE report_seq = ? AND kind IN ({marks}) "  # noqa: S608
+            "ORDER BY id",
+            (seq, *kinds),
+        )
+    else:
+        rows = await db.fetch_all(
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE report_seq = ? ORDER BY id",  # noqa: S608
+            (seq,),
+        )
+    return [_item(r) for r in rows]
+
+
+async def add_item(db: Database, seq: int, item: NewItem, day: str) -> int:
+    """Append an item to a report and mark the report active today."""
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            _INSERT_ITEM,
+            (
+                seq,
+                item.kind,
+                day,
+                item.author_staff_id,
+                item.ciphertext,
+                item.key_for_unit,
+                item.key_for_reporter,
+            ),
+        )
+        await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))
+    return int(cur.lastrowid or 0)
+
+
+async def list_unit_reports(db: Database, unit_id: str, limit: int, offset: int) -> list[ReportRow]:
+    """One page of a unit's reports, newest first."""
+    rows = await db.fetch_all(
+        f"SELECT {_REPORT_COLUMNS} FROM reports WHERE unit_id = ? "  # noqa: S608
+        "ORDER BY seq DESC LIMIT ? OFFSET ?",
+        (unit_id, limit, offset),
+    )
+    return [_report(r) for r in rows]
+
+
+async def count_unit_reports(db: Database, unit_id: str) -> int:
+    r = await db.fetch_one("SELECT count(*) FROM reports WHERE unit_id = ?", (unit_id,))
+    return int(r[0]) if r else 0

@@ -1,0 +1,92 @@
+"""SQL for units, their key rings, the custodian key, and unit key grants."""
+
+from __future__ import annotations
+
+from dropbox_server.store.database import Database
+from dropbox_server.store.records import GrantRow, UnitKeyRow, UnitRow
+
+
+async def insert_unit(db: Database, unit: UnitRow, day: str) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO units (id, name, kind, created_day) VALUES (?, ?, ?, ?)",
+            (unit.id, unit.name, unit.kind, day),
+        )
+
+
+async def list_units(db: Database) -> list[UnitRow]:
+    rows = await db.fetch_all("SELECT id, name, kind FROM units ORDER BY kind DESC, name")
+    return [UnitRow(r["id"], r["name"], r["kind"]) for r in rows]
+
+
+async def get_unit(db: Database, unit_id: str) -> UnitRow | None:
+    r = await db.fetch_one("SELECT id, name, kind FROM units WHERE id = ?", (unit_id,))
+    return UnitRow(r["id"], r["name"], r["kind"]) if r else None
+
+
+async def add_unit_key(
+    db: Database, unit_id: str, public_key: bytes, day: str, grants: dict[int | None, bytes]
+) -> int:
+    """Add a key to a unit's ring with its sealed copies (staff id → blob; None = custodian)."""
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "INSERT INTO unit_keys (unit_id, public_key, created_day) VALUES (?, ?, ?)",
+            (unit_id, public_key, day),
+        )
+        key_id = int(cur.lastrowid or 0)
+        await tx.executemany(
+            "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, ?, ?)",
+            [(key_id, staff_id, blob) for staff_id, blob in grants.items()],
+        )
+    return key_id
+
+
+def _key_row(r: object) -> UnitKeyRow:
+    return UnitKeyRow(r["id"], r["unit_id"], r["public_key"], r["created_day"], r["retired_day"])  # type: ignore[index]
+
+
+async def current_unit_key(db: Database, unit_id: str) -> UnitKeyRow | None:
+    """The newest unretired key of a unit: new reports are sealed to it."""
+    r = await db.fetch_one(
+        "SELECT * FROM unit_keys WHERE unit_id = ? AND retired_day IS NULL ORDER BY id DESC LIMIT 1",
+        (unit_id,),
+    )
+    return _key_row(r) if r else None
+
+
+async def unit_keys(db: Database, unit_id: str) -> list[UnitKeyRow]:
+    rows = await db.fetch_all("SELECT * FROM unit_keys WHERE unit_id = ? ORDER BY id", (unit_id,))
+    return [_key_row(r) for r in rows]
+
+
+async def grants_for_staff(db: Database, staff_id: int) -> list[GrantRow]:
+    rows = await db.fetch_all(
+        "SELECT g.unit_key_id, k.unit_id, g.staff_id, g.sealed_private_key "
+        "FROM unit_key_grants g JOIN unit_keys k ON k.id = g.unit_key_id "
+        "WHERE g.staff_id = ? ORDER BY g.unit_key_id",
+        (staff_id,),
+    )
+    return [GrantRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def custodian_grants(db: Database, unit_id: str) -> list[GrantRow]:
+    rows = await db.fetch_all(
+        "SELECT g.unit_key_id, k.unit_id, g.staff_id, g.sealed_private_key "
+        "FROM unit_key_grants g JOIN unit_keys k ON k.id = g.unit_key_id "
+        "WHERE g.staff_id IS NULL AND k.unit_id = ? ORDER BY g.unit_key_id",
+        (unit_id,),
+    )
+    return [GrantRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def set_custodian(db: Database, public_key: bytes, wrapped_private_key: bytes) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO custodian (id, public_key, wrapped_private_key) VALUES (1, ?, ?)",
+            (public_key, wrapped_private_key),
+        )
+
+
+async def get_custodian(db: Database) -> tuple[bytes, bytes] | None:
+    r = await db.fetch_one("SELECT public_key, wrapped_private_key FROM custodian WHERE id = 1")
+    return (r[0], r[1]) if r else None
