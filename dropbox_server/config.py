@@ -84,6 +84,10 @@ class Settings:
         return self.data_dir / "pepper.key"
 
     @property
+    def receipt_kdf_path(self) -> Path:
+        return self.data_dir / "receipt-kdf.json"
+
+    @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
 

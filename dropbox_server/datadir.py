@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -56,3 +57,20 @@ def load_pepper(path: Path) -> bytes:
     if len(data) != PEPPER_BYTES:
         raise DataDirError(f"{path} is damaged (expected {PEPPER_BYTES} bytes)")
     return data
+
+
+def write_receipt_kdf(path: Path, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Record the receipt argon2id costs: every later run must derive receipts the same way."""
+    text = json.dumps({"time_cost": time_cost, "memory_kib": memory_kib, "parallelism": parallelism})
+    write_new_secret_file(path, text.encode("ascii"))
+
+
+def read_receipt_kdf(path: Path) -> tuple[int, int, int] | None:
+    """The recorded receipt argon2id costs, or None for a directory not yet initialised."""
+    try:
+        raw = json.loads(path.read_text("ascii"))
+    except FileNotFoundError:
+        return None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataDirError(f"{path} is damaged") from exc
+    return int(raw["time_cost"]), int(raw["memory_kib"]), int(raw["parallelism"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dropbox_server import keyring
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.datadir import DataDirError, create_pepper, create_private_dir
+from dropbox_server.datadir import DataDirError, create_pepper, create_private_dir, write_receipt_kdf
 from dropbox_server.forces import FORCES, HUB_ID, HUB_NAME
 from dropbox_server.store import UnitRow, open_database
 
@@ -23,6 +23,8 @@ async def init_data_dir(settings: Settings, custodian_passphrase: str) -> int:
     create_private_dir(settings.data_dir)
     create_private_dir(settings.files_dir)
     create_pepper(settings.pepper_path)
+    kdf = settings.receipt_kdf
+    write_receipt_kdf(settings.receipt_kdf_path, kdf.time_cost, kdf.memory_kib, kdf.parallelism)
     db = await open_database(settings.database_path)
     try:
         day = today()

@@ -1,0 +1,78 @@
+"""Application factories: two sites, two applications, two ports, never one app split by Host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from dropbox_server.appkeys import (
+    CSRF,
+    RECEIPT_THROTTLE,
+    SERVICES,
+    SESSIONS,
+    SETTINGS,
+    SITE,
+    SUBMIT_THROTTLE,
+    TEMPLATES,
+)
+from dropbox_server.config import Settings
+from dropbox_server.csrf import CsrfTokens
+from dropbox_server.investigator.routes import ROUTES as INVESTIGATOR_ROUTES
+from dropbox_server.middlewares import add_security_headers, friendly_errors, language
+from dropbox_server.rendering import create_environment
+from dropbox_server.reporter.routes import ROUTES as REPORTER_ROUTES
+from dropbox_server.services import Services
+from dropbox_server.sessions import SessionStore
+from dropbox_server.throttle import TokenBucket
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _base_app(settings: Settings, services: Services, site: str) -> web.Application:
+    app = web.Application(
+        middlewares=[language, friendly_errors],
+        client_max_size=settings.limits.form_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[SERVICES] = services
+    app[SITE] = site
+    app[TEMPLATES] = create_environment()
+    app[CSRF] = CsrfTokens()
+    app.on_response_prepare.append(add_security_headers)
+    app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
+    return app
+
+
+def create_reporter_app(settings: Settings, services: Services) -> web.Application:
+    """The public reporter site.
+
+    Security: it has no route of the investigator site and never names its onion address.
+    """
+    app = _base_app(settings, services, "reporter")
+    app[SESSIONS] = SessionStore[Any](
+        settings.sessions.reporter_idle_seconds,
+        settings.sessions.reporter_idle_seconds,
+        settings.sessions.max_live_sessions,
+    )
+    app[RECEIPT_THROTTLE] = TokenBucket(
+        settings.throttle.receipt_checks_per_second, settings.throttle.receipt_check_burst
+    )
+    app[SUBMIT_THROTTLE] = TokenBucket(
+        settings.throttle.submissions_per_second, settings.throttle.submission_burst
+    )
+    app.add_routes(REPORTER_ROUTES)
+    return app
+
+
+def create_investigator_app(settings: Settings, services: Services) -> web.Application:
+    """The investigator site, served on its own port behind its own client-authorised onion."""
+    app = _base_app(settings, services, "investigator")
+    app[SESSIONS] = SessionStore[Any](
+        settings.sessions.staff_idle_seconds,
+        settings.sessions.staff_absolute_seconds,
+        settings.sessions.max_live_sessions,
+    )
+    app.add_routes(INVESTIGATOR_ROUTES)
+    return app

@@ -1,0 +1,1 @@
+"""Command-line entry points behind run.py: one module per group of subcommands."""

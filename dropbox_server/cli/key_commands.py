@@ -1,0 +1,75 @@
+"""`keys …`: security staff manage units, staff and keys from the server's command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from dropbox_server import envelope, keyring
+from dropbox_server.cli.prompts import CliError, ask_secret
+from dropbox_server.cli.settings_args import settings_from_args
+from dropbox_server.clock import today
+from dropbox_server.config import Settings
+from dropbox_server.store import open_database, units
+
+
+async def _add_investigator(settings: Settings, args: argparse.Namespace) -> int:
+    db = await open_database(settings.database_path)
+    try:
+        custodian_private = None
+        if args.role in keyring.ROLES_WITH_UNIT_KEYS:
+            passphrase = ask_secret("Security staff passphrase")
+            try:
+                custodian_private = await keyring.unlock_custodian(db, passphrase)
+            except envelope.WrongPassword:
+                raise CliError("wrong security staff passphrase; nothing was changed") from None
+        password = ask_secret(f"New password for {args.username}", confirm=True)
+        if len(password) < 10:
+            raise CliError("the password must be at least 10 characters")
+        try:
+            staff_id = await keyring.add_staff(
+                db,
+                username=args.username,
+                unit_id=args.unit,
+                role=args.role,
+                password=password,
+                custodian_private=custodian_private,
+                kdf=settings.password_kdf,
+                totp_secret=None,
+                day=today(),
+            )
+        except keyring.KeyringError as exc:
+            raise CliError(str(exc)) from None
+        return staff_id
+    finally:
+        await db.close()
+
+
+def cmd_add_investigator(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    staff_id = asyncio.run(_add_investigator(settings, args))
+    print(f"Enrolled {args.username} (id {staff_id}) as {args.role} in unit {args.unit}.")
+    return 0
+
+
+async def _list_units(settings: Settings) -> list[tuple[str, str, list[str]]]:
+    db = await open_database(settings.database_path)
+    try:
+        out = []
+        for unit in await units.list_units(db):
+            keys = [
+                f"#{k.id} {envelope.fingerprint(k.public_key)}{' (retired)' if k.retired_day else ''}"
+                for k in await units.unit_keys(db, unit.id)
+            ]
+            out.append((unit.id, unit.name, keys))
+        return out
+    finally:
+        await db.close()
+
+
+def cmd_list_units(args: argparse.Namespace) -> int:
+    for unit_id, name, keys in asyncio.run(_list_units(settings_from_args(args))):
+        print(f"{unit_id:45} {name}")
+        for key in keys:
+            print(f"{'':45}   key {key}")
+    return 0

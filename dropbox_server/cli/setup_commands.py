@@ -1,0 +1,71 @@
+"""`init` and `serve`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from dropbox_server.app import create_investigator_app, create_reporter_app
+from dropbox_server.cli.prompts import ask_secret
+from dropbox_server.cli.settings_args import settings_from_args
+from dropbox_server.config import Settings
+from dropbox_server.provision import init_data_dir
+from dropbox_server.services import Services, open_services
+
+log = logging.getLogger("tipdrop")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    passphrase = ask_secret("Security staff passphrase (at least 12 characters)", confirm=True)
+    count = asyncio.run(init_data_dir(settings, passphrase))
+    print(f"Created {settings.data_dir}: database, pepper (mode 0600), {count} units with key pairs.")
+    print("Keep the security staff passphrase safe: it is needed to enrol investigators.")
+    return 0
+
+
+async def start_sites(settings: Settings, services: Services) -> list[web.AppRunner]:
+    """Start both sites on 127.0.0.1, each on its own port. Access logs are off.
+
+    Security: no access log means no IP address or user agent is ever written.
+    """
+    runners = []
+    for app, port in (
+        (create_reporter_app(settings, services), settings.reporter_port),
+        (create_investigator_app(settings, services), settings.investigator_port),
+    ):
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, port, reuse_address=True).start()
+        runners.append(runner)
+    return runners
+
+
+async def _serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_services(settings) as services:
+        runners = await start_sites(settings, services)
+        print(f"Reporter site:     http://{settings.host}:{settings.reporter_port}/", flush=True)
+        print(f"Investigator site: http://{settings.host}:{settings.investigator_port}/", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            for runner in runners:
+                await runner.cleanup()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    if not args.no_tor:
+        from dropbox_server.cli.prompts import CliError
+
+        raise CliError("serving behind onion services is not wired yet; use --no-tor")
+    asyncio.run(_serve(settings))
+    return 0

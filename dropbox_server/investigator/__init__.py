@@ -1,0 +1,1 @@
+"""The investigator site: sign-in, unit inbox, report view, replies and outcomes."""

@@ -1,0 +1,1 @@
+"""The reporter site: landing, report form, receipt, check back and the thread."""

@@ -1,0 +1,49 @@
+"""Long-lived collaborators shared by both sites in one process: database, KDF pool, pepper."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from dropbox_server.config import Settings
+from dropbox_server.datadir import DataDirError, load_pepper, read_receipt_kdf
+from dropbox_server.kdf import KdfRunner
+from dropbox_server.reports.submit import ReceiptContext
+from dropbox_server.store import Database, open_database
+
+
+@dataclass(frozen=True)
+class Services:
+    db: Database
+    kdf: KdfRunner
+    receipts: ReceiptContext
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Open the database and start the KDF pool for an initialised data directory."""
+    if not settings.database_path.exists():
+        raise DataDirError(
+            f"no database in {settings.data_dir}: run `python run.py init --data-dir "
+            f"{settings.data_dir}` first"
+        )
+    pepper = load_pepper(settings.pepper_path)
+    recorded = read_receipt_kdf(settings.receipt_kdf_path)
+    kdf = settings.receipt_kdf
+    if recorded != (kdf.time_cost, kdf.memory_kib, kdf.parallelism):
+        raise DataDirError(
+            f"receipt argon2id costs {kdf} differ from those recorded in {settings.receipt_kdf_path}; "
+            "receipts would not open"
+        )
+    db = await open_database(settings.database_path)
+    runner = KdfRunner(settings.kdf_workers, settings.throttle.max_waiting_kdf)
+    try:
+        yield Services(
+            db=db,
+            kdf=runner,
+            receipts=ReceiptContext(pepper, settings.receipt_kdf, runner, settings.receipt_words),
+        )
+    finally:
+        runner.close()
+        await db.close()
