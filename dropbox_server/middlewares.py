@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from dropbox_server.appkeys import LANG
 from dropbox_server.i18n import pick_language
 from dropbox_server.rendering import current_language, render
 
@@ -58,7 +59,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
 async def language(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Pick the language from the `lang` query parameter; no cookie is needed."""
     lang = pick_language(request.query.get("lang"))
-    request["lang"] = lang
+    request[LANG] = lang
     current_language.set(lang)
     return await handler(request)
 

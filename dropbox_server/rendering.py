@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from dropbox_server.appkeys import SITE, TEMPLATES
+from dropbox_server.appkeys import LANG, SITE, TEMPLATES
 from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar(
@@ -57,7 +57,7 @@ def render(
 ) -> web.Response:
     """Render a template to an HTML response in the request's language."""
     env = request.config_dict[TEMPLATES]
-    lang = request.get("lang", DEFAULT_LANGUAGE)
+    lang = request.get(LANG, DEFAULT_LANGUAGE)
     values = {
         "request": request,
         "lang": lang,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 
-from dropbox_server.appkeys import SESSIONS
+from dropbox_server.appkeys import LANG, SESSIONS
 from dropbox_server.i18n import DEFAULT_LANGUAGE
 from dropbox_server.reports.reporter_access import ReporterAccess
 from dropbox_server.sessions import Session, SessionsFull
@@ -16,11 +16,11 @@ REPORTER_COOKIE = "tipdrop_session"
 
 def lang_query(request: web.Request, sep: str) -> str:
     """`?lang=cy` (or `&lang=cy`) to keep a non-default language across a redirect."""
-    lang = request.get("lang", DEFAULT_LANGUAGE)
+    lang = request.get(LANG, DEFAULT_LANGUAGE)
     return "" if lang == DEFAULT_LANGUAGE else f"{sep}lang={lang}"
 
 
-def start_session(request: web.Request, access: ReporterAccess) -> web.StreamResponse:
+def start_session(request: web.Request, access: ReporterAccess) -> NoReturn:
     """Open a session for a right receipt and send the reporter to the thread.
 
     Security: the cookie is HttpOnly and SameSite=Strict, has no expiry (it dies with the
@@ -32,7 +32,7 @@ def start_session(request: web.Request, access: ReporterAccess) -> web.StreamRes
         raise web.HTTPServiceUnavailable() from None
     response = web.HTTPSeeOther(f"/thread{lang_query(request, '?')}")
     response.set_cookie(REPORTER_COOKIE, session.id, path="/", httponly=True, samesite="Strict")
-    return response
+    raise response
 
 
 def current_access(request: web.Request) -> tuple[Session[Any], ReporterAccess]:

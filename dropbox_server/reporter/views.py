@@ -123,7 +123,7 @@ async def check_submit(request: web.Request) -> web.StreamResponse:
     if access is None:
         # Security: one response for every receipt that opens nothing, whatever the reason.
         raise web.HTTPSeeOther(f"/check?result=unknown{lang_query(request, '&')}")
-    return start_session(request, access)
+    start_session(request, access)
 
 
 async def thread(request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,70 @@
+"""Shared fixtures: a real data directory, real SQLite, real crypto with cheap argon2id costs,
+and both sites served over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from dropbox_server.app import create_investigator_app, create_reporter_app
+from dropbox_server.config import Settings
+from dropbox_server.provision import init_data_dir
+from dropbox_server.services import Services, open_services
+from receipt_codes import KdfParams
+
+CHEAP_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
+CUSTODIAN_PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.for_data_dir(tmp_path / "data", receipt_kdf=CHEAP_KDF, password_kdf=CHEAP_KDF)
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    async with open_services(settings) as opened:
+        yield opened
+
+
+@dataclass
+class Sites:
+    """Both sites running on 127.0.0.1 with their base URLs."""
+
+    reporter_url: str
+    investigator_url: str
+    settings: Settings
+    services: Services
+
+
+async def _start(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}"
+
+
+@pytest.fixture
+async def sites(settings: Settings, services: Services) -> AsyncIterator[Sites]:
+    reporter_runner, reporter_url = await _start(create_reporter_app(settings, services))
+    investigator_runner, investigator_url = await _start(create_investigator_app(settings, services))
+    try:
+        yield Sites(reporter_url, investigator_url, settings, services)
+    finally:
+        await reporter_runner.cleanup()
+        await investigator_runner.cleanup()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A client with its own cookie jar (unsafe=True lets it keep cookies for 127.0.0.1)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        yield session
