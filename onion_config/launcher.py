@@ -17,6 +17,7 @@ import ctypes
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -236,6 +237,7 @@ def attach(
     predates proof-of-work defences.
     """
     where = str(socket_path) if socket_path else f"{host}:{port}"
+    _probe(host, port, socket_path, where)
     try:
         with warnings.catch_warnings():
             # stem 1.8.2 still calls Thread.setDaemon(); harmless, and not ours to fix.
@@ -256,3 +258,15 @@ def attach(
         controller.close()
         raise TorTooOld(str(version))
     return controller
+
+
+def _probe(host: str, port: int, socket_path: Path | None, where: str) -> None:
+    """Fail fast with advice if nothing listens (stem would also leak its socket)."""
+    family = socket.AF_UNIX if socket_path is not None else socket.AF_INET
+    address: str | tuple[str, int] = str(socket_path) if socket_path else (host, port)
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.settimeout(5)
+        try:
+            probe.connect(address)
+        except OSError as exc:
+            raise ControlPortRefused(where, exc.strerror or str(exc)) from None
