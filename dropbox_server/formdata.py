@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from multidict import MultiDict
 
 MAX_FIELDS = 64
@@ -77,9 +77,11 @@ async def _read_multipart(request: web.Request, max_body: int) -> FormData:
             count += 1
             if count > MAX_FIELDS:
                 raise web.HTTPBadRequest()
-            if not isinstance(part, web.BodyPartReader) or part.filename is not None:
+            if not isinstance(part, BodyPartReader):
+                raise web.HTTPBadRequest()
+            if part.filename is not None:
                 # Text-only forms: file parts are drained and ignored here.
-                while chunk := await part.read_chunk(_CHUNK):  # type: ignore[union-attr]
+                while chunk := await part.read_chunk(_CHUNK):
                     total += len(chunk)
                     if total > max_body:
                         raise FormTooLarge
@@ -95,6 +97,7 @@ async def _read_multipart(request: web.Request, max_body: int) -> FormData:
             form.fields.add(name, text)
             if not ok:
                 form.bad_encoding.add(name)
-    except (ValueError, AssertionError, KeyError) as exc:
+    except (ValueError, AssertionError, KeyError, RuntimeError, AttributeError) as exc:
+        # aiohttp multipart parser raises a variety of errors on a malformed body.
         raise web.HTTPBadRequest() from exc
     return form

@@ -25,15 +25,23 @@ class KdfRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kdf")
         self._max_in_flight = workers + max_waiting
         self._in_flight = 0
+        self.completed = 0
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         if self._in_flight >= self._max_in_flight:
             raise KdfBusy
         self._in_flight += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+            result = await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+            self.completed += 1
+            return result
         finally:
             self._in_flight -= 1
+
+    @property
+    def in_flight(self) -> int:
+        """Derivations running or waiting now (for monitoring and the busy check)."""
+        return self._in_flight
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from html import unescape
@@ -40,10 +41,20 @@ def report_fields(**overrides: str) -> dict[str, str]:
 
 
 def multipart(fields: dict[str, str]) -> aiohttp.FormData:
-    form = aiohttp.FormData(quote_fields=False)
+    form = aiohttp.FormData(quote_fields=False, default_to_multipart=True)
     for name, value in fields.items():
         form.add_field(name, value)
     return form
+
+
+def raw_multipart(fields: dict[str, bytes], boundary: str = "tipdropBoundary7") -> tuple[io.BytesIO, dict[str, str]]:
+    """A multipart body built by hand, for bytes no well-behaved client would send."""
+    out = bytearray()
+    for name, value in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += value + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return io.BytesIO(bytes(out)), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
 @dataclass
