@@ -8,13 +8,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 export TIPDROP_TOR_TESTS=1
+# Run the whole folder unless the caller names test paths of their own.
+TARGET=tests/onion
+for arg in "$@"; do
+    case "$arg" in tests/*) TARGET="" ;; esac
+done
 
 if [ "${TIPDROP_IN_NETNS:-}" != 1 ] && unshare -n true 2>/dev/null; then
     exec unshare -n env TIPDROP_IN_NETNS=1 bash -c \
-        'ip link set lo up && exec "$0" -m pytest tests/onion "$@"' "$PYTHON" "$@"
+        'ip link set lo up && exec "$0" -m pytest $1 "${@:2}"' "$PYTHON" "$TARGET" "$@"
 fi
 if [ "${TIPDROP_IN_NETNS:-}" != 1 ]; then
     echo "warning: cannot create a network namespace (unshare -n not permitted);" \
          "running the Tor tests on the host network, loopback only" >&2
 fi
-exec "$PYTHON" -m pytest tests/onion "$@"
+exec "$PYTHON" -m pytest $TARGET "$@"
