@@ -23,10 +23,10 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.server_process import served  # noqa: E402
-from dropbox_server.config import Settings  # noqa: E402
-from receipt_codes import KdfParams, derive_reporter_secrets, generate_receipt  # noqa: E402
-from tests.journeys import Reporter  # noqa: E402
+from bench.server_process import served
+from dropbox_server.config import Settings
+from receipt_codes import KdfParams, derive_reporter_secrets, generate_receipt
+from tests.journeys import Reporter
 
 CLIENTS = 4
 

@@ -48,8 +48,18 @@ def served(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[Server
     run_cli(["init", "--data-dir", str(data_dir)], f"{PASSPHRASE}\n", env)
     rport, iport = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "serve", "--no-tor", "--data-dir", str(data_dir),
-         "--reporter-port", str(rport), "--investigator-port", str(iport)],
+        [
+            sys.executable,
+            str(ROOT / "run.py"),
+            "serve",
+            "--no-tor",
+            "--data-dir",
+            str(data_dir),
+            "--reporter-port",
+            str(rport),
+            "--investigator-port",
+            str(iport),
+        ],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,

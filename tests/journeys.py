@@ -47,7 +47,9 @@ def multipart(fields: dict[str, str]) -> aiohttp.FormData:
     return form
 
 
-def raw_multipart(fields: dict[str, bytes], boundary: str = "tipdropBoundary7") -> tuple[io.BytesIO, dict[str, str]]:
+def raw_multipart(
+    fields: dict[str, bytes], boundary: str = "tipdropBoundary7"
+) -> tuple[io.BytesIO, dict[str, str]]:
     """A multipart body built by hand, for bytes no well-behaved client would send."""
     out = bytearray()
     for name, value in fields.items():

@@ -102,7 +102,9 @@ async def test_invalid_utf8_urlencoded(sites: Sites, http: aiohttp.ClientSession
 
 
 async def test_unknown_force(sites: Sites, http: aiohttp.ClientSession) -> None:
-    status, page = await post_report(Reporter(http, sites.reporter_url), report_fields(force="atlantis-police"))
+    status, page = await post_report(
+        Reporter(http, sites.reporter_url), report_fields(force="atlantis-police")
+    )
     assert status == 400
     friendly(page)
     assert "Choose the force" in page
@@ -143,7 +145,8 @@ async def test_csrf_on_check_and_thread(sites: Sites, http: aiohttp.ClientSessio
         friendly(await resp.text())
     await reporter.open_thread(receipt)
     async with http.post(
-        sites.reporter_url + "/thread/message", data=multipart({"message": "KEEPMEZq9 msg", "csrf_token": "x"})
+        sites.reporter_url + "/thread/message",
+        data=multipart({"message": "KEEPMEZq9 msg", "csrf_token": "x"}),
     ) as resp:
         page = await resp.text()
         assert resp.status == 403
@@ -152,7 +155,8 @@ async def test_csrf_on_check_and_thread(sites: Sites, http: aiohttp.ClientSessio
 
 async def test_expired_session_shows_unsent_message(sites: Sites, http: aiohttp.ClientSession) -> None:
     async with http.post(
-        sites.reporter_url + "/thread/message", data=multipart({"message": "KEEPMEZq9 late", "csrf_token": "x"})
+        sites.reporter_url + "/thread/message",
+        data=multipart({"message": "KEEPMEZq9 late", "csrf_token": "x"}),
     ) as resp:
         page = await resp.text()
     assert resp.status == 401

@@ -8,7 +8,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("dropbox_server", "receipt_codes", "onion_config")
-SQL = re.compile(r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b", re.I)
+SQL = re.compile(
+    r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b", re.I
+)
 
 
 def modules() -> list[Path]:
@@ -38,7 +40,9 @@ def test_only_the_envelope_and_receipt_codes_touch_nacl_and_argon2() -> None:
 
 
 def test_only_onion_config_imports_stem() -> None:
-    offenders = [rel(p) for p in modules() if "stem" in imported(p) and not rel(p).startswith("onion_config/")]
+    offenders = [
+        rel(p) for p in modules() if "stem" in imported(p) and not rel(p).startswith("onion_config/")
+    ]
     assert offenders == []
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from dropbox_server.app import create_reporter_app
 from dropbox_server.config import Settings, ThrottleSettings
 from dropbox_server.provision import init_data_dir
 from dropbox_server.services import open_services
 from receipt_codes import KdfParams, generate_receipt
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites, _start
 from tests.journeys import Reporter
-from dropbox_server.app import create_reporter_app
 
 VOLATILE = {"Date", "Content-Length"}
 
@@ -68,7 +68,9 @@ async def test_unknown_receipt_page_says_so(sites: Sites, http: aiohttp.ClientSe
     assert "did not open a report" in page
 
 
-async def test_malformed_receipts_are_explained_without_argon2(sites: Sites, http: aiohttp.ClientSession) -> None:
+async def test_malformed_receipts_are_explained_without_argon2(
+    sites: Sites, http: aiohttp.ClientSession
+) -> None:
     reporter = Reporter(http, sites.reporter_url)
     before = sites.services.kdf.completed
     from tests.journeys import csrf_from

@@ -74,7 +74,7 @@ async def test_reply_is_readable_only_with_the_receipt(sites: Sites, http: aioht
 
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as stranger_http:
         stranger = Reporter(stranger_http, sites.reporter_url)
-        status, page = await stranger.get("/thread")
+        _status, page = await stranger.get("/thread")
         assert "secret reply" not in page
         other = await stranger.submit_ok()
         page = await stranger.open_thread(other)

@@ -32,7 +32,9 @@ async def test_each_migration_upgrades_the_previous_versions_data(tmp_path: Path
         db = await open_database(path, migrate_up_to=version - 1)
         await db.close()
         with sqlite3.connect(path) as conn:
-            conn.execute("INSERT INTO units (id, name, kind, created_day) VALUES ('u', 'U', 'force', '2026-01-01')")
+            conn.execute(
+                "INSERT INTO units (id, name, kind, created_day) VALUES ('u', 'U', 'force', '2026-01-01')"
+            )
         db = await open_database(path)
         try:
             assert await db.schema_version() == len(migrations()), name
@@ -61,7 +63,9 @@ async def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     try:
         try:
             async with db.transaction() as tx:
-                await tx.execute("INSERT INTO units (id, name, kind, created_day) VALUES ('u', 'U', 'force', 'd')")
+                await tx.execute(
+                    "INSERT INTO units (id, name, kind, created_day) VALUES ('u', 'U', 'force', 'd')"
+                )
                 raise RuntimeError("crash mid-transaction")
         except RuntimeError:
             pass

@@ -1,0 +1,102 @@
+"""Sessions, CSRF tokens and throttles, with clocks under the test's control."""
+
+from __future__ import annotations
+
+import pytest
+
+from dropbox_server.csrf import TOKEN_LIFETIME_SECONDS, CsrfTokens
+from dropbox_server.sessions import SessionsFull, SessionStore
+from dropbox_server.throttle import KeyedBuckets, TokenBucket
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_session_idle_and_absolute_expiry() -> None:
+    clock = Clock()
+    store: SessionStore[str] = SessionStore(
+        idle_seconds=1800, absolute_seconds=3600, max_live=10, clock=clock
+    )
+    session = store.create("payload")
+    clock.now += 1700
+    assert store.get(session.id) is not None
+    clock.now += 1700
+    assert store.get(session.id) is not None  # touched at 1700, so still within idle
+    clock.now += 1801
+    assert store.get(session.id) is None
+    assert len(store) == 0
+
+    session = store.create("again")
+    for _ in range(5):
+        clock.now += 1000
+        store.get(session.id)
+    assert store.get(session.id) is None  # absolute lifetime reached
+
+
+def test_session_cap_and_sweep() -> None:
+    clock = Clock()
+    store: SessionStore[int] = SessionStore(60, 60, max_live=3, clock=clock)
+    for i in range(3):
+        store.create(i)
+    with pytest.raises(SessionsFull):
+        store.create(4)
+    clock.now += 61
+    store.create(5)
+    assert len(store) == 1
+
+
+def test_session_ids_are_unguessable_and_unknown_ids_refused() -> None:
+    store: SessionStore[int] = SessionStore(60, 60, 10)
+    ids = {store.create(i).id for i in range(10)}
+    assert len(ids) == 10 and all(len(i) >= 40 for i in ids)
+    assert store.get("nope") is None and store.get(None) is None
+
+
+def test_drop_where() -> None:
+    store: SessionStore[int] = SessionStore(60, 60, 10)
+    for i in range(4):
+        store.create(i)
+    assert store.drop_where(lambda p: p % 2 == 0) == 2
+    assert len(store) == 2
+
+
+def test_csrf_tokens() -> None:
+    clock = Clock()
+    csrf = CsrfTokens(clock=clock)
+    anon = csrf.issue()
+    assert csrf.check(anon)
+    assert csrf.check(anon, spend=True)
+    assert not csrf.check(anon, spend=True), "a spent token must not work twice"
+    bound = csrf.issue("session-secret")
+    assert csrf.check(bound, "session-secret")
+    assert not csrf.check(bound, "other-session")
+    assert not csrf.check(bound)
+    assert not CsrfTokens(clock=clock).check(csrf.issue()), "tokens are bound to the process key"
+    old = csrf.issue()
+    clock.now += TOKEN_LIFETIME_SECONDS + 1
+    assert not csrf.check(old)
+    for junk in (None, "", "a.b", "a.b.c", "x" * 500, old.replace(".", "!")):
+        assert not csrf.check(junk)
+
+
+def test_token_bucket() -> None:
+    clock = Clock()
+    bucket = TokenBucket(rate=2.0, burst=4, clock=clock)
+    assert [bucket.try_take() for _ in range(5)] == [True] * 4 + [False]
+    assert bucket.seconds_until_token() == 1
+    clock.now += 0.5
+    assert bucket.try_take() and not bucket.try_take()
+    clock.now += 100
+    assert sum(bucket.try_take() for _ in range(10)) == 4
+
+
+def test_keyed_buckets_are_independent() -> None:
+    buckets = KeyedBuckets(rate=0.001, burst=2)
+    assert buckets.try_take("alice") and buckets.try_take("alice")
+    assert not buckets.try_take("alice")
+    assert buckets.try_take("bob")
