@@ -96,8 +96,7 @@ async def test_investigator_onion_serves_client_with_key(
 
 def test_reporter_onion_has_pow_defences_published(published: Published) -> None:
     """Ask the running tor for the descriptor it publishes and read its pow-params."""
-    # stem decrypts descriptors with the 'cryptography' package (a test dependency).
-    pytest.importorskip("cryptography", reason="needs 'cryptography' in requirements.lock")
+    # stem decrypts descriptors with the 'cryptography' package (pinned in requirements.lock).
     params = published.running.reporter_pow_params()
     assert params is not None, "reporter onion descriptor has no pow-params line"
     assert params.startswith("pow-params v1 ")
