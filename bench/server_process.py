@@ -43,9 +43,10 @@ def run_cli(args: list[str], stdin: str = "", env: dict[str, str] | None = None)
 
 
 @contextmanager
-def served(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
-    """`run.py init` then `run.py serve --no-tor` on free ports; stopped on exit."""
-    run_cli(["init", "--data-dir", str(data_dir)], f"{PASSPHRASE}\n", env)
+def served(data_dir: Path, env: dict[str, str] | None = None, *, initialise: bool = True) -> Iterator[Server]:
+    """`run.py init` (unless the directory exists) then `run.py serve --no-tor`; stopped on exit."""
+    if initialise:
+        run_cli(["init", "--data-dir", str(data_dir)], f"{PASSPHRASE}\n", env)
     rport, iport = free_port(), free_port()
     process = subprocess.Popen(
         [
@@ -77,5 +78,6 @@ def served(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[Server
                 time.sleep(0.1)
         yield Server(process, f"http://127.0.0.1:{rport}", f"http://127.0.0.1:{iport}", data_dir)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
