@@ -74,3 +74,6 @@ async def test_no_plaintext_on_disk_or_in_logs(
     assert sites.settings.data_dir.joinpath("tipdrop.sqlite3-wal").exists()
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert not [n for n in needles if n in logged]
+    # No IP address or user agent in any log line either (access logs are off).
+    assert "127.0.0.1" not in logged
+    assert "Python/" not in logged and "aiohttp/" not in logged

@@ -1,0 +1,141 @@
+"""Abuse: a flood of wrong receipts, session exhaustion, and telling receipts apart by timing."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from dropbox_server.app import create_reporter_app
+from dropbox_server.config import SessionSettings, Settings
+from dropbox_server.provision import init_data_dir
+from dropbox_server.services import open_services
+from receipt_codes import KdfParams, generate_receipt
+from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites, _start
+from tests.journeys import Reporter, csrf_from
+
+FLOOD = 10_000
+FLOOD_CLIENTS = 8
+
+
+async def reporter_sites(tmp_path: Path, **overrides: object) -> AsyncIterator[Sites]:
+    settings = Settings.for_data_dir(tmp_path / "data", password_kdf=CHEAP_KDF, **overrides)
+    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    async with open_services(settings) as services:
+        runner, url = await _start(create_reporter_app(settings, services))
+        try:
+            yield Sites(url, "", settings, services)
+        finally:
+            await runner.cleanup()
+
+
+@pytest.fixture
+async def cheap_sites(tmp_path: Path) -> AsyncIterator[Sites]:
+    async for sites in reporter_sites(tmp_path, receipt_kdf=CHEAP_KDF):
+        yield sites
+
+
+async def test_flood_of_wrong_receipts(cheap_sites: Sites) -> None:
+    """10,000 wrong receipts as fast as 8 clients can send them; other reporters still served."""
+    base = cheap_sites.reporter_url
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    remaining = FLOOD
+    done = asyncio.Event()
+
+    async def attacker() -> None:
+        nonlocal remaining
+        async with aiohttp.ClientSession() as http:
+            _, token_page = 0, ""
+            while remaining > 0:
+                remaining -= 1
+                async with http.get(base + "/check") as resp:
+                    token_page = await resp.text()
+                data = {"receipt": generate_receipt(), "csrf_token": csrf_from(token_page)}
+                async with http.post(base + "/check", data=data, allow_redirects=False) as resp:
+                    await resp.read()
+                    statuses[resp.status] = statuses.get(resp.status, 0) + 1
+
+    async def bystander() -> None:
+        async with aiohttp.ClientSession() as http:
+            while not done.is_set():
+                started = time.perf_counter()
+                async with http.get(base + "/") as resp:
+                    await resp.read()
+                    assert resp.status == 200
+                latencies.append(time.perf_counter() - started)
+                await asyncio.sleep(0.02)
+
+    watcher = asyncio.create_task(bystander())
+    started = time.perf_counter()
+    await asyncio.gather(*(attacker() for _ in range(FLOOD_CLIENTS)))
+    elapsed = time.perf_counter() - started
+    done.set()
+    await watcher
+    p99 = statistics.quantiles(latencies, n=100)[98]
+    allowed = cheap_sites.settings.throttle
+    print(
+        f"flood: {FLOOD} wrong receipts in {elapsed:.1f}s; statuses {statuses}; "
+        f"bystander landing page p99 {p99 * 1000:.0f} ms over {len(latencies)} requests"
+    )
+    assert set(statuses) <= {303, 429}
+    assert sum(statuses.values()) == FLOOD
+    # The throttle holds: derivations never exceed the bucket's burst plus its rate.
+    assert (
+        statuses.get(303, 0) <= allowed.receipt_check_burst + allowed.receipt_checks_per_second * elapsed + 1
+    )
+    assert cheap_sites.services.kdf.completed == statuses.get(303, 0)
+    assert p99 < 0.2
+
+
+@pytest.fixture
+async def capped_sites(tmp_path: Path) -> AsyncIterator[Sites]:
+    async for sites in reporter_sites(
+        tmp_path, receipt_kdf=CHEAP_KDF, sessions=SessionSettings(max_live_sessions=5)
+    ):
+        yield sites
+
+
+async def test_live_sessions_are_capped(capped_sites: Sites) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        receipt = await Reporter(http, capped_sites.reporter_url).submit_ok()
+    statuses = []
+    for _ in range(7):
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            resp = await Reporter(http, capped_sites.reporter_url).check(receipt)
+            statuses.append(resp.status)
+    assert statuses == [303] * 5 + [503] * 2
+
+
+@pytest.fixture
+async def real_cost_sites(tmp_path: Path) -> AsyncIterator[Sites]:
+    async for sites in reporter_sites(tmp_path, receipt_kdf=KdfParams()):
+        yield sites
+
+
+async def test_existing_and_missing_receipts_share_a_timing_class(real_cost_sites: Sites) -> None:
+    """Both cost one argon2id run (t=3, 64 MiB); their medians differ by far less than one run."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        reporter = Reporter(http, real_cost_sites.reporter_url)
+        right = await reporter.submit_ok()
+        times: dict[str, list[float]] = {"right": [], "wrong": []}
+        for i in range(16):
+            kind = "right" if i % 2 else "wrong"
+            _, page = await reporter.get("/check")
+            data = {
+                "receipt": right if kind == "right" else generate_receipt(),
+                "csrf_token": csrf_from(page),
+            }
+            started = time.perf_counter()
+            async with http.post(reporter.base + "/check", data=data, allow_redirects=False) as resp:
+                await resp.read()
+            times[kind].append(time.perf_counter() - started)
+            http.cookie_jar.clear()
+    right_median, wrong_median = statistics.median(times["right"]), statistics.median(times["wrong"])
+    print(f"timing: right median {right_median * 1000:.0f} ms, wrong median {wrong_median * 1000:.0f} ms")
+    assert abs(right_median - wrong_median) < 0.5 * min(right_median, wrong_median)
