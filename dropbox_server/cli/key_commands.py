@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Any
 
 from dropbox_server import envelope, keyring
 from dropbox_server.cli.prompts import CliError, ask_secret
-from dropbox_server.cli.settings_args import settings_from_args
+from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.store import open_database, units
+
+
+def register(keys: Any) -> None:
+    """Add the `keys` subcommands for units and staff."""
+    p = keys.add_parser("add-investigator", help="enrol a staff member in a unit")
+    add_data_dir(p)
+    p.add_argument("--unit", required=True, help="unit id (see `keys list-units`)")
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", default="investigator", choices=keyring.ROLES)
+    p.set_defaults(func=cmd_add_investigator)
+    p = keys.add_parser("list-units", help="list units with their key ids and fingerprints")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_list_units)
 
 
 async def _add_investigator(settings: Settings, args: argparse.Namespace) -> int:

@@ -6,17 +6,25 @@ import argparse
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from aiohttp import web
 
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.cli.prompts import ask_secret
-from dropbox_server.cli.settings_args import settings_from_args
+from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.config import Settings
 from dropbox_server.provision import init_data_dir
 from dropbox_server.services import Services, open_services
 
 log = logging.getLogger("tipdrop")
+
+
+def register(sub: Any) -> None:
+    """Add `init`."""
+    p = sub.add_parser("init", help="create a data directory: database, pepper, unit keys")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_init)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -61,11 +69,7 @@ async def _serve(settings: Settings) -> None:
                 await runner.cleanup()
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    if not args.no_tor:
-        from dropbox_server.cli.prompts import CliError
-
-        raise CliError("serving behind onion services is not wired yet; use --no-tor")
-    asyncio.run(_serve(settings))
+def serve_without_tor(args: argparse.Namespace) -> int:
+    """Both sites on 127.0.0.1 only: for tests, benchmarks, or a tor configured by hand."""
+    asyncio.run(_serve(settings_from_args(args)))
     return 0
