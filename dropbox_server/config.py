@@ -31,6 +31,11 @@ class ThrottleSettings:
     submissions_per_second: float = 20.0
     submission_burst: int = 40
     max_waiting_kdf: int = 32
+    # Staff sign-in attempts: per account (by username typed) and across all accounts.
+    staff_sign_in_per_account_per_second: float = 1 / 60
+    staff_sign_in_per_account_burst: int = 5
+    staff_sign_in_per_second: float = 0.5
+    staff_sign_in_burst: int = 30
 
 
 @dataclass(frozen=True)

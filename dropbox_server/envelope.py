@@ -169,6 +169,15 @@ def keyed_digest(key: bytes, message: bytes, purpose: bytes) -> bytes:
     return hashlib.blake2b(message, key=key, digest_size=32, person=purpose[:16]).digest()
 
 
+def chain_digest(previous: bytes, entry: bytes) -> bytes:
+    """The 32-byte BLAKE2b link of a hash chain: H(previous link, this entry's encoding).
+
+    Security: changing, inserting or removing any entry changes every later link, so the
+    audit log's head hash commits to the whole history before it.
+    """
+    return hashlib.blake2b(previous + entry, digest_size=32, person=b"tipdrop:v1:audit").digest()
+
+
 def _password_key(password: str, salt: bytes, params: KdfParams, purpose: bytes) -> bytes:
     return hash_secret_raw(
         secret=purpose + b"\x00" + password.encode("utf-8"),

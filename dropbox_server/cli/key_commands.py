@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from dropbox_server import envelope, keyring
+from dropbox_server import envelope, keyring, staff_auth, totp
 from dropbox_server.cli.prompts import CliError, ask_secret
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
@@ -21,13 +21,14 @@ def register(keys: Any) -> None:
     p.add_argument("--unit", required=True, help="unit id (see `keys list-units`)")
     p.add_argument("--username", required=True)
     p.add_argument("--role", default="investigator", choices=keyring.ROLES)
+    p.add_argument("--no-qr", action="store_true", help="do not draw the authenticator QR code")
     p.set_defaults(func=cmd_add_investigator)
     p = keys.add_parser("list-units", help="list units with their key ids and fingerprints")
     add_data_dir(p)
     p.set_defaults(func=cmd_list_units)
 
 
-async def _add_investigator(settings: Settings, args: argparse.Namespace) -> int:
+async def _add_investigator(settings: Settings, args: argparse.Namespace) -> staff_auth.Enrolment:
     db = await open_database(settings.database_path)
     try:
         custodian_private = None
@@ -41,7 +42,7 @@ async def _add_investigator(settings: Settings, args: argparse.Namespace) -> int
         if len(password) < 10:
             raise CliError("the password must be at least 10 characters")
         try:
-            staff_id = await keyring.add_staff(
+            return await staff_auth.enrol_staff(
                 db,
                 username=args.username,
                 unit_id=args.unit,
@@ -49,20 +50,29 @@ async def _add_investigator(settings: Settings, args: argparse.Namespace) -> int
                 password=password,
                 custodian_private=custodian_private,
                 kdf=settings.password_kdf,
-                totp_secret=None,
                 day=today(),
             )
         except keyring.KeyringError as exc:
             raise CliError(str(exc)) from None
-        return staff_id
     finally:
         await db.close()
 
 
 def cmd_add_investigator(args: argparse.Namespace) -> int:
+    """Enrol a staff member and their authenticator: the TOTP secret is shown once, here.
+
+    Security: the secret is printed to this terminal only (never logged or written to a file);
+    it is stored sealed to the new member's public key.
+    """
     settings = settings_from_args(args)
-    staff_id = asyncio.run(_add_investigator(settings, args))
-    print(f"Enrolled {args.username} (id {staff_id}) as {args.role} in unit {args.unit}.")
+    enrolment = asyncio.run(_add_investigator(settings, args))
+    uri = totp.provisioning_uri(enrolment.totp_secret, args.username)
+    print(f"Enrolled {args.username} (id {enrolment.staff_id}) as {args.role} in unit {args.unit}.")
+    print("Give the new member this authenticator secret in person; it is shown only now.")
+    print(f"TOTP secret: {enrolment.totp_secret}")
+    print(f"otpauth URI: {uri}")
+    if not args.no_qr:
+        print(totp.qr_terminal(uri))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import StaffRow
 
@@ -61,3 +62,45 @@ async def list_staff(db: Database, unit_id: str | None = None) -> list[StaffRow]
             (unit_id,),
         )
     return [_row(r) for r in rows]
+
+
+async def last_totp_step(db: Database, staff_id: int) -> int | None:
+    """The newest TOTP time-step accepted for an account, or None before the first sign-in."""
+    r = await db.fetch_one("SELECT totp_last_step FROM staff WHERE id = ?", (staff_id,))
+    return int(r[0]) if r and r[0] is not None else None
+
+
+async def claim_totp_step(db: Database, staff_id: int, step: int, day: str) -> bool:
+    """Record `step` as used if it is newer than the last one; False if it was already spent.
+
+    Security: one conditional UPDATE, so two sign-ins racing with the same code cannot
+    both succeed.
+    """
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "UPDATE staff SET totp_last_step = ?, last_sign_in_day = ? "
+            "WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+            (step, day, staff_id, step),
+        )
+        return cur.rowcount == 1
+
+
+async def replace_totp_secret(
+    db: Database, staff_id: int, sealed_secret: bytes, step: int, audit: PendingAudit
+) -> None:
+    """Store a new sealed TOTP secret with the step that confirmed it, and log the key change."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE staff SET totp_secret_sealed = ?, totp_last_step = ? WHERE id = ?",
+            (sealed_secret, step, staff_id),
+        )
+        await append_tx(tx, audit)
+
+
+async def usernames(db: Database, staff_ids: set[int]) -> dict[int, str]:
+    """Usernames for a set of staff ids (authors shown in a case thread)."""
+    if not staff_ids:
+        return {}
+    marks = ",".join("?" * len(staff_ids))
+    rows = await db.fetch_all(f"SELECT id, username FROM staff WHERE id IN ({marks})", tuple(staff_ids))  # noqa: S608
+    return {int(r[0]): str(r[1]) for r in rows}

@@ -1,0 +1,137 @@
+"""The audit trail: a hash-chained, append-only log of what staff did.
+
+What is logged: sign-ins (success and failure), sign-outs, each view of a report,
+replies, notes, outcome changes, transfers and key changes (enrolment, authenticator
+replaced). Each entry names the action, the member of staff (id, and username for
+sign-ins), the unit and the report's public id, and a short code-like detail
+(e.g. the new outcome code or the receiving unit). Never any reporter content, reason
+or message text.
+
+Security (timestamps): staff actions carry a precise UTC time to the second, because
+accountability for who read what and when is the point of the log. Nothing a *reporter*
+does is ever logged: not the submission, a check-back or a follow-up. So no precise
+time is tied to a report's arrival (invariant 2); a staff view only bounds the arrival
+from above, which the day already does better.
+
+Security (failed sign-ins): the username is logged only when it names a real account.
+A string typed into the username box that matches nobody may be a mistyped password,
+so it is logged as "(unknown)" rather than stored.
+
+Security (chain): each entry's hash is BLAKE2b over the previous hash and a canonical
+encoding of the entry (envelope.chain_digest). Editing, inserting or deleting an entry
+breaks every later link; `python run.py audit verify` names the first broken one.
+Truncating the newest entries cannot be seen from the log alone, so `verify` prints the
+head hash for security staff to record elsewhere and compare later.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from dropbox_server import envelope
+from dropbox_server.store import Database
+from dropbox_server.store import audit as audit_store
+from dropbox_server.store.audit import AuditEntry, PendingAudit
+from dropbox_server.store.records import StaffRow
+
+UNKNOWN_USERNAME = "(unknown)"
+ACTIONS = frozenset(
+    {
+        "sign_in",
+        "sign_in_failed",
+        "sign_out",
+        "view",
+        "reply",
+        "note",
+        "outcome",
+        "transfer",
+        "staff_enrolled",
+        "authenticator_replaced",
+    }
+)
+
+
+def now_utc() -> str:
+    """The current UTC time to the second, for staff actions only."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def encode_entry(seq: int, entry: AuditEntry) -> bytes:
+    """The canonical bytes of an entry: sorted-key JSON including its position."""
+    fields = {
+        "seq": seq,
+        "at": entry.at,
+        "action": entry.action,
+        "staff_id": entry.staff_id,
+        "username": entry.username,
+        "unit_id": entry.unit_id,
+        "report_id": entry.report_id,
+        "detail": entry.detail,
+    }
+    return json.dumps(fields, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def link(seq: int, previous: bytes, entry: AuditEntry) -> bytes:
+    """The hash of entry `seq` given the hash before it."""
+    return envelope.chain_digest(previous, encode_entry(seq, entry))
+
+
+def pending(
+    action: str,
+    *,
+    staff: StaffRow | None = None,
+    username: str | None = None,
+    report_id: str | None = None,
+    detail: str = "",
+    clock: Callable[[], str] = now_utc,
+) -> PendingAudit:
+    """An entry ready to append (in the transaction of the action it records, where possible)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    entry = AuditEntry(
+        at=clock(),
+        action=action,
+        staff_id=staff.id if staff else None,
+        username=username if username is not None else (staff.username if staff else None),
+        unit_id=staff.unit_id if staff else None,
+        report_id=report_id,
+        detail=detail,
+    )
+    return PendingAudit(entry=entry, link=link)
+
+
+async def record(db: Database, entry: PendingAudit) -> int:
+    """Append an entry on its own (for actions that change nothing else, like a view)."""
+    return await audit_store.append(db, entry)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of checking the chain: how many entries, the head, the first broken one."""
+
+    entries: int
+    head: bytes
+    broken_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None
+
+
+async def verify(db: Database, batch: int = 1000) -> Verification:
+    """Walk the whole chain and stop at the first entry that does not link up."""
+    previous, expected_seq, count = audit_store.GENESIS, 1, 0
+    while rows := await audit_store.entries(db, expected_seq - 1, batch):
+        for row in rows:
+            if row.seq != expected_seq:
+                return Verification(count, previous, expected_seq, "entry is missing")
+            if not envelope.secret_equal(row.prev_hash, previous):
+                return Verification(count, previous, row.seq, "does not follow the entry before it")
+            if not envelope.secret_equal(row.hash, link(row.seq, previous, row.entry)):
+                return Verification(count, previous, row.seq, "has been altered")
+            previous, expected_seq, count = row.hash, expected_seq + 1, count + 1
+    return Verification(count, previous)

@@ -1,0 +1,96 @@
+"""SQL for the append-only, hash-chained audit log of staff actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from dropbox_server.store.database import Database
+
+GENESIS = bytes(32)
+_COLUMNS = "seq, at, action, staff_id, username, unit_id, report_id, detail, prev_hash, hash"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One staff action as it is logged: who, what, which report, never any content."""
+
+    at: str
+    action: str
+    staff_id: int | None = None
+    username: str | None = None
+    unit_id: str | None = None
+    report_id: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    seq: int
+    entry: AuditEntry
+    prev_hash: bytes
+    hash: bytes
+
+
+Link = Callable[[int, bytes, AuditEntry], bytes]
+
+
+@dataclass(frozen=True)
+class PendingAudit:
+    """An entry to append in the same transaction as the action it records, with its hasher."""
+
+    entry: AuditEntry
+    link: Link
+
+
+async def append_tx(tx: aiosqlite.Connection, pending: PendingAudit) -> int:
+    """Append inside an open write transaction: the action and its entry commit together.
+
+    Security: the writer lock and BEGIN IMMEDIATE serialise appends, so two entries can
+    never claim the same predecessor.
+    """
+    async with tx.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") as cur:
+        last = await cur.fetchone()
+    seq, prev = (int(last[0]) + 1, bytes(last[1])) if last else (1, GENESIS)
+    e = pending.entry
+    await tx.execute(
+        f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+        (
+            seq,
+            e.at,
+            e.action,
+            e.staff_id,
+            e.username,
+            e.unit_id,
+            e.report_id,
+            e.detail,
+            prev,
+            pending.link(seq, prev, e),
+        ),
+    )
+    return seq
+
+
+async def append(db: Database, pending: PendingAudit) -> int:
+    """Append one entry in its own transaction."""
+    async with db.transaction() as tx:
+        return await append_tx(tx, pending)
+
+
+async def entries(db: Database, after_seq: int = 0, limit: int = 1000) -> list[AuditRow]:
+    """Entries in chain order, a batch at a time (the log can be long)."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608
+        (after_seq, limit),
+    )
+    return [
+        AuditRow(
+            seq=int(r[0]),
+            entry=AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7]),
+            prev_hash=bytes(r[8]),
+            hash=bytes(r[9]),
+        )
+        for r in rows
+    ]
