@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +22,15 @@ from dropbox_server.appkeys import (
 )
 from dropbox_server.config import Settings
 from dropbox_server.csrf import CsrfTokens
+from dropbox_server.investigator.context import CLOCKS, DECOY, SIGN_IN_THROTTLE, Clocks, Decoy
 from dropbox_server.investigator.routes import ROUTES as INVESTIGATOR_ROUTES
 from dropbox_server.middlewares import add_security_headers, friendly_errors, language
 from dropbox_server.rendering import create_environment
 from dropbox_server.reporter.routes import ROUTES as REPORTER_ROUTES
 from dropbox_server.services import Services
 from dropbox_server.sessions import SessionStore
-from dropbox_server.throttle import TokenBucket
+from dropbox_server.staff_auth import SignInThrottle, make_decoy
+from dropbox_server.throttle import KeyedBuckets, TokenBucket
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -66,13 +71,54 @@ def create_reporter_app(settings: Settings, services: Services) -> web.Applicati
     return app
 
 
-def create_investigator_app(settings: Settings, services: Services) -> web.Application:
-    """The investigator site, served on its own port behind its own client-authorised onion."""
+def create_investigator_app(
+    settings: Settings, services: Services, *, clocks: Clocks | None = None
+) -> web.Application:
+    """The investigator site, served on its own port behind its own client-authorised onion.
+
+    `clocks` lets tests drive session expiry and TOTP time explicitly.
+    """
+    clocks = clocks or Clocks()
     app = _base_app(settings, services, "investigator")
+    app[CLOCKS] = clocks
     app[SESSIONS] = SessionStore[Any](
         settings.sessions.staff_idle_seconds,
         settings.sessions.staff_absolute_seconds,
         settings.sessions.max_live_sessions,
+        clock=clocks.monotonic,
     )
+    limits = settings.throttle
+    app[SIGN_IN_THROTTLE] = SignInThrottle(
+        KeyedBuckets(limits.staff_sign_in_per_account_per_second, limits.staff_sign_in_per_account_burst),
+        TokenBucket(limits.staff_sign_in_per_second, limits.staff_sign_in_burst, clock=clocks.monotonic),
+    )
+    app[DECOY] = Decoy()
+    app.cleanup_ctx.append(_make_decoy)
+    app.cleanup_ctx.append(_sweep_sessions)
     app.add_routes(INVESTIGATOR_ROUTES)
     return app
+
+
+async def _make_decoy(app: web.Application) -> AsyncIterator[None]:
+    """One argon2id run at start-up so unknown usernames cost what known ones do."""
+    app[DECOY].wrapped = await app[SERVICES].kdf.run(make_decoy, app[SETTINGS].password_kdf)
+    yield
+
+
+async def _sweep_sessions(app: web.Application) -> AsyncIterator[None]:
+    """Drop expired staff sessions (and the keys in them) every minute, not only when touched.
+
+    Security: an investigator who walks away leaves no unlocked keys in memory beyond the
+    idle limit plus a minute.
+    """
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(60)
+            app[SESSIONS].sweep()
+
+    task = asyncio.create_task(sweep())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,110 @@
+"""Inbox, report view and the passed-on record: parse, call a use case, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from dropbox_server.appkeys import SERVICES, SETTINGS
+from dropbox_server.conduct import CONDUCT_KINDS, OUTCOMES
+from dropbox_server.forces import FORCES_BY_ID
+from dropbox_server.investigator.context import StaffSession
+from dropbox_server.investigator.pages import signed_in, staff_page
+from dropbox_server.reports.access import require_reader
+from dropbox_server.reports.case_file import open_case
+from dropbox_server.reports.inbox import inbox as inbox_use_case
+from dropbox_server.reports.outcomes import next_outcomes
+from dropbox_server.reports.passed_on import passed_on as passed_on_use_case
+from dropbox_server.sessions import Session
+from dropbox_server.store import units
+from dropbox_server.store.casework import InboxFilter
+
+CHANNELS = {"online": "Online", "phone": "Phone"}
+
+
+def _filter_from(query: Any) -> InboxFilter:
+    """Filters from the query string; unknown values are ignored rather than refused."""
+    outcome = query.get("outcome") or None
+    conduct = query.get("conduct") or None
+    channel = query.get("channel") or None
+    return InboxFilter(
+        outcome=outcome if outcome in OUTCOMES else None,
+        conduct=conduct if conduct in CONDUCT_KINDS else None,
+        channel=channel if channel in CHANNELS else None,
+    )
+
+
+async def _unit_names(request: web.Request) -> dict[str, str]:
+    return {u.id: u.name for u in await units.list_units(request.config_dict[SERVICES].db)}
+
+
+@signed_in
+async def inbox(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
+    require_reader(staff.unlocked)
+    where = _filter_from(request.query)
+    page = await inbox_use_case(
+        request.config_dict[SERVICES].db,
+        staff.unlocked,
+        where,
+        before=request.query.get("before"),
+        after=request.query.get("after"),
+    )
+    filters = {k: v for k, v in vars(where).items() if v is not None}
+    context = {
+        "page": page,
+        "where": where,
+        "filter_query": "".join(f"&{k}={v}" for k, v in filters.items()),
+        "outcomes": OUTCOMES,
+        "conduct_kinds": CONDUCT_KINDS,
+        "channels": CHANNELS,
+        "unit_names": await _unit_names(request),
+    }
+    return staff_page(request, "investigator/inbox.html", session, staff, context)
+
+
+async def report_page(
+    request: web.Request,
+    session: Session[Any],
+    staff: StaffSession,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The whole case: every field, contact details (if given), thread, history, actions."""
+    db = request.config_dict[SERVICES].db
+    case = await open_case(db, staff.unlocked, request.match_info["report_id"])
+    report = case.opened.report
+    content = case.opened.content
+    unit_names = await _unit_names(request)
+    context = {
+        "case": case,
+        "report": report,
+        "content": content,
+        "force_name": FORCES_BY_ID[content.force].name if content.force in FORCES_BY_ID else "",
+        "conflicted_unit": content.force if content.conflict else "",
+        "outcomes": OUTCOMES,
+        "next_outcomes": next_outcomes(report.outcome),
+        "conduct_kinds": CONDUCT_KINDS,
+        "channels": CHANNELS,
+        "unit_names": unit_names,
+        "other_units": [(uid, name) for uid, name in unit_names.items() if uid != report.unit_id],
+        "errors": errors or {},
+        "values": values or {},
+        "done": request.query.get("done", ""),
+        "limit": request.config_dict[SETTINGS].limits.message_chars,
+    }
+    return staff_page(request, "investigator/report.html", session, staff, context, status=status)
+
+
+@signed_in
+async def report_view(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
+    return await report_page(request, session, staff)
+
+
+@signed_in
+async def passed_on(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
+    records = await passed_on_use_case(request.config_dict[SERVICES].db, staff.unlocked)
+    context = {"records": records, "unit_names": await _unit_names(request)}
+    return staff_page(request, "investigator/passed_on.html", session, staff, context)
