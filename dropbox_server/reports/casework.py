@@ -74,30 +74,37 @@ async def open_report(db: Database, report: ReportRow, unit_keys: dict[int, byte
     return OpenedReport(report=report, content=content, contact=contact, messages=tuple(messages))
 
 
-async def reply_to_reporter(db: Database, report: ReportRow, staff_id: int, text: str, day: str) -> int:
-    """Reply through the receipt: the reply key is sealed to the reporter and to the report.
+def reply_item(report: ReportRow, staff_id: int, text: str) -> NewItem:
+    """A reply through the receipt: its key sealed to the reporter and to the report.
 
-    Security: after this returns, nobody on the server can read the reporter's copy without
-    the receipt; the unit reads its own copy through the report key.
+    Security: once stored, nobody on the server can read the reporter's copy without the
+    receipt; the unit reads its own copy through the report key.
     """
     blob, key_for_unit, item_key = envelope.seal_new_item(
         report.report_public_key, text.encode("utf-8"), item_context(report.id, "unit_reply")
     )
-    item = NewItem(
+    return NewItem(
         kind="unit_reply",
         ciphertext=blob,
         key_for_unit=key_for_unit,
         key_for_reporter=envelope.seal(report.reporter_public_key, item_key),
         author_staff_id=staff_id,
     )
-    return await report_store.add_item(db, report.seq, item, day)
 
 
-async def add_note(db: Database, report: ReportRow, staff_id: int, text: str, day: str) -> int:
-    """An internal note the reporter never sees."""
+def note_item(report: ReportRow, staff_id: int, text: str) -> NewItem:
+    """An internal note the reporter never sees: its key is sealed to the report key only."""
     blob, key, _ = envelope.seal_new_item(
         report.report_public_key, text.encode("utf-8"), item_context(report.id, "note")
     )
-    return await report_store.add_item(
-        db, report.seq, NewItem(kind="note", ciphertext=blob, key_for_unit=key, author_staff_id=staff_id), day
-    )
+    return NewItem(kind="note", ciphertext=blob, key_for_unit=key, author_staff_id=staff_id)
+
+
+async def reply_to_reporter(db: Database, report: ReportRow, staff_id: int, text: str, day: str) -> int:
+    """Store a reply through the receipt (see `reply_item`)."""
+    return await report_store.add_item(db, report.seq, reply_item(report, staff_id, text), day)
+
+
+async def add_note(db: Database, report: ReportRow, staff_id: int, text: str, day: str) -> int:
+    """Store an internal note the reporter never sees."""
+    return await report_store.add_item(db, report.seq, note_item(report, staff_id, text), day)

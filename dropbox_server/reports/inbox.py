@@ -1,0 +1,143 @@
+"""The unit inbox: one page of reports, newest first, with unread markers and faceted counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dropbox_server import envelope
+from dropbox_server.forces import FORCES_BY_ID
+from dropbox_server.keyring import UnlockedStaff
+from dropbox_server.reports.access import own_unit_keys, require_reader
+from dropbox_server.reports.content import ReportContent, item_context
+from dropbox_server.store import Database, ReportRow
+from dropbox_server.store import reports as report_store
+from dropbox_server.store.casework import (
+    InboxFilter,
+    SealedSummary,
+    facet_counts,
+    inbox_page,
+    sealed_summaries,
+)
+
+PAGE_SIZE = 25
+SUMMARY_CHARS = 140
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    report: ReportRow
+    unread: bool
+    force: str  # the force the reporter named, or "" when unknown
+    summary: str  # the start of "what happened"; "" when the row could not be opened
+
+
+@dataclass(frozen=True)
+class Facets:
+    """How many of the unit's reports have each outcome, conduct and channel."""
+
+    outcome: dict[str, int]
+    conduct: dict[str, int]
+    channel: dict[str, int]
+    matching: int  # reports matching every filter in force
+    total: int
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    entries: tuple[InboxEntry, ...]
+    facets: Facets
+    newer_cursor: str | None  # report id to page towards newer reports
+    older_cursor: str | None
+
+
+def _facets(combos: list[tuple[str, str, str, int]], where: InboxFilter) -> Facets:
+    """Each facet counts the reports matching the *other* filters, so counts add up on screen."""
+    outcome: dict[str, int] = {}
+    conduct: dict[str, int] = {}
+    channel: dict[str, int] = {}
+    matching = total = 0
+    for o, c, ch, n in combos:
+        total += n
+        ok_o = where.outcome in (None, o)
+        ok_c = where.conduct in (None, c)
+        ok_ch = where.channel in (None, ch)
+        if ok_c and ok_ch:
+            outcome[o] = outcome.get(o, 0) + n
+        if ok_o and ok_ch:
+            conduct[c] = conduct.get(c, 0) + n
+        if ok_o and ok_c:
+            channel[ch] = channel.get(ch, 0) + n
+        if ok_o and ok_c and ok_ch:
+            matching += n
+    return Facets(outcome, conduct, channel, matching, total)
+
+
+def _open_summary(report: ReportRow, sealed: SealedSummary | None, keys: dict[int, bytes]) -> tuple[str, str]:
+    """(force name, start of 'what happened') for one row, opened with the unit's own keys."""
+    if sealed is None:
+        return "", ""
+    for key_id, grant in sealed.grants:
+        private = keys.get(key_id)
+        if private is None:
+            continue
+        try:
+            report_key = envelope.unseal(private, grant)
+            item_key = envelope.unseal(report_key, sealed.key_for_unit)
+            raw = envelope.decrypt(item_key, sealed.ciphertext, item_context(report.id, "report"))
+        except envelope.EnvelopeError:
+            return "", ""
+        content = ReportContent.from_bytes(raw)
+        force = FORCES_BY_ID[content.force].name if content.force in FORCES_BY_ID else ""
+        text = " ".join(content.what_happened.split())
+        return force, text[:SUMMARY_CHARS] + ("…" if len(text) > SUMMARY_CHARS else "")
+    return "", ""
+
+
+async def _cursor(
+    db: Database, unit_id: str, direction: str, report_id: str | None
+) -> tuple[str, int] | None:
+    if not report_id:
+        return None
+    found = await report_store.get_report(db, report_id) if report_id.isalnum() else None
+    if found is None or found.unit_id != unit_id:
+        return None
+    return direction, found.seq
+
+
+async def inbox(
+    db: Database,
+    staff: UnlockedStaff,
+    where: InboxFilter,
+    before: str | None = None,
+    after: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> InboxPage:
+    """One page of the caller's unit's reports; only the rows on the page are decrypted.
+
+    Security: the query is limited to the caller's unit, and rows are opened only with keys
+    of that unit's ring; a row whose grant does not open shows no content.
+    """
+    require_reader(staff)
+    unit_id = staff.staff.unit_id
+    cursor = await _cursor(db, unit_id, "after", after) or await _cursor(db, unit_id, "before", before)
+    rows = await inbox_page(db, unit_id, staff.staff.id, where, cursor, page_size + 1)
+    more = len(rows) > page_size
+    if cursor is not None and cursor[0] == "after":
+        rows = rows[-page_size:] if more else rows
+    else:
+        rows = rows[:page_size]
+    keys = await own_unit_keys(db, staff)
+    sealed = await sealed_summaries(db, [r.report.seq for r in rows])
+    entries = []
+    for row in rows:
+        force, summary = _open_summary(row.report, sealed.get(row.report.seq), keys)
+        entries.append(InboxEntry(row.report, row.unread, force, summary))
+    going_newer = cursor is not None and cursor[0] == "after"
+    has_newer = (more if going_newer else cursor is not None) and bool(rows)
+    has_older = (True if going_newer else more) and bool(rows)
+    return InboxPage(
+        entries=tuple(entries),
+        facets=_facets(await facet_counts(db, unit_id), where),
+        newer_cursor=rows[0].report.id if has_newer else None,
+        older_cursor=rows[-1].report.id if has_older else None,
+    )

@@ -1,0 +1,113 @@
+"""Passing a report to another force's unit: re-seal its keys, leave the sender a record only.
+
+Contact details decision: they travel with the report only when the reporter chose
+`investigating_force` ("whichever force investigates"). When the reporter chose `unit`
+("only the unit I am reporting to"), the contact grant AND the contact item are deleted on
+transfer. Keeping them for the sending unit would leave a reporter's identity with a unit
+that no longer handles the report and has no reason to contact them, against the narrower
+consent they gave; re-sealing them to the receiver would break that consent. Nobody keeps
+them; the receiving unit can still reach the reporter through replies to the receipt.
+
+Conflict of interest: a report whose reporter said the subject works in their own force's
+professional standards unit was routed to the national hub. Passing it to that force's unit
+needs an explicit override; the force is read from the decrypted report, not from the clear
+`conflict` flag alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dropbox_server import audit, envelope
+from dropbox_server.keyring import UnlockedStaff
+from dropbox_server.reports.access import Case, load_case
+from dropbox_server.reports.case_file import OUTCOME_REASON, TRANSFER_REASON
+from dropbox_server.reports.casework import open_report, open_report_key
+from dropbox_server.reports.content import ReportContent, item_context
+from dropbox_server.reports.outcomes import OutcomeError, check_reason
+from dropbox_server.store import Database, ReportRow, units
+from dropbox_server.store import transfers as transfer_store
+
+CONTACT_TRAVELS = "investigating_force"
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    report_id: str
+    to_unit_id: str
+    reason: str
+    conflict_override: bool
+    seen_outcome: str
+
+
+def conflicted_unit(content: ReportContent) -> str | None:
+    """The unit the reporter said is conflicted (the subject's own force's unit), if any."""
+    return content.force if content.conflict else None
+
+
+async def _reason_blobs(case: Case, sender_public: bytes, text: str) -> tuple[bytes, bytes, bytes]:
+    """The transfer reason once, its key sealed to the report key and to the sending unit."""
+    blob, for_report, item_key = envelope.seal_new_item(
+        case.report.report_public_key, text.encode("utf-8"), item_context(case.report.id, TRANSFER_REASON)
+    )
+    return blob, for_report, envelope.seal(sender_public, item_key)
+
+
+async def _contact_grant(db: Database, case: Case, receiver_public: bytes) -> bytes | None:
+    if case.report.contact_scope != CONTACT_TRAVELS:
+        return None
+    contact_key = await open_report_key(db, case.report, case.unit_keys, "contact")
+    return envelope.seal(receiver_public, contact_key) if contact_key is not None else None
+
+
+async def _check(db: Database, case: Case, req: TransferRequest) -> None:
+    report: ReportRow = case.report
+    if req.seen_outcome != report.outcome:
+        raise OutcomeError("changed_meanwhile")
+    if req.to_unit_id == report.unit_id or await units.get_unit(db, req.to_unit_id) is None:
+        raise OutcomeError("bad_unit")
+    opened = await open_report(db, report, case.unit_keys)
+    if conflicted_unit(opened.content) == req.to_unit_id and not req.conflict_override:
+        raise OutcomeError("conflict_override_needed")
+
+
+async def transfer_report(db: Database, staff: UnlockedStaff, req: TransferRequest, day: str) -> None:
+    """Pass a report of the caller's unit to another unit, in one transaction.
+
+    Security: the report's private key is re-sealed to the receiving unit's current key and
+    every earlier grant is deleted, so the sender's keys open nothing of the report after.
+    The sender keeps a record (receiving unit, day, the reason sealed to its own key).
+    """
+    case = await load_case(db, staff, req.report_id)
+    text = check_reason(req.reason)
+    await _check(db, case, req)
+    receiver = await units.current_unit_key(db, req.to_unit_id)
+    sender = await units.current_unit_key(db, case.report.unit_id)
+    if receiver is None or sender is None:
+        raise OutcomeError("bad_unit")
+    blob, for_report, for_sender = await _reason_blobs(case, sender.public_key, text)
+    history_blob, history_key, _ = envelope.seal_new_item(
+        case.report.report_public_key, text.encode("utf-8"), item_context(case.report.id, OUTCOME_REASON)
+    )
+    record = transfer_store.NewTransfer(
+        report_seq=case.report.seq,
+        from_unit_id=case.report.unit_id,
+        to_unit_id=req.to_unit_id,
+        previous_outcome=case.report.outcome,
+        day=day,
+        staff_id=staff.staff.id,
+        conflict_override=req.conflict_override,
+        receiver_key_id=receiver.id,
+        content_grant=envelope.seal(receiver.public_key, case.report_key),
+        contact_grant=await _contact_grant(db, case, receiver.public_key),
+        sender_unit_key_id=sender.id,
+        reason_ciphertext=blob,
+        reason_key_for_report=for_report,
+        reason_key_for_sender=for_sender,
+        history_reason_ciphertext=history_blob,
+        history_reason_key=history_key,
+    )
+    detail = f"to={req.to_unit_id}" + (" conflict-override" if req.conflict_override else "")
+    entry = audit.pending("transfer", staff=staff.staff, report_id=case.report.id, detail=detail)
+    if not await transfer_store.transfer(db, record, entry):
+        raise OutcomeError("changed_meanwhile")

@@ -1,0 +1,143 @@
+"""SQL for casework: the inbox page and its counts, read markers, audited items, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dropbox_server.store.audit import PendingAudit, append_tx
+from dropbox_server.store.database import Database
+from dropbox_server.store.records import NewItem, ReportRow
+from dropbox_server.store.reports import _INSERT_ITEM, _REPORT_COLUMNS, _report
+
+_R_COLUMNS = ", ".join(f"r.{c.strip()}" for c in _REPORT_COLUMNS.split(","))
+# Unread: never opened by this member of staff, or the reporter has written since.
+_UNREAD = (
+    "(rr.seen_item_id IS NULL OR EXISTS (SELECT 1 FROM items i WHERE i.report_seq = r.seq "
+    "AND i.kind = 'reporter_message' AND i.id > rr.seen_item_id))"
+)
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """Equality filters on clear routing metadata; None means any."""
+
+    outcome: str | None = None
+    conduct: str | None = None
+    channel: str | None = None
+
+    def clauses(self) -> tuple[str, list[str]]:
+        sql, params = "", []
+        for column in ("outcome", "conduct", "channel"):
+            value = getattr(self, column)
+            if value is not None:
+                sql += f" AND r.{column} = ?"
+                params.append(value)
+        return sql, params
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    report: ReportRow
+    unread: bool
+
+
+@dataclass(frozen=True)
+class SealedSummary:
+    """What opening one inbox row needs: the report key grants and the sealed form."""
+
+    grants: tuple[tuple[int, bytes], ...]
+    ciphertext: bytes
+    key_for_unit: bytes
+
+
+async def facet_counts(db: Database, unit_id: str) -> list[tuple[str, str, str, int]]:
+    """(outcome, conduct, channel, count) for a unit, from the covering index alone."""
+    rows = await db.fetch_all(
+        "SELECT outcome, conduct, channel, count(*) FROM reports WHERE unit_id = ? "
+        "GROUP BY outcome, conduct, channel",
+        (unit_id,),
+    )
+    return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+
+async def inbox_page(
+    db: Database,
+    unit_id: str,
+    staff_id: int,
+    where: InboxFilter,
+    cursor: tuple[str, int] | None,
+    limit: int,
+) -> list[InboxRow]:
+    """Up to `limit` rows, newest first; cursor ('before'|'after', seq) pages by keyset.
+
+    Keyset paging keeps a deep page as fast as the first: no OFFSET scan.
+    """
+    extra, params = where.clauses()
+    order = "DESC"
+    if cursor is not None:
+        direction, seq = cursor
+        extra += " AND r.seq < ?" if direction == "before" else " AND r.seq > ?"
+        params.append(str(seq))
+        order = "DESC" if direction == "before" else "ASC"
+    rows = await db.fetch_all(
+        f"SELECT {_R_COLUMNS}, {_UNREAD} FROM reports r "  # noqa: S608
+        "LEFT JOIN report_reads rr ON rr.report_seq = r.seq AND rr.staff_id = ? "
+        f"WHERE r.unit_id = ?{extra} ORDER BY r.seq {order} LIMIT ?",
+        (staff_id, unit_id, *params, limit),
+    )
+    page = [InboxRow(_report(tuple(r)[:-1]), bool(r[-1])) for r in rows]
+    return page if order == "DESC" else page[::-1]
+
+
+async def sealed_summaries(db: Database, seqs: list[int]) -> dict[int, SealedSummary]:
+    """Content grants and the sealed report form for the given reports, in two queries."""
+    if not seqs:
+        return {}
+    marks = ",".join("?" * len(seqs))
+    grants: dict[int, list[tuple[int, bytes]]] = {s: [] for s in seqs}
+    for r in await db.fetch_all(
+        "SELECT report_seq, unit_key_id, sealed_private_key FROM report_key_grants "  # noqa: S608
+        f"WHERE purpose = 'content' AND report_seq IN ({marks}) ORDER BY unit_key_id DESC",
+        seqs,
+    ):
+        grants[int(r[0])].append((int(r[1]), bytes(r[2])))
+    out = {}
+    for r in await db.fetch_all(
+        "SELECT report_seq, ciphertext, key_for_unit FROM items "  # noqa: S608
+        f"WHERE kind = 'report' AND report_seq IN ({marks})",
+        seqs,
+    ):
+        seq = int(r[0])
+        out[seq] = SealedSummary(tuple(grants[seq]), bytes(r[1]), bytes(r[2]))
+    return out
+
+
+async def mark_read(db: Database, staff_id: int, seq: int) -> None:
+    """Remember the newest item this member of staff has now seen on a report."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO report_reads (staff_id, report_seq, seen_item_id) "
+            "VALUES (?, ?, (SELECT coalesce(max(id), 0) FROM items WHERE report_seq = ?)) "
+            "ON CONFLICT (staff_id, report_seq) DO UPDATE SET seen_item_id = excluded.seen_item_id",
+            (staff_id, seq, seq),
+        )
+
+
+async def add_item_audited(db: Database, seq: int, item: NewItem, day: str, audit: PendingAudit) -> int:
+    """Append a reply or note and its audit entry in one transaction."""
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            _INSERT_ITEM,
+            (
+                seq,
+                item.kind,
+                day,
+                item.author_staff_id,
+                item.ciphertext,
+                item.key_for_unit,
+                item.key_for_reporter,
+            ),
+        )
+        await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))
+        await append_tx(tx, audit)
+    return int(cur.lastrowid or 0)
