@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dropbox_server.i18n import lazy
+
 HUB_ID = "national-hub"
 
+# The four Welsh forces have official Welsh names, shown on Welsh pages through the catalogue.
 _FORCE_NAMES = (
     "Avon and Somerset Police",
     "Bedfordshire Police",
@@ -19,11 +22,11 @@ _FORCE_NAMES = (
     "Devon and Cornwall Police",
     "Dorset Police",
     "Durham Constabulary",
-    "Dyfed-Powys Police",
+    lazy("Dyfed-Powys Police"),
     "Essex Police",
     "Gloucestershire Constabulary",
     "Greater Manchester Police",
-    "Gwent Police",
+    lazy("Gwent Police"),
     "Hampshire and Isle of Wight Constabulary",
     "Hertfordshire Constabulary",
     "Humberside Police",
@@ -34,12 +37,12 @@ _FORCE_NAMES = (
     "Merseyside Police",
     "Metropolitan Police Service",
     "Norfolk Constabulary",
-    "North Wales Police",
+    lazy("North Wales Police"),
     "North Yorkshire Police",
     "Northamptonshire Police",
     "Northumbria Police",
     "Nottinghamshire Police",
-    "South Wales Police",
+    lazy("South Wales Police"),
     "South Yorkshire Police",
     "Staffordshire Police",
     "Suffolk Constabulary",

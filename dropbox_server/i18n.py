@@ -1,4 +1,10 @@
-"""Translations: gettext catalogues per language, chosen per request without a cookie."""
+"""Translations: gettext catalogues per language, chosen per request without a cookie.
+
+Catalogues live in ``locale/<lang>/LC_MESSAGES/messages.po`` (the source, edited by
+translators) and ``messages.mo`` (compiled from it by ``scripts/i18n.sh compile``). The server
+reads only the ``.mo`` with the standard library, so it needs no catalogue parser at run time;
+``tests/i18n`` fails whenever a ``.mo`` differs from what its ``.po`` compiles to.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +23,21 @@ def lazy(message: str) -> str:
     return message
 
 
+def catalogue_path(language: str, suffix: str = ".mo") -> Path:
+    """Where the catalogue of `language` is kept (``.mo`` compiled, ``.po`` source)."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+
+
 @cache
 def translations(language: str) -> gettext.NullTranslations:
-    """The catalogue for `language`, or the identity catalogue for English and unknown codes."""
+    """The catalogue for `language`, or the identity catalogue for English and unknown codes.
+
+    A missing catalogue for a listed language is an error, not a silent fall back to English.
+    """
     if language not in LANGUAGES or language == DEFAULT_LANGUAGE:
         return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True)
+    with catalogue_path(language).open("rb") as mo:
+        return gettext.GNUTranslations(mo)
 
 
 def pick_language(requested: str | None) -> str:

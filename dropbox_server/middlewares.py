@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from dropbox_server.appkeys import LANG
-from dropbox_server.i18n import pick_language
+from dropbox_server.i18n import lazy, pick_language
 from dropbox_server.rendering import current_language, render
 
 log = logging.getLogger("tipdrop.http")
@@ -33,14 +33,14 @@ SECURITY_HEADERS = {
 }
 
 ERROR_TITLES = {
-    400: "This request could not be understood",
-    403: "This form has expired",
-    404: "Page not found",
-    405: "This page cannot be used that way",
-    413: "What you sent is too large",
-    429: "Too many attempts",
-    500: "Something went wrong on our side",
-    503: "The service is busy",
+    400: lazy("This request could not be understood"),
+    403: lazy("This form has expired"),
+    404: lazy("Page not found"),
+    405: lazy("This page cannot be used that way"),
+    413: lazy("What you sent is too large"),
+    429: lazy("Too many attempts"),
+    500: lazy("Something went wrong on our side"),
+    503: lazy("The service is busy"),
 }
 
 

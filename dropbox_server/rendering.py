@@ -9,7 +9,7 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from dropbox_server.appkeys import LANG, SITE, TEMPLATES
-from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
+from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES, lazy, translations
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar(
     "current_language", default=DEFAULT_LANGUAGE
@@ -25,8 +25,8 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 
 
 SITE_NAMES = {
-    "reporter": "Report police corruption and abuse",
-    "investigator": "Tip drop for investigators",
+    "reporter": lazy("Report police corruption and abuse"),
+    "investigator": lazy("Tip drop for investigators"),
 }
 
 

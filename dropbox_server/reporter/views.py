@@ -186,7 +186,7 @@ async def thread_message(request: web.Request) -> web.StreamResponse:
     if problem:
         found = await reporter_thread(request.config_dict[SERVICES].db, access)
         if found is None:
-            raise web.HTTPSeeOther("/check?result=unknown")
+            raise web.HTTPSeeOther(f"/check?result=unknown{lang_query(request, '&')}")
         return render(
             request,
             "reporter/thread.html",
