@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import pytest
@@ -15,6 +16,9 @@ from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.investigator.context import Clocks
 from dropbox_server.keyring import unlock_custodian
+from dropbox_server.reports.content import ContactDetails, ReportContent
+from dropbox_server.reports.reporter_access import open_with_receipt
+from dropbox_server.reports.submit import submit_report
 from dropbox_server.services import Services
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, _start
 from tests.investigator.driver import FakeClock, Investigator
@@ -85,3 +89,22 @@ async def running_workspace(
 async def workspace(settings: Settings, services: Services, clock: FakeClock) -> AsyncIterator[Workspace]:
     async with running_workspace(settings, services, clock) as ws:
         yield ws
+
+
+async def submit(
+    ws: Workspace,
+    *,
+    force: str = "kent-police",
+    conduct: str = "corruption",
+    what_happened: str = "An officer took money to drop a case.",
+    contact: ContactDetails | None = None,
+    channel: str = "online",
+    **fields: Any,
+) -> tuple[str, str]:
+    """Store a report through the real submit use case; returns (receipt, report id)."""
+    content = ReportContent(force=force, conduct=conduct, what_happened=what_happened, **fields)
+    services = ws.services
+    receipt = await submit_report(services.db, services.receipts, content, contact, channel, today())
+    access = await open_with_receipt(services.db, services.receipts, receipt)
+    assert access is not None
+    return receipt, access.report_id
