@@ -128,7 +128,7 @@ async def verify(db: Database, batch: int = 1000) -> Verification:
     while rows := await audit_store.entries(db, expected_seq - 1, batch):
         for row in rows:
             if row.seq != expected_seq:
-                return Verification(count, previous, expected_seq, "entry is missing")
+                return Verification(count, previous, expected_seq, "is missing")
             if not envelope.secret_equal(row.prev_hash, previous):
                 return Verification(count, previous, row.seq, "does not follow the entry before it")
             if not envelope.secret_equal(row.hash, link(row.seq, previous, row.entry)):

@@ -1,0 +1,165 @@
+"""The audit trail: every staff action is logged without content, and `audit verify` catches edits."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dropbox_server import audit
+from dropbox_server.store import audit as audit_store
+from tests.conftest import CUSTODIAN_PASSPHRASE
+from tests.investigator.conftest import Workspace, submit
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TIPDROP_KDF": "1,8192,1"}
+    return subprocess.run(
+        [sys.executable, "run.py", *args],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+async def _journey(ws: Workspace) -> str:
+    _, report_id = await submit(ws, what_happened="AUDITMARKER what happened")
+    alice = await ws.enrol("alice", "kent-police")
+    assert (await alice.sign_in_with("alice", "wrong password", "123456"))[0] == 401
+    await alice.sign_in()
+    await alice.act(report_id, "reply", {"reply": "AUDITMARKER reply"})
+    await alice.act(report_id, "note", {"note": "AUDITMARKER note"})
+    await alice.act(
+        report_id, "outcome", {"outcome": "assessing", "reason": "AUDITMARKER", "seen_outcome": "new"}
+    )
+    page = await alice.open_report(report_id)
+    await alice.post(
+        f"/reports/{report_id}/transfer",
+        {"to_unit": "essex-police", "transfer_reason": "AUDITMARKER", "seen_outcome": "assessing"},
+        csrf_page=page,
+    )
+    await alice.sign_out()
+    return report_id
+
+
+async def test_staff_actions_are_logged_without_content(workspace: Workspace) -> None:
+    report_id = await _journey(workspace)
+    rows = await audit_store.entries(workspace.services.db)
+    actions = [r.entry.action for r in rows]
+    assert actions == [
+        "staff_enrolled",
+        "sign_in_failed",
+        "sign_in",
+        "view",
+        "reply",
+        "view",
+        "note",
+        "view",
+        "outcome",
+        "view",
+        "transfer",
+        "sign_out",
+    ]
+    transfer = rows[actions.index("transfer")].entry
+    assert (transfer.report_id, transfer.unit_id, transfer.detail) == (
+        report_id,
+        "kent-police",
+        "to=essex-police",
+    )
+    assert rows[actions.index("outcome")].entry.detail == "new->assessing"
+    for row in rows:
+        assert "AUDITMARKER" not in repr(row.entry)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", row.entry.at)
+    result = await audit.verify(workspace.services.db)
+    assert result.ok and result.entries == len(rows) and result.head == rows[-1].hash
+
+
+async def test_the_log_refuses_updates_and_deletes(workspace: Workspace) -> None:
+    await _journey(workspace)
+    with sqlite3.connect(workspace.settings.database_path) as raw, pytest.raises(sqlite3.IntegrityError):
+        raw.execute("UPDATE audit_log SET detail = 'x' WHERE seq = 2")
+    with sqlite3.connect(workspace.settings.database_path) as raw, pytest.raises(sqlite3.IntegrityError):
+        raw.execute("DELETE FROM audit_log WHERE seq = 2")
+
+
+def _tamper(db_path: Path, sql: str) -> None:
+    """What someone with the database file could do: drop the guards and rewrite."""
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("DROP TRIGGER audit_log_no_update")
+        raw.execute("DROP TRIGGER audit_log_no_delete")
+        raw.execute(sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "broken", "problem"),
+    [
+        ("UPDATE audit_log SET staff_id = 99 WHERE seq = 5", 5, "has been altered"),
+        ("UPDATE audit_log SET at = '2020-01-01T00:00:00+00:00' WHERE seq = 3", 3, "has been altered"),
+        ("DELETE FROM audit_log WHERE seq = 4", 4, "is missing"),
+    ],
+)
+async def test_audit_verify_cli_names_the_first_broken_entry(
+    workspace: Workspace, sql: str, broken: int, problem: str
+) -> None:
+    await _journey(workspace)
+    data_dir = str(workspace.settings.data_dir)
+    good = run_cli("audit", "verify", "--data-dir", data_dir)
+    assert good.returncode == 0, good.stderr
+    assert "Audit log intact: 12 entries." in good.stdout and "Head hash: " in good.stdout
+    _tamper(workspace.settings.database_path, sql)
+    bad = run_cli("audit", "verify", "--data-dir", data_dir)
+    assert bad.returncode == 1
+    assert f"Audit log BROKEN at entry {broken}: it {problem}." in bad.stdout
+
+
+async def test_rehashing_one_entry_breaks_the_next_link(workspace: Workspace) -> None:
+    """Recomputing an edited entry's own hash is not enough: the next entry names the old one."""
+    await _journey(workspace)
+    rows = await audit_store.entries(workspace.services.db)
+    edited = rows[4].entry.__class__(**{**vars(rows[4].entry), "detail": "forged"})
+    new_hash = audit.link(5, rows[3].hash, edited)
+    _tamper(
+        workspace.settings.database_path,
+        f"UPDATE audit_log SET detail = 'forged', hash = x'{new_hash.hex()}' WHERE seq = 5",
+    )
+    result = await audit.verify(workspace.services.db)
+    assert (result.broken_seq, result.problem) == (6, "does not follow the entry before it")
+
+
+async def test_add_investigator_cli_enrols_totp_and_logs_it(workspace: Workspace) -> None:
+    data_dir = str(workspace.settings.data_dir)
+    done = run_cli(
+        "keys",
+        "add-investigator",
+        "--data-dir",
+        data_dir,
+        "--unit",
+        "kent-police",
+        "--username",
+        "dave",
+        stdin=f"{CUSTODIAN_PASSPHRASE}\ndave-password-long\n",
+    )
+    assert done.returncode == 0, done.stderr
+    secret = re.search(r"TOTP secret: ([A-Z2-7]{32})", done.stdout).group(1)  # type: ignore[union-attr]
+    assert "otpauth://totp/" in done.stdout and f"secret={secret}" in done.stdout
+    assert "█" in done.stdout or "▀" in done.stdout  # the QR drawn for the terminal
+    dave = await workspace.enrol("dave-browser", "kent-police")
+    dave.username, dave.password, dave.secret = "dave", "dave-password-long", secret
+    await dave.sign_in()
+    rows = await audit_store.entries(workspace.services.db)
+    assert ("staff_enrolled", "dave", "role=investigator") in [
+        (r.entry.action, r.entry.username, r.entry.detail) for r in rows
+    ]
+    # The secret is stored sealed, never as text.
+    assert secret.encode() not in workspace.settings.database_path.read_bytes()
