@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import aiosqlite
+
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import ItemRow, NewItem, NewReport, ReportRow
 
@@ -31,42 +33,52 @@ def _item(r: object) -> ItemRow:
 async def insert_report(db: Database, report: NewReport) -> int:
     """Store a report, its key grants and its items in one durable transaction."""
     async with db.transaction() as tx:
-        cur = await tx.execute(
-            "INSERT INTO reports (id, unit_id, first_unit_id, channel, conduct, conflict, "
-            "contact_scope, created_day, last_activity_day, lookup_id, reporter_public_key, "
-            "report_public_key, contact_public_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                report.id,
-                report.unit_id,
-                report.unit_id,
-                report.channel,
-                report.conduct,
-                int(report.conflict),
-                report.contact_scope,
-                report.day,
-                report.day,
-                report.lookup_id,
-                report.reporter_public_key,
-                report.report_public_key,
-                report.contact_public_key,
-            ),
-        )
-        seq = int(cur.lastrowid or 0)
-        grants = [(seq, "content", report.unit_key_id, report.sealed_report_key)]
-        if report.sealed_contact_key is not None:
-            grants.append((seq, "contact", report.unit_key_id, report.sealed_contact_key))
-        await tx.executemany(
-            "INSERT INTO report_key_grants (report_seq, purpose, unit_key_id, sealed_private_key)"
-            " VALUES (?, ?, ?, ?)",
-            grants,
-        )
-        await tx.executemany(
-            _INSERT_ITEM,
-            [
-                (seq, i.kind, report.day, i.author_staff_id, i.ciphertext, i.key_for_unit, i.key_for_reporter)
-                for i in report.items
-            ],
-        )
+        return await _insert_report_tx(tx, report)
+
+
+async def insert_reports(db: Database, batch: list[NewReport]) -> list[int]:
+    """Store many reports in one transaction (bulk loads: benchmarks, imports)."""
+    async with db.transaction() as tx:
+        return [await _insert_report_tx(tx, report) for report in batch]
+
+
+async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
+    cur = await tx.execute(
+        "INSERT INTO reports (id, unit_id, first_unit_id, channel, conduct, conflict, "
+        "contact_scope, created_day, last_activity_day, lookup_id, reporter_public_key, "
+        "report_public_key, contact_public_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            report.id,
+            report.unit_id,
+            report.unit_id,
+            report.channel,
+            report.conduct,
+            int(report.conflict),
+            report.contact_scope,
+            report.day,
+            report.day,
+            report.lookup_id,
+            report.reporter_public_key,
+            report.report_public_key,
+            report.contact_public_key,
+        ),
+    )
+    seq = int(cur.lastrowid or 0)
+    grants = [(seq, "content", report.unit_key_id, report.sealed_report_key)]
+    if report.sealed_contact_key is not None:
+        grants.append((seq, "contact", report.unit_key_id, report.sealed_contact_key))
+    await tx.executemany(
+        "INSERT INTO report_key_grants (report_seq, purpose, unit_key_id, sealed_private_key)"
+        " VALUES (?, ?, ?, ?)",
+        grants,
+    )
+    await tx.executemany(
+        _INSERT_ITEM,
+        [
+            (seq, i.kind, report.day, i.author_staff_id, i.ciphertext, i.key_for_unit, i.key_for_reporter)
+            for i in report.items
+        ],
+    )
     return seq
 
 
