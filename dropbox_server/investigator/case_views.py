@@ -9,6 +9,7 @@ from aiohttp import web
 from dropbox_server.appkeys import SERVICES, SETTINGS
 from dropbox_server.conduct import CONDUCT_KINDS, OUTCOMES
 from dropbox_server.forces import FORCES_BY_ID
+from dropbox_server.i18n import lazy
 from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import signed_in, staff_page
 from dropbox_server.reports.access import require_reader
@@ -20,7 +21,7 @@ from dropbox_server.sessions import Session
 from dropbox_server.store import units
 from dropbox_server.store.casework import InboxFilter
 
-CHANNELS = {"online": "Online", "phone": "Phone"}
+CHANNELS = {"online": lazy("Online"), "phone": lazy("Phone")}
 
 
 def _filter_from(query: Any) -> InboxFilter:
