@@ -51,10 +51,9 @@ class SealedSummary:
 
 
 async def facet_counts(db: Database, unit_id: str) -> list[tuple[str, str, str, int]]:
-    """(outcome, conduct, channel, count) for a unit, from the covering index alone."""
+    """(outcome, conduct, channel, count) for a unit, from the trigger-kept running counts."""
     rows = await db.fetch_all(
-        "SELECT outcome, conduct, channel, count(*) FROM reports WHERE unit_id = ? "
-        "GROUP BY outcome, conduct, channel",
+        "SELECT outcome, conduct, channel, reports FROM report_facets WHERE unit_id = ? AND reports > 0",
         (unit_id,),
     )
     return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]

@@ -116,3 +116,32 @@ async def test_unread_markers_are_per_person_and_return_on_a_follow_up(workspace
     status, _ = await reporter.follow_up("One more thing.")
     assert status == 200
     assert _unread((await alice.get("/inbox"))[1]) == {first, second}
+
+
+async def test_counts_follow_outcome_changes_and_transfers(workspace: Workspace) -> None:
+    ids = [(await submit(workspace, conduct="discrimination"))[1] for _ in range(3)]
+    alice = await workspace.signed_in("alice", "kent-police")
+    bob = await workspace.signed_in("bob", "essex-police")
+    await alice.act(ids[0], "outcome", {"outcome": "assessing", "reason": "r", "seen_outcome": "new"})
+    page = await alice.open_report(ids[1])
+    await alice.post(
+        f"/reports/{ids[1]}/transfer",
+        {"to_unit": "essex-police", "transfer_reason": "r", "seen_outcome": "new"},
+        csrf_page=page,
+    )
+    _, page = await alice.get("/inbox")
+    assert "2 of 2 reports match" in text_of(page)
+    assert _option_count(page, "outcome", "new") == 1 and _option_count(page, "outcome", "assessing") == 1
+    assert _option_count(page, "conduct", "discrimination") == 2
+    _, page = await bob.get("/inbox")
+    assert "1 of 1 reports match" in text_of(page)
+    assert (
+        _option_count(page, "outcome", "new") == 1 and _option_count(page, "conduct", "discrimination") == 1
+    )
+    # The running counts agree with a full count straight from the reports table.
+    with sqlite3.connect(workspace.settings.database_path) as raw:
+        direct = raw.execute(
+            "SELECT unit_id, outcome, conduct, channel, count(*) FROM reports GROUP BY 1, 2, 3, 4"
+        ).fetchall()
+        kept = raw.execute("SELECT * FROM report_facets WHERE reports > 0").fetchall()
+    assert sorted(direct) == sorted(kept)

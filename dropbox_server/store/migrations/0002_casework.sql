@@ -51,8 +51,46 @@ CREATE TABLE transfers (
 CREATE INDEX transfers_from ON transfers(from_unit_id, id);
 CREATE INDEX transfers_report ON transfers(report_seq, id);
 
--- Faceted counts for the inbox come from this index alone, without touching the table.
-CREATE INDEX reports_unit_facets ON reports(unit_id, outcome, conduct, channel);
+-- Running counts per unit of reports by outcome, conduct and channel, kept by triggers in
+-- the same transaction as every change, so the inbox's counts cost a few rows, not a scan
+-- of the unit. Clear metadata only (the same columns reports already holds in clear).
+CREATE TABLE report_facets (
+    unit_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    conduct TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    reports INTEGER NOT NULL CHECK (reports >= 0),
+    PRIMARY KEY (unit_id, outcome, conduct, channel)
+) WITHOUT ROWID;
+INSERT INTO report_facets (unit_id, outcome, conduct, channel, reports)
+    SELECT unit_id, outcome, conduct, channel, count(*) FROM reports
+    GROUP BY unit_id, outcome, conduct, channel;
+
+CREATE TRIGGER report_facets_insert AFTER INSERT ON reports
+BEGIN
+    INSERT OR IGNORE INTO report_facets VALUES (NEW.unit_id, NEW.outcome, NEW.conduct, NEW.channel, 0);
+    UPDATE report_facets SET reports = reports + 1
+        WHERE unit_id = NEW.unit_id AND outcome = NEW.outcome
+        AND conduct = NEW.conduct AND channel = NEW.channel;
+END;
+CREATE TRIGGER report_facets_update AFTER UPDATE OF unit_id, outcome, conduct, channel ON reports
+WHEN OLD.unit_id IS NOT NEW.unit_id OR OLD.outcome IS NOT NEW.outcome
+    OR OLD.conduct IS NOT NEW.conduct OR OLD.channel IS NOT NEW.channel
+BEGIN
+    UPDATE report_facets SET reports = reports - 1
+        WHERE unit_id = OLD.unit_id AND outcome = OLD.outcome
+        AND conduct = OLD.conduct AND channel = OLD.channel;
+    INSERT OR IGNORE INTO report_facets VALUES (NEW.unit_id, NEW.outcome, NEW.conduct, NEW.channel, 0);
+    UPDATE report_facets SET reports = reports + 1
+        WHERE unit_id = NEW.unit_id AND outcome = NEW.outcome
+        AND conduct = NEW.conduct AND channel = NEW.channel;
+END;
+CREATE TRIGGER report_facets_delete AFTER DELETE ON reports
+BEGIN
+    UPDATE report_facets SET reports = reports - 1
+        WHERE unit_id = OLD.unit_id AND outcome = OLD.outcome
+        AND conduct = OLD.conduct AND channel = OLD.channel;
+END;
 
 -- Staff actions, append-only and hash-chained. No reporter content; no foreign keys,
 -- because the log must outlive the accounts and reports it names.

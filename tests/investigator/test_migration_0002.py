@@ -1,0 +1,70 @@
+"""Migration 0002 applied to a version-1 database that already holds reports and staff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dropbox_server import envelope
+from dropbox_server.store import NewItem, NewReport, UnitRow, open_database, units
+from dropbox_server.store import reports as report_store
+from dropbox_server.store import staff as staff_store
+from dropbox_server.store.casework import facet_counts
+
+
+def _report(unit_key_id: int, public: bytes, conduct: str, n: int) -> NewReport:
+    pair = envelope.generate_keypair()
+    blob, key, _ = envelope.seal_new_item(pair.public, b"{}", b"ctx")
+    return NewReport(
+        id=f"r{n}",
+        unit_id="u1",
+        channel="online",
+        conduct=conduct,
+        conflict=False,
+        contact_scope="none",
+        day="2026-01-01",
+        lookup_id=bytes([n]) * 32,
+        reporter_public_key=pair.public,
+        report_public_key=pair.public,
+        contact_public_key=None,
+        unit_key_id=unit_key_id,
+        sealed_report_key=envelope.seal(public, pair.private),
+        sealed_contact_key=None,
+        items=(NewItem("report", blob, key),),
+    )
+
+
+async def test_0002_keeps_version_1_data_and_counts_it(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    db = await open_database(path, migrate_up_to=1)
+    pair = envelope.generate_keypair()
+    await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
+    key_id = await units.add_unit_key(db, "u1", pair.public, "2026-01-01", {})
+    for n, conduct in enumerate(("corruption", "corruption", "discrimination")):
+        await report_store.insert_report(db, _report(key_id, pair.public, conduct, n))
+    staff_id = await staff_store.insert_staff(
+        db,
+        username="old",
+        unit_id="u1",
+        role="investigator",
+        public_key=pair.public,
+        wrapped_private_key=b"w",
+        totp_secret_sealed=None,
+        day="2026-01-01",
+        unit_key_grants={},
+    )
+    assert await db.schema_version() == 1
+    await db.close()
+
+    db = await open_database(path, migrate_up_to=2)
+    try:
+        assert await db.schema_version() == 2
+        assert sorted(await facet_counts(db, "u1")) == [
+            ("new", "corruption", "online", 2),
+            ("new", "discrimination", "online", 1),
+        ]
+        assert await staff_store.last_totp_step(db, staff_id) is None
+        assert await staff_store.claim_totp_step(db, staff_id, 10, "2026-01-02")
+        assert not await staff_store.claim_totp_step(db, staff_id, 10, "2026-01-02")
+        assert len(await report_store.items(db, 1)) == 1
+    finally:
+        await db.close()
