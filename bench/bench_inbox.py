@@ -1,0 +1,230 @@
+"""Inbox latency with 100,000 reports in one unit: first page and a deep page.
+
+Builds a data directory with really encrypted (small) reports bulk-loaded through the
+store, then times, for the first page and for a page half-way down:
+  - the inbox use case (query, unread markers, facet counts, decrypting the 25 rows shown),
+  - GET /inbox over HTTP on 127.0.0.1 for a signed-in investigator (adds rendering),
+  - the bare SQLite query for the same page (sqlite3, same file, no decryption),
+and prints median and p99 in milliseconds with the ratio to bare. Target: ≤ 50 ms.
+
+    python bench/bench_inbox.py [--reports 100000] [--runs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pyotp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dropbox_server import envelope, keyring, staff_auth
+from dropbox_server.app import create_investigator_app
+from dropbox_server.clock import today
+from dropbox_server.conduct import CONDUCT_KINDS
+from dropbox_server.config import Settings
+from dropbox_server.provision import init_data_dir
+from dropbox_server.reports.content import ReportContent, item_context
+from dropbox_server.reports.inbox import inbox
+from dropbox_server.reports.submit import new_report_id
+from dropbox_server.services import Services, open_services
+from dropbox_server.store import NewItem, NewReport, units
+from dropbox_server.store import reports as report_store
+from dropbox_server.store import staff as staff_store
+from dropbox_server.store.casework import InboxFilter
+from receipt_codes import KdfParams
+
+UNIT = "kent-police"
+CHEAP = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
+PASSPHRASE = "bench custodian passphrase"
+BATCH = 5_000
+BARE_SQL = (
+    "SELECT seq, id, unit_id, first_unit_id, channel, conduct, outcome, conflict, contact_scope, "
+    "created_day, last_activity_day, reporter_public_key, report_public_key, contact_public_key "
+    "FROM reports WHERE unit_id = ? AND seq < ? ORDER BY seq DESC LIMIT 26"
+)
+
+
+def synthetic_report(i: int, unit_public: bytes, unit_key_id: int, day: str) -> NewReport:
+    """One report encrypted exactly as a submission is, with a small made-up form."""
+    report_id = new_report_id()
+    pair = envelope.generate_keypair()
+    conduct = list(CONDUCT_KINDS)[i % len(CONDUCT_KINDS)]
+    content = ReportContent(force=UNIT, conduct=conduct, what_happened=f"Synthetic report {i} for the bench.")
+    body, body_key, _ = envelope.seal_new_item(
+        pair.public, content.to_bytes(), item_context(report_id, "report")
+    )
+    return NewReport(
+        id=report_id,
+        unit_id=UNIT,
+        channel="phone" if i % 3 == 0 else "online",
+        conduct=conduct,
+        conflict=False,
+        contact_scope="none",
+        day=day,
+        lookup_id=os.urandom(32),
+        reporter_public_key=envelope.generate_keypair().public,
+        report_public_key=pair.public,
+        contact_public_key=None,
+        unit_key_id=unit_key_id,
+        sealed_report_key=envelope.seal(unit_public, pair.private),
+        sealed_contact_key=None,
+        items=(NewItem(kind="report", ciphertext=body, key_for_unit=body_key),),
+    )
+
+
+async def load(services: Services, count: int) -> float:
+    key = await units.current_unit_key(services.db, UNIT)
+    assert key is not None
+    started, day = time.perf_counter(), today()
+    for start in range(0, count, BATCH):
+        batch = [
+            synthetic_report(i, key.public_key, key.id, day) for i in range(start, min(count, start + BATCH))
+        ]
+        await report_store.insert_reports(services.db, batch)
+    return time.perf_counter() - started
+
+
+async def timed(fn: Callable[[], Awaitable[object]], runs: int) -> list[float]:
+    await fn()  # warm caches once
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def timed_bare(db_path: Path, before_seq: int, runs: int) -> list[float]:
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(BARE_SQL, (UNIT, before_seq)).fetchall()
+        out = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            raw.execute(BARE_SQL, (UNIT, before_seq)).fetchall()
+            out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def p99(values: list[float]) -> float:
+    return sorted(values)[max(0, int(len(values) * 0.99) - 1)]
+
+
+def line(label: str, values: list[float], bare: list[float]) -> str:
+    ratio = statistics.median(values) / statistics.median(bare)
+    return f"{figures(label, values)}   ×{ratio:7.1f} bare"
+
+
+def figures(label: str, values: list[float]) -> str:
+    return f"{label:<34} median {statistics.median(values):8.2f} ms   p99 {p99(values):8.2f} ms"
+
+
+async def sign_in(http: aiohttp.ClientSession, base: str, username: str, secret: str) -> None:
+    async with http.get(base + "/sign-in") as resp:
+        page = await resp.text()
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    data = {
+        "username": username,
+        "password": "bench-password",
+        "code": pyotp.TOTP(secret).now(),
+        "csrf_token": token,
+    }
+    async with http.post(base + "/sign-in", data=data, allow_redirects=False) as resp:
+        assert resp.status == 303, resp.status
+
+
+async def enrol(services: Services) -> tuple[staff_auth.Enrolment, keyring.UnlockedStaff]:
+    """A fresh investigator for this run (a new name each time, so a kept data dir works)."""
+    custodian = await keyring.unlock_custodian(services.db, PASSPHRASE)
+    username = f"bench{int(time.time())}"
+    enrolment = await staff_auth.enrol_staff(
+        services.db,
+        username=username,
+        unit_id=UNIT,
+        role="investigator",
+        password="bench-password",
+        custodian_private=custodian,
+        kdf=CHEAP,
+        day=today(),
+    )
+    row = await staff_store.get_staff(services.db, enrolment.staff_id)
+    assert row is not None
+    staff = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "bench-password"))
+    return enrolment, staff
+
+
+async def measure(settings: Settings, services: Services, count: int, runs: int) -> None:
+    enrolment, staff = await enrol(services)
+    newest = await report_store.list_unit_reports(services.db, UNIT, 1, 0)
+    middle = await report_store.list_unit_reports(services.db, UNIT, 1, count // 2)
+    pages = {
+        "first page": (None, newest[0].seq + 1),
+        f"deep page (row {count // 2:,})": (middle[0].id, middle[0].seq),
+    }
+
+    app = create_investigator_app(settings, services)
+    runner = aiohttp.web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    base = f"http://{host}:{port}"
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            await sign_in(http, base, staff.staff.username, enrolment.totp_secret)
+            for label, (before, bare_seq) in pages.items():
+                bare = timed_bare(settings.database_path, bare_seq, runs)
+
+                async def page(b: str | None = before) -> object:
+                    return await inbox(services.db, staff, InboxFilter(), before=b)
+
+                use_case = await timed(page, runs)
+                path = "/inbox" + (f"?before={before}" if before else "")
+
+                async def get(p: str = path) -> None:
+                    async with http.get(base + p) as resp:
+                        assert resp.status == 200
+                        await resp.read()
+
+                over_http = await timed(get, runs)
+                print(f"-- {label}")
+                print(figures("bare SQLite query", bare))
+                print(line("inbox use case (decrypts 25 rows)", use_case, bare))
+                print(line("GET /inbox over HTTP", over_http, bare))
+    finally:
+        await runner.cleanup()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--data-dir", type=Path, help="keep the loaded data here and reuse it next time")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = args.data_dir or Path(tmp) / "data"
+        settings = Settings.for_data_dir(data_dir, receipt_kdf=CHEAP, password_kdf=CHEAP)
+        fresh = not settings.database_path.exists()
+        if fresh:
+            await init_data_dir(settings, PASSPHRASE)
+        async with open_services(settings) as services:
+            if fresh:
+                seconds = await load(services, args.reports)
+                print(f"Loaded {args.reports:,} encrypted reports into {UNIT} in {seconds:.1f} s.")
+            count = await report_store.count_unit_reports(services.db, UNIT)
+            print(f"{count:,} reports in {UNIT}; {args.runs} timed runs each.")
+            await measure(settings, services, count, args.runs)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
