@@ -1,0 +1,89 @@
+"""Running axe-core (shipped by the axe-playwright-python package) on a page a browser received."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from playwright.async_api import Page, Response, Route
+
+# WCAG 2.2 level AA, with everything from A and from 2.0 and 2.1 beneath it.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+_KEEP_HEADERS = {
+    "content-type",
+    "content-security-policy",
+    "referrer-policy",
+    "x-frame-options",
+    "x-content-type-options",
+    "cache-control",
+    "permissions-policy",
+}
+
+
+@cache
+def axe_source() -> str:
+    """axe.min.js as the axe-playwright-python wheel ships it (installed with the test extras)."""
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Captured:
+    """One page exactly as the browser without JavaScript received it."""
+
+    name: str
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+async def capture(name: str, response: Response | None) -> Captured:
+    assert response is not None, f"{name}: no response"
+    headers = await response.all_headers()
+    return Captured(name, response.url, response.status, headers, await response.body())
+
+
+@dataclass(frozen=True)
+class Violation:
+    page: str
+    rule: str
+    impact: str
+    targets: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.page}: {self.rule} ({self.impact}) at {', '.join(self.targets[:4])}"
+
+
+async def open_captured(page: Page, captured: Captured) -> None:
+    """Load the captured response in `page`, from the same URL so its stylesheet loads too."""
+    headers = {k: v for k, v in captured.headers.items() if k in _KEEP_HEADERS}
+
+    async def serve(route: Route) -> None:
+        await route.fulfill(status=captured.status, headers=headers, body=captured.body)
+
+    await page.route(captured.url, serve, times=1)
+    await page.goto(captured.url, wait_until="load")
+    assert await page.evaluate("document.readyState") == "complete"
+
+
+async def run_axe(page: Page, name: str) -> list[Violation]:
+    """axe-core's WCAG 2.2 AA rules on the page now loaded; every violation found."""
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        await page.evaluate(axe_source())
+    result = await page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
+        ".then(r => ({version: r.testEngine.version, violations: r.violations.map(v => ({"
+        "  id: v.id, impact: v.impact || '', targets: v.nodes.map(n => n.target.join(' '))}))}))",
+        AXE_TAGS,
+    )
+    assert result["version"].startswith("4."), result["version"]
+    return [Violation(name, v["id"], v["impact"], tuple(v["targets"])) for v in result["violations"]]
+
+
+async def overflows_at(page: Page, width: int) -> int:
+    """How many CSS pixels the page is wider than a `width`-pixel viewport (0: it reflows)."""
+    await page.set_viewport_size({"width": width, "height": 900})
+    return int(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))

@@ -1,0 +1,112 @@
+"""The investigator site's main pages in a real browser, in English and Welsh: zero axe-core
+WCAG 2.2 AA violations and reflow at 320 CSS pixels. An investigator signs in with their
+password and a TOTP code, as on the investigator onion."""
+
+from __future__ import annotations
+
+import json
+
+import pyotp
+import pytest
+
+from dropbox_server import staff_auth
+from dropbox_server.clock import today
+from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from dropbox_server.keyring import unlock_custodian
+from dropbox_server.reports.content import ContactDetails, ReportContent
+from dropbox_server.reports.reporter_access import open_with_receipt
+from dropbox_server.reports.submit import submit_report
+from tests.browser.axe import Captured, Violation, capture, open_captured, overflows_at, run_axe
+from tests.browser.conftest import Browsers
+from tests.browser.test_reporter_accessibility import AUDITS
+from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites
+
+pytestmark = pytest.mark.browser
+
+
+async def a_report(sites: Sites) -> str:
+    """A report for Kent Police's unit with contact details, as the reporter site would store it."""
+    db = sites.services.db
+    content = ReportContent(
+        force="kent-police", conduct="sexual-purpose", what_happened="He kept calling after the case closed."
+    )
+    contact = ContactDetails(how="A phone number only I see", when_safe="Weekday evenings", scope="unit")
+    receipt = await submit_report(db, sites.services.receipts, content, contact, "online", today())
+    access = await open_with_receipt(db, sites.services.receipts, receipt)
+    assert access is not None
+    return access.report_id
+
+
+async def enrol(sites: Sites, username: str) -> tuple[str, str]:
+    custodian = await unlock_custodian(sites.services.db, CUSTODIAN_PASSPHRASE)
+    password = f"pw-{username}-long-enough"
+    enrolment = await staff_auth.enrol_staff(
+        sites.services.db,
+        username=username,
+        unit_id="kent-police",
+        role="investigator",
+        password=password,
+        custodian_private=custodian,
+        kdf=CHEAP_KDF,
+        day=today(),
+    )
+    return password, enrolment.totp_secret
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, lang: str) -> None:
+    report_id = await a_report(sites)
+    username = f"inv-{lang}"
+    password, secret = await enrol(sites, username)
+    page = await browsers.without_javascript.new_page()
+    suffix = "" if lang == DEFAULT_LANGUAGE else f"lang={lang}"
+    base = sites.investigator_url
+    pages: list[Captured] = []
+
+    async def visit(name: str, path: str) -> None:
+        sep = "&" if "?" in path else "?"
+        response = await page.goto(base + path + (sep + suffix if suffix else ""))
+        pages.append(await capture(name, response))
+        assert pages[-1].status == 200, (name, pages[-1].status)
+
+    async def press(name: str, selector: str) -> None:
+        async with page.expect_navigation() as navigation:
+            await page.click(selector)
+        pages.append(await capture(name, await navigation.value))
+
+    await visit("sign-in", "/sign-in")
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    await page.fill("#code", "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    await press("sign-in-refused", "form[action^='/sign-in'] button[type=submit]")
+    assert pages[-1].status == 401
+    await page.fill("#password", password)
+    await page.fill("#code", pyotp.TOTP(secret).now())
+    await press("inbox-after-sign-in", "form[action^='/sign-in'] button[type=submit]")
+    assert pages[-1].url.endswith("/inbox") and report_id in pages[-1].body.decode()
+
+    await visit("inbox", "/inbox")
+    await visit("report", f"/reports/{report_id}")
+    await page.fill("#reply-text", "Thank you. Is there a good time to call?")
+    await press("report-after-reply", f"form[action='/reports/{report_id}/reply'] button[type=submit]")
+    await press("report-empty-note", f"form[action='/reports/{report_id}/note'] button[type=submit]")
+    assert pages[-1].status == 400
+    await visit("report-with-reply", f"/reports/{report_id}")
+    await visit("passed-on", "/passed-on")
+    await visit("authenticator", "/account/authenticator")
+
+    auditor = await browsers.auditor.new_page()
+    violations: list[Violation] = []
+    overflow: dict[str, int] = {}
+    for captured in pages:
+        await open_captured(auditor, captured)
+        violations += await run_axe(auditor, captured.name)
+        if (extra := await overflows_at(auditor, 320)) > 0:
+            overflow[captured.name] = extra
+        await auditor.set_viewport_size({"width": 1280, "height": 900})
+    AUDITS.mkdir(parents=True, exist_ok=True)
+    (AUDITS / f"investigator-{lang}.json").write_text(
+        json.dumps({p.name: [str(v) for v in violations if v.page == p.name] for p in pages}, indent=1)
+    )
+    assert not violations, "\n".join(map(str, violations))
+    assert not overflow, f"wider than 320 CSS pixels: {overflow}"
