@@ -23,6 +23,23 @@ class FormLimits:
 
 
 @dataclass(frozen=True)
+class FileLimits:
+    """Attachments: streamed and encrypted as they arrive, so these bound disk, not memory.
+
+    SecureDrop accepts 500 MiB per file; so do we, with up to 1 GiB in one submission.
+    """
+
+    file_bytes: int = 500 * 1024 * 1024
+    submission_bytes: int = 1024 * 1024 * 1024
+    files_per_submission: int = 10
+    name_chars: int = 255
+
+    def __post_init__(self) -> None:
+        if min(self.file_bytes, self.submission_bytes, self.files_per_submission) < 0:
+            raise ValueError("file limits cannot be negative")
+
+
+@dataclass(frozen=True)
 class ThrottleSettings:
     """Global limits: every reporter arrives through Tor, so per-IP limits mean nothing."""
 
@@ -61,6 +78,7 @@ class Settings:
     investigator_port: int = 8081
     kdf_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
     limits: FormLimits = field(default_factory=FormLimits)
+    files: FileLimits = field(default_factory=FileLimits)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
 
