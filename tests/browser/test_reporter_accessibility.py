@@ -88,7 +88,7 @@ async def walk_the_journey(j: Journey, sites: Sites) -> None:
     await j.shoot("thread")
 
     shown = await j.follow("thread-empty-message", f"{MESSAGE_FORM} button[type=submit]")
-    assert shown.status == 400
+    assert shown.status == 400 and await page.get_attribute("#message", "aria-describedby") == "message-error"
     await page.fill("#message", "It was in the spring.")
     shown = await j.follow("thread-message-sent", f"{MESSAGE_FORM} button[type=submit]")
     assert "sent=1" in shown.url
