@@ -10,6 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Babel's command line through the interpreter that has it installed (the tests pass their own).
+pybabel() { "${PYTHON:-python3}" -m babel.messages.frontend "$@"; }
+
 LOCALES=dropbox_server/locale
 POT="${TMPDIR:-/tmp}/tipdrop-messages.pot"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def _key(message: Message) -> str:
 def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     """Every string marked for translation in the code as it is now."""
     tmp = tmp_path_factory.mktemp("pot")
-    env = {**os.environ, "TMPDIR": str(tmp)}
+    env = {**os.environ, "TMPDIR": str(tmp), "PYTHON": sys.executable}
     subprocess.run(
         ["bash", str(ROOT / "scripts" / "i18n.sh"), "extract"],
         cwd=ROOT,
