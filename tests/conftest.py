@@ -4,6 +4,7 @@ and both sites served over real HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,3 +69,17 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
     """A client with its own cookie jar (unsafe=True lets it keep cookies for 127.0.0.1)."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         yield session
+
+
+@asynccontextmanager
+async def reporter_site(tmp_path: Path, **overrides: object) -> AsyncIterator[Sites]:
+    """A reporter site alone on a fresh data directory, with settings overridden (limits, costs)."""
+    values: dict[str, object] = {"receipt_kdf": CHEAP_KDF, "password_kdf": CHEAP_KDF, **overrides}
+    settings = Settings.for_data_dir(tmp_path / "data", **values)
+    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    async with open_services(settings) as services:
+        runner, url = await _start(create_reporter_app(settings, services))
+        try:
+            yield Sites(url, "", settings, services)
+        finally:
+            await runner.cleanup()

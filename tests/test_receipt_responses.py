@@ -11,12 +11,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from dropbox_server.app import create_reporter_app
-from dropbox_server.config import Settings, ThrottleSettings
-from dropbox_server.provision import init_data_dir
-from dropbox_server.services import open_services
+from dropbox_server.config import ThrottleSettings
 from receipt_codes import KdfParams, generate_receipt
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites, _start
+from tests.conftest import Sites, reporter_site
 from tests.journeys import Reporter
 
 VOLATILE = {"Date", "Content-Length"}
@@ -92,19 +89,9 @@ async def test_malformed_receipts_are_explained_without_argon2(
 
 @pytest.fixture
 async def throttled_sites(tmp_path: Path) -> AsyncIterator[Sites]:
-    settings = Settings.for_data_dir(
-        tmp_path / "data",
-        receipt_kdf=CHEAP_KDF,
-        password_kdf=CHEAP_KDF,
-        throttle=ThrottleSettings(receipt_checks_per_second=2.0, receipt_check_burst=10),
-    )
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
-    async with open_services(settings) as services:
-        runner, url = await _start(create_reporter_app(settings, services))
-        try:
-            yield Sites(url, "", settings, services)
-        finally:
-            await runner.cleanup()
+    throttle = ThrottleSettings(receipt_checks_per_second=2.0, receipt_check_burst=10)
+    async with reporter_site(tmp_path, throttle=throttle) as sites:
+        yield sites
 
 
 async def test_200_wrong_receipts_in_a_row_are_throttled_politely(
@@ -127,14 +114,8 @@ async def test_200_wrong_receipts_in_a_row_are_throttled_politely(
 
 @pytest.fixture
 async def real_cost_sites(tmp_path: Path) -> AsyncIterator[Sites]:
-    settings = Settings.for_data_dir(tmp_path / "data", receipt_kdf=KdfParams(), password_kdf=CHEAP_KDF)
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
-    async with open_services(settings) as services:
-        runner, url = await _start(create_reporter_app(settings, services))
-        try:
-            yield Sites(url, "", settings, services)
-        finally:
-            await runner.cleanup()
+    async with reporter_site(tmp_path, receipt_kdf=KdfParams()) as sites:
+        yield sites
 
 
 async def test_static_page_stays_fast_during_8_receipt_checks(

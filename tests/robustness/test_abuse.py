@@ -11,32 +11,18 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from dropbox_server.app import create_reporter_app
-from dropbox_server.config import SessionSettings, Settings
-from dropbox_server.provision import init_data_dir
-from dropbox_server.services import open_services
+from dropbox_server.config import SessionSettings
 from receipt_codes import KdfParams, generate_receipt
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites, _start
+from tests.conftest import Sites, reporter_site
 from tests.journeys import Reporter, csrf_from
 
 FLOOD = 10_000
 FLOOD_CLIENTS = 8
 
 
-async def reporter_sites(tmp_path: Path, **overrides: object) -> AsyncIterator[Sites]:
-    settings = Settings.for_data_dir(tmp_path / "data", password_kdf=CHEAP_KDF, **overrides)
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
-    async with open_services(settings) as services:
-        runner, url = await _start(create_reporter_app(settings, services))
-        try:
-            yield Sites(url, "", settings, services)
-        finally:
-            await runner.cleanup()
-
-
 @pytest.fixture
 async def cheap_sites(tmp_path: Path) -> AsyncIterator[Sites]:
-    async for sites in reporter_sites(tmp_path, receipt_kdf=CHEAP_KDF):
+    async with reporter_site(tmp_path) as sites:
         yield sites
 
 
@@ -95,9 +81,7 @@ async def test_flood_of_wrong_receipts(cheap_sites: Sites) -> None:
 
 @pytest.fixture
 async def capped_sites(tmp_path: Path) -> AsyncIterator[Sites]:
-    async for sites in reporter_sites(
-        tmp_path, receipt_kdf=CHEAP_KDF, sessions=SessionSettings(max_live_sessions=5)
-    ):
+    async with reporter_site(tmp_path, sessions=SessionSettings(max_live_sessions=5)) as sites:
         yield sites
 
 
@@ -114,7 +98,7 @@ async def test_live_sessions_are_capped(capped_sites: Sites) -> None:
 
 @pytest.fixture
 async def real_cost_sites(tmp_path: Path) -> AsyncIterator[Sites]:
-    async for sites in reporter_sites(tmp_path, receipt_kdf=KdfParams()):
+    async with reporter_site(tmp_path, receipt_kdf=KdfParams()) as sites:
         yield sites
 
 
