@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("stem").setLevel(logging.WARNING)  # stem logs every control-port call
     args = build_parser().parse_args(argv)
     func: Command = args.func
     try:

@@ -17,6 +17,7 @@ from typing import Any
 import onion_config
 from dropbox_server import envelope
 from dropbox_server.cli import setup_commands
+from dropbox_server.cli.demo_accounts import create_demo_accounts, describe_accounts
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.provision import init_data_dir
 from dropbox_server.services import open_services
@@ -129,10 +130,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     workdir = args.workdir.resolve()
     args.data_dir = workdir / "data"
     settings = settings_from_args(args)
+    accounts_file = workdir / "demo-accounts.txt"
     if not settings.database_path.exists():
         passphrase = secrets.token_urlsafe(18)
         asyncio.run(init_data_dir(settings, passphrase))
         print(f"Demo data directory {settings.data_dir}; security staff passphrase: {passphrase}")
+        accounts = asyncio.run(create_demo_accounts(settings, passphrase))
+        print(describe_accounts(accounts, accounts_file))
+    else:
+        print(f"Reusing {settings.data_dir}; demo accounts are in {accounts_file}")
     print("Building a private Tor network on 127.0.0.1 (about 15-25 s)...", flush=True)
     asyncio.run(
         _serve_behind(
