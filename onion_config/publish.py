@@ -114,8 +114,12 @@ class UploadWatcher:
                 self._changed.wait(left)
 
     def close(self) -> None:
-        """Stop listening for descriptor events."""
-        self._controller.remove_event_listener(self._on_event)
+        """Stop listening for descriptor events (nothing to do if tor has already gone).
+
+        On Ctrl-C in a terminal, tor gets the same SIGINT as we do and may exit first.
+        """
+        with contextlib.suppress(stem.SocketClosed, stem.ControllerError):
+            self._controller.remove_event_listener(self._on_event)
 
 
 def published_pow_params(controller: stem.control.Controller, hostname: str) -> str | None:
