@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from dropbox_server.config import Settings
 from dropbox_server.datadir import DataDirError, load_pepper, read_receipt_kdf
+from dropbox_server.files.disk import FileDir
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.reports.submit import ReceiptContext
 from dropbox_server.store import Database, open_database
+from dropbox_server.store import files as file_store
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class Services:
     db: Database
     kdf: KdfRunner
     receipts: ReceiptContext
+    files: FileDir
 
 
 @asynccontextmanager
@@ -37,12 +40,21 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             "receipts would not open"
         )
     db = await open_database(settings.database_path)
+    files = FileDir(settings.files_dir)
+    # Before anything is served: uploads cut short by a crash or stop, and files whose
+    # submission never committed, are removed (invariant 6: no orphans survive a start).
+    try:
+        files.sweep(await file_store.referenced_file_ids(db))
+    except BaseException:
+        await db.close()
+        raise
     runner = KdfRunner(settings.kdf_workers, settings.throttle.max_waiting_kdf)
     try:
         yield Services(
             db=db,
             kdf=runner,
             receipts=ReceiptContext(pepper, settings.receipt_kdf, runner, settings.receipt_words),
+            files=files,
         )
     finally:
         runner.close()

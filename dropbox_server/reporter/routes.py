@@ -14,5 +14,6 @@ ROUTES = [
     web.post("/check", views.check_submit),
     web.get("/thread", views.thread, name="thread"),
     web.post("/thread/message", views.thread_message, name="thread_message"),
+    web.get(r"/thread/files/{file_id:[0-9a-f]{32}}", views.thread_file, name="thread_file"),
     web.post("/logout", views.logout, name="logout"),
 ]

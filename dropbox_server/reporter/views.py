@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from dropbox_server.appkeys import CSRF, RECEIPT_THROTTLE, SERVICES, SESSIONS, SETTINGS, SUBMIT_THROTTLE
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS, REPORTER_STATUS
+from dropbox_server.files.download import FileDamaged, FileNotFound
+from dropbox_server.files.receiving import declared_too_large, file_limit_values, too_large_page
+from dropbox_server.files.reporter import reporter_file
+from dropbox_server.files.serving import damaged_page, stream_file
+from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.forces import FORCES
-from dropbox_server.formdata import FormTooLarge, read_form
+from dropbox_server.formdata import FormData, FormTooLarge, read_form
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.middlewares import error_page
 from dropbox_server.rendering import render
 from dropbox_server.reporter.forms import ALL_FIELDS, validate_report
 from dropbox_server.reporter.session import REPORTER_COOKIE, current_access, lang_query, start_session
-from dropbox_server.reports.reporter_access import open_with_receipt, reporter_follow_up, reporter_thread
-from dropbox_server.reports.submit import submit_report
+from dropbox_server.reports.reporter_access import (
+    ReporterThread,
+    open_with_receipt,
+    reporter_follow_up,
+    reporter_thread,
+)
+from dropbox_server.reports.submit import ReportDraft, new_draft, submit_report
+from dropbox_server.sessions import Session
 from receipt_codes import ReceiptFormatError, parse_receipt, receipt_entropy_bits
 
 
@@ -30,8 +43,14 @@ async def landing(request: web.Request) -> web.Response:
 
 
 def _report_page(
-    request: web.Request, values: dict[str, str], errors: dict, *, status: int = 200, note: str = ""
-) -> web.Response:  # type: ignore[type-arg]
+    request: web.Request,
+    values: dict[str, str],
+    errors: dict,  # type: ignore[type-arg]
+    *,
+    status: int = 200,
+    note: str = "",
+    dropped: bool = False,
+) -> web.Response:
     return render(
         request,
         "reporter/report.html",
@@ -42,7 +61,9 @@ def _report_page(
             "errors": errors,
             "csrf_token": request.config_dict[CSRF].issue(),
             "limits": request.config_dict[SETTINGS].limits,
+            "file_limits": file_limit_values(request.config_dict[SETTINGS]),
             "note": note,
+            "files_dropped": dropped,
         },
         status=status,
     )
@@ -54,29 +75,53 @@ async def report_form(request: web.Request) -> web.Response:
 
 async def report_submit(request: web.Request) -> web.Response:
     settings = request.config_dict[SETTINGS]
-    try:
-        form = await read_form(request, settings.limits.form_body_bytes)
-    except FormTooLarge:
-        return error_page(request, 413)
+    services = request.config_dict[SERVICES]
+    if declared_too_large(request, settings):
+        return too_large_page(request, settings, "total")
+    draft = new_draft()
+    # Security: files are encrypted to the draft's key as they arrive; leaving this block
+    # without a commit (a refusal, an error, a disconnect) removes every one of them.
+    async with UploadBatch(services.files, Recipients(draft.id, draft.keys.public), settings.files) as batch:
+        try:
+            form = await read_form(request, settings.limits.form_body_bytes, files=batch)
+        except FormTooLarge as exc:
+            return too_large_page(request, settings, exc.limit)
+        return await _submit_checked(request, form, draft, batch)
+
+
+async def _submit_checked(
+    request: web.Request, form: FormData, draft: ReportDraft, batch: UploadBatch
+) -> web.Response:
+    settings = request.config_dict[SETTINGS]
     result = validate_report(form, settings.limits)
+    dropped = batch.count > 0
     if not request.config_dict[CSRF].check(form.get("csrf_token"), spend=True):
-        # Nothing is lost: the form comes back with every value and a fresh token.
-        return _report_page(request, result.values, result.errors, status=403, note="csrf")
+        # Nothing typed is lost: the form comes back with every value and a fresh token.
+        return _report_page(request, result.values, result.errors, status=403, note="csrf", dropped=dropped)
     if result.content is None:
-        return _report_page(request, result.values, result.errors, status=400)
+        return _report_page(request, result.values, result.errors, status=400, dropped=dropped)
     throttle = request.config_dict[SUBMIT_THROTTLE]
     if not throttle.try_take():
-        return _report_page(request, result.values, {}, status=429, note="busy")
+        return _report_page(request, result.values, {}, status=429, note="busy", dropped=dropped)
     services = request.config_dict[SERVICES]
     try:
         receipt = await submit_report(
-            services.db, services.receipts, result.content, result.contact, "online", today()
+            services.db,
+            services.receipts,
+            result.content,
+            result.contact,
+            "online",
+            today(),
+            draft=draft,
+            attachments=batch,
         )
     except KdfBusy:
-        return _report_page(request, result.values, {}, status=429, note="busy")
+        return _report_page(request, result.values, {}, status=429, note="busy", dropped=dropped)
     words = receipt.split(" ")
     return render(
-        request, "reporter/receipt.html", {"words": words, "bits": int(receipt_entropy_bits(len(words)))}
+        request,
+        "reporter/receipt.html",
+        {"words": words, "bits": int(receipt_entropy_bits(len(words))), "file_count": batch.count},
     )
 
 
@@ -126,13 +171,18 @@ async def check_submit(request: web.Request) -> web.StreamResponse:
     start_session(request, access)
 
 
-async def thread(request: web.Request) -> web.StreamResponse:
-    session, access = current_access(request)
-    services = request.config_dict[SERVICES]
-    found = await reporter_thread(services.db, access)
-    if found is None:
-        request.config_dict[SESSIONS].drop(session.id)
-        raise web.HTTPSeeOther(f"/check?result=unknown{lang_query(request, '&')}")
+def _thread_page(
+    request: web.Request,
+    session: Session[Any],
+    found: ReporterThread,
+    *,
+    errors: dict[str, str] | None = None,
+    message: str = "",
+    sent: bool = False,
+    status: int = 200,
+    dropped: bool = False,
+) -> web.Response:
+    settings = request.config_dict[SETTINGS]
     return render(
         request,
         "reporter/thread.html",
@@ -141,69 +191,123 @@ async def thread(request: web.Request) -> web.StreamResponse:
             "status": REPORTER_STATUS.get(found.report.outcome, REPORTER_STATUS["new"]),
             "conduct": CONDUCT_KINDS.get(found.report.conduct, ""),
             "csrf_token": request.config_dict[CSRF].issue(session.csrf_secret),
-            "sent": request.query.get("sent") == "1",
-            "limit": request.config_dict[SETTINGS].limits.message_chars,
-            "errors": {},
-            "message": "",
+            "sent": sent,
+            "sent_files": _int_query(request, "files"),
+            "limit": settings.limits.message_chars,
+            "file_limits": file_limit_values(settings),
+            "errors": errors or {},
+            "message": message,
+            "files_dropped": dropped,
         },
+        status=status,
+    )
+
+
+def _int_query(request: web.Request, name: str) -> int:
+    value = request.query.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 4 else 0
+
+
+async def thread(request: web.Request) -> web.StreamResponse:
+    session, access = current_access(request)
+    services = request.config_dict[SERVICES]
+    found = await reporter_thread(services.db, access, services.files)
+    if found is None:
+        request.config_dict[SESSIONS].drop(session.id)
+        raise web.HTTPSeeOther(f"/check?result=unknown{lang_query(request, '&')}")
+    return _thread_page(request, session, found, sent=request.query.get("sent") == "1")
+
+
+async def _expired_with_message(request: web.Request) -> web.Response:
+    """The session expired while they typed: show the message back so nothing is lost.
+
+    Attached files are read and thrown away unstored: there is no report to attach them to.
+    """
+    settings = request.config_dict[SETTINGS]
+    try:
+        form = await read_form(request, settings.limits.form_body_bytes)
+    except FormTooLarge:
+        return too_large_page(request, settings, "body")
+    text = form.get("message").replace("\r\n", "\n")
+    return render(
+        request,
+        "reporter/check.html",
+        {
+            "csrf_token": request.config_dict[CSRF].issue(),
+            "problem": "expired",
+            "unknown_words": (),
+            "word_count": settings.receipt_words,
+            "kept_message": text[: settings.limits.message_chars * 2],
+        },
+        status=401,
     )
 
 
 async def thread_message(request: web.Request) -> web.StreamResponse:
     settings = request.config_dict[SETTINGS]
-    try:
-        form = await read_form(request, settings.limits.form_body_bytes)
-    except FormTooLarge:
-        return error_page(request, 413)
-    text = form.get("message").replace("\r\n", "\n")
+    services = request.config_dict[SERVICES]
     try:
         session, access = current_access(request)
     except web.HTTPSeeOther:
-        # The session expired while they typed: show the message back so nothing is lost.
-        page = _check_page(request, status=401, problem="expired")
-        return render(
-            request,
-            "reporter/check.html",
-            {
-                "csrf_token": request.config_dict[CSRF].issue(),
-                "problem": "expired",
-                "unknown_words": (),
-                "word_count": settings.receipt_words,
-                "kept_message": text[: settings.limits.message_chars * 2],
-            },
-            status=page.status,
+        return await _expired_with_message(request)
+    if declared_too_large(request, settings):
+        return too_large_page(request, settings, "total")
+    found = await reporter_thread(services.db, access, services.files)
+    if found is None:
+        raise web.HTTPSeeOther(f"/check?result=unknown{lang_query(request, '&')}")
+    recipients = Recipients(found.report.id, found.report.report_public_key)
+    async with UploadBatch(services.files, recipients, settings.files) as batch:
+        try:
+            form = await read_form(request, settings.limits.form_body_bytes, files=batch)
+        except FormTooLarge as exc:
+            return too_large_page(request, settings, exc.limit)
+        text = form.get("message").replace("\r\n", "\n")
+        problem = _message_problem(request, session, form, text, batch.count)
+        if problem:
+            return _thread_page(
+                request,
+                session,
+                found,
+                errors={"message": problem},
+                message=text,
+                status=403 if problem == "csrf" else 400,
+                dropped=batch.count > 0,
+            )
+        await reporter_follow_up(services.db, access, text.strip(), today(), batch)
+    files = f"&files={batch.count}" if batch.count else ""
+    raise web.HTTPSeeOther(f"/thread?sent=1{files}{lang_query(request, '&')}")
+
+
+def _message_problem(
+    request: web.Request, session: Session[Any], form: FormData, text: str, files: int
+) -> str:
+    """What is wrong with a follow-up, or "" when it can be sent (files alone are enough)."""
+    limit = request.config_dict[SETTINGS].limits.message_chars
+    if not request.config_dict[CSRF].check(form.get("csrf_token"), session.csrf_secret):
+        return "csrf"
+    if not text.strip() and not files:
+        return "empty"
+    if len(text) > limit:
+        return "too_long"
+    if "message" in form.bad_encoding:
+        return "encoding"
+    return ""
+
+
+async def thread_file(request: web.Request) -> web.StreamResponse:
+    """A file attached to one of the unit's replies, decrypted with the reporter's key."""
+    _session, access = current_access(request)
+    services = request.config_dict[SERVICES]
+    file_id = request.match_info["file_id"]
+    try:
+        opened = await reporter_file(
+            services.db, services.files, access.report_id, access.report_seq, access.private_key, file_id
         )
-    csrf = request.config_dict[CSRF]
-    problem = ""
-    if not csrf.check(form.get("csrf_token"), session.csrf_secret):
-        problem = "csrf"
-    elif not text.strip():
-        problem = "empty"
-    elif len(text) > settings.limits.message_chars:
-        problem = "too_long"
-    elif "message" in form.bad_encoding:
-        problem = "encoding"
-    if problem:
-        found = await reporter_thread(request.config_dict[SERVICES].db, access)
-        if found is None:
-            raise web.HTTPSeeOther(f"/check?result=unknown{lang_query(request, '&')}")
-        return render(
-            request,
-            "reporter/thread.html",
-            {
-                "thread": found,
-                "status": REPORTER_STATUS.get(found.report.outcome, REPORTER_STATUS["new"]),
-                "conduct": CONDUCT_KINDS.get(found.report.conduct, ""),
-                "csrf_token": csrf.issue(session.csrf_secret),
-                "sent": False,
-                "limit": settings.limits.message_chars,
-                "errors": {"message": problem},
-                "message": text,
-            },
-            status=403 if problem == "csrf" else 400,
-        )
-    await reporter_follow_up(request.config_dict[SERVICES].db, access, text.strip(), today())
-    raise web.HTTPSeeOther(f"/thread?sent=1{lang_query(request, '&')}")
+    except FileNotFound:
+        return error_page(request, 404)
+    except FileDamaged:
+        return damaged_page(request, f"/thread{lang_query(request, '?')}")
+    return await stream_file(request, opened, f"/thread{lang_query(request, '?')}")
 
 
 async def logout(request: web.Request) -> web.StreamResponse:

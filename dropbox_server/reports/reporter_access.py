@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import envelope
+from dropbox_server.files.disk import FileDir
+from dropbox_server.files.reporter import ReplyFile, reply_files
+from dropbox_server.files.upload import UploadBatch
 from dropbox_server.reports.content import item_context
 from dropbox_server.reports.submit import ReceiptContext
 from dropbox_server.store import Database, NewItem, ReportRow
+from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
 from receipt_codes import Receipt, derive_reporter_secrets
 
@@ -31,6 +35,7 @@ class ThreadEntry:
     kind: str  # "sent" (the reporter's own, shown without content) or "reply"
     day: str
     text: str
+    files: tuple[ReplyFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,35 +58,53 @@ async def open_with_receipt(db: Database, ctx: ReceiptContext, receipt: Receipt)
     return ReporterAccess(report_seq=report.seq, report_id=report.id, private_key=pair.private)
 
 
-async def reporter_thread(db: Database, access: ReporterAccess) -> ReporterThread | None:
+async def reporter_thread(
+    db: Database, access: ReporterAccess, disk: FileDir | None = None
+) -> ReporterThread | None:
     """The thread as the reporter sees it; None if the report no longer exists.
 
     The reporter's own report and follow-ups are listed as sent, without their content:
     someone who forces a reporter to hand over a receipt learns as little as possible.
-    Replies from the unit are opened with the reporter's private key.
+    Replies from the unit are opened with the reporter's private key, with their files
+    (listed when `disk` is given).
     """
     report = await report_store.get_report_by_seq(db, access.report_seq)
     if report is None:
         return None
+    files = {}
+    if disk is not None:
+        files = await reply_files(db, disk, report.id, report.seq, access.private_key)
     entries = []
     for item in await report_store.items(db, report.seq, ("report", "reporter_message", "unit_reply")):
         if item.kind == "unit_reply" and item.key_for_reporter is not None:
             key = envelope.unseal(access.private_key, item.key_for_reporter)
             text = envelope.decrypt(key, item.ciphertext, item_context(report.id, item.kind))
-            entries.append(ThreadEntry("reply", item.created_day, text.decode("utf-8")))
+            entries.append(
+                ThreadEntry("reply", item.created_day, text.decode("utf-8"), files.get(item.id, ()))
+            )
         elif item.kind in ("report", "reporter_message"):
             entries.append(ThreadEntry("sent", item.created_day, ""))
     return ReporterThread(report=report, entries=tuple(entries))
 
 
-async def reporter_follow_up(db: Database, access: ReporterAccess, text: str, day: str) -> None:
-    """Add a follow-up message from the reporter, readable only by the unit holding the report."""
+async def reporter_follow_up(
+    db: Database, access: ReporterAccess, text: str, day: str, attachments: UploadBatch | None = None
+) -> None:
+    """Add a follow-up message (and any files) from the reporter, readable only by the unit.
+
+    Security: the files are moved into place just before the commit that names them, so
+    "sent" is shown only once message and files are all durable.
+    """
     report = await report_store.get_report_by_seq(db, access.report_seq)
     if report is None:
         raise LookupError("report no longer exists")
     blob, key, _ = envelope.seal_new_item(
         report.report_public_key, text.encode("utf-8"), item_context(report.id, "reporter_message")
     )
-    await report_store.add_item(
-        db, report.seq, NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key), day
-    )
+    item = NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key)
+    if attachments is None or attachments.count == 0:
+        await report_store.add_item(db, report.seq, item, day)
+        return
+    files = await attachments.make_durable()
+    await file_store.add_item_with_files(db, report.seq, item, day, files)
+    attachments.committed()

@@ -7,10 +7,12 @@ import secrets
 from dataclasses import dataclass
 
 from dropbox_server import envelope
+from dropbox_server.files.upload import UploadBatch
 from dropbox_server.forces import FORCES_BY_ID, HUB_ID
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
 from dropbox_server.store import Database, NewItem, NewReport, units
+from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
 from receipt_codes import KdfParams, Receipt, derive_reporter_secrets, generate_receipt
 
@@ -43,6 +45,22 @@ def new_report_id() -> str:
     return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
 
 
+@dataclass(frozen=True, repr=False)
+class ReportDraft:
+    """A report's id and key pair, made before its form is read so files can be encrypted
+    to it as they stream in."""
+
+    id: str
+    keys: envelope.KeyPair
+
+    def __repr__(self) -> str:
+        return f"ReportDraft({self.id})"
+
+
+def new_draft() -> ReportDraft:
+    return ReportDraft(id=new_report_id(), keys=envelope.generate_keypair())
+
+
 async def submit_report(
     db: Database,
     ctx: ReceiptContext,
@@ -50,11 +68,16 @@ async def submit_report(
     contact: ContactDetails | None,
     channel: str,
     day: str,
+    *,
+    draft: ReportDraft | None = None,
+    attachments: UploadBatch | None = None,
 ) -> Receipt:
     """Store a new report and return its receipt, only once the commit is durable.
 
     Security: the receipt is returned to be shown once and is never stored or logged;
     only its argon2id-derived lookup id and the reporter's public key are stored.
+    Attachments (encrypted to `draft`'s key as they arrived) are moved into place just
+    before the commit that names them, so the receipt means every file is durable too.
     """
     unit_id = route(content)
     unit_key = await units.current_unit_key(db, unit_id)
@@ -63,8 +86,8 @@ async def submit_report(
     receipt = generate_receipt(ctx.words)
     reporter_secrets = await ctx.runner.run(derive_reporter_secrets, receipt, ctx.pepper, ctx.kdf)
     reporter = envelope.keypair_from_seed(reporter_secrets.key_seed)
-    report_id = new_report_id()
-    report_pair = envelope.generate_keypair()
+    draft = draft or new_draft()
+    report_id, report_pair = draft.id, draft.keys
     body, body_key, _ = envelope.seal_new_item(
         report_pair.public, content.to_bytes(), item_context(report_id, "report")
     )
@@ -76,26 +99,29 @@ async def submit_report(
             contact_pair.public, contact.to_bytes(), item_context(report_id, "contact")
         )
         items.append(NewItem(kind="contact", ciphertext=blob, key_for_unit=key))
-    await report_store.insert_report(
-        db,
-        NewReport(
-            id=report_id,
-            unit_id=unit_id,
-            channel=channel,
-            conduct=content.conduct,
-            conflict=content.conflict,
-            contact_scope=contact.scope if contact else "none",
-            day=day,
-            lookup_id=reporter_secrets.lookup_id,
-            reporter_public_key=reporter.public,
-            report_public_key=report_pair.public,
-            contact_public_key=contact_pair.public if contact_pair else None,
-            unit_key_id=unit_key.id,
-            sealed_report_key=envelope.seal(unit_key.public_key, report_pair.private),
-            sealed_contact_key=(
-                envelope.seal(unit_key.public_key, contact_pair.private) if contact_pair else None
-            ),
-            items=tuple(items),
+    new_report = NewReport(
+        id=report_id,
+        unit_id=unit_id,
+        channel=channel,
+        conduct=content.conduct,
+        conflict=content.conflict,
+        contact_scope=contact.scope if contact else "none",
+        day=day,
+        lookup_id=reporter_secrets.lookup_id,
+        reporter_public_key=reporter.public,
+        report_public_key=report_pair.public,
+        contact_public_key=contact_pair.public if contact_pair else None,
+        unit_key_id=unit_key.id,
+        sealed_report_key=envelope.seal(unit_key.public_key, report_pair.private),
+        sealed_contact_key=(
+            envelope.seal(unit_key.public_key, contact_pair.private) if contact_pair else None
         ),
+        items=tuple(items),
     )
+    if attachments is None or attachments.count == 0:
+        await report_store.insert_report(db, new_report)
+    else:
+        files = await attachments.make_durable()
+        await file_store.insert_report_with_files(db, new_report, files)
+        attachments.committed()
     return receipt

@@ -1,0 +1,100 @@
+"""The files/ folder: ciphertext under files/<id>, uploads in progress under files/tmp/.
+
+Crash ordering. A file's ciphertext is written to files/tmp/<id> and fsynced as it
+finishes. When its submission commits, it is first renamed to files/<id> and the folder
+fsynced, and only then does the database transaction that names it commit. So:
+- crash before the rename: the file is in tmp/, which start-up empties;
+- crash after the rename, before the commit: files/<id> is named by no row, and start-up
+  removes it;
+- after the commit: the file is durably in place, so an acknowledged submission (the
+  receipt, or "sent", is shown only after the commit) never loses a file.
+Everything here is ciphertext; plaintext never reaches this folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from dropbox_server.files.meta import is_file_id
+
+log = logging.getLogger("tipdrop.files")
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FileDir:
+    """The folder of encrypted attachments of one data directory."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.tmp = root / "tmp"
+
+    def ensure(self) -> None:
+        for folder in (self.root, self.tmp):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(folder, 0o700)
+
+    def path(self, file_id: str) -> Path:
+        if not is_file_id(file_id):
+            raise ValueError("not a file id")
+        return self.root / file_id
+
+    def temp_path(self, file_id: str) -> Path:
+        if not is_file_id(file_id):
+            raise ValueError("not a file id")
+        return self.tmp / file_id
+
+    def create_temp(self, file_id: str) -> int:
+        """A new 0600 file in tmp/ for one upload; never an existing one."""
+        self.ensure()
+        return os.open(self.temp_path(file_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+    async def publish(self, file_ids: Iterable[str]) -> None:
+        """Rename finished uploads into place and make the renames durable (before the commit)."""
+        ids = list(file_ids)
+        if not ids:
+            return
+        for file_id in ids:
+            os.rename(self.temp_path(file_id), self.path(file_id))
+        await asyncio.to_thread(fsync_dir, self.root)
+
+    def remove(self, file_ids: Iterable[str]) -> None:
+        """Delete uploads that will not be committed, wherever they are."""
+        for file_id in file_ids:
+            for path in (self.temp_path(file_id), self.path(file_id)):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+
+    def sweep(self, referenced: set[str]) -> int:
+        """At start-up: empty tmp/ and remove every file in files/ that no row names.
+
+        Security: keeps invariant 6's "a crash leaves no orphan"; runs before any upload
+        can be in progress, so it never races one.
+        """
+        self.ensure()
+        removed = 0
+        for path in list(self.tmp.iterdir()):
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+                removed += 1
+        for path in list(self.root.iterdir()):
+            if path.name != "tmp" and (path.is_file() or path.is_symlink()) and path.name not in referenced:
+                path.unlink()
+                removed += 1
+        if removed:
+            fsync_dir(self.tmp)
+            fsync_dir(self.root)
+            log.info("start-up sweep removed %d unfinished or unreferenced attachment files", removed)
+        return removed
