@@ -1,7 +1,7 @@
 """The audit trail: a hash-chained, append-only log of what staff did.
 
 What is logged: sign-ins (success and failure), sign-outs, each view of a report,
-replies, notes, outcome changes, transfers and key changes (enrolment, authenticator
+replies, notes, outcome changes, transfers, attachment downloads and key changes (enrolment, authenticator
 replaced). Each entry names the action, the member of staff (id, and username for
 sign-ins), the unit and the report's public id, and a short code-like detail
 (e.g. the new outcome code or the receiving unit). Never any reporter content, reason
@@ -50,6 +50,7 @@ ACTIONS = frozenset(
         "transfer",
         "staff_enrolled",
         "authenticator_replaced",
+        "file_download",
     }
 )
 
