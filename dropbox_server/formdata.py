@@ -177,6 +177,9 @@ async def _read_multipart(
     except (ValueError, AssertionError, KeyError, RuntimeError, AttributeError) as exc:
         # aiohttp multipart parser raises a variety of errors on a malformed body.
         raise web.HTTPBadRequest() from exc
+    except ConnectionError as exc:
+        # The client went away mid-body (common over Tor): not our error, nothing to log.
+        raise web.HTTPBadRequest() from exc
     if counter is not None:
         form.file_count = counter.files
     return form
