@@ -23,7 +23,8 @@ class PageText(HTMLParser):
     """The words a person reads or hears on a page, and where its links and forms go.
 
     Text inside an element marked with another language (the receipt words, the language
-    links), inside form fields (what the reporter typed) and inside `.message-text` (what an
+    links), inside form fields (what the reporter typed) and inside `.message-text` and
+    `.summary-text` (what a reporter or an
     investigator wrote) is not the page's own wording, so it is left out.
     """
 
@@ -43,7 +44,7 @@ class PageText(HTMLParser):
         skipping = bool(self._skip and self._skip[-1]) or (
             ("lang" in values and values["lang"] != self.page_lang and tag != "html")
             or tag in ("textarea", "option", "script", "style")
-            or "message-text" in values.get("class", "").split()
+            or not {"message-text", "summary-text"}.isdisjoint(values.get("class", "").split())
         )
         if not skipping:
             for name in TEXT_ATTRIBUTES:

@@ -1,0 +1,60 @@
+"""The investigator site's main pages in Welsh: no English wording left (an investigator signs in
+with password and TOTP code, as on the investigator onion)."""
+
+from __future__ import annotations
+
+import aiohttp
+import pyotp
+
+from dropbox_server.forces import FORCES, HUB_NAME
+from dropbox_server.i18n import LANGUAGES
+from tests.browser.test_investigator_accessibility import a_report, enrol
+from tests.conftest import Sites
+from tests.i18n.helpers import page_text
+from tests.journeys import csrf_from
+
+# Proper names that are the same in every language: forces, units, language names.
+SAME_IN_EVERY_LANGUAGE = (
+    {f.name for f in FORCES} | {f.unit_name for f in FORCES} | {HUB_NAME} | set(LANGUAGES.values())
+)
+
+
+async def investigator_pages(sites: Sites, lang: str, report_id: str) -> dict[str, str]:
+    password, secret = await enrol(sites, f"lang-{lang}")
+    base, query = sites.investigator_url, f"lang={lang}"
+    pages: dict[str, str] = {}
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+
+        async def get(path: str) -> str:
+            sep = "&" if "?" in path else "?"
+            async with http.get(f"{base}{path}{sep}{query}") as resp:
+                assert resp.status == 200, (path, resp.status)
+                return await resp.text()
+
+        pages["sign-in"] = await get("/sign-in")
+        form = {"username": f"lang-{lang}", "password": password, "code": pyotp.TOTP(secret).now()}
+        form["csrf_token"] = csrf_from(pages["sign-in"])
+        async with http.post(f"{base}/sign-in?{query}", data=form, allow_redirects=False) as resp:
+            assert resp.status == 303, await resp.text()
+        for name, path in [
+            ("inbox", "/inbox"),
+            ("report", f"/reports/{report_id}"),
+            ("passed-on", "/passed-on"),
+            ("authenticator", "/account/authenticator"),
+        ]:
+            pages[name] = await get(path)
+    return pages
+
+
+async def test_investigator_pages_have_no_english_left(sites: Sites) -> None:
+    report_id = await a_report(sites)
+    english = await investigator_pages(sites, "en", report_id)
+    welsh = await investigator_pages(sites, "cy", report_id)
+    for name, html in welsh.items():
+        assert page_text(html).page_lang == "cy", name
+        left = (
+            (page_text(html).segments & page_text(english[name]).segments)
+            - SAME_IN_EVERY_LANGUAGE
+            - {report_id}
+        )
+        assert not left, f"{name}: not translated: {sorted(left)}"
