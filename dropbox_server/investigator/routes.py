@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from dropbox_server.files import staff_views as file_views
 from dropbox_server.investigator import action_views, auth_views, case_views
 
 ROUTES = [
@@ -20,4 +21,10 @@ ROUTES = [
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/note", action_views.note),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/outcome", action_views.outcome),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/transfer", action_views.transfer),
+    web.get(r"/reports/{report_id:[a-z0-9]{1,32}}/files", file_views.case_files, name="files"),
+    web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/files", file_views.reply_with_files),
+    web.get(r"/reports/{report_id:[a-z0-9]{1,32}}/files/{file_id:[0-9a-f]{32}}", file_views.download),
+    web.get(
+        r"/reports/{report_id:[a-z0-9]{1,32}}/files/{file_id:[0-9a-f]{32}}/clean", file_views.download_clean
+    ),
 ]
