@@ -8,9 +8,10 @@ from aiohttp import web
 from markupsafe import Markup
 
 from dropbox_server import audit, staff_auth, totp
-from dropbox_server.appkeys import CSRF, SERVICES, SESSIONS
+from dropbox_server.appkeys import CSRF, LANG, SERVICES, SESSIONS
 from dropbox_server.clock import today
 from dropbox_server.formdata import FormTooLarge, read_form
+from dropbox_server.i18n import DEFAULT_LANGUAGE, lazy, translations
 from dropbox_server.investigator.context import (
     CLOCKS,
     DECOY,
@@ -111,6 +112,14 @@ async def sign_out(request: web.Request, session: Session[Any], staff: StaffSess
     raise response
 
 
+QR_TITLE = lazy("QR code for your authenticator app")
+
+
+def _qr_title(request: web.Request) -> str:
+    """The QR code's accessible name, in the page's language."""
+    return translations(request.get(LANG, DEFAULT_LANGUAGE)).gettext(QR_TITLE)
+
+
 def _authenticator_page(
     request: web.Request, session: Session[Any], staff: StaffSession, *, status: int = 200, problem: str = ""
 ) -> web.Response:
@@ -124,7 +133,7 @@ def _authenticator_page(
             secret=staff.pending_totp,
             uri=uri,
             # The SVG is made by segno from our own URI: markup, not user input.
-            qr_svg=Markup(totp.qr_svg(uri, "QR code for your authenticator app")),  # noqa: S704
+            qr_svg=Markup(totp.qr_svg(uri, _qr_title(request))),  # noqa: S704
         )
     return staff_page(request, "investigator/authenticator.html", session, staff, context, status=status)
 
