@@ -87,3 +87,28 @@ async def overflows_at(page: Page, width: int) -> int:
     """How many CSS pixels the page is wider than a `width`-pixel viewport (0: it reflows)."""
     await page.set_viewport_size({"width": width, "height": 900})
     return int(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """What the audit of a set of pages found: axe violations at both widths, and reflow failures."""
+
+    violations: list[Violation]
+    overflow: dict[str, int]
+
+    def by_page(self, pages: list[Captured]) -> dict[str, list[str]]:
+        return {p.name: [str(v) for v in self.violations if v.page.split("@")[0] == p.name] for p in pages}
+
+
+async def audit(page: Page, pages: list[Captured]) -> AuditReport:
+    """Each captured page at 1280 and at 320 CSS pixels: axe's WCAG 2.2 AA rules, and reflow."""
+    violations: list[Violation] = []
+    overflow: dict[str, int] = {}
+    for captured in pages:
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await open_captured(page, captured)
+        violations += await run_axe(page, captured.name)
+        if (extra := await overflows_at(page, 320)) > 0:
+            overflow[captured.name] = extra
+        violations += await run_axe(page, f"{captured.name}@320")
+    return AuditReport(violations, overflow)

@@ -16,7 +16,7 @@ from dropbox_server.keyring import unlock_custodian
 from dropbox_server.reports.content import ContactDetails, ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.reports.submit import submit_report
-from tests.browser.axe import Captured, Violation, capture, open_captured, overflows_at, run_axe
+from tests.browser.axe import Captured, audit, capture
 from tests.browser.conftest import Browsers
 from tests.browser.test_reporter_accessibility import AUDITS
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites
@@ -95,18 +95,8 @@ async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Br
     await visit("passed-on", "/passed-on")
     await visit("authenticator", "/account/authenticator")
 
-    auditor = await browsers.auditor.new_page()
-    violations: list[Violation] = []
-    overflow: dict[str, int] = {}
-    for captured in pages:
-        await open_captured(auditor, captured)
-        violations += await run_axe(auditor, captured.name)
-        if (extra := await overflows_at(auditor, 320)) > 0:
-            overflow[captured.name] = extra
-        await auditor.set_viewport_size({"width": 1280, "height": 900})
+    found = await audit(await browsers.auditor.new_page(), pages)
     AUDITS.mkdir(parents=True, exist_ok=True)
-    (AUDITS / f"investigator-{lang}.json").write_text(
-        json.dumps({p.name: [str(v) for v in violations if v.page == p.name] for p in pages}, indent=1)
-    )
-    assert not violations, "\n".join(map(str, violations))
-    assert not overflow, f"wider than 320 CSS pixels: {overflow}"
+    (AUDITS / f"investigator-{lang}.json").write_text(json.dumps(found.by_page(pages), indent=1))
+    assert not found.violations, "\n".join(map(str, found.violations))
+    assert not found.overflow, f"wider than 320 CSS pixels: {found.overflow}"

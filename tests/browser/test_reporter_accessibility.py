@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Page
 
 from dropbox_server.i18n import LANGUAGES
-from tests.browser.axe import Violation, open_captured, overflows_at, run_axe
+from tests.browser.axe import audit
 from tests.browser.conftest import Browsers
 from tests.browser.journey import ROOT, SHOTS, Journey
 from tests.conftest import Sites
@@ -113,24 +113,12 @@ async def test_reporter_pages_pass_axe_and_reflow(sites: Sites, browsers: Browse
     await walk_the_journey(journey, sites)
     assert all(f'<html lang="{lang}">' in p.body.decode() for p in journey.pages)
 
-    auditor = await browsers.auditor.new_page()
-    violations: list[Violation] = []
-    overflow: dict[str, int] = {}
-    for captured in journey.pages:
-        await open_captured(auditor, captured)
-        violations += await run_axe(auditor, captured.name)
-        if (extra := await overflows_at(auditor, 320)) > 0:
-            overflow[captured.name] = extra
-        await auditor.set_viewport_size({"width": 1280, "height": 900})
+    found = await audit(await browsers.auditor.new_page(), journey.pages)
     AUDITS.mkdir(parents=True, exist_ok=True)
-    (AUDITS / f"reporter-{lang}.json").write_text(
-        json.dumps(
-            {p.name: [str(v) for v in violations if v.page == p.name] for p in journey.pages}, indent=1
-        )
-    )
+    (AUDITS / f"reporter-{lang}.json").write_text(json.dumps(found.by_page(journey.pages), indent=1))
     assert len(journey.pages) == 15 and len(journey.shots) == 16
-    assert not violations, "\n".join(map(str, violations))
-    assert not overflow, f"wider than 320 CSS pixels: {overflow}"
+    assert not found.violations, "\n".join(map(str, found.violations))
+    assert not found.overflow, f"wider than 320 CSS pixels: {found.overflow}"
 
 
 async def test_keyboard_focus_is_always_visible(sites: Sites, browsers: Browsers) -> None:
