@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.async_api import Page
+from playwright.async_api import Page, Response
 
 from dropbox_server.i18n import DEFAULT_LANGUAGE
 from tests.browser.axe import Captured, capture
@@ -38,8 +38,8 @@ class Journey:
             await self.page.click(selector)
         return await self._keep(name, await navigation.value)
 
-    async def _keep(self, name: str, response: object) -> Captured:
-        captured = await capture(name, response)  # type: ignore[arg-type]
+    async def _keep(self, name: str, response: Response | None) -> Captured:
+        captured = await capture(name, response)
         self.pages.append(captured)
         return captured
 

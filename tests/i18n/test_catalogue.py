@@ -75,8 +75,8 @@ def test_every_marked_string_is_translated(extracted: Catalog, language: str) ->
         if entry is None:
             missing.append(_key(message))
             continue
-        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
-        if not all(s.strip() for s in strings):
+        strings = entry.string if isinstance(entry.string, tuple | list) else (entry.string,)
+        if not all(isinstance(s, str) and s.strip() for s in strings):
             untranslated.append(_key(message))
         if entry.fuzzy:
             fuzzy.append(_key(message))
