@@ -92,6 +92,7 @@ async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Br
     await press("report-empty-note", f"form[action='/reports/{report_id}/note'] button[type=submit]")
     assert pages[-1].status == 400
     await visit("report-with-reply", f"/reports/{report_id}")
+    await visit("report-files", f"/reports/{report_id}/files")
     await visit("passed-on", "/passed-on")
     await visit("authenticator", "/account/authenticator")
 

@@ -39,6 +39,7 @@ async def investigator_pages(sites: Sites, lang: str, report_id: str) -> dict[st
         for name, path in [
             ("inbox", "/inbox"),
             ("report", f"/reports/{report_id}"),
+            ("report-files", f"/reports/{report_id}/files"),
             ("passed-on", "/passed-on"),
             ("authenticator", "/account/authenticator"),
         ]:
