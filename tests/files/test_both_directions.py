@@ -11,7 +11,7 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from dropbox_server.envelope import FILE_RECORD_PLAIN
+from dropbox_server.envelope import FILE_HEADER_BYTES, FILE_RECORD_BYTES, FILE_RECORD_PLAIN
 from dropbox_server.files.casework import case_file
 from dropbox_server.files.download import FileDamaged, plaintext_chunks
 from dropbox_server.store import audit as audit_store
@@ -142,7 +142,7 @@ async def test_damaged_file_is_refused_not_served(workspace: Workspace, http: ai
     # One flipped byte further in: the download is cut short, never completed.
     path = workspace.settings.files_dir / second
     raw = bytearray(path.read_bytes())
-    raw[-FILE_RECORD_PLAIN] ^= 1
+    raw[FILE_HEADER_BYTES + 6 * FILE_RECORD_BYTES + 100] ^= 1  # a data record past the first block
     path.write_bytes(bytes(raw))
     with pytest.raises(aiohttp.ClientPayloadError):
         await fetch(alice, f"/reports/{report_id}/files/{second}")
