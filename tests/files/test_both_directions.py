@@ -127,7 +127,7 @@ async def test_reply_with_files_reaches_the_reporter_byte_exact(
 
 
 async def test_damaged_file_is_refused_not_served(workspace: Workspace, http: aiohttp.ClientSession) -> None:
-    data = os.urandom(12 * FILE_RECORD_PLAIN)  # beyond the first block the server checks up front
+    data = os.urandom(40 * FILE_RECORD_PLAIN)  # beyond the first block the server checks up front
     _, report_id = await report_with(workspace, http, [("a.bin", data), ("b.bin", data)])
     first, second = await file_ids(workspace, report_id)
     alice = await workspace.signed_in("alice", "kent-police")
@@ -142,7 +142,7 @@ async def test_damaged_file_is_refused_not_served(workspace: Workspace, http: ai
     # One flipped byte further in: the download is cut short, never completed.
     path = workspace.settings.files_dir / second
     raw = bytearray(path.read_bytes())
-    raw[FILE_HEADER_BYTES + 6 * FILE_RECORD_BYTES + 100] ^= 1  # a data record past the first block
+    raw[FILE_HEADER_BYTES + 30 * FILE_RECORD_BYTES + 100] ^= 1  # a data record past the first block
     path.write_bytes(bytes(raw))
     with pytest.raises(aiohttp.ClientPayloadError):
         await fetch(alice, f"/reports/{report_id}/files/{second}")
