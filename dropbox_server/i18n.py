@@ -43,3 +43,14 @@ def translations(language: str) -> gettext.NullTranslations:
 def pick_language(requested: str | None) -> str:
     """The language for a request from its `lang` query parameter, defaulting to English."""
     return requested if requested in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def with_language(path: str, language: str) -> str:
+    """`path` with `lang=` added when the language is not the default, keeping any fragment."""
+    if language == DEFAULT_LANGUAGE or language not in LANGUAGES:
+        return path
+    path, hash_mark, fragment = path.partition("#")
+    if "lang=" in path.partition("?")[2]:
+        return f"{path}{hash_mark}{fragment}"
+    separator = "&" if "?" in path else "?"
+    return f"{path}{separator}lang={language}{hash_mark}{fragment}"

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from dropbox_server.appkeys import LANG
-from dropbox_server.i18n import lazy, pick_language
+from dropbox_server.i18n import lazy, pick_language, with_language
 from dropbox_server.rendering import current_language, render
 
 log = logging.getLogger("tipdrop.http")
@@ -61,7 +61,21 @@ async def language(request: web.Request, handler: Handler) -> web.StreamResponse
     lang = pick_language(request.query.get("lang"))
     request[LANG] = lang
     current_language.set(lang)
-    return await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPRedirection as exc:
+        _keep_language(exc, lang)
+        raise
+    if 300 <= response.status < 400:
+        _keep_language(response, lang)
+    return response
+
+
+def _keep_language(response: web.StreamResponse, lang: str) -> None:
+    """Redirects within the site keep the reader's language."""
+    location = response.headers.get("Location", "")
+    if location.startswith("/") and not location.startswith("//"):
+        response.headers["Location"] = with_language(location, lang)
 
 
 def error_page(request: web.Request, status: int, message: str | None = None) -> web.Response:

@@ -9,7 +9,7 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from dropbox_server.appkeys import LANG, SITE, TEMPLATES
-from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES, lazy, translations
+from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES, lazy, translations, with_language
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar(
     "current_language", default=DEFAULT_LANGUAGE
@@ -49,6 +49,7 @@ def create_environment() -> Environment:
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["LANGUAGES"] = LANGUAGES
+    env.globals["with_lang"] = lambda path: with_language(path, current_language.get())
     return env
 
 
