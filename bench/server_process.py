@@ -48,6 +48,8 @@ def served(data_dir: Path, env: dict[str, str] | None = None, *, initialise: boo
     if initialise:
         run_cli(["init", "--data-dir", str(data_dir)], f"{PASSPHRASE}\n", env)
     rport, iport = free_port(), free_port()
+    # The server's own output is kept beside the data directory so leak checks can read it.
+    log = (data_dir.parent / "server.log").open("ab")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -63,8 +65,8 @@ def served(data_dir: Path, env: dict[str, str] | None = None, *, initialise: boo
         ],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -81,3 +83,4 @@ def served(data_dir: Path, env: dict[str, str] | None = None, *, initialise: boo
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=30)
+        log.close()

@@ -3,6 +3,7 @@ and both sites served over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +18,17 @@ from dropbox_server.config import Settings
 from dropbox_server.provision import init_data_dir
 from dropbox_server.services import Services, open_services
 from receipt_codes import KdfParams
+from tests import leakcheck
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logging.getLogger().addHandler(leakcheck.log_keeper)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The session-wide leak scan runs after every other test."""
+    items.sort(key=lambda item: item.nodeid.endswith("test_no_leaks_after_the_whole_run"))
+
 
 CHEAP_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 CUSTODIAN_PASSPHRASE = "correct horse battery staple"

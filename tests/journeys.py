@@ -9,6 +9,8 @@ from html import unescape
 
 import aiohttp
 
+from tests.leakcheck import remember, remember_fields
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _RECEIPT = re.compile(r'<p class="receipt-line" lang="en">.*?</span>([a-z ]+)</p>', re.S)
 
@@ -76,6 +78,7 @@ class Reporter:
     async def submit(self, **overrides: str) -> tuple[int, str]:
         _, page = await self.get("/report")
         fields = report_fields(**overrides)
+        remember_fields(fields)
         fields["csrf_token"] = csrf_from(page)
         async with self.http.post(self.base + "/report", data=multipart(fields)) as resp:
             text = await resp.text()
@@ -88,6 +91,7 @@ class Reporter:
         assert status == 200, page
         match = _RECEIPT.search(page)
         assert match, "no receipt on the page"
+        remember(match.group(1).strip())
         return match.group(1).strip()
 
     async def check(self, receipt: str) -> aiohttp.ClientResponse:
@@ -105,6 +109,7 @@ class Reporter:
         return page
 
     async def follow_up(self, text: str) -> tuple[int, str]:
+        remember(text)
         _, page = await self.get("/thread")
         data = multipart({"message": text, "csrf_token": csrf_from(page)})
         async with self.http.post(self.base + "/thread/message", data=data) as resp:
