@@ -20,6 +20,9 @@ class FormLimits:
     long_field_chars: int = 50_000
     message_chars: int = 20_000
     form_body_bytes: int = 4 * 1024 * 1024
+    # A body that stops arriving for this long is abandoned (slow-loris); a slow but steady
+    # upload over Tor keeps going however long it takes.
+    body_idle_seconds: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import parse_qsl
@@ -9,6 +12,7 @@ from urllib.parse import parse_qsl
 from aiohttp import BodyPartReader, hdrs, web
 from multidict import MultiDict
 
+from dropbox_server.appkeys import SETTINGS
 from dropbox_server.config import FileLimits
 
 MAX_FIELDS = 64
@@ -43,13 +47,44 @@ def _decode(raw: bytes) -> tuple[str, bool]:
         return raw.decode("utf-8", errors="replace"), False
 
 
+class BodyStalled(Exception):
+    """The client stopped sending the body; the caller answers 408."""
+
+
 async def read_form(request: web.Request, max_body: int, *, files: FileReceiver | None = None) -> FormData:
     """Read an urlencoded or multipart form of text fields.
 
     Bytes that are not UTF-8 are replaced (U+FFFD) and the field is flagged so the page can
     say so; the reporter's text is kept rather than thrown away. Raises FormTooLarge. With
     `files`, multipart file parts stream to it within its limits; without, they are drained.
+    Raises BodyStalled when no byte arrives for the configured idle time; reading is
+    cancelled, so a file receiver cleans up as for a disconnect.
     """
+    idle = request.config_dict[SETTINGS].limits.body_idle_seconds
+    return await _unless_stalled(request, _read_form(request, max_body, files), idle)
+
+
+async def _unless_stalled(
+    request: web.Request, reading: Awaitable[FormData], idle_seconds: float
+) -> FormData:
+    """Run `reading`, cancelling it if the request body makes no progress for `idle_seconds`."""
+    task = asyncio.ensure_future(reading)
+    loop = asyncio.get_running_loop()
+    seen, last_progress = request.content.total_bytes, loop.time()
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=min(1.0, idle_seconds / 4))
+        if done:
+            return task.result()
+        if request.content.total_bytes != seen:
+            seen, last_progress = request.content.total_bytes, loop.time()
+        elif loop.time() - last_progress > idle_seconds:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise BodyStalled
+
+
+async def _read_form(request: web.Request, max_body: int, files: FileReceiver | None) -> FormData:
     ctype = request.content_type
     if ctype == "multipart/form-data":
         return await _read_multipart(request, max_body, files)

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from dropbox_server.appkeys import LANG
+from dropbox_server.formdata import BodyStalled
 from dropbox_server.i18n import lazy, pick_language, with_language
 from dropbox_server.rendering import current_language, render
 
@@ -35,6 +36,7 @@ SECURITY_HEADERS = {
 ERROR_TITLES = {
     400: lazy("This request could not be understood"),
     403: lazy("This form has expired"),
+    408: lazy("What you were sending stopped arriving"),
     404: lazy("Page not found"),
     405: lazy("This page cannot be used that way"),
     413: lazy("What you sent is too large"),
@@ -95,6 +97,8 @@ async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamR
     """
     try:
         return await handler(request)
+    except BodyStalled:
+        return error_page(request, 408)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
