@@ -61,6 +61,17 @@ def raw_multipart(
     return io.BytesIO(bytes(out)), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
+def form_with_files(fields: dict[str, str], files: list[tuple[str, bytes]]) -> aiohttp.FormData:
+    """Fields first (as a browser sends the form in document order), then the files."""
+    form = multipart(fields)
+    for filename, data in files:
+        # A file object, as aiohttp streams it (large bytes values are not accepted as-is).
+        form.add_field(
+            "attachments", io.BytesIO(data), filename=filename, content_type="application/octet-stream"
+        )
+    return form
+
+
 @dataclass
 class Reporter:
     """One reporter's browser: its own cookie jar."""
@@ -75,19 +86,19 @@ class Reporter:
             self.pages.append(text)
             return resp.status, text
 
-    async def submit(self, **overrides: str) -> tuple[int, str]:
+    async def submit(self, files: list[tuple[str, bytes]] | None = None, **overrides: str) -> tuple[int, str]:
         _, page = await self.get("/report")
         fields = report_fields(**overrides)
         remember_fields(fields)
         fields["csrf_token"] = csrf_from(page)
-        async with self.http.post(self.base + "/report", data=multipart(fields)) as resp:
+        async with self.http.post(self.base + "/report", data=form_with_files(fields, files or [])) as resp:
             text = await resp.text()
             self.pages.append(text)
             return resp.status, text
 
-    async def submit_ok(self, **overrides: str) -> str:
-        """Submit a report and return its receipt."""
-        status, page = await self.submit(**overrides)
+    async def submit_ok(self, files: list[tuple[str, bytes]] | None = None, **overrides: str) -> str:
+        """Submit a report (with files, if given) and return its receipt."""
+        status, page = await self.submit(files, **overrides)
         assert status == 200, page
         match = _RECEIPT.search(page)
         assert match, "no receipt on the page"

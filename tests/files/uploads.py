@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
-
-import aiohttp
 
 from dropbox_server import keyring
 from dropbox_server.files.casework import case_files
@@ -16,20 +13,8 @@ from dropbox_server.store import ReportRow
 from dropbox_server.store import reports as report_store
 from receipt_codes import parse_receipt
 from tests.conftest import Sites
-from tests.journeys import Reporter, csrf_from, report_fields
-
-
-def form_with_files(fields: dict[str, str], files: list[tuple[str, bytes]]) -> aiohttp.FormData:
-    """Fields first (as a browser sends the form in document order), then the files."""
-    form = aiohttp.FormData(quote_fields=False, default_to_multipart=True)
-    for name, value in fields.items():
-        form.add_field(name, value)
-    for filename, data in files:
-        # A file object, as aiohttp streams it (large bytes values are not accepted as-is).
-        form.add_field(
-            "attachments", io.BytesIO(data), filename=filename, content_type="application/octet-stream"
-        )
-    return form
+from tests.journeys import Reporter, csrf_from, form_with_files, report_fields
+from tests.leakcheck import remember_fields
 
 
 async def submit_with_files(
@@ -37,6 +22,7 @@ async def submit_with_files(
 ) -> tuple[int, str]:
     _, page = await reporter.get("/report")
     fields = report_fields(**overrides)
+    remember_fields(fields)
     fields["csrf_token"] = csrf_from(page)
     async with reporter.http.post(reporter.base + "/report", data=form_with_files(fields, files)) as resp:
         return resp.status, await resp.text()
