@@ -9,6 +9,9 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"
 ruff check dropbox_server receipt_codes onion_config tests bench run.py
 
+echo "== mypy --strict"
+mypy --strict dropbox_server receipt_codes onion_config run.py
+
 echo "== tests (unit, HTTP, browser)"
 python -m pytest -q -p no:cacheprovider tests --ignore=tests/onion
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
 import aiosqlite
 
 from dropbox_server.store.database import Database
@@ -20,14 +24,14 @@ _INSERT_ITEM = (
 )
 
 
-def _report(r: object) -> ReportRow:
-    values = list(tuple(r))  # type: ignore[call-overload]
+def _report(r: Iterable[Any]) -> ReportRow:
+    values = list(r)
     values[7] = bool(values[7])
     return ReportRow(*values)
 
 
-def _item(r: object) -> ItemRow:
-    return ItemRow(*tuple(r))  # type: ignore[call-overload]
+def _item(r: sqlite3.Row) -> ItemRow:
+    return ItemRow(*r)
 
 
 async def insert_report(db: Database, report: NewReport) -> int:

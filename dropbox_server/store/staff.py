@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import StaffRow
@@ -12,8 +14,8 @@ _COLUMNS = (
 )
 
 
-def _row(r: object) -> StaffRow:
-    return StaffRow(*tuple(r))  # type: ignore[call-overload]
+def _row(r: sqlite3.Row) -> StaffRow:
+    return StaffRow(*r)
 
 
 async def insert_staff(

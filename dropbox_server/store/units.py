@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import GrantRow, UnitKeyRow, UnitRow
 
@@ -41,8 +43,8 @@ async def add_unit_key(
     return key_id
 
 
-def _key_row(r: object) -> UnitKeyRow:
-    return UnitKeyRow(r["id"], r["unit_id"], r["public_key"], r["created_day"], r["retired_day"])  # type: ignore[index]
+def _key_row(r: sqlite3.Row) -> UnitKeyRow:
+    return UnitKeyRow(r["id"], r["unit_id"], r["public_key"], r["created_day"], r["retired_day"])
 
 
 async def current_unit_key(db: Database, unit_id: str) -> UnitKeyRow | None:
