@@ -50,13 +50,24 @@ def multipart(fields: dict[str, str]) -> aiohttp.FormData:
 
 
 def raw_multipart(
-    fields: dict[str, bytes], boundary: str = "tipdropBoundary7"
+    fields: dict[str, bytes],
+    boundary: str = "tipdropBoundary7",
+    files: list[tuple[str, str, bytes]] | None = None,
 ) -> tuple[io.BytesIO, dict[str, str]]:
-    """A multipart body built by hand, for bytes no well-behaved client would send."""
+    """A multipart body built by hand, for bytes no well-behaved client would send.
+
+    `files` are (field name, file name, content) parts, sent after the fields.
+    """
     out = bytearray()
     for name, value in fields.items():
         out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
         out += value + b"\r\n"
+    for name, filename, content in files or []:
+        out += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode("utf-8", "surrogatepass")
+        out += content + b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return io.BytesIO(bytes(out)), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 

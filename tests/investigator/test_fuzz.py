@@ -52,7 +52,9 @@ def cases(report_id: str) -> st.SearchStrategy[dict]:
         {
             "method": st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
             "path": st.sampled_from(paths),
-            "encoding": st.sampled_from(["multipart", "urlencoded", "application/json", ""]),
+            "encoding": st.sampled_from(
+                ["multipart", "multipart+files", "urlencoded", "application/json", ""]
+            ),
             "fields": st.dictionaries(st.sampled_from(FIELDS), ODD_TEXT, max_size=10),
             "valid_token": st.booleans(),
             "signed_in": st.booleans(),
@@ -80,8 +82,12 @@ async def test_generated_requests_never_crash_the_investigator_site(workspace: W
             _, page = await who.get("/inbox" if case["signed_in"] else "/sign-in")
             if 'name="csrf_token"' in page:
                 fields["csrf_token"] = csrf_from(page)
-        if case["encoding"] == "multipart":
-            body, headers = raw_multipart({k: v.encode("utf-8", "surrogatepass") for k, v in fields.items()})
+        if case["encoding"] in ("multipart", "multipart+files"):
+            files = [("attachments", "evidence.jpg", b"\xff\xd8\xff" + bytes(range(256)) * 4)]
+            encoded = {k: v.encode("utf-8", "surrogatepass") for k, v in fields.items()}
+            body, headers = raw_multipart(
+                encoded, files=files if case["encoding"] == "multipart+files" else []
+            )
         elif case["encoding"] == "urlencoded":
             body = io.BytesIO(urlencode(fields, errors="surrogatepass").encode())
             headers = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -18,7 +18,17 @@ ODD_TEXT = st.one_of(
     st.sampled_from(["", " ", "\x00", "\u202e", "\ud7ff", "🙂" * 50, "a" * 5000, "<script>", "%FF", "&=&="]),
 )
 RAW_BYTES = st.binary(max_size=400)
-PATHS = ["/", "/report", "/check", "/thread", "/thread/message", "/logout", "/static/site.css", "/x"]
+PATHS = [
+    "/",
+    "/report",
+    "/check",
+    "/thread",
+    "/thread/message",
+    "/thread/files/0",
+    "/logout",
+    "/static/site.css",
+    "/x",
+]
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 TRACEBACK_SIGNS = ("Traceback", 'File "/', "aiohttp.web_exceptions")
 
@@ -61,11 +71,27 @@ CASES = st.fixed_dictionaries(
         "method": st.sampled_from(METHODS),
         "path": st.sampled_from(PATHS),
         "encoding": st.sampled_from(
-            ["multipart", "urlencoded", "application/json", "multipart/form-data", "text/plain", ""]
+            [
+                "multipart",
+                "multipart+files",
+                "urlencoded",
+                "application/json",
+                "multipart/form-data",
+                "text/plain",
+                "",
+            ]
         ),
         "fields": st.dictionaries(st.sampled_from(FIELD_NAMES), ODD_TEXT, max_size=12),
         "raw": RAW_BYTES,
         "valid_token": st.booleans(),
+        "files": st.lists(
+            st.tuples(
+                st.sampled_from(["attachments", "files", "message"]),
+                st.text(max_size=40).filter(lambda n: '"' not in n and "\r" not in n and "\n" not in n),
+                RAW_BYTES,
+            ),
+            max_size=4,
+        ),
     }
 )
 
