@@ -81,10 +81,9 @@ def _read(handle: BinaryIO) -> bytes:
 
 
 def _open_block(opener: envelope.FileOpener, block: bytes) -> bytes:
-    out = bytearray()
-    for start in range(0, len(block), envelope.FILE_RECORD_BYTES):
-        out += opener.pull(block[start : start + envelope.FILE_RECORD_BYTES])
-    return bytes(out)
+    view = memoryview(block)
+    step = envelope.FILE_RECORD_BYTES
+    return b"".join(opener.pull(bytes(view[start : start + step])) for start in range(0, len(block), step))
 
 
 async def plaintext_chunks(opened: OpenedFile) -> AsyncIterator[bytes]:
