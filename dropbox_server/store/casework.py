@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import NewItem, ReportRow
-from dropbox_server.store.reports import _INSERT_ITEM, _REPORT_COLUMNS, _report
+from dropbox_server.store.reports import _REPORT_COLUMNS, _report, add_item_tx
 
 _R_COLUMNS = ", ".join(f"r.{c.strip()}" for c in _REPORT_COLUMNS.split(","))
 # Unread: never opened by this member of staff, or the reporter has written since.
@@ -125,18 +125,6 @@ async def mark_read(db: Database, staff_id: int, seq: int) -> None:
 async def add_item_audited(db: Database, seq: int, item: NewItem, day: str, audit: PendingAudit) -> int:
     """Append a reply or note and its audit entry in one transaction."""
     async with db.transaction() as tx:
-        cur = await tx.execute(
-            _INSERT_ITEM,
-            (
-                seq,
-                item.kind,
-                day,
-                item.author_staff_id,
-                item.ciphertext,
-                item.key_for_unit,
-                item.key_for_reporter,
-            ),
-        )
-        await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))
+        item_id = await add_item_tx(tx, seq, item, day)
         await append_tx(tx, audit)
-    return int(cur.lastrowid or 0)
+    return item_id

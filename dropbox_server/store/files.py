@@ -10,7 +10,7 @@ import aiosqlite
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import NewItem, NewReport
-from dropbox_server.store.reports import _INSERT_ITEM, _insert_report_tx
+from dropbox_server.store.reports import _insert_report_tx, add_item_tx
 
 _COLUMNS = (
     "f.id, f.report_seq, f.item_id, i.kind, i.created_day, i.author_staff_id, f.position, "
@@ -55,23 +55,6 @@ async def _insert_files(tx: aiosqlite.Connection, seq: int, item_id: int, files:
     )
 
 
-async def _add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: str) -> int:
-    cur = await tx.execute(
-        _INSERT_ITEM,
-        (
-            seq,
-            item.kind,
-            day,
-            item.author_staff_id,
-            item.ciphertext,
-            item.key_for_unit,
-            item.key_for_reporter,
-        ),
-    )
-    await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))
-    return int(cur.lastrowid or 0)
-
-
 async def insert_report_with_files(db: Database, report: NewReport, files: Sequence[NewFile]) -> int:
     """Store a report and its attachments (on its 'report' item) in one durable transaction."""
     async with db.transaction() as tx:
@@ -96,7 +79,7 @@ async def add_item_with_files(
 ) -> int:
     """Append an item, its attachments and (for staff actions) its audit entry in one transaction."""
     async with db.transaction() as tx:
-        item_id = await _add_item_tx(tx, seq, item, day)
+        item_id = await add_item_tx(tx, seq, item, day)
         await _insert_files(tx, seq, item_id, files)
         if audit is not None:
             await append_tx(tx, audit)

@@ -137,23 +137,28 @@ async def items(db: Database, seq: int, kinds: tuple[str, ...] | None = None) ->
     return [_item(r) for r in rows]
 
 
+async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: str) -> int:
+    """Inside a transaction: append an item to a report and mark the report active today."""
+    cur = await tx.execute(
+        _INSERT_ITEM,
+        (
+            seq,
+            item.kind,
+            day,
+            item.author_staff_id,
+            item.ciphertext,
+            item.key_for_unit,
+            item.key_for_reporter,
+        ),
+    )
+    await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))
+    return int(cur.lastrowid or 0)
+
+
 async def add_item(db: Database, seq: int, item: NewItem, day: str) -> int:
     """Append an item to a report and mark the report active today."""
     async with db.transaction() as tx:
-        cur = await tx.execute(
-            _INSERT_ITEM,
-            (
-                seq,
-                item.kind,
-                day,
-                item.author_staff_id,
-                item.ciphertext,
-                item.key_for_unit,
-                item.key_for_reporter,
-            ),
-        )
-        await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))
-    return int(cur.lastrowid or 0)
+        return await add_item_tx(tx, seq, item, day)
 
 
 async def list_unit_reports(db: Database, unit_id: str, limit: int, offset: int) -> list[ReportRow]:
