@@ -9,7 +9,13 @@ import sys
 from collections.abc import Callable
 
 import onion_config
-from dropbox_server.cli import audit_commands, key_commands, onion_commands, setup_commands
+from dropbox_server.cli import (
+    audit_commands,
+    key_commands,
+    key_lifecycle_commands,
+    onion_commands,
+    setup_commands,
+)
 from dropbox_server.cli.prompts import CliError
 from dropbox_server.datadir import DataDirError
 
@@ -27,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     setup_commands.register(sub)
     onion_commands.register(sub, keys_sub)
     key_commands.register(keys_sub)
+    key_lifecycle_commands.register(keys_sub)
     audit_commands.register(sub)
     return parser
 

@@ -51,6 +51,9 @@ ACTIONS = frozenset(
         "staff_enrolled",
         "authenticator_replaced",
         "file_download",
+        "unit_key_rotated",
+        "unit_key_retired",
+        "staff_removed",
     }
 )
 

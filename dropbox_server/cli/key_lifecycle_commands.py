@@ -1,0 +1,121 @@
+"""`keys rotate-unit-key`, `keys remove-investigator`, `keys list-staff`: lifecycle of keys and staff."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from dropbox_server import envelope, keyring
+from dropbox_server.cli.prompts import CliError, ask_secret, confirm
+from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.clock import today
+from dropbox_server.keys.revocation import RemovalRefused, remove_staff
+from dropbox_server.keys.rotation import RotationError, rotate_unit_key
+from dropbox_server.store import Database, open_database
+from dropbox_server.store import staff as staff_store
+
+
+def register(keys: Any) -> None:
+    """Add the lifecycle subcommands to `keys`."""
+    p = keys.add_parser("rotate-unit-key", help="give a unit a new key pair for new reports")
+    add_data_dir(p)
+    p.add_argument("--unit", required=True, help="unit id (see `keys list-units`)")
+    p.add_argument(
+        "--reseal-old", action="store_true", help="re-seal old reports to the new key and retire the old keys"
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_rotate_unit_key)
+    p = keys.add_parser("remove-investigator", help="remove a member of staff and rotate their unit's key")
+    add_data_dir(p)
+    p.add_argument("--username", required=True)
+    p.add_argument("--force", action="store_true", help="even if they are the unit's last key holder")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_remove_investigator)
+    p = keys.add_parser("list-staff", help="list staff with their unit, role and last sign-in day")
+    add_data_dir(p)
+    p.add_argument("--unit", help="only this unit")
+    p.set_defaults(func=cmd_list_staff)
+
+
+@asynccontextmanager
+async def _custodian(args: argparse.Namespace) -> AsyncIterator[tuple[Database, bytes]]:
+    """The database and the custodian key, opened with the security staff passphrase."""
+    db = await open_database(settings_from_args(args).database_path)
+    try:
+        passphrase = ask_secret("Security staff passphrase")
+        try:
+            yield db, await keyring.unlock_custodian(db, passphrase)
+        except envelope.WrongPassword:
+            raise CliError("wrong security staff passphrase; nothing was changed") from None
+    finally:
+        await db.close()
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    print(f"\rre-sealing [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
+    if done == total:
+        print(file=sys.stderr)
+
+
+async def _rotate(args: argparse.Namespace) -> None:
+    async with _custodian(args) as (db, custodian):
+        try:
+            done = await rotate_unit_key(
+                db, args.unit, custodian, today(), reseal_old=args.reseal_old, progress=_progress
+            )
+        except RotationError as exc:
+            raise CliError(str(exc)) from None
+    print(
+        f"{done.unit_id}: new key #{done.new_key_id}, sealed to {done.members} member(s) and the custodian."
+    )
+    if done.retired:
+        print(f"Re-sealed {done.resealed} key(s); retired old key(s) {', '.join(map(str, done.retired))}.")
+    print("Members must sign in again to read reports sealed to the new key.")
+
+
+def cmd_rotate_unit_key(args: argparse.Namespace) -> int:
+    question = f"Rotate the key of {args.unit}{' and retire its old keys' if args.reseal_old else ''}?"
+    if not confirm(question, assume_yes=args.yes):
+        print("Nothing was changed.")
+        return 1
+    asyncio.run(_rotate(args))
+    return 0
+
+
+async def _remove(args: argparse.Namespace) -> None:
+    async with _custodian(args) as (db, custodian):
+        try:
+            done = await remove_staff(db, args.username, custodian, today(), force=args.force)
+        except RemovalRefused as exc:
+            raise CliError(str(exc)) from None
+    print(f"Removed {done.username} from {done.unit_id}: their key and copies of unit keys are deleted.")
+    if done.rotation:
+        print(f"{done.unit_id} now seals new reports to key #{done.rotation.new_key_id}.")
+
+
+def cmd_remove_investigator(args: argparse.Namespace) -> int:
+    if not confirm(f"Remove {args.username} and rotate their unit's key?", assume_yes=args.yes):
+        print("Nothing was changed.")
+        return 1
+    asyncio.run(_remove(args))
+    return 0
+
+
+async def _staff(args: argparse.Namespace) -> list[Any]:
+    db = await open_database(settings_from_args(args).database_path)
+    try:
+        return await staff_store.list_staff(db, args.unit)
+    finally:
+        await db.close()
+
+
+def cmd_list_staff(args: argparse.Namespace) -> int:
+    for s in asyncio.run(_staff(args)):
+        print(f"{s.username:30} {s.role:13} {s.unit_id:40} last sign-in {s.last_sign_in_day or 'never'}")
+    return 0

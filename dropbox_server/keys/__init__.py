@@ -1,0 +1,1 @@
+"""Key lifecycle use cases for security staff: rotation, revocation, backup and restore."""
