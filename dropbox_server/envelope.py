@@ -373,3 +373,8 @@ def seal_file_meta(file_key: bytes, meta: bytes, context: bytes) -> bytes:
 def open_file_meta(file_key: bytes, blob: bytes, context: bytes) -> bytes:
     """Open what `seal_file_meta` made."""
     return decrypt(_file_subkey(file_key, _FILE_META_PURPOSE), blob, context + b":meta")
+
+
+def checksum(data: bytes) -> bytes:
+    """An unkeyed BLAKE2b-256 digest: tells a damaged file from a wrong passphrase."""
+    return hashlib.blake2b(data, digest_size=32, person=b"tipdrop:v1:sum").digest()

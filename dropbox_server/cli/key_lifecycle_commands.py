@@ -5,18 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from dropbox_server import envelope, keyring
 from dropbox_server.cli.prompts import CliError, ask_secret, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
+from dropbox_server.keys import backup
 from dropbox_server.keys.revocation import RemovalRefused, remove_staff
 from dropbox_server.keys.rotation import RotationError, rotate_unit_key
 from dropbox_server.store import Database, open_database
 from dropbox_server.store import staff as staff_store
+from dropbox_server.store.database import backup_file
 
 
 def register(keys: Any) -> None:
@@ -35,6 +38,19 @@ def register(keys: Any) -> None:
     p.add_argument("--force", action="store_true", help="even if they are the unit's last key holder")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_remove_investigator)
+    p = keys.add_parser("backup", help="write the pepper, onion keys and unit keys to one encrypted file")
+    add_data_dir(p)
+    p.add_argument("--out", type=Path, required=True, help="new file to write (never overwritten)")
+    p.set_defaults(func=cmd_backup)
+    p = keys.add_parser("restore", help="rebuild a data directory from a key backup and a database copy")
+    add_data_dir(p)
+    p.add_argument("--in", dest="backup", type=Path, required=True, help="the key backup file")
+    p.add_argument("--database", type=Path, required=True, help="a copy of the database (see backup-db)")
+    p.set_defaults(func=cmd_restore)
+    p = keys.add_parser("backup-db", help="copy the live database consistently (SQLite online backup)")
+    add_data_dir(p)
+    p.add_argument("--out", type=Path, required=True, help="new file to write (never overwritten)")
+    p.set_defaults(func=cmd_backup_db)
     p = keys.add_parser("list-staff", help="list staff with their unit, role and last sign-in day")
     add_data_dir(p)
     p.add_argument("--unit", help="only this unit")
@@ -55,19 +71,11 @@ async def _custodian(args: argparse.Namespace) -> AsyncIterator[tuple[Database, 
         await db.close()
 
 
-def _progress(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    print(f"\rre-sealing [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
-    if done == total:
-        print(file=sys.stderr)
-
-
 async def _rotate(args: argparse.Namespace) -> None:
     async with _custodian(args) as (db, custodian):
         try:
             done = await rotate_unit_key(
-                db, args.unit, custodian, today(), reseal_old=args.reseal_old, progress=_progress
+                db, args.unit, custodian, today(), reseal_old=args.reseal_old, progress=_bar("re-sealing")
             )
         except RotationError as exc:
             raise CliError(str(exc)) from None
@@ -118,4 +126,60 @@ async def _staff(args: argparse.Namespace) -> list[Any]:
 def cmd_list_staff(args: argparse.Namespace) -> int:
     for s in asyncio.run(_staff(args)):
         print(f"{s.username:30} {s.role:13} {s.unit_id:40} last sign-in {s.last_sign_in_day or 'never'}")
+    return 0
+
+
+def _bar(label: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
+        if done >= total:
+            print(file=sys.stderr)
+
+    return show
+
+
+async def _backup(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    async with _custodian(args) as (db, custodian):
+        passphrase = ask_secret("New backup passphrase (at least 12 characters)", confirm=True)
+        if len(passphrase) < 12:
+            raise CliError("the backup passphrase must be at least 12 characters")
+        try:
+            return await backup.write_backup(
+                settings, db, custodian, passphrase, args.out, settings.password_kdf
+            )
+        except backup.BackupError as exc:
+            raise CliError(str(exc)) from None
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Security: the file is useless without its passphrase; keep the two apart."""
+    count = asyncio.run(_backup(args))
+    print(f"Wrote {args.out} (mode 0600): pepper, receipt costs, onion keys and {count} unit keys.")
+    print("Keep it with a database copy (`keys backup-db`) and store the passphrase separately.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    passphrase = ask_secret("Backup passphrase")
+    try:
+        done = asyncio.run(backup.restore(args.backup, passphrase, args.database, settings))
+    except backup.BackupError as exc:
+        raise CliError(f"{exc}; nothing was changed") from None
+    print(
+        f"Restored {done.data_dir}: {done.unit_keys} unit keys, {done.onion_files} onion files, the database."
+    )
+    return 0
+
+
+def cmd_backup_db(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    try:
+        backup_file(settings.database_path, args.out, _bar("copying"))
+    except FileExistsError:
+        raise CliError(f"{args.out} already exists; choose a new file name") from None
+    print(f"Wrote a consistent copy of the database to {args.out} (mode 0600).")
     return 0

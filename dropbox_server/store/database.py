@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import AsyncIterator, Iterable
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -111,3 +112,22 @@ async def open_database(path: Path, *, migrate_up_to: int | None = None) -> Data
     reader = await _connect(path)
     await reader.execute("PRAGMA query_only=ON")
     return Database(path, writer, reader)
+
+
+def backup_file(source: Path, target: Path, progress: Callable[[int, int], None] | None = None) -> None:
+    """Copy a live database consistently with SQLite's online backup API (blocking; run in a thread).
+
+    Readers and the writer carry on while pages are copied; the result is one consistent snapshot.
+    """
+    if target.exists():
+        raise FileExistsError(target)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+
+    def report(_status: int, remaining: int, total: int) -> None:
+        if progress:
+            progress(total - remaining, total)
+
+    with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
+        live.backup(copy, pages=256, progress=report)
+        copy.execute("PRAGMA journal_mode=DELETE")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from pathlib import Path
 
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import GrantRow, UnitKeyRow, UnitRow
@@ -92,3 +94,10 @@ async def set_custodian(db: Database, public_key: bytes, wrapped_private_key: by
 async def get_custodian(db: Database) -> tuple[bytes, bytes] | None:
     r = await db.fetch_one("SELECT public_key, wrapped_private_key FROM custodian WHERE id = 1")
     return (r[0], r[1]) if r else None
+
+
+def unit_public_keys_in_file(path: Path) -> dict[int, bytes]:
+    """Every unit key's public half in a database file, opened read-only (nothing is written)."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        rows = conn.execute("SELECT id, public_key FROM unit_keys").fetchall()
+    return {int(r[0]): bytes(r[1]) for r in rows}

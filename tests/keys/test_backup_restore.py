@@ -1,0 +1,212 @@
+"""Key backups: the disaster drill, and every way a backup or restore must refuse."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dropbox_server import envelope, keyring
+from dropbox_server.clock import today
+from dropbox_server.config import Settings
+from dropbox_server.keys import backup
+from dropbox_server.provision import init_data_dir
+from dropbox_server.reports import casework
+from dropbox_server.reports.content import ReportContent
+from dropbox_server.reports.reporter_access import open_with_receipt, reporter_thread
+from dropbox_server.reports.submit import submit_report
+from dropbox_server.services import open_services
+from dropbox_server.store import reports as report_store
+from dropbox_server.store import staff as staff_store
+from dropbox_server.store.database import backup_file
+from onion_config import OnionFiles, load_or_create_service_key
+from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+
+ROOT = Path(__file__).resolve().parents[2]
+BACKUP_PASSPHRASE = "a long backup passphrase"
+
+
+def settings_at(path: Path) -> Settings:
+    return Settings.for_data_dir(path, receipt_kdf=CHEAP_KDF, password_kdf=CHEAP_KDF)
+
+
+async def prepared(tmp_path: Path) -> tuple[Settings, str, str, Path, Path]:
+    """A data directory with a report, a reply and onion keys; its key backup and database copy."""
+    settings = settings_at(tmp_path / "data")
+    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    address = load_or_create_service_key(OnionFiles.for_data_dir(settings.data_dir).reporter_key).address
+    async with open_services(settings) as services:
+        db = services.db
+        custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
+        await keyring.add_staff(
+            db,
+            username="alice",
+            unit_id="kent-police",
+            role="investigator",
+            password="alice password",
+            custodian_private=custodian,
+            kdf=CHEAP_KDF,
+            totp_secret=None,
+            day=today(),
+        )
+        content = ReportContent(force="kent-police", conduct="corruption", what_happened="before the fire")
+        receipt = await submit_report(db, services.receipts, content, None, "online", today())
+        access = await open_with_receipt(db, services.receipts, receipt)
+        assert access is not None
+        report = await report_store.get_report(db, access.report_id)
+        assert report is not None
+        await casework.reply_to_reporter(db, report, 1, "we are on it", today())
+        keys_file, db_copy = tmp_path / "keys.backup", tmp_path / "db.copy"
+        await backup.write_backup(settings, db, custodian, BACKUP_PASSPHRASE, keys_file, CHEAP_KDF)
+        backup_file(settings.database_path, db_copy)
+    return settings, receipt, address, keys_file, db_copy
+
+
+async def test_disaster_drill(tmp_path: Path) -> None:
+    settings, receipt, address, keys_file, db_copy = await prepared(tmp_path)
+    shutil.rmtree(settings.data_dir)
+
+    restored = await backup.restore(keys_file, BACKUP_PASSPHRASE, db_copy, settings)
+    assert restored.unit_keys == 49 and restored.onion_files >= 1
+    assert settings.pepper_path.stat().st_mode & 0o777 == 0o600
+    assert (
+        load_or_create_service_key(OnionFiles.for_data_dir(settings.data_dir).reporter_key).address == address
+    )
+    async with open_services(settings) as services:
+        access = await open_with_receipt(services.db, services.receipts, receipt)  # type: ignore[arg-type]
+        assert access is not None, "the reporter's receipt must still work"
+        thread = await reporter_thread(services.db, access, services.files)
+        assert thread is not None and [e.text for e in thread.entries if e.kind == "reply"] == [
+            "we are on it"
+        ]
+        row = await staff_store.get_staff_by_username(services.db, "alice")
+        assert row is not None
+        alice = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "alice password"))
+        report = await report_store.get_report(services.db, access.report_id)
+        assert report is not None
+        assert (
+            await casework.open_report(services.db, report, alice.unit_keys)
+        ).content.what_happened == "before the fire"
+        await casework.reply_to_reporter(services.db, report, row.id, "after the restore", today())
+
+
+def damaged_copies(keys_file: Path, tmp_path: Path) -> dict[str, Path]:
+    data = keys_file.read_bytes()
+    out = {}
+    for name, content in {
+        "truncated": data[: len(data) // 2],
+        "bit-flipped": data[:60] + bytes([data[60] ^ 1]) + data[61:],
+        "not-a-backup": b"hello" * 40,
+    }.items():
+        out[name] = tmp_path / name
+        out[name].write_bytes(content)
+    body = bytearray(data[:-32])
+    body[len(backup.MAGIC)] = 9  # a version this code does not know, with a valid checksum
+    out["unknown-version"] = tmp_path / "unknown-version"
+    out["unknown-version"].write_bytes(bytes(body) + envelope.checksum(bytes(body)))
+    return out
+
+
+@pytest.mark.parametrize(
+    "case", ["wrong-passphrase", "truncated", "bit-flipped", "not-a-backup", "unknown-version"]
+)
+async def test_bad_backups_are_refused_and_change_nothing(tmp_path: Path, case: str) -> None:
+    _, _, _, keys_file, db_copy = await prepared(tmp_path)
+    target = settings_at(tmp_path / "restored")
+    damaged = damaged_copies(keys_file, tmp_path)
+    source, passphrase = (
+        (keys_file, "not the passphrase")
+        if case == "wrong-passphrase"
+        else (damaged[case], BACKUP_PASSPHRASE)
+    )
+    with pytest.raises(backup.BackupError) as err:
+        await backup.restore(source, passphrase, db_copy, target)
+    expected = {
+        "wrong-passphrase": "wrong backup passphrase",
+        "truncated": "truncated",
+        "bit-flipped": "checksum",
+        "not-a-backup": "not a tip drop key backup",
+        "unknown-version": "version 9",
+    }[case]
+    assert expected in str(err.value)
+    assert not target.data_dir.exists()
+
+
+async def test_restore_refuses_a_non_empty_directory_and_a_foreign_database(tmp_path: Path) -> None:
+    settings, _, _, keys_file, db_copy = await prepared(tmp_path)
+    with pytest.raises(backup.BackupError, match="not empty"):
+        await backup.restore(keys_file, BACKUP_PASSPHRASE, db_copy, settings)
+    other = settings_at(tmp_path / "other")
+    await init_data_dir(other, CUSTODIAN_PASSPHRASE)
+    target = settings_at(tmp_path / "restored")
+    with pytest.raises(backup.BackupError, match="does not belong"):
+        await backup.restore(keys_file, BACKUP_PASSPHRASE, other.database_path, target)
+    assert not target.data_dir.exists()
+
+
+def cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"TIPDROP_KDF": "1,8192,1", "PATH": "/usr/bin"},
+    )
+
+
+async def test_cli_backup_backup_db_and_restore(tmp_path: Path) -> None:
+    settings, _, _, _, _ = await prepared(tmp_path)
+    data = str(settings.data_dir)
+    keys_file, db_file = tmp_path / "cli.backup", tmp_path / "cli.db"
+    wrote = cli(
+        "keys",
+        "backup",
+        "--data-dir",
+        data,
+        "--out",
+        str(keys_file),
+        stdin=f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n",
+    )
+    assert wrote.returncode == 0, wrote.stderr
+    again = cli(
+        "keys",
+        "backup",
+        "--data-dir",
+        data,
+        "--out",
+        str(keys_file),
+        stdin=f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n",
+    )
+    assert again.returncode == 1 and "already exists" in again.stderr
+    copied = cli("keys", "backup-db", "--data-dir", data, "--out", str(db_file), stdin="")
+    assert copied.returncode == 0, copied.stderr
+    target = str(tmp_path / "cli-restored")
+    wrong = cli(
+        "keys",
+        "restore",
+        "--data-dir",
+        target,
+        "--in",
+        str(keys_file),
+        "--database",
+        str(db_file),
+        stdin="wrong passphrase\n",
+    )
+    assert wrong.returncode == 1 and "nothing was changed" in wrong.stderr
+    done = cli(
+        "keys",
+        "restore",
+        "--data-dir",
+        target,
+        "--in",
+        str(keys_file),
+        "--database",
+        str(db_file),
+        stdin=f"{BACKUP_PASSPHRASE}\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "49 unit keys" in done.stdout
