@@ -15,6 +15,7 @@ from dropbox_server.cli import (
     key_lifecycle_commands,
     onion_commands,
     setup_commands,
+    staff_commands,
 )
 from dropbox_server.cli.prompts import CliError
 from dropbox_server.datadir import DataDirError
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     onion_commands.register(sub, keys_sub)
     key_commands.register(keys_sub)
     key_lifecycle_commands.register(keys_sub)
+    staff_commands.register(keys_sub)
     audit_commands.register(sub)
     return parser
 

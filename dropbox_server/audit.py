@@ -54,6 +54,10 @@ ACTIONS = frozenset(
         "unit_key_rotated",
         "unit_key_retired",
         "staff_removed",
+        "staff_moved",
+        "password_reset",
+        "totp_reset",
+        "unit_created",
     }
 )
 

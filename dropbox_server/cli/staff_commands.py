@@ -1,0 +1,199 @@
+"""`keys create-unit`, `reset-password`, `reset-totp`, `move-investigator`, `show-onions`,
+`rotate-onion-client`: account and onion changes by security staff."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+import onion_config
+from dropbox_server import envelope, totp
+from dropbox_server.cli.key_lifecycle_commands import _custodian
+from dropbox_server.cli.prompts import CliError, ask_secret, confirm
+from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.clock import today
+from dropbox_server.keys import staff_changes
+from dropbox_server.store import open_database
+
+
+def register(keys: Any) -> None:
+    """Add the account and onion subcommands to `keys`."""
+    p = keys.add_parser("create-unit", help="create a unit (a new force or a renamed one) with a key pair")
+    add_data_dir(p)
+    p.add_argument("--id", required=True, help="short id, e.g. new-force-police")
+    p.add_argument("--name", required=True, help="the unit's full name")
+    p.add_argument("--kind", default="force", choices=("force", "hub"))
+    p.set_defaults(func=cmd_create_unit)
+    p = keys.add_parser(
+        "reset-password", help="set a new password (re-keys the account if the old one is lost)"
+    )
+    add_data_dir(p)
+    p.add_argument("--username", required=True)
+    p.add_argument(
+        "--old-password-lost", action="store_true", help="re-key with the security staff passphrase"
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_reset_password)
+    p = keys.add_parser("reset-totp", help="give an account a new authenticator secret")
+    add_data_dir(p)
+    p.add_argument("--username", required=True)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_reset_totp)
+    p = keys.add_parser("move-investigator", help="move a member of staff to another unit")
+    add_data_dir(p)
+    p.add_argument("--username", required=True)
+    p.add_argument("--to-unit", required=True)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_move)
+    p = keys.add_parser("show-onions", help="show both onion addresses")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_show_onions)
+    p = keys.add_parser("rotate-onion-client", help="give an investigator onion client a new key")
+    add_data_dir(p)
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_rotate_onion_client)
+
+
+def _new_password(username: str) -> str:
+    password = ask_secret(f"New password for {username}", confirm=True)
+    if len(password) < 10:
+        raise CliError("the password must be at least 10 characters")
+    return password
+
+
+def _show_totp(username: str, secret: str) -> None:
+    print(f"New authenticator secret for {username} (hand it over in person): {secret}")
+    print(totp.qr_terminal(totp.provisioning_uri(secret, username)))
+
+
+async def _create_unit(args: argparse.Namespace) -> int:
+    db = await open_database(settings_from_args(args).database_path)
+    try:
+        return await staff_changes.create_unit(db, args.id, args.name, args.kind, today())
+    except staff_changes.StaffChangeRefused as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        await db.close()
+
+
+def cmd_create_unit(args: argparse.Namespace) -> int:
+    key_id = asyncio.run(_create_unit(args))
+    print(
+        f"Created unit {args.id} ({args.name}) with key #{key_id}; enrol its members with add-investigator."
+    )
+    return 0
+
+
+async def _reset_password(args: argparse.Namespace) -> staff_changes.Reset:
+    kdf = settings_from_args(args).password_kdf
+    try:
+        if args.old_password_lost:
+            async with _custodian(args) as (db, custodian):
+                new = _new_password(args.username)
+                return await staff_changes.reset_password(
+                    db, args.username, new, kdf, old_password=None, custodian_private=custodian
+                )
+        db = await open_database(settings_from_args(args).database_path)
+        try:
+            old = ask_secret(f"Current password of {args.username}")
+            new = _new_password(args.username)
+            return await staff_changes.reset_password(
+                db, args.username, new, kdf, old_password=old, custodian_private=None
+            )
+        finally:
+            await db.close()
+    except staff_changes.StaffChangeRefused as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_reset_password(args: argparse.Namespace) -> int:
+    if args.old_password_lost and not confirm(
+        f"Re-key {args.username}? Their authenticator will be replaced too.", assume_yes=args.yes
+    ):
+        print("Nothing was changed.")
+        return 1
+    done = asyncio.run(_reset_password(args))
+    if done.totp_secret:
+        print(f"{done.username} has a new key pair, their unit's keys and a new authenticator.")
+        _show_totp(done.username, done.totp_secret)
+    else:
+        print(f"{done.username}'s password is changed; their key and authenticator are unchanged.")
+    return 0
+
+
+async def _reset_totp(args: argparse.Namespace) -> str:
+    db = await open_database(settings_from_args(args).database_path)
+    try:
+        return await staff_changes.reset_totp(db, args.username)
+    except staff_changes.StaffChangeRefused as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        await db.close()
+
+
+def cmd_reset_totp(args: argparse.Namespace) -> int:
+    if not confirm(f"Replace {args.username}'s authenticator?", assume_yes=args.yes):
+        print("Nothing was changed.")
+        return 1
+    _show_totp(args.username, asyncio.run(_reset_totp(args)))
+    return 0
+
+
+async def _move(args: argparse.Namespace) -> None:
+    async with _custodian(args) as (db, custodian):
+        try:
+            rotation = await staff_changes.move_staff(db, args.username, args.to_unit, custodian, today())
+        except staff_changes.StaffChangeRefused as exc:
+            raise CliError(str(exc)) from None
+    print(f"Moved {args.username} to {args.to_unit}.")
+    if rotation:
+        print(f"{rotation.unit_id} now seals new reports to key #{rotation.new_key_id}.")
+
+
+def cmd_move(args: argparse.Namespace) -> int:
+    if not confirm(f"Move {args.username} to {args.to_unit}?", assume_yes=args.yes):
+        print("Nothing was changed.")
+        return 1
+    asyncio.run(_move(args))
+    return 0
+
+
+def cmd_show_onions(args: argparse.Namespace) -> int:
+    files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
+    for label, path in (
+        ("Reporter onion", files.reporter_key),
+        ("Investigator onion", files.investigator_key),
+    ):
+        if path.exists():
+            print(f"{label + ':':20} http://{onion_config.load_or_create_service_key(path).address}.onion/")
+        else:
+            print(f"{label + ':':20} not created yet (it is made on the first `serve`)")
+    clients = onion_config.list_clients(files.clients_dir)
+    print(f"Investigator clients: {', '.join(c.name for c in clients) or 'none'}")
+    return 0
+
+
+def _keypair() -> tuple[bytes, bytes]:
+    pair = envelope.generate_keypair()
+    return pair.private, pair.public
+
+
+def cmd_rotate_onion_client(args: argparse.Namespace) -> int:
+    files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
+    if args.name not in {c.name for c in onion_config.list_clients(files.clients_dir)}:
+        raise CliError(f"no investigator onion client is called {args.name!r}")
+    if not confirm(
+        f"Replace the onion client key of {args.name}? The old key stops working.", assume_yes=args.yes
+    ):
+        print("Nothing was changed.")
+        return 1
+    onion_config.remove_client(files.clients_dir, args.name)
+    credential = onion_config.add_client(files.clients_dir, args.name, _keypair)
+    address = onion_config.load_or_create_service_key(files.investigator_key).address
+    print(f"New key for {args.name}; give it to them once, over a safe channel:")
+    print(f"  Tor Browser asks for:      {credential.tor_browser_key()}")
+    print(f"  or, in ClientOnionAuthDir: {credential.auth_private_line(address)}")
+    print("Restart `run.py serve` for the change to take effect.")
+    return 0

@@ -1,0 +1,135 @@
+"""Password and authenticator resets, moving units, new units, and the onion key commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dropbox_server import envelope, keyring
+from dropbox_server.clock import today
+from dropbox_server.keys import staff_changes
+from dropbox_server.services import Services
+from dropbox_server.store import staff as staff_store
+from dropbox_server.store import units
+from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.keys.test_rotation_revocation import enrol, new_report, readable, unlock
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def opened_with(services: Services, username: str, password: str) -> keyring.UnlockedStaff:
+    row = await staff_store.get_staff_by_username(services.db, username)
+    assert row is not None
+    return await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, password))
+
+
+async def test_password_reset_with_the_old_password_keeps_the_key(services: Services) -> None:
+    await enrol(services, "alice")
+    before = await staff_store.get_staff_by_username(services.db, "alice")
+    with pytest.raises(staff_changes.StaffChangeRefused, match="old password is wrong"):
+        await staff_changes.reset_password(
+            services.db, "alice", "new password!", CHEAP_KDF, old_password="nope", custodian_private=None
+        )
+    done = await staff_changes.reset_password(
+        services.db, "alice", "new password!", CHEAP_KDF, old_password="pw-alice", custodian_private=None
+    )
+    assert not done.new_key and done.totp_secret is None
+    alice = await opened_with(services, "alice", "new password!")
+    assert before is not None and alice.staff.public_key == before.public_key
+    with pytest.raises(envelope.WrongPassword):
+        keyring.unwrap_staff_key(alice.staff, "pw-alice")
+
+
+async def test_lost_password_rekeys_the_account_and_replaces_its_authenticator(services: Services) -> None:
+    await enrol(services, "alice")
+    report = await new_report(services, "still readable after the reset")
+    before = await staff_store.get_staff_by_username(services.db, "alice")
+    with pytest.raises(staff_changes.StaffChangeRefused, match="passphrase is needed"):
+        await staff_changes.reset_password(
+            services.db, "alice", "new password!", CHEAP_KDF, old_password=None, custodian_private=None
+        )
+    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
+    done = await staff_changes.reset_password(
+        services.db, "alice", "new password!", CHEAP_KDF, old_password=None, custodian_private=custodian
+    )
+    assert done.new_key and done.totp_secret
+    alice = await opened_with(services, "alice", "new password!")
+    assert before is not None and alice.staff.public_key != before.public_key
+    assert await readable(services, report, alice.unit_keys)
+    assert (
+        envelope.unseal(alice.private_key, alice.staff.totp_secret_sealed or b"") == done.totp_secret.encode()
+    )
+    row = await services.db.fetch_one("SELECT count(*) FROM audit_log WHERE action = 'password_reset'")
+    assert row is not None and row[0] == 1
+
+
+async def test_totp_reset(services: Services) -> None:
+    await enrol(services, "alice")
+    secret = await staff_changes.reset_totp(services.db, "alice")
+    alice = await unlock(services.db, "alice")
+    assert envelope.unseal(alice.private_key, alice.staff.totp_secret_sealed or b"") == secret.encode()
+
+
+async def test_moving_units(services: Services) -> None:
+    await enrol(services, "alice")
+    await enrol(services, "bob")
+    kent_report = await new_report(services, "a kent report")
+    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
+    rotation = await staff_changes.move_staff(services.db, "bob", "essex-police", custodian, today())
+    assert rotation is not None and rotation.unit_id == "kent-police"
+    bob = await unlock(services.db, "bob")
+    assert bob.staff.unit_id == "essex-police"
+    assert not await readable(services, kent_report, bob.unit_keys)
+    essex_keys = {k.id for k in await units.unit_keys(services.db, "essex-police")}
+    assert set(bob.unit_keys) == essex_keys
+    with pytest.raises(staff_changes.StaffChangeRefused, match="already in"):
+        await staff_changes.move_staff(services.db, "bob", "essex-police", custodian, today())
+    with pytest.raises(staff_changes.StaffChangeRefused, match="unknown unit"):
+        await staff_changes.move_staff(services.db, "bob", "atlantis", custodian, today())
+
+
+async def test_creating_a_unit(services: Services) -> None:
+    key_id = await staff_changes.create_unit(services.db, "new-force", "New Force: PSD", "force", today())
+    assert [k.id for k in await units.unit_keys(services.db, "new-force")] == [key_id]
+    with pytest.raises(staff_changes.StaffChangeRefused, match="exists already"):
+        await staff_changes.create_unit(services.db, "new-force", "Again", "force", today())
+    await enrol(services, "nina", "new-force")
+    nina = await unlock(services.db, "nina")
+    assert set(nina.unit_keys) == {key_id}
+
+
+def cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "keys", *args, "--data-dir", str(data_dir)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"TIPDROP_KDF": "1,8192,1", "PATH": "/usr/bin"},
+    )
+
+
+async def test_onion_and_account_commands(services: Services) -> None:
+    data_dir = services.db.path.parent
+    shown = cli(data_dir, "show-onions")
+    assert shown.returncode == 0 and "not created yet" in shown.stdout
+    added = cli(data_dir, "add-onion-client", "alice-laptop")
+    assert added.returncode == 0, added.stderr
+    old_key = added.stdout.split("Tor Browser asks for:")[1].split()[0]
+    missing = cli(data_dir, "rotate-onion-client", "nobody", "--yes")
+    assert missing.returncode == 1 and "no investigator onion client" in missing.stderr
+    rotated = cli(data_dir, "rotate-onion-client", "alice-laptop", "--yes")
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.stdout.split("Tor Browser asks for:")[1].split()[0] != old_key
+    shown = cli(data_dir, "show-onions")
+    assert ".onion/" in shown.stdout and "alice-laptop" in shown.stdout
+    created = cli(data_dir, "create-unit", "--id", "renamed-force", "--name", "Renamed Force: PSD")
+    assert created.returncode == 0, created.stderr
+    await enrol(services, "alice")
+    reset = cli(data_dir, "reset-totp", "--username", "alice", "--yes")
+    assert reset.returncode == 0 and "New authenticator secret for alice" in reset.stdout
+    refused = cli(data_dir, "reset-totp", "--username", "alice")
+    assert refused.returncode == 1 and "--yes" in refused.stderr
