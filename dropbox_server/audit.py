@@ -58,6 +58,12 @@ ACTIONS = frozenset(
         "password_reset",
         "totp_reset",
         "unit_created",
+        "keys_backed_up",
+        "database_backed_up",
+        "restored",
+        "onion_client_added",
+        "onion_client_removed",
+        "onion_client_rotated",
     }
 )
 
@@ -95,6 +101,7 @@ def pending(
     report_id: str | None = None,
     detail: str = "",
     clock: Callable[[], str] = now_utc,
+    unit_id: str | None = None,
 ) -> PendingAudit:
     """An entry ready to append (in the transaction of the action it records, where possible)."""
     if action not in ACTIONS:
@@ -104,7 +111,7 @@ def pending(
         action=action,
         staff_id=staff.id if staff else None,
         username=username if username is not None else (staff.username if staff else None),
-        unit_id=staff.unit_id if staff else None,
+        unit_id=staff.unit_id if staff else unit_id,
         report_id=report_id,
         detail=detail,
     )

@@ -46,3 +46,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"Audit log intact: {result.entries} entries.")
     print(f"Head hash: {result.head.hex()}")
     return 0
+
+
+async def _log(settings: Settings, action: str, detail: str) -> None:
+    db = await open_database(settings.database_path)
+    try:
+        await audit.record(db, audit.pending(action, username="security staff (command line)", detail=detail))
+    finally:
+        await db.close()
+
+
+def log_command(args: argparse.Namespace, action: str, detail: str = "") -> None:
+    """Append an audit entry for a command-line action that does not otherwise touch the database."""
+    settings = settings_from_args(args)
+    if settings.database_path.exists():
+        asyncio.run(_log(settings, action, detail))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dropbox_server import envelope, keyring
+from dropbox_server.cli import audit_commands
 from dropbox_server.cli.prompts import CliError, ask_secret, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
@@ -159,6 +160,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     count = asyncio.run(_backup(args))
     print(f"Wrote {args.out} (mode 0600): pepper, receipt costs, onion keys and {count} unit keys.")
     print("Keep it with a database copy (`keys backup-db`) and store the passphrase separately.")
+    audit_commands.log_command(args, "keys_backed_up", f"unit_keys={count}")
     return 0
 
 
@@ -172,6 +174,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(
         f"Restored {done.data_dir}: {done.unit_keys} unit keys, {done.onion_files} onion files, the database."
     )
+    audit_commands.log_command(args, "restored", f"unit_keys={done.unit_keys}")
     return 0
 
 
@@ -182,4 +185,5 @@ def cmd_backup_db(args: argparse.Namespace) -> int:
     except FileExistsError:
         raise CliError(f"{args.out} already exists; choose a new file name") from None
     print(f"Wrote a consistent copy of the database to {args.out} (mode 0600).")
+    audit_commands.log_command(args, "database_backed_up")
     return 0

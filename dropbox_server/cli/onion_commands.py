@@ -16,7 +16,7 @@ from typing import Any
 
 import onion_config
 from dropbox_server import envelope
-from dropbox_server.cli import setup_commands
+from dropbox_server.cli import audit_commands, setup_commands
 from dropbox_server.cli.demo_accounts import create_demo_accounts, describe_accounts
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.provision import init_data_dir
@@ -165,6 +165,7 @@ def cmd_add_onion_client(args: argparse.Namespace) -> int:
     print(f"  Tor Browser asks for:      {credential.tor_browser_key()}")
     print(f"  or, in ClientOnionAuthDir: {credential.auth_private_line(address)}")
     print("Restart `run.py serve` for the change to take effect.")
+    audit_commands.log_command(args, "onion_client_added", f"client={credential.name}")
     return 0
 
 
@@ -179,4 +180,5 @@ def cmd_remove_onion_client(args: argparse.Namespace) -> int:
     files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
     onion_config.remove_client(files.clients_dir, args.name)
     print(f"Revoked {args.name}; restart `run.py serve` for the change to take effect.")
+    audit_commands.log_command(args, "onion_client_removed", f"client={args.name}")
     return 0

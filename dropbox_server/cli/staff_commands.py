@@ -9,6 +9,7 @@ from typing import Any
 
 import onion_config
 from dropbox_server import envelope, totp
+from dropbox_server.cli import audit_commands
 from dropbox_server.cli.key_lifecycle_commands import _custodian
 from dropbox_server.cli.prompts import CliError, ask_secret, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
@@ -196,4 +197,5 @@ def cmd_rotate_onion_client(args: argparse.Namespace) -> int:
     print(f"  Tor Browser asks for:      {credential.tor_browser_key()}")
     print(f"  or, in ClientOnionAuthDir: {credential.auth_private_line(address)}")
     print("Restart `run.py serve` for the change to take effect.")
+    audit_commands.log_command(args, "onion_client_rotated", f"client={args.name}")
     return 0

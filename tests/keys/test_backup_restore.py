@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -210,3 +211,8 @@ async def test_cli_backup_backup_db_and_restore(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "49 unit keys" in done.stdout
+    with sqlite3.connect(settings.database_path) as conn:
+        actions = {r[0] for r in conn.execute("SELECT action FROM audit_log")}
+    assert {"keys_backed_up", "database_backed_up"} <= actions
+    with sqlite3.connect(Path(target) / "tipdrop.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'restored'").fetchone()[0] == 1
