@@ -14,8 +14,10 @@ from dropbox_server.cli import (
     key_commands,
     key_lifecycle_commands,
     onion_commands,
+    retention_commands,
     setup_commands,
     staff_commands,
+    stats_commands,
 )
 from dropbox_server.cli.prompts import CliError
 from dropbox_server.datadir import DataDirError
@@ -37,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     key_lifecycle_commands.register(keys_sub)
     staff_commands.register(keys_sub)
     audit_commands.register(sub)
+    stats_commands.register(sub)
+    retention_commands.register(sub)
     return parser
 
 

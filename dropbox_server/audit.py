@@ -64,6 +64,7 @@ ACTIONS = frozenset(
         "onion_client_added",
         "onion_client_removed",
         "onion_client_rotated",
+        "report_deleted",
     }
 )
 

@@ -69,6 +69,29 @@ class SessionSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long a report is kept after its last activity day, by current outcome.
+
+    A report closed without action (no further action, out of scope) has nothing left to do
+    after a short review window; anything else may be needed for a case or an appeal for
+    six years. Outcomes not listed use `default_days`.
+    """
+
+    default_days: int = 6 * 365 + 2
+    outcome_days: tuple[tuple[str, int], ...] = (("no-further-action", 90), ("out-of-scope", 90))
+    # How long the unit keeps the record that a reporter withdrew a report.
+    withdrawn_record_days: int = 6 * 365 + 2
+    run_every_seconds: float = 24 * 60 * 60
+
+    def __post_init__(self) -> None:
+        if min([self.default_days, self.withdrawn_record_days, *(d for _, d in self.outcome_days)]) < 1:
+            raise ValueError("retention periods must be at least one day")
+
+    def days_for(self, outcome: str) -> int:
+        return dict(self.outcome_days).get(outcome, self.default_days)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with, for one data directory."""
 
@@ -84,6 +107,7 @@ class Settings:
     files: FileLimits = field(default_factory=FileLimits)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def __post_init__(self) -> None:
         if self.host != LOOPBACK:

@@ -59,6 +59,17 @@ class Database:
         async with self._reader.execute(sql, tuple(params)) as cur:
             return list(await cur.fetchall())
 
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate the WAL to nothing.
+
+        Security: after a deletion, old page images (the deleted content) still sit in the
+        WAL until it is overwritten; truncating it removes them. Returns False when a reader
+        kept the checkpoint from finishing (the next one will).
+        """
+        async with self._write_lock, self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        return row is not None and int(row[0]) == 0
+
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")
         return int(row[0]) if row else 0

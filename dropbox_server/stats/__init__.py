@@ -1,0 +1,1 @@
+"""Statistics: monthly counters turned into published figures, with small-number protection."""
