@@ -23,6 +23,7 @@ from dropbox_server.appkeys import (
 from dropbox_server.config import Settings
 from dropbox_server.csrf import CsrfTokens
 from dropbox_server.investigator.context import CLOCKS, DECOY, SIGN_IN_THROTTLE, Clocks, Decoy
+from dropbox_server.investigator.intake_state import CALLER_RECEIPT_THROTTLE, OPEN_CALLS, open_calls_store
 from dropbox_server.investigator.routes import ROUTES as INVESTIGATOR_ROUTES
 from dropbox_server.middlewares import add_security_headers, friendly_errors, language
 from dropbox_server.rendering import create_environment
@@ -93,6 +94,11 @@ def create_investigator_app(
         TokenBucket(limits.staff_sign_in_per_second, limits.staff_sign_in_burst, clock=clocks.monotonic),
     )
     app[DECOY] = Decoy()
+    app[OPEN_CALLS] = open_calls_store(clocks.monotonic)
+    # Callers' receipts are checked under their own global bucket, as strict as the reporter site's.
+    app[CALLER_RECEIPT_THROTTLE] = TokenBucket(
+        limits.receipt_checks_per_second, limits.receipt_check_burst, clock=clocks.monotonic
+    )
     app.cleanup_ctx.append(_make_decoy)
     app.cleanup_ctx.append(_sweep_sessions)
     app.add_routes(INVESTIGATOR_ROUTES)
