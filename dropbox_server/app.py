@@ -28,6 +28,7 @@ from dropbox_server.investigator.routes import ROUTES as INVESTIGATOR_ROUTES
 from dropbox_server.middlewares import add_security_headers, friendly_errors, language
 from dropbox_server.rendering import create_environment
 from dropbox_server.reporter.routes import ROUTES as REPORTER_ROUTES
+from dropbox_server.retention import retention_job
 from dropbox_server.services import Services
 from dropbox_server.sessions import SessionStore
 from dropbox_server.staff_auth import SignInThrottle, make_decoy
@@ -101,6 +102,7 @@ def create_investigator_app(
     )
     app.cleanup_ctx.append(_make_decoy)
     app.cleanup_ctx.append(_sweep_sessions)
+    app.cleanup_ctx.append(retention_job)
     app.add_routes(INVESTIGATOR_ROUTES)
     return app
 

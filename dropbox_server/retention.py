@@ -14,12 +14,17 @@ Statistics are monthly counters that deletion never touches.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from aiohttp import web
+
 from dropbox_server import audit
-from dropbox_server.clock import parse_day
+from dropbox_server.appkeys import SERVICES, SETTINGS
+from dropbox_server.clock import parse_day, today
 from dropbox_server.config import RetentionSettings
 from dropbox_server.files.disk import FileDir, fsync_dir
 from dropbox_server.store import Database
@@ -28,6 +33,7 @@ from dropbox_server.store.retention import Expired
 
 log = logging.getLogger("tipdrop.retention")
 BATCH = 200
+STARTUP_DELAY_SECONDS = 60.0
 
 
 @dataclass
@@ -106,3 +112,27 @@ async def run_retention(
     if result.deleted:
         log.info("retention deleted %d reports and %d files", len(result.deleted), result.files_removed)
     return result
+
+
+async def _run_daily(db: Database, files: FileDir, settings: RetentionSettings, first_delay: float) -> None:
+    await asyncio.sleep(first_delay)
+    while True:
+        try:
+            await run_retention(db, files, settings, today())
+        except Exception as exc:  # a failed run must not stop the next one
+            log.error("retention run failed: %s", type(exc).__name__)
+        await asyncio.sleep(settings.run_every_seconds)
+
+
+async def retention_job(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: run retention a minute after start, then every day, until shutdown.
+
+    Security: only the exception type is logged, never its message (it could name data).
+    """
+    services, settings = app[SERVICES], app[SETTINGS]
+    delay = min(STARTUP_DELAY_SECONDS, settings.retention.run_every_seconds)
+    task = asyncio.create_task(_run_daily(services.db, services.files, settings.retention, delay))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

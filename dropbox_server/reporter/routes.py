@@ -15,5 +15,8 @@ ROUTES = [
     web.get("/thread", views.thread, name="thread"),
     web.post("/thread/message", views.thread_message, name="thread_message"),
     web.get(r"/thread/files/{file_id:[0-9a-f]{32}}", views.thread_file, name="thread_file"),
+    web.get("/thread/withdraw", views.withdraw_form, name="withdraw"),
+    web.post("/thread/withdraw", views.withdraw_submit),
+    web.get("/withdrawn", views.withdrawn, name="withdrawn"),
     web.post("/logout", views.logout, name="logout"),
 ]

@@ -28,6 +28,7 @@ from dropbox_server.reports.reporter_access import (
     reporter_thread,
 )
 from dropbox_server.reports.submit import ReportDraft, new_draft, submit_report
+from dropbox_server.reports.withdrawal import withdraw_report
 from dropbox_server.sessions import Session
 from receipt_codes import ReceiptFormatError, parse_receipt, receipt_entropy_bits
 
@@ -308,6 +309,38 @@ async def thread_file(request: web.Request) -> web.StreamResponse:
     except FileDamaged:
         return damaged_page(request, f"/thread{lang_query(request, '?')}")
     return await stream_file(request, opened, f"/thread{lang_query(request, '?')}")
+
+
+async def withdraw_form(request: web.Request) -> web.StreamResponse:
+    """Ask before deleting: what goes, what the unit keeps, and that it cannot be undone."""
+    session, _access = current_access(request)
+    csrf = request.config_dict[CSRF].issue(session.csrf_secret)
+    return render(request, "reporter/withdraw.html", {"csrf_token": csrf, "problem": ""})
+
+
+async def withdraw_submit(request: web.Request) -> web.StreamResponse:
+    """Delete the reporter's report once they confirmed; end the session either way it went."""
+    session, access = current_access(request)
+    try:
+        form = await read_form(request, 16 * 1024)
+    except FormTooLarge:
+        return error_page(request, 413)
+    csrf = request.config_dict[CSRF]
+    token_ok = csrf.check(form.get("csrf_token"), session.csrf_secret)
+    if not token_ok or form.get("confirm") != "yes":
+        problem = "confirm" if token_ok else "csrf"
+        context = {"csrf_token": csrf.issue(session.csrf_secret), "problem": problem}
+        return render(request, "reporter/withdraw.html", context, status=403 if problem == "csrf" else 400)
+    services = request.config_dict[SERVICES]
+    await withdraw_report(services.db, services.files, access, today())
+    request.config_dict[SESSIONS].drop(session.id)
+    response = web.HTTPSeeOther(f"/withdrawn{lang_query(request, '?')}")
+    response.del_cookie(REPORTER_COOKIE, path="/")
+    raise response
+
+
+async def withdrawn(request: web.Request) -> web.Response:
+    return render(request, "reporter/withdrawn.html")
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
