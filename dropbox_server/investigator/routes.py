@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from dropbox_server.files import staff_views as file_views
-from dropbox_server.investigator import action_views, auth_views, case_views, intake_views
+from dropbox_server.investigator import action_views, auth_views, case_views, intake_views, stats_views
 
 ROUTES = [
     web.get("/intake", intake_views.intake_form, name="intake"),
@@ -14,6 +14,7 @@ ROUTES = [
     web.post("/intake/caller", intake_views.caller_open),
     web.post("/intake/caller/follow-up", intake_views.caller_follow_up),
     web.post("/intake/caller/end", intake_views.caller_end),
+    web.get("/statistics", stats_views.statistics_page, name="statistics"),
     web.get("/", auth_views.home, name="home"),
     web.get("/sign-in", auth_views.sign_in_form, name="sign_in"),
     web.post("/sign-in", auth_views.sign_in_submit),
