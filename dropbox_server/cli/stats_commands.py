@@ -48,7 +48,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     """Print the published figures. Reads counters only: no key or passphrase is needed."""
     query = StatsQuery(args.first, args.last, args.force, args.period)
     try:
-        print(asyncio.run(_table(settings_from_args(args), query, args.format)))
+        print(asyncio.run(_table(settings_from_args(args), query, args.format)).rstrip("\n"))
     except PeriodError as exc:
         raise CliError(str(exc)) from None
     return 0
