@@ -44,13 +44,20 @@ def _sign_in_page(
     )
 
 
+def landing_for(role: str) -> str:
+    """Where a member of staff starts: call handlers take calls, everyone else reads reports."""
+    return "/intake" if role == "call_handler" else "/inbox"
+
+
 async def home(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPSeeOther("/inbox" if staff_session(request) else "/sign-in")
+    found = staff_session(request)
+    raise web.HTTPSeeOther(landing_for(found[1].unlocked.staff.role) if found else "/sign-in")
 
 
 async def sign_in_form(request: web.Request) -> web.StreamResponse:
-    if staff_session(request) is not None:
-        raise web.HTTPSeeOther("/inbox")
+    found = staff_session(request)
+    if found is not None:
+        raise web.HTTPSeeOther(landing_for(found[1].unlocked.staff.role))
     return _sign_in_page(request)
 
 
@@ -92,7 +99,7 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
         session = request.config_dict[SESSIONS].create(StaffSession(result.unlocked))
     except SessionsFull:
         return error_page(request, 503)
-    response = web.HTTPSeeOther("/inbox")
+    response = web.HTTPSeeOther(landing_for(result.unlocked.staff.role))
     response.set_cookie(STAFF_COOKIE, session.id, path="/", httponly=True, samesite="Strict")
     raise response
 

@@ -155,3 +155,11 @@ async def test_a_wrong_receipt_opens_nothing(workspace: Workspace) -> None:
     assert status == 200 and "That receipt did not open a report" in page and 'name="call"' not in page
     status, page = await _open_call(handler, "not a receipt")
     assert status == 400
+
+
+async def test_call_handlers_start_at_the_intake_form(workspace: Workspace) -> None:
+    handler = await workspace.enrol("handler-start", "national-hub", role="call_handler")
+    status, where = await handler.sign_in_with(handler.username, handler.password, handler.code())
+    assert (status, where) == (303, "/intake")
+    status, page = await handler.get("/")
+    assert status == 200 and "Take a report by phone" in page
