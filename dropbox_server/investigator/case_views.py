@@ -17,6 +17,7 @@ from dropbox_server.reports.case_file import open_case
 from dropbox_server.reports.inbox import inbox as inbox_use_case
 from dropbox_server.reports.outcomes import next_outcomes
 from dropbox_server.reports.passed_on import passed_on as passed_on_use_case
+from dropbox_server.reports.passed_on import withdrawn as withdrawn_use_case
 from dropbox_server.sessions import Session
 from dropbox_server.store import units
 from dropbox_server.store.casework import InboxFilter
@@ -106,6 +107,8 @@ async def report_view(request: web.Request, session: Session[Any], staff: StaffS
 
 @signed_in
 async def passed_on(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
-    records = await passed_on_use_case(request.config_dict[SERVICES].db, staff.unlocked)
-    context = {"records": records, "unit_names": await _unit_names(request)}
+    db = request.config_dict[SERVICES].db
+    records = await passed_on_use_case(db, staff.unlocked)
+    withdrawn = await withdrawn_use_case(db, staff.unlocked)
+    context = {"records": records, "withdrawn": withdrawn, "unit_names": await _unit_names(request)}
     return staff_page(request, "investigator/passed_on.html", session, staff, context)

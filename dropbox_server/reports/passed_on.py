@@ -10,7 +10,9 @@ from dropbox_server.reports.access import own_unit_keys, require_reader
 from dropbox_server.reports.case_file import TRANSFER_REASON
 from dropbox_server.reports.content import item_context
 from dropbox_server.store import Database
+from dropbox_server.store import retention as retention_store
 from dropbox_server.store import transfers as transfer_store
+from dropbox_server.store.retention import Withdrawn
 
 
 @dataclass(frozen=True)
@@ -41,3 +43,9 @@ async def passed_on(db: Database, staff: UnlockedStaff) -> tuple[PassedOn, ...]:
             reason = raw.decode("utf-8")
         out.append(PassedOn(t.report_id, t.to_unit_id, t.day, reason, t.contact_passed, t.conflict_override))
     return tuple(out)
+
+
+async def withdrawn(db: Database, staff: UnlockedStaff) -> list[Withdrawn]:
+    """The unit's record of reports their reporters deleted: id and day, nothing else."""
+    require_reader(staff)
+    return await retention_store.withdrawn_for_unit(db, staff.staff.unit_id)
