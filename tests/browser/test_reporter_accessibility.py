@@ -101,6 +101,16 @@ async def walk_the_journey(j: Journey, sites: Sites) -> None:
     await j.goto("check-expired", "/thread")
     await j.goto("not-found", "/no-such-page")
 
+    await j.goto("check-again", "/check")
+    await page.fill("#receipt", receipt)
+    await j.follow("thread-again", f"{CHECK_FORM} button[type=submit]")
+    await j.follow("withdraw-form", "main a[href^='/thread/withdraw']")
+    shown = await j.follow("withdraw-unconfirmed", "main form[action^='/thread/withdraw'] button[type=submit]")
+    assert shown.status == 400 and await page.get_attribute("#confirm", "aria-invalid") == "true"
+    await page.check("#confirm")
+    shown = await j.follow("withdrawn", "main form[action^='/thread/withdraw'] button[type=submit]")
+    assert shown.status == 200 and "/withdrawn" in shown.url
+
 
 @pytest.mark.parametrize("lang", list(LANGUAGES))
 async def test_reporter_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, lang: str) -> None:
@@ -116,7 +126,7 @@ async def test_reporter_pages_pass_axe_and_reflow(sites: Sites, browsers: Browse
     found = await audit(await browsers.auditor.new_page(), journey.pages)
     AUDITS.mkdir(parents=True, exist_ok=True)
     (AUDITS / f"reporter-{lang}.json").write_text(json.dumps(found.by_page(journey.pages), indent=1))
-    assert len(journey.pages) == 15 and len(journey.shots) == 16
+    assert len(journey.pages) == 20 and len(journey.shots) == 16
     assert not found.violations, "\n".join(map(str, found.violations))
     assert not found.overflow, f"wider than 320 CSS pixels: {found.overflow}"
 
