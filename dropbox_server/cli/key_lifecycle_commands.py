@@ -18,7 +18,7 @@ from dropbox_server.clock import today
 from dropbox_server.keys import backup
 from dropbox_server.keys.revocation import RemovalRefused, remove_staff
 from dropbox_server.keys.rotation import RotationError, rotate_unit_key
-from dropbox_server.store import Database, open_database
+from dropbox_server.store import Database, StaffRow, open_database
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.database import backup_file
 
@@ -59,36 +59,52 @@ def register(keys: Any) -> None:
 
 
 @asynccontextmanager
-async def _custodian(args: argparse.Namespace) -> AsyncIterator[tuple[Database, bytes]]:
-    """The database and the custodian key, opened with the security staff passphrase."""
-    db = await open_database(settings_from_args(args).database_path)
+async def _database(args: argparse.Namespace) -> AsyncIterator[Database]:
+    """The service's database (it may be in use by the running service meanwhile)."""
+    settings = settings_from_args(args)
+    if not settings.database_path.exists():
+        raise CliError(f"no database in {settings.data_dir}; is --data-dir right?")
+    db = await open_database(settings.database_path)
     try:
-        passphrase = ask_secret("Security staff passphrase")
-        try:
-            yield db, await keyring.unlock_custodian(db, passphrase)
-        except envelope.WrongPassword:
-            raise CliError("wrong security staff passphrase; nothing was changed") from None
+        yield db
     finally:
         await db.close()
 
 
-async def _rotate(args: argparse.Namespace) -> None:
-    async with _custodian(args) as (db, custodian):
+@asynccontextmanager
+async def _custodian(args: argparse.Namespace) -> AsyncIterator[tuple[Database, bytes]]:
+    """The database and the custodian key, opened with the security staff passphrase."""
+    async with _database(args) as db:
+        passphrase = ask_secret("Security staff passphrase")
         try:
-            done = await rotate_unit_key(
-                db, args.unit, custodian, today(), reseal_old=args.reseal_old, progress=_bar("re-sealing")
-            )
-        except RotationError as exc:
-            raise CliError(str(exc)) from None
+            custodian = await keyring.unlock_custodian(db, passphrase)
+        except envelope.WrongPassword:
+            raise CliError("wrong security staff passphrase; nothing was changed") from None
+        yield db, custodian
+
+
+async def _rotate(args: argparse.Namespace) -> None:
+    try:
+        if args.reseal_old:
+            async with _custodian(args) as (db, custodian):
+                done = await rotate_unit_key(
+                    db, args.unit, custodian, today(), reseal_old=True, progress=_bar("re-sealing")
+                )
+        else:
+            async with _database(args) as db:
+                done = await rotate_unit_key(db, args.unit, None, today())
+    except RotationError as exc:
+        raise CliError(str(exc)) from None
     print(
         f"{done.unit_id}: new key #{done.new_key_id}, sealed to {done.members} member(s) and the custodian."
     )
     if done.retired:
         print(f"Re-sealed {done.resealed} key(s); retired old key(s) {', '.join(map(str, done.retired))}.")
-    print("Members must sign in again to read reports sealed to the new key.")
+    print("Members signed in now must sign in again to read reports sealed to the new key.")
 
 
 def cmd_rotate_unit_key(args: argparse.Namespace) -> int:
+    """Security: only --reseal-old needs the passphrase; a plain rotation seals to public keys."""
     question = f"Rotate the key of {args.unit}{' and retire its old keys' if args.reseal_old else ''}?"
     if not confirm(question, assume_yes=args.yes):
         print("Nothing was changed.")
@@ -98,17 +114,19 @@ def cmd_rotate_unit_key(args: argparse.Namespace) -> int:
 
 
 async def _remove(args: argparse.Namespace) -> None:
-    async with _custodian(args) as (db, custodian):
+    async with _database(args) as db:
         try:
-            done = await remove_staff(db, args.username, custodian, today(), force=args.force)
-        except RemovalRefused as exc:
+            done = await remove_staff(db, args.username, today(), force=args.force)
+        except (RemovalRefused, RotationError) as exc:
             raise CliError(str(exc)) from None
     print(f"Removed {done.username} from {done.unit_id}: their key and copies of unit keys are deleted.")
-    if done.rotation:
-        print(f"{done.unit_id} now seals new reports to key #{done.rotation.new_key_id}.")
+    if done.new_key_id is not None:
+        print(f"{done.unit_id} now seals new reports to key #{done.new_key_id}, which they never held.")
+    print("Revoke their investigator onion client too: `keys remove-onion-client NAME`.")
 
 
 def cmd_remove_investigator(args: argparse.Namespace) -> int:
+    """Security: needs no passphrase, so cutting someone off is never delayed; it is audited."""
     if not confirm(f"Remove {args.username} and rotate their unit's key?", assume_yes=args.yes):
         print("Nothing was changed.")
         return 1
@@ -116,12 +134,9 @@ def cmd_remove_investigator(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _staff(args: argparse.Namespace) -> list[Any]:
-    db = await open_database(settings_from_args(args).database_path)
-    try:
+async def _staff(args: argparse.Namespace) -> list[StaffRow]:
+    async with _database(args) as db:
         return await staff_store.list_staff(db, args.unit)
-    finally:
-        await db.close()
 
 
 def cmd_list_staff(args: argparse.Namespace) -> int:

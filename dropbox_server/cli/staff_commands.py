@@ -15,6 +15,8 @@ from dropbox_server.cli.prompts import CliError, ask_secret, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
 from dropbox_server.keys import staff_changes
+from dropbox_server.keys.revocation import RemovalRefused
+from dropbox_server.keys.rotation import RotationError
 from dropbox_server.store import open_database
 
 
@@ -45,6 +47,7 @@ def register(keys: Any) -> None:
     add_data_dir(p)
     p.add_argument("--username", required=True)
     p.add_argument("--to-unit", required=True)
+    p.add_argument("--force", action="store_true", help="even if they are their unit's last key holder")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_move)
     p = keys.add_parser("show-onions", help="show both onion addresses")
@@ -145,12 +148,14 @@ def cmd_reset_totp(args: argparse.Namespace) -> int:
 async def _move(args: argparse.Namespace) -> None:
     async with _custodian(args) as (db, custodian):
         try:
-            rotation = await staff_changes.move_staff(db, args.username, args.to_unit, custodian, today())
-        except staff_changes.StaffChangeRefused as exc:
+            new_key = await staff_changes.move_staff(
+                db, args.username, args.to_unit, custodian, today(), force=args.force
+            )
+        except (staff_changes.StaffChangeRefused, RemovalRefused, RotationError) as exc:
             raise CliError(str(exc)) from None
-    print(f"Moved {args.username} to {args.to_unit}.")
-    if rotation:
-        print(f"{rotation.unit_id} now seals new reports to key #{rotation.new_key_id}.")
+    print(f"Moved {args.username} to {args.to_unit}: they hold its keys, and none of their old unit's.")
+    if new_key is not None:
+        print(f"Their old unit now seals new reports to key #{new_key}, which they never held.")
 
 
 def cmd_move(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope, keyring, totp
-from dropbox_server.keys.rotation import Rotation, rotate_unit_key
+from dropbox_server.keys.revocation import refuse_last_key_holder
+from dropbox_server.keys.rotation import RotationError, new_unit_key
 from dropbox_server.store import Database, StaffRow, UnitRow, units
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
@@ -64,7 +65,6 @@ async def reset_password(
     pair = envelope.generate_keypair()
     secret = totp.new_secret()
     grants = await _unit_grants(db, staff.unit_id, staff.role, pair.public, custodian_private)
-    wrapped = envelope.wrap_with_password(new_password, pair.private, kdf, keyring.STAFF_KEY_PURPOSE)
     await key_store.replace_staff_key(
         db,
         staff.id,
@@ -89,22 +89,32 @@ async def reset_totp(db: Database, username: str) -> str:
 
 
 async def move_staff(
-    db: Database, username: str, to_unit: str, custodian_private: bytes, day: str
-) -> Rotation | None:
-    """Move someone to another unit: the new unit's keys sealed to them, the old unit's key rotated."""
+    db: Database, username: str, to_unit: str, custodian_private: bytes, day: str, *, force: bool = False
+) -> int | None:
+    """Move someone to another unit; returns the old unit's new key id (None for call handlers).
+
+    The new unit's keys are sealed to them, their copies of the old unit's keys deleted and
+    the old unit's key rotated, all in one transaction.
+    Security: as for a removal, the old unit's reports from after the move are sealed to a
+    key they never held, even with a copy of the database from before it.
+    """
     staff = await _staff(db, username)
     if await units.get_unit(db, to_unit) is None:
         raise StaffChangeRefused(f"unknown unit {to_unit!r}; `python run.py keys list-units` lists them")
     if to_unit == staff.unit_id:
         raise StaffChangeRefused(f"{username} is already in {to_unit}")
+    await refuse_last_key_holder(db, staff, "the move", force)
     grants = await _unit_grants(db, to_unit, staff.role, staff.public_key, custodian_private)
-    detail = f"from={staff.unit_id} to={to_unit}"
-    await key_store.move_staff(
-        db, staff.id, to_unit, grants, audit.pending("staff_moved", staff=staff, detail=detail)
-    )
-    if staff.role not in keyring.ROLES_WITH_UNIT_KEYS:
-        return None
-    return await rotate_unit_key(db, staff.unit_id, custodian_private, day)
+    rotation = None
+    if staff.role in keyring.ROLES_WITH_UNIT_KEYS:
+        rotation, _pair = await new_unit_key(db, staff.unit_id, day, leaving=staff.id)
+    entry = audit.pending("staff_moved", staff=staff, detail=f"from={staff.unit_id} to={to_unit}")
+    try:
+        return await key_store.move_staff(db, staff.id, to_unit, grants, entry, rotation)
+    except key_store.MembersChanged:
+        raise RotationError(
+            f"the members of {staff.unit_id} changed meanwhile; nothing was changed, run it again"
+        ) from None
 
 
 async def create_unit(db: Database, unit_id: str, name: str, kind: str, day: str) -> int:

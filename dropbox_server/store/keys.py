@@ -1,9 +1,11 @@
-"""SQL for the key lifecycle: unit members, re-sealing report keys, retiring unit keys."""
+"""SQL for the key lifecycle: unit members, new unit keys, re-sealing report keys, retiring keys."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import aiosqlite
 
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
@@ -21,9 +23,68 @@ class SealedUnder:
     sealed: bytes
 
 
+_KEY_HOLDING_ROLES = ("investigator", "supervisor")
+
+
+class MembersChanged(Exception):
+    """Someone joined or left the unit while its new key was being sealed; nothing was stored."""
+
+
+@dataclass(frozen=True, repr=False)
+class NewUnitKey:
+    """A unit key ready to store: its public half and its private half sealed to every holder.
+
+    `grants` maps staff id to a sealed copy (None: the custodian). `audit` builds the
+    rotation's audit entry once the key's id is known.
+    """
+
+    unit_id: str
+    public_key: bytes
+    day: str
+    grants: dict[int | None, bytes]
+    audit: Callable[[int], PendingAudit]
+
+    def __repr__(self) -> str:
+        return f"NewUnitKey({self.unit_id})"
+
+
 async def members_with_unit_keys(db: Database, unit_id: str) -> list[StaffRow]:
     """Staff of a unit who hold its keys (investigators and supervisors)."""
-    return [s for s in await list_staff(db, unit_id) if s.role in ("investigator", "supervisor")]
+    return [s for s in await list_staff(db, unit_id) if s.role in _KEY_HOLDING_ROLES]
+
+
+async def add_unit_key_tx(tx: aiosqlite.Connection, key: NewUnitKey) -> int:
+    """Store a new unit key inside an open transaction; returns its id.
+
+    Security: the unit's key holders are read again inside the transaction and must be
+    exactly those the key was sealed to, so nobody who joined meanwhile is left without
+    it and nobody who left meanwhile (a removal, a move) ends up holding it.
+    """
+    marks = ",".join("?" * len(_KEY_HOLDING_ROLES))
+    async with tx.execute(
+        f"SELECT id FROM staff WHERE unit_id = ? AND role IN ({marks})",  # noqa: S608
+        (key.unit_id, *_KEY_HOLDING_ROLES),
+    ) as cur:
+        holders = {int(r[0]) for r in await cur.fetchall()}
+    if holders != {staff_id for staff_id in key.grants if staff_id is not None}:
+        raise MembersChanged(key.unit_id)
+    cur = await tx.execute(
+        "INSERT INTO unit_keys (unit_id, public_key, created_day) VALUES (?, ?, ?)",
+        (key.unit_id, key.public_key, key.day),
+    )
+    key_id = int(cur.lastrowid or 0)
+    await tx.executemany(
+        "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, ?, ?)",
+        [(key_id, staff_id, blob) for staff_id, blob in key.grants.items()],
+    )
+    await append_tx(tx, key.audit(key_id))
+    return key_id
+
+
+async def add_unit_key(db: Database, key: NewUnitKey) -> int:
+    """Store a new unit key (a rotation on its own) in one transaction with its audit entry."""
+    async with db.transaction() as tx:
+        return await add_unit_key_tx(tx, key)
 
 
 async def sealed_under(db: Database, key_ids: Sequence[int]) -> list[SealedUnder]:
@@ -68,24 +129,44 @@ async def reseal(db: Database, moved: Sequence[tuple[SealedUnder, int, bytes]]) 
                 )
 
 
-async def retire_unit_keys(db: Database, key_ids: Sequence[int], day: str, audit: PendingAudit) -> None:
+async def retire_unit_keys(db: Database, key_ids: Sequence[int], day: str, audit: PendingAudit) -> bool:
     """Mark keys retired and delete every sealed copy of them, so the private keys are gone.
 
+    Returns False, changing nothing, if anything is still sealed to one of them (a report
+    that arrived while re-sealing): retiring then would make it unreadable for ever.
     Security: secure_delete overwrites the deleted copies in the database file.
     """
+    marks = ",".join("?" * len(key_ids))
     async with db.transaction() as tx:
+        async with tx.execute(
+            f"SELECT (SELECT count(*) FROM report_key_grants WHERE unit_key_id IN ({marks})) "  # noqa: S608
+            f"+ (SELECT count(*) FROM transfers WHERE sender_unit_key_id IN ({marks}))",
+            (*key_ids, *key_ids),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None or int(row[0]) != 0:
+            return False
         for key_id in key_ids:
             await tx.execute("UPDATE unit_keys SET retired_day = ? WHERE id = ?", (day, key_id))
             await tx.execute("DELETE FROM unit_key_grants WHERE unit_key_id = ?", (key_id,))
         await append_tx(tx, audit)
+    return True
 
 
-async def delete_staff(db: Database, staff_id: int, audit: PendingAudit) -> None:
-    """Remove an account with its wrapped key and every sealed copy of unit keys it held."""
+async def delete_staff(
+    db: Database, staff_id: int, audit: PendingAudit, rotation: NewUnitKey | None
+) -> int | None:
+    """Remove an account with its wrapped key and every sealed copy of unit keys it held.
+
+    With `rotation`, the unit's new key is stored in the same transaction (returns its id).
+    Security: one transaction, so there is no moment, and no crash, after which the person
+    is gone but new reports are still sealed to a key they held.
+    """
     async with db.transaction() as tx:
         await tx.execute("DELETE FROM unit_key_grants WHERE staff_id = ?", (staff_id,))
         await tx.execute("DELETE FROM staff WHERE id = ?", (staff_id,))
         await append_tx(tx, audit)
+        return await add_unit_key_tx(tx, rotation) if rotation else None
 
 
 async def replace_staff_key(
@@ -125,9 +206,17 @@ async def rewrap_staff_key(
 
 
 async def move_staff(
-    db: Database, staff_id: int, unit_id: str, unit_key_grants: dict[int, bytes], audit: PendingAudit
-) -> None:
-    """Move an account to another unit: old unit's keys dropped, the new unit's sealed to it."""
+    db: Database,
+    staff_id: int,
+    unit_id: str,
+    unit_key_grants: dict[int, bytes],
+    audit: PendingAudit,
+    rotation: NewUnitKey | None,
+) -> int | None:
+    """Move an account to another unit: old unit's keys dropped, the new unit's sealed to it.
+
+    With `rotation`, the old unit's new key is stored in the same transaction (returns its id).
+    """
     async with db.transaction() as tx:
         await tx.execute("DELETE FROM unit_key_grants WHERE staff_id = ?", (staff_id,))
         await tx.execute("UPDATE staff SET unit_id = ? WHERE id = ?", (unit_id, staff_id))
@@ -136,3 +225,4 @@ async def move_staff(
             [(key_id, staff_id, blob) for key_id, blob in unit_key_grants.items()],
         )
         await append_tx(tx, audit)
+        return await add_unit_key_tx(tx, rotation) if rotation else None

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dropbox_server import keyring
 from dropbox_server.clock import today
 from dropbox_server.keys.revocation import remove_staff
-from tests.conftest import CUSTODIAN_PASSPHRASE
 from tests.investigator.conftest import Workspace, submit
 
 
@@ -14,8 +12,7 @@ async def test_removed_investigator_is_signed_out_at_once(workspace: Workspace) 
     await workspace.signed_in("alice", "kent-police")
     bob = await workspace.signed_in("bob", "kent-police")
     assert (await bob.get(f"/reports/{report_id}"))[0] == 200
-    custodian = await keyring.unlock_custodian(workspace.services.db, CUSTODIAN_PASSPHRASE)
-    await remove_staff(workspace.services.db, "bob", custodian, today())
+    await remove_staff(workspace.services.db, "bob", today())
     status, _ = await bob.get(f"/reports/{report_id}", follow=False)
     assert status == 303
     status, page = await bob.get("/inbox")

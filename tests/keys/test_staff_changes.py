@@ -11,6 +11,7 @@ import pytest
 from dropbox_server import envelope, keyring
 from dropbox_server.clock import today
 from dropbox_server.keys import staff_changes
+from dropbox_server.keys.revocation import RemovalRefused
 from dropbox_server.services import Services
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store import units
@@ -78,17 +79,35 @@ async def test_moving_units(services: Services) -> None:
     await enrol(services, "bob")
     kent_report = await new_report(services, "a kent report")
     custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
-    rotation = await staff_changes.move_staff(services.db, "bob", "essex-police", custodian, today())
-    assert rotation is not None and rotation.unit_id == "kent-police"
+    bob_before = await unlock(services.db, "bob")
+    new_key = await staff_changes.move_staff(services.db, "bob", "essex-police", custodian, today())
+    current = await units.current_unit_key(services.db, "kent-police")
+    assert new_key is not None and current is not None and current.id == new_key
+    assert new_key not in bob_before.unit_keys
+    later = await new_report(services, "a kent report after bob left")
+    assert not await readable(services, later, bob_before.unit_keys)
     bob = await unlock(services.db, "bob")
     assert bob.staff.unit_id == "essex-police"
     assert not await readable(services, kent_report, bob.unit_keys)
     essex_keys = {k.id for k in await units.unit_keys(services.db, "essex-police")}
     assert set(bob.unit_keys) == essex_keys
+    alice = await unlock(services.db, "alice")
+    assert await readable(services, later, alice.unit_keys)
     with pytest.raises(staff_changes.StaffChangeRefused, match="already in"):
         await staff_changes.move_staff(services.db, "bob", "essex-police", custodian, today())
     with pytest.raises(staff_changes.StaffChangeRefused, match="unknown unit"):
         await staff_changes.move_staff(services.db, "bob", "atlantis", custodian, today())
+
+
+async def test_moving_the_last_key_holder_out_is_refused_unless_forced(services: Services) -> None:
+    await enrol(services, "alice")
+    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
+    with pytest.raises(RemovalRefused, match="last member of kent-police"):
+        await staff_changes.move_staff(services.db, "alice", "essex-police", custodian, today())
+    alice = await unlock(services.db, "alice")
+    assert alice.staff.unit_id == "kent-police"
+    await staff_changes.move_staff(services.db, "alice", "essex-police", custodian, today(), force=True)
+    assert (await unlock(services.db, "alice")).staff.unit_id == "essex-police"
 
 
 async def test_creating_a_unit(services: Services) -> None:
