@@ -37,14 +37,14 @@ async def a_report(sites: Sites) -> str:
     return access.report_id
 
 
-async def enrol(sites: Sites, username: str) -> tuple[str, str]:
+async def enrol(sites: Sites, username: str, role: str = "investigator") -> tuple[str, str]:
     custodian = await unlock_custodian(sites.services.db, CUSTODIAN_PASSPHRASE)
     password = f"pw-{username}-long-enough"
     enrolment = await staff_auth.enrol_staff(
         sites.services.db,
         username=username,
         unit_id="kent-police",
-        role="investigator",
+        role=role,
         password=password,
         custodian_private=custodian,
         kdf=CHEAP_KDF,
@@ -101,5 +101,44 @@ async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Br
     found = await audit(await browsers.auditor.new_page(), pages)
     AUDITS.mkdir(parents=True, exist_ok=True)
     (AUDITS / f"investigator-{lang}.json").write_text(json.dumps(found.by_page(pages), indent=1))
+    assert not found.violations, "\n".join(map(str, found.violations))
+    assert not found.overflow, f"wider than 320 CSS pixels: {found.overflow}"
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+async def test_intake_and_statistics_pages_pass_axe_and_reflow(
+    sites: Sites, browsers: Browsers, lang: str
+) -> None:
+    """The call handler's intake form and receipt page, and the supervisor's statistics page."""
+    await a_report(sites)
+    suffix = "" if lang == DEFAULT_LANGUAGE else f"?lang={lang}"
+    pages: list[Captured] = []
+    for username, role, paths in (
+        ("handler", "call_handler", ["/intake", "/intake/caller"]),
+        ("supervisor", "supervisor", ["/statistics"]),
+    ):
+        password, secret = await enrol(sites, username, role)
+        page = await browsers.without_javascript.new_page()
+        await page.context.clear_cookies()  # each account signs in afresh
+        await page.goto(sites.investigator_url + "/sign-in" + suffix)
+        await page.fill("#username", username)
+        await page.fill("#password", password)
+        await page.fill("#code", pyotp.TOTP(secret).now())
+        async with page.expect_navigation() as navigation:
+            await page.click("form[action^='/sign-in'] button[type=submit]")
+        await navigation.value
+        for path in paths:
+            response = await page.goto(sites.investigator_url + path + suffix)
+            pages.append(await capture(f"{username}{path}", response))
+            assert pages[-1].status == 200, (path, pages[-1].status)
+        if role == "call_handler":
+            form = "main form[action^='/intake'] button[type=submit]"
+            await page.goto(sites.investigator_url + "/intake" + suffix)
+            async with page.expect_navigation() as navigation:
+                await page.click(form)
+            pages.append(await capture("intake-errors", await navigation.value))
+            assert pages[-1].status == 400
+    found = await audit(await browsers.auditor.new_page(), pages)
+    (AUDITS / f"investigator-extra-{lang}.json").write_text(json.dumps(found.by_page(pages), indent=1))
     assert not found.violations, "\n".join(map(str, found.violations))
     assert not found.overflow, f"wider than 320 CSS pixels: {found.overflow}"
