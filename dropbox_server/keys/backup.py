@@ -20,6 +20,7 @@ from dropbox_server import envelope, keyring
 from dropbox_server.config import Settings
 from dropbox_server.datadir import create_private_dir, write_new_secret_file
 from dropbox_server.store import Database, units
+from dropbox_server.store import keys as key_store
 from dropbox_server.store.database import backup_file
 from receipt_codes import KdfParams
 
@@ -109,7 +110,10 @@ def read_backup(path: Path, passphrase: str) -> dict[str, object]:
 
 
 def _check_matches(database: Path, unit_keys: dict[str, str]) -> None:
-    """Every unit key in the backup is the private half of a key in the database copy."""
+    """The database copy is sound, and every unit key in the backup is the private half of one of its keys."""
+    problem = key_store.database_file_problem(database)
+    if problem is not None:
+        raise BackupError(f"{database} is not a sound tip drop database: {problem}")
     try:
         public = {str(k): v for k, v in units.unit_public_keys_in_file(database).items()}
     except sqlite3.DatabaseError as exc:

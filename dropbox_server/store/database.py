@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import sqlite3
@@ -125,10 +126,15 @@ async def open_database(path: Path, *, migrate_up_to: int | None = None) -> Data
     return Database(path, writer, reader)
 
 
-def backup_file(source: Path, target: Path, progress: Callable[[int, int], None] | None = None) -> None:
+def backup_file(
+    source: Path, target: Path, progress: Callable[[int, int], None] | None = None, *, pages: int = 256
+) -> None:
     """Copy a live database consistently with SQLite's online backup API (blocking; run in a thread).
 
-    Readers and the writer carry on while pages are copied; the result is one consistent snapshot.
+    The copy is taken inside one read transaction on the source: in WAL mode that is a fixed
+    snapshot which the service's writer does not disturb, so the copy is consistent and the
+    backup never restarts (an online backup without it starts over after every write, and
+    may never finish on a busy service). `progress(done, total)` is called in pages.
     """
     if target.exists():
         raise FileExistsError(target)
@@ -139,6 +145,15 @@ def backup_file(source: Path, target: Path, progress: Callable[[int, int], None]
         if progress:
             progress(total - remaining, total)
 
-    with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
-        live.backup(copy, pages=256, progress=report)
+    with (
+        contextlib.closing(sqlite3.connect(source, isolation_level=None)) as live,
+        contextlib.closing(sqlite3.connect(target, isolation_level=None)) as copy,
+    ):
+        live.execute("PRAGMA query_only=ON")
+        live.execute("BEGIN")
+        live.execute("SELECT count(*) FROM sqlite_schema").fetchone()  # the snapshot starts here
+        try:
+            live.backup(copy, pages=pages, progress=report, sleep=0)
+        finally:
+            live.execute("COMMIT")
         copy.execute("PRAGMA journal_mode=DELETE")

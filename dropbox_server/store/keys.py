@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiosqlite
 
@@ -226,3 +229,18 @@ async def move_staff(
         )
         await append_tx(tx, audit)
         return await add_unit_key_tx(tx, rotation) if rotation else None
+
+
+def database_file_problem(path: Path) -> str | None:
+    """What is wrong with a database file, opened read-only (None when it is sound).
+
+    Runs SQLite's full integrity check, so a restore never starts from a damaged copy.
+    """
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
+            conn.execute("SELECT count(*) FROM unit_keys").fetchone()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    found = [str(r[0]) for r in rows]
+    return None if found == ["ok"] else "; ".join(found[:3])

@@ -23,7 +23,7 @@ from dropbox_server.services import open_services
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.database import backup_file
-from onion_config import OnionFiles, load_or_create_service_key
+from onion_config import OnionFiles, list_clients, load_or_create_service_key
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,6 +145,12 @@ async def test_restore_refuses_a_non_empty_directory_and_a_foreign_database(tmp_
     target = settings_at(tmp_path / "restored")
     with pytest.raises(backup.BackupError, match="does not belong"):
         await backup.restore(keys_file, BACKUP_PASSPHRASE, other.database_path, target)
+    damaged = tmp_path / "damaged.sqlite3"
+    data = bytearray(db_copy.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 4096] = bytes(4096)  # a page in the middle wiped
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(backup.BackupError, match="not a sound tip drop database"):
+        await backup.restore(keys_file, BACKUP_PASSPHRASE, damaged, target)
     assert not target.data_dir.exists()
 
 
@@ -159,60 +165,61 @@ def cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def test_cli_backup_backup_db_and_restore(tmp_path: Path) -> None:
-    settings, _, _, _, _ = await prepared(tmp_path)
+def onion_state(data_dir: Path) -> tuple[str, str, list[str]]:
+    """Both onion addresses (derived from the stored keys) and the authorised client keys."""
+    files = OnionFiles.for_data_dir(data_dir)
+    return (
+        load_or_create_service_key(files.reporter_key).address,
+        load_or_create_service_key(files.investigator_key).address,
+        [f"{c.name}:{c.public_b32}" for c in list_clients(files.clients_dir)],
+    )
+
+
+async def test_disaster_drill_with_the_command_line(tmp_path: Path) -> None:
+    settings, receipt, _, _, _ = await prepared(tmp_path)
     data = str(settings.data_dir)
+    assert cli("keys", "add-onion-client", "--data-dir", data, "alice-laptop", stdin="").returncode == 0
+    before = onion_state(settings.data_dir)
     keys_file, db_file = tmp_path / "cli.backup", tmp_path / "cli.db"
-    wrote = cli(
-        "keys",
-        "backup",
-        "--data-dir",
-        data,
-        "--out",
-        str(keys_file),
-        stdin=f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n",
-    )
+    secrets = f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n"
+    wrote = cli("keys", "backup", "--data-dir", data, "--out", str(keys_file), stdin=secrets)
     assert wrote.returncode == 0, wrote.stderr
-    again = cli(
-        "keys",
-        "backup",
-        "--data-dir",
-        data,
-        "--out",
-        str(keys_file),
-        stdin=f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n",
-    )
+    again = cli("keys", "backup", "--data-dir", data, "--out", str(keys_file), stdin=secrets)
     assert again.returncode == 1 and "already exists" in again.stderr
     copied = cli("keys", "backup-db", "--data-dir", data, "--out", str(db_file), stdin="")
     assert copied.returncode == 0, copied.stderr
-    target = str(tmp_path / "cli-restored")
-    wrong = cli(
-        "keys",
-        "restore",
-        "--data-dir",
-        target,
-        "--in",
-        str(keys_file),
-        "--database",
-        str(db_file),
-        stdin="wrong passphrase\n",
-    )
-    assert wrong.returncode == 1 and "nothing was changed" in wrong.stderr
-    done = cli(
-        "keys",
-        "restore",
-        "--data-dir",
-        target,
-        "--in",
-        str(keys_file),
-        "--database",
-        str(db_file),
-        stdin=f"{BACKUP_PASSPHRASE}\n",
-    )
-    assert done.returncode == 0, done.stderr
-    assert "49 unit keys" in done.stdout
+    assert "copying [" in copied.stderr, "a progress bar on standard error"
     with sqlite3.connect(settings.database_path) as conn:
         actions = {r[0] for r in conn.execute("SELECT action FROM audit_log")}
-    assert {"keys_backed_up", "database_backed_up"} <= actions
-    with sqlite3.connect(Path(target) / "tipdrop.sqlite3") as conn:
+    assert {"keys_backed_up", "database_backed_up", "onion_client_added"} <= actions
+
+    shutil.rmtree(settings.data_dir)
+    restore = ["keys", "restore", "--data-dir", data, "--in", str(keys_file), "--database", str(db_file)]
+    wrong = cli(*restore, stdin="wrong passphrase\n")
+    assert wrong.returncode == 1 and "wrong backup passphrase; nothing was changed" in wrong.stderr
+    assert not settings.data_dir.exists()
+    done = cli(*restore, stdin=f"{BACKUP_PASSPHRASE}\n")
+    assert done.returncode == 0, done.stderr
+    assert "49 unit keys" in done.stdout
+    over = cli(*restore, stdin=f"{BACKUP_PASSPHRASE}\n")
+    assert over.returncode == 1 and "is not empty" in over.stderr
+
+    assert onion_state(settings.data_dir) == before, "same onion addresses and authorised clients"
+    async with open_services(settings) as services:
+        access = await open_with_receipt(services.db, services.receipts, receipt)  # type: ignore[arg-type]
+        assert access is not None, "the reporter's receipt still works"
+        row = await staff_store.get_staff_by_username(services.db, "alice")
+        assert row is not None
+        alice = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "alice password"))
+        report = await report_store.get_report(services.db, access.report_id)
+        assert report is not None
+        opened = await casework.open_report(services.db, report, alice.unit_keys)
+        assert opened.content.what_happened == "before the fire"
+        await casework.reply_to_reporter(services.db, report, row.id, "after the restore", today())
+        thread = await reporter_thread(services.db, access, services.files)
+        assert thread is not None
+        assert [e.text for e in thread.entries if e.kind == "reply"] == ["we are on it", "after the restore"]
+    verified = cli("audit", "verify", "--data-dir", data, stdin="")
+    assert verified.returncode == 0, verified.stdout
+    with sqlite3.connect(settings.database_path) as conn:
         assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'restored'").fetchone()[0] == 1
