@@ -14,6 +14,7 @@ from dropbox_server.cli import (
     key_commands,
     key_lifecycle_commands,
     onion_commands,
+    onion_key_commands,
     retention_commands,
     setup_commands,
     staff_commands,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     key_commands.register(keys_sub)
     key_lifecycle_commands.register(keys_sub)
     staff_commands.register(keys_sub)
+    onion_key_commands.register(keys_sub)
     audit_commands.register(sub)
     stats_commands.register(sub)
     retention_commands.register(sub)

@@ -1,5 +1,5 @@
-"""`keys create-unit`, `reset-password`, `reset-totp`, `move-investigator`, `show-onions`,
-`rotate-onion-client`: account and onion changes by security staff."""
+"""`keys create-unit`, `reset-password`, `reset-totp`, `move-investigator`: account changes by
+security staff."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import argparse
 import asyncio
 from typing import Any
 
-import onion_config
-from dropbox_server import envelope, totp
-from dropbox_server.cli import audit_commands
+from dropbox_server import totp
 from dropbox_server.cli.key_lifecycle_commands import _custodian
 from dropbox_server.cli.prompts import CliError, ask_secret, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
@@ -50,14 +48,6 @@ def register(keys: Any) -> None:
     p.add_argument("--force", action="store_true", help="even if they are their unit's last key holder")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_move)
-    p = keys.add_parser("show-onions", help="show both onion addresses")
-    add_data_dir(p)
-    p.set_defaults(func=cmd_show_onions)
-    p = keys.add_parser("rotate-onion-client", help="give an investigator onion client a new key")
-    add_data_dir(p)
-    p.add_argument("name")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.set_defaults(func=cmd_rotate_onion_client)
 
 
 def _new_password(username: str) -> str:
@@ -163,44 +153,4 @@ def cmd_move(args: argparse.Namespace) -> int:
         print("Nothing was changed.")
         return 1
     asyncio.run(_move(args))
-    return 0
-
-
-def cmd_show_onions(args: argparse.Namespace) -> int:
-    files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
-    for label, path in (
-        ("Reporter onion", files.reporter_key),
-        ("Investigator onion", files.investigator_key),
-    ):
-        if path.exists():
-            print(f"{label + ':':20} http://{onion_config.load_or_create_service_key(path).address}.onion/")
-        else:
-            print(f"{label + ':':20} not created yet (it is made on the first `serve`)")
-    clients = onion_config.list_clients(files.clients_dir)
-    print(f"Investigator clients: {', '.join(c.name for c in clients) or 'none'}")
-    return 0
-
-
-def _keypair() -> tuple[bytes, bytes]:
-    pair = envelope.generate_keypair()
-    return pair.private, pair.public
-
-
-def cmd_rotate_onion_client(args: argparse.Namespace) -> int:
-    files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
-    if args.name not in {c.name for c in onion_config.list_clients(files.clients_dir)}:
-        raise CliError(f"no investigator onion client is called {args.name!r}")
-    if not confirm(
-        f"Replace the onion client key of {args.name}? The old key stops working.", assume_yes=args.yes
-    ):
-        print("Nothing was changed.")
-        return 1
-    onion_config.remove_client(files.clients_dir, args.name)
-    credential = onion_config.add_client(files.clients_dir, args.name, _keypair)
-    address = onion_config.load_or_create_service_key(files.investigator_key).address
-    print(f"New key for {args.name}; give it to them once, over a safe channel:")
-    print(f"  Tor Browser asks for:      {credential.tor_browser_key()}")
-    print(f"  or, in ClientOnionAuthDir: {credential.auth_private_line(address)}")
-    print("Restart `run.py serve` for the change to take effect.")
-    audit_commands.log_command(args, "onion_client_rotated", f"client={args.name}")
     return 0

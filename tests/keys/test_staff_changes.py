@@ -131,24 +131,55 @@ def cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProc
     )
 
 
-async def test_onion_and_account_commands(services: Services) -> None:
+async def test_account_commands(services: Services) -> None:
     data_dir = services.db.path.parent
-    shown = cli(data_dir, "show-onions")
-    assert shown.returncode == 0 and "not created yet" in shown.stdout
-    added = cli(data_dir, "add-onion-client", "alice-laptop")
-    assert added.returncode == 0, added.stderr
-    old_key = added.stdout.split("Tor Browser asks for:")[1].split()[0]
-    missing = cli(data_dir, "rotate-onion-client", "nobody", "--yes")
-    assert missing.returncode == 1 and "no investigator onion client" in missing.stderr
-    rotated = cli(data_dir, "rotate-onion-client", "alice-laptop", "--yes")
-    assert rotated.returncode == 0, rotated.stderr
-    assert rotated.stdout.split("Tor Browser asks for:")[1].split()[0] != old_key
-    shown = cli(data_dir, "show-onions")
-    assert ".onion/" in shown.stdout and "alice-laptop" in shown.stdout
     created = cli(data_dir, "create-unit", "--id", "renamed-force", "--name", "Renamed Force: PSD")
     assert created.returncode == 0, created.stderr
+    listed = cli(data_dir, "list-units")
+    assert "renamed-force" in listed.stdout
     await enrol(services, "alice")
     reset = cli(data_dir, "reset-totp", "--username", "alice", "--yes")
     assert reset.returncode == 0 and "New authenticator secret for alice" in reset.stdout
     refused = cli(data_dir, "reset-totp", "--username", "alice")
     assert refused.returncode == 1 and "--yes" in refused.stderr
+    moved = cli(
+        data_dir,
+        "move-investigator",
+        "--username",
+        "alice",
+        "--to-unit",
+        "essex-police",
+        "--yes",
+        stdin=f"{CUSTODIAN_PASSPHRASE}\n",
+    )
+    assert moved.returncode == 1 and "last member of kent-police" in moved.stderr
+    lost = cli(
+        data_dir,
+        "reset-password",
+        "--username",
+        "alice",
+        "--old-password-lost",
+        "--yes",
+        stdin="wrong passphrase\n",
+    )
+    assert lost.returncode == 1 and "wrong security staff passphrase" in lost.stderr
+    rekeyed = cli(
+        data_dir,
+        "reset-password",
+        "--username",
+        "alice",
+        "--old-password-lost",
+        "--yes",
+        stdin=f"{CUSTODIAN_PASSPHRASE}\nbrand new password\n",
+    )
+    assert rekeyed.returncode == 0 and "new authenticator" in rekeyed.stdout, rekeyed.stderr
+    alice = await opened_with(services, "alice", "brand new password")
+    assert alice.unit_keys, "the unit's keys were re-sealed to the new key pair"
+    verified = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "audit", "verify", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin"},
+    )
+    assert verified.returncode == 0, verified.stdout
