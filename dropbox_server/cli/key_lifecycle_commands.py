@@ -15,7 +15,7 @@ from dropbox_server.cli import audit_commands
 from dropbox_server.cli.prompts import CliError, ask_secret, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
-from dropbox_server.keys import backup
+from dropbox_server.keys import backup, recovery
 from dropbox_server.keys.revocation import RemovalRefused, remove_staff
 from dropbox_server.keys.rotation import RotationError, rotate_unit_key
 from dropbox_server.store import Database, StaffRow, open_database
@@ -52,6 +52,14 @@ def register(keys: Any) -> None:
     add_data_dir(p)
     p.add_argument("--out", type=Path, required=True, help="new file to write (never overwritten)")
     p.set_defaults(func=cmd_backup_db)
+    p = keys.add_parser(
+        "recover-custodian", help="lost security staff passphrase: a new one, from a key backup"
+    )
+    add_data_dir(p)
+    p.add_argument("--in", dest="backup", type=Path, required=True, help="the key backup file")
+    p.add_argument("--force", action="store_true", help="even if unit keys were made after the backup")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_recover_custodian)
     p = keys.add_parser("list-staff", help="list staff with their unit, role and last sign-in day")
     add_data_dir(p)
     p.add_argument("--unit", help="only this unit")
@@ -201,4 +209,32 @@ def cmd_backup_db(args: argparse.Namespace) -> int:
         raise CliError(f"{args.out} already exists; choose a new file name") from None
     print(f"Wrote a consistent copy of the database to {args.out} (mode 0600).")
     audit_commands.log_command(args, "database_backed_up")
+    return 0
+
+
+async def _recover(args: argparse.Namespace) -> recovery.Recovery:
+    settings = settings_from_args(args)
+    async with _database(args) as db:
+        backup_passphrase = ask_secret("Backup passphrase")
+        passphrase = ask_secret("New security staff passphrase (at least 12 characters)", confirm=True)
+        if len(passphrase) < 12:
+            raise CliError("the security staff passphrase must be at least 12 characters")
+        try:
+            return await recovery.recover_custodian(
+                db, args.backup, backup_passphrase, passphrase, settings.password_kdf, force=args.force
+            )
+        except backup.BackupError as exc:
+            raise CliError(f"{exc}; nothing was changed") from None
+
+
+def cmd_recover_custodian(args: argparse.Namespace) -> int:
+    """Security: the old passphrase stops working; every custodian copy is made anew."""
+    if not confirm("Replace the security staff passphrase and custodian key?", assume_yes=args.yes):
+        print("Nothing was changed.")
+        return 1
+    done = asyncio.run(_recover(args))
+    print(f"New custodian key holds {done.unit_keys} unit keys; the old passphrase no longer opens anything.")
+    if done.dropped:
+        print(f"Unit keys {', '.join(map(str, done.dropped))} are now held by their units' members only.")
+    print("Make a new key backup now (`keys backup`).")
     return 0

@@ -4,6 +4,18 @@ File layout: MAGIC, a version byte, the passphrase-wrapped payload (argon2id + S
 via envelope.wrap_with_password, which records its own costs), then a BLAKE2b checksum of
 everything before it. The checksum tells a damaged or truncated file from a wrong
 passphrase; the SecretBox MAC makes any change to the payload fail to open.
+
+What it holds, and why unit keys rather than the custodian key: the database copy already
+holds the custodian key (wrapped under the security staff passphrase) and every unit key
+sealed to it, so a database copy plus that passphrase reopens every report. What a database
+copy cannot bring back lives beside it: the pepper (without it no receipt works), the
+receipt costs and the onion keys (without them the addresses change). The unit private
+keys are added as a second, independent way in for the day the security staff passphrase
+is lost (`keys recover-custodian`), and to check on restore that a database copy belongs
+with the backup. They rather than the custodian key because a backup then covers only the
+keys that existed when it was made: after a rotation with --reseal-old, a stolen backup
+and its passphrase open nothing submitted later, where a copy of the custodian key would
+open every key made afterwards too.
 """
 
 from __future__ import annotations

@@ -244,3 +244,29 @@ def database_file_problem(path: Path) -> str | None:
         return str(exc)
     found = [str(r[0]) for r in rows]
     return None if found == ["ok"] else "; ".join(found[:3])
+
+
+async def custodian_held_keys(db: Database) -> dict[int, bytes]:
+    """Every unit key the custodian holds a copy of (so every unretired key), id → public key."""
+    rows = await db.fetch_all(
+        "SELECT k.id, k.public_key FROM unit_keys k JOIN unit_key_grants g "
+        "ON g.unit_key_id = k.id AND g.staff_id IS NULL ORDER BY k.id"
+    )
+    return {int(r[0]): bytes(r[1]) for r in rows}
+
+
+async def replace_custodian(
+    db: Database, public_key: bytes, wrapped_private_key: bytes, grants: dict[int, bytes], audit: PendingAudit
+) -> None:
+    """A new custodian key pair, with its copies of unit keys replacing the old custodian's."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE custodian SET public_key = ?, wrapped_private_key = ? WHERE id = 1",
+            (public_key, wrapped_private_key),
+        )
+        await tx.execute("DELETE FROM unit_key_grants WHERE staff_id IS NULL")
+        await tx.executemany(
+            "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, NULL, ?)",
+            list(grants.items()),
+        )
+        await append_tx(tx, audit)

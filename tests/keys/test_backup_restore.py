@@ -10,18 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from dropbox_server import envelope, keyring
+from dropbox_server import audit, envelope, keyring
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.keys import backup
+from dropbox_server.keys import backup, recovery
+from dropbox_server.keys.rotation import rotate_unit_key
 from dropbox_server.provision import init_data_dir
 from dropbox_server.reports import casework
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt, reporter_thread
 from dropbox_server.reports.submit import submit_report
 from dropbox_server.services import open_services
+from dropbox_server.store import keys as key_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
+from dropbox_server.store import units
 from dropbox_server.store.database import backup_file
 from onion_config import OnionFiles, list_clients, load_or_create_service_key
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
@@ -223,3 +226,48 @@ async def test_disaster_drill_with_the_command_line(tmp_path: Path) -> None:
     assert verified.returncode == 0, verified.stdout
     with sqlite3.connect(settings.database_path) as conn:
         assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'restored'").fetchone()[0] == 1
+    recover = ["keys", "recover-custodian", "--data-dir", data, "--in", str(keys_file)]
+    assert "--yes" in cli(*recover, stdin="").stderr
+    recovered = cli(*recover, "--yes", stdin=f"{BACKUP_PASSPHRASE}\nthe new staff passphrase\n")
+    assert recovered.returncode == 0 and "holds 49 unit keys" in recovered.stdout, recovered.stderr
+    rotated = cli(
+        "keys",
+        "rotate-unit-key",
+        "--data-dir",
+        data,
+        "--unit",
+        "kent-police",
+        "--reseal-old",
+        "--yes",
+        stdin="the new staff passphrase\n",
+    )
+    assert rotated.returncode == 0, rotated.stderr
+
+
+async def test_a_lost_custodian_passphrase_is_recovered_from_the_key_backup(tmp_path: Path) -> None:
+    settings, _, _, keys_file, _ = await prepared(tmp_path)
+    async with open_services(settings) as services:
+        db = services.db
+        before = await key_store.custodian_held_keys(db)
+        with pytest.raises(backup.BackupError, match="wrong backup passphrase"):
+            await recovery.recover_custodian(
+                db, keys_file, "nope", "a new custodian phrase", CHEAP_KDF, force=False
+            )
+        await rotate_unit_key(db, "kent-police", None, today())
+        with pytest.raises(backup.BackupError, match="made after this backup"):
+            await recovery.recover_custodian(
+                db, keys_file, BACKUP_PASSPHRASE, "a new custodian phrase", CHEAP_KDF, force=False
+            )
+        await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)  # refused attempts changed nothing
+        done = await recovery.recover_custodian(
+            db, keys_file, BACKUP_PASSPHRASE, "a new custodian phrase", CHEAP_KDF, force=True
+        )
+        assert done.unit_keys == len(before) and len(done.dropped) == 1
+        with pytest.raises(envelope.WrongPassword):
+            await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
+        custodian = await keyring.unlock_custodian(db, "a new custodian phrase")
+        opened = await keyring.unit_private_keys_from_custodian(db, "kent-police", custodian)
+        public = {k.id: k.public_key for k in await units.unit_keys(db, "kent-police")}
+        assert opened and all(envelope.public_key_of(v) == public[k] for k, v in opened.items())
+        assert set(await key_store.custodian_held_keys(db)) == set(before)
+        assert (await audit.verify(db)).ok
