@@ -44,6 +44,14 @@ async def own_unit_keys(db: Database, staff: UnlockedStaff) -> dict[int, bytes]:
     used here; reports are opened with the caller's unit's keys or not at all.
     """
     ring = {k.id for k in await units.unit_keys(db, staff.staff.unit_id)}
+    if not ring <= staff.unit_keys.keys():
+        # The unit's key was rotated since sign-in: open the new copies sealed to this person,
+        # so reports sealed to the new key are readable without signing in again.
+        for grant in await units.grants_for_staff(db, staff.staff.id):
+            if grant.unit_key_id in ring and grant.unit_key_id not in staff.unit_keys:
+                staff.unit_keys[grant.unit_key_id] = envelope.unseal(
+                    staff.private_key, grant.sealed_private_key
+                )
     return {kid: key for kid, key in staff.unit_keys.items() if kid in ring}
 
 

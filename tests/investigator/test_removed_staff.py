@@ -18,3 +18,12 @@ async def test_removed_investigator_is_signed_out_at_once(workspace: Workspace) 
     status, page = await bob.get("/inbox")
     assert "Sign in" in page
     assert report_id not in page
+
+
+async def test_members_read_reports_sealed_to_a_new_key_without_signing_in_again(workspace: Workspace) -> None:
+    alice = await workspace.signed_in("alice", "kent-police")
+    await workspace.signed_in("bob", "kent-police")
+    await remove_staff(workspace.services.db, "bob", today())  # rotates the Kent unit key
+    _, report_id = await submit(workspace, what_happened="sealed to the rotated key")
+    status, page = await alice.get(f"/reports/{report_id}")
+    assert status == 200 and "sealed to the rotated key" in page
