@@ -24,6 +24,8 @@ VERSION = 1
 KEY_BYTES = 32
 _NONCE_BYTES = bindings.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _SALT_BYTES = 16
+_MAX_WRAP_MEMORY_KIB = 1024 * 1024
+_MAX_WRAP_TIME_COST = 16
 _MIN_BUCKET = 512
 _LARGE_BUCKET = 64 * 1024
 
@@ -152,6 +154,9 @@ def unwrap_with_password(password: str, blob: bytes, purpose: bytes) -> bytes:
         )
     except ValueError as exc:
         raise EnvelopeError("wrapped secret has bad parameters") from exc
+    if params.memory_kib > _MAX_WRAP_MEMORY_KIB or params.time_cost > _MAX_WRAP_TIME_COST:
+        # Security: a crafted file must not make us allocate gigabytes or run for minutes.
+        raise EnvelopeError("wrapped secret asks for argon2id costs beyond what this service uses")
     salt = blob[7 : 7 + _SALT_BYTES]
     key = _password_key(password, salt, params, purpose)
     try:

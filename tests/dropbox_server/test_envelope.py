@@ -110,3 +110,14 @@ def test_key_pair_repr_hides_private_key() -> None:
 
 # XChaCha20-Poly1305 over the padded text with version+context as associated data.
 KNOWN_TAG = "9e95b806c9ed78112ec34b54821b267e"
+
+
+def test_wrap_with_absurd_costs_is_refused_before_deriving() -> None:
+    blob = bytearray(envelope.wrap_with_password("pw", b"x", CHEAP, b"p"))
+    blob[2:6] = (64 * 1024 * 1024).to_bytes(4, "big")  # 64 GiB of memory
+    with pytest.raises(envelope.EnvelopeError, match="costs"):
+        envelope.unwrap_with_password("pw", bytes(blob), b"p")
+    blob = bytearray(envelope.wrap_with_password("pw", b"x", CHEAP, b"p"))
+    blob[1] = 200
+    with pytest.raises(envelope.EnvelopeError, match="costs"):
+        envelope.unwrap_with_password("pw", bytes(blob), b"p")
