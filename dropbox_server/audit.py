@@ -1,9 +1,9 @@
 """The audit trail: a hash-chained, append-only log of what staff did.
 
 What is logged: sign-ins (success and failure), sign-outs, each view of a report,
-replies, notes, outcome changes, transfers, attachment downloads and key changes (enrolment, authenticator
-replaced). Each entry names the action, the member of staff (id, and username for
-sign-ins), the unit and the report's public id, and a short code-like detail
+replies, notes, outcome changes, transfers, assignments, attachment downloads and key
+changes (enrolment, authenticator replaced). Each entry names the action, the member of
+staff (id, and username for sign-ins), the unit and the report's public id, and a short code-like detail
 (e.g. the new outcome code or the receiving unit). Never any reporter content, reason
 or message text.
 
@@ -48,6 +48,7 @@ ACTIONS = frozenset(
         "note",
         "outcome",
         "transfer",
+        "assigned",
         "staff_enrolled",
         "authenticator_replaced",
         "file_download",

@@ -20,6 +20,7 @@ STAFF_KEY_PURPOSE = b"tipdrop:v1:staff-key"
 CUSTODIAN_PURPOSE = b"tipdrop:v1:custodian"
 ROLES_WITH_UNIT_KEYS = frozenset({"investigator", "supervisor"})
 ROLES = ("investigator", "supervisor", "call_handler")
+SUPERVISOR = "supervisor"  # sees the unit's statistics and assigns its reports
 
 
 class KeyringError(Exception):

@@ -1,4 +1,4 @@
-"""The forms on a report: reply, note, outcome and transfer. Each POST carries a session CSRF token."""
+"""The forms on a report: reply, note, outcome, assignment, transfer; each POST carries a CSRF token."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import csrf_ok, signed_in
 from dropbox_server.middlewares import error_page
 from dropbox_server.reports import case_actions
+from dropbox_server.reports.assignment import AssignmentError, AssignRequest, assign_report
 from dropbox_server.reports.outcomes import OutcomeError, change_outcome
 from dropbox_server.reports.transfer import TransferRequest, transfer_report
 from dropbox_server.sessions import Session
@@ -93,6 +94,25 @@ async def outcome(request: web.Request, session: Session[Any], staff: StaffSessi
             request, session, staff, errors={"outcome": exc.code}, values=values, status=status
         )
     raise _done(request, "outcome")
+
+
+@signed_in
+async def assign(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
+    """The supervisor gives the report to a member of the unit, or to nobody."""
+    form = await _form(request, session, staff, "assign")
+    if isinstance(form, web.Response):
+        return form
+    request_ = AssignRequest(
+        report_id=request.match_info["report_id"], to=form.get("assignee"), seen=form.get("seen_assignee")
+    )
+    try:
+        await assign_report(request.config_dict[SERVICES].db, staff.unlocked, request_, today())
+    except AssignmentError as exc:
+        status = 409 if exc.code == "assignee_changed" else 400
+        values = {"assignee": request_.to}
+        errors = {"assign": exc.code}
+        return await report_page(request, session, staff, errors=errors, values=values, status=status)
+    raise _done(request, "assign")
 
 
 @signed_in

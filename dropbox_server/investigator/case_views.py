@@ -12,7 +12,9 @@ from dropbox_server.forces import FORCES_BY_ID
 from dropbox_server.i18n import lazy
 from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import signed_in, staff_page
+from dropbox_server.keyring import SUPERVISOR
 from dropbox_server.reports.access import require_reader
+from dropbox_server.reports.assignment import unit_members
 from dropbox_server.reports.case_file import open_case
 from dropbox_server.reports.inbox import inbox as inbox_use_case
 from dropbox_server.reports.outcomes import next_outcomes
@@ -25,16 +27,38 @@ from dropbox_server.store.casework import InboxFilter
 CHANNELS = {"online": lazy("Online"), "phone": lazy("Phone")}
 
 
-def _filter_from(query: Any) -> InboxFilter:
-    """Filters from the query string; unknown values are ignored rather than refused."""
-    outcome = query.get("outcome") or None
-    conduct = query.get("conduct") or None
-    channel = query.get("channel") or None
-    return InboxFilter(
-        outcome=outcome if outcome in OUTCOMES else None,
-        conduct=conduct if conduct in CONDUCT_KINDS else None,
-        channel=channel if channel in CHANNELS else None,
+def _filter_from(query: Any, me: int, members: dict[int, str]) -> tuple[InboxFilter, dict[str, str]]:
+    """Filters from the query string, and the ones understood as query parameters.
+
+    Unknown values are ignored rather than refused. `assigned` is "me", "none" or the id of
+    a member of the unit.
+    """
+    wanted = {k: query.get(k, "") for k in ("outcome", "conduct", "channel", "assigned")}
+    known = {
+        "outcome": wanted["outcome"] in OUTCOMES,
+        "conduct": wanted["conduct"] in CONDUCT_KINDS,
+        "channel": wanted["channel"] in CHANNELS,
+        "assigned": wanted["assigned"] in ("me", "none") or _member_id(wanted["assigned"]) in members,
+    }
+    kept = {k: v for k, v in wanted.items() if known[k]}
+    assigned = kept.get("assigned", "")
+    where = InboxFilter(
+        outcome=kept.get("outcome"),
+        conduct=kept.get("conduct"),
+        channel=kept.get("channel"),
+        assignee=me if assigned == "me" else _member_id(assigned),
+        unassigned=assigned == "none",
     )
+    return where, kept
+
+
+def _member_id(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+async def _members(request: web.Request, unit_id: str) -> dict[int, str]:
+    """The unit's key-holding members by id: who reports can be assigned to."""
+    return {m.id: m.username for m in await unit_members(request.config_dict[SERVICES].db, unit_id)}
 
 
 async def _unit_names(request: web.Request) -> dict[str, str]:
@@ -44,7 +68,9 @@ async def _unit_names(request: web.Request) -> dict[str, str]:
 @signed_in
 async def inbox(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
     require_reader(staff.unlocked)
-    where = _filter_from(request.query)
+    me = staff.unlocked.staff
+    members = await _members(request, me.unit_id)
+    where, kept = _filter_from(request.query, me.id, members)
     page = await inbox_use_case(
         request.config_dict[SERVICES].db,
         staff.unlocked,
@@ -52,11 +78,12 @@ async def inbox(request: web.Request, session: Session[Any], staff: StaffSession
         before=request.query.get("before"),
         after=request.query.get("after"),
     )
-    filters = {k: v for k, v in vars(where).items() if v is not None}
     context = {
         "page": page,
         "where": where,
-        "filter_query": "".join(f"&{k}={v}" for k, v in filters.items()),
+        "assigned": kept.get("assigned", ""),
+        "members": members,
+        "filter_query": "".join(f"&{k}={v}" for k, v in kept.items()),
         "outcomes": OUTCOMES,
         "conduct_kinds": CONDUCT_KINDS,
         "channels": CHANNELS,
@@ -92,6 +119,7 @@ async def report_page(
         "channels": CHANNELS,
         "unit_names": unit_names,
         "other_units": [(uid, name) for uid, name in unit_names.items() if uid != report.unit_id],
+        "members": await _members(request, report.unit_id) if staff.unlocked.staff.role == SUPERVISOR else {},
         "errors": errors or {},
         "values": values or {},
         "done": request.query.get("done", ""),

@@ -27,6 +27,7 @@ ROUTES = [
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/reply", action_views.reply),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/note", action_views.note),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/outcome", action_views.outcome),
+    web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/assign", action_views.assign),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/transfer", action_views.transfer),
     web.get(r"/reports/{report_id:[a-z0-9]{1,32}}/files", file_views.case_files, name="files"),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/files", file_views.reply_with_files),

@@ -15,6 +15,7 @@ from dropbox_server.appkeys import SERVICES
 from dropbox_server.clock import today
 from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import signed_in, staff_page
+from dropbox_server.keyring import SUPERVISOR
 from dropbox_server.reports.access import RoleNotAllowed
 from dropbox_server.sessions import Session
 from dropbox_server.stats.chart import bar_chart
@@ -23,7 +24,6 @@ from dropbox_server.stats.periods import PERIODS, PeriodError, months_between, p
 from dropbox_server.stats.table import StatsQuery, statistics
 from dropbox_server.store import units
 
-SUPERVISOR = "supervisor"
 SCOPES = ("unit", "national")
 
 

@@ -10,6 +10,7 @@ from dropbox_server.reports.access import Case, load_case
 from dropbox_server.reports.casework import OpenedReport, open_report
 from dropbox_server.reports.content import item_context
 from dropbox_server.store import Database
+from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import casework as casework_store
 from dropbox_server.store import outcomes as outcome_store
 from dropbox_server.store import staff as staff_store
@@ -44,7 +45,8 @@ class CaseFile:
     opened: OpenedReport
     history: tuple[HistoryEntry, ...]
     transfers: tuple[TransferNote, ...]
-    authors: dict[int, str]
+    authors: dict[int, str]  # usernames of everyone named on the case (authors, assignee)
+    assignment: assignment_store.AssignmentRow | None
 
 
 def open_reason(case: Case, kind: str, ciphertext: bytes, sealed_key: bytes) -> str:
@@ -88,6 +90,9 @@ async def open_case(db: Database, staff: UnlockedStaff, report_id: str) -> CaseF
     history_rows = await outcome_store.history(db, case.report.seq)
     ids = {m.author_staff_id for m in opened.messages if m.author_staff_id is not None}
     ids |= {h.staff_id for h in history_rows if h.staff_id is not None}
+    assignment = await assignment_store.assignment_of(db, case.report.seq)
+    if assignment is not None:
+        ids |= {assignment.staff_id} | ({assignment.assigned_by} if assignment.assigned_by else set())
     names = await staff_store.usernames(db, ids)
     await casework_store.mark_read(db, staff.staff.id, case.report.seq)
     await audit.record(db, audit.pending("view", staff=staff.staff, report_id=case.report.id))
@@ -96,4 +101,5 @@ async def open_case(db: Database, staff: UnlockedStaff, report_id: str) -> CaseF
         history=await _history(db, case, names),
         transfers=await _transfers(db, case),
         authors=names,
+        assignment=assignment,
     )

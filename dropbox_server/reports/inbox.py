@@ -10,6 +10,7 @@ from dropbox_server.keyring import UnlockedStaff
 from dropbox_server.reports.access import own_unit_keys, require_reader
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.store import Database, ReportRow
+from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store.casework import (
     InboxFilter,
@@ -29,6 +30,7 @@ class InboxEntry:
     unread: bool
     force: str  # the force the reporter named, or "" when unknown
     summary: str  # the start of "what happened"; "" when the row could not be opened
+    assignee: int | None  # the member of staff handling it, if the supervisor assigned one
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class Facets:
     channel: dict[str, int]
     matching: int  # reports matching every filter in force
     total: int
+    caseloads: dict[int, int]  # reports assigned to each member (whole caseload, no filters)
+    unassigned: int  # the unit's reports assigned to nobody
+
+
+Combos = list[tuple[str, str, str, int]]
 
 
 @dataclass(frozen=True)
@@ -50,14 +57,16 @@ class InboxPage:
     older_cursor: str | None
 
 
-def _facets(combos: list[tuple[str, str, str, int]], where: InboxFilter) -> Facets:
-    """Each facet counts the reports matching the *other* filters, so counts add up on screen."""
+def _facets(combos: Combos, where: InboxFilter, total: int, caseloads: dict[int, int]) -> Facets:
+    """Each facet counts the reports matching the *other* filters, so counts add up on screen.
+
+    `combos` are already limited by the assignment filter, if one is in force.
+    """
     outcome: dict[str, int] = {}
     conduct: dict[str, int] = {}
     channel: dict[str, int] = {}
-    matching = total = 0
+    matching = 0
     for o, c, ch, n in combos:
-        total += n
         ok_o = where.outcome in (None, o)
         ok_c = where.conduct in (None, c)
         ok_ch = where.channel in (None, ch)
@@ -69,7 +78,32 @@ def _facets(combos: list[tuple[str, str, str, int]], where: InboxFilter) -> Face
             channel[ch] = channel.get(ch, 0) + n
         if ok_o and ok_c and ok_ch:
             matching += n
-    return Facets(outcome, conduct, channel, matching, total)
+    unassigned = total - sum(caseloads.values())
+    return Facets(outcome, conduct, channel, matching, total, caseloads, unassigned)
+
+
+def _minus(combos: Combos, taken: Combos) -> Combos:
+    left = {(o, c, ch): n for o, c, ch, n in combos}
+    for o, c, ch, n in taken:
+        left[(o, c, ch)] = left.get((o, c, ch), 0) - n
+    return [(o, c, ch, n) for (o, c, ch), n in left.items() if n > 0]
+
+
+async def _facets_for(db: Database, unit_id: str, where: InboxFilter) -> Facets:
+    """Counts for the page, reading whichever side of an assignment filter is the smaller."""
+    unit_combos = await facet_counts(db, unit_id)
+    total = sum(n for *_, n in unit_combos)
+    caseloads = await assignment_store.caseloads(db, unit_id)
+    combos = unit_combos
+    if where.assignee is not None:
+        combos = await assignment_store.assigned_facets(db, unit_id, where.assignee)
+    elif where.unassigned:
+        assigned = sum(caseloads.values())
+        if assigned <= total - assigned:
+            combos = _minus(unit_combos, await assignment_store.assigned_facets(db, unit_id, None))
+        else:
+            combos = await assignment_store.unassigned_facets(db, unit_id)
+    return _facets(combos, where, total, caseloads)
 
 
 def _open_summary(report: ReportRow, sealed: SealedSummary | None, keys: dict[int, bytes]) -> tuple[str, str]:
@@ -131,13 +165,13 @@ async def inbox(
     entries = []
     for row in rows:
         force, summary = _open_summary(row.report, sealed.get(row.report.seq), keys)
-        entries.append(InboxEntry(row.report, row.unread, force, summary))
+        entries.append(InboxEntry(row.report, row.unread, force, summary, row.assignee))
     going_newer = cursor is not None and cursor[0] == "after"
     has_newer = (more if going_newer else cursor is not None) and bool(rows)
     has_older = (True if going_newer else more) and bool(rows)
     return InboxPage(
         entries=tuple(entries),
-        facets=_facets(await facet_counts(db, unit_id), where),
+        facets=await _facets_for(db, unit_id, where),
         newer_cursor=rows[0].report.id if has_newer else None,
         older_cursor=rows[-1].report.id if has_older else None,
     )

@@ -19,26 +19,43 @@ _UNREAD = (
 
 @dataclass(frozen=True)
 class InboxFilter:
-    """Equality filters on clear routing metadata; None means any."""
+    """Equality filters on clear routing metadata; None means any.
+
+    `assignee` keeps the reports assigned to that member of staff; `unassigned` those
+    assigned to nobody. Their clauses name the assignment joined in as `a`.
+    """
 
     outcome: str | None = None
     conduct: str | None = None
     channel: str | None = None
+    assignee: int | None = None
+    unassigned: bool = False
 
-    def clauses(self) -> tuple[str, list[str]]:
-        sql, params = "", []
+    def clauses(self) -> tuple[str, list[str | int]]:
+        sql = ""
+        params: list[str | int] = []
         for column in ("outcome", "conduct", "channel"):
             value = getattr(self, column)
             if value is not None:
                 sql += f" AND r.{column} = ?"
                 params.append(value)
+        if self.unassigned:
+            sql += " AND a.staff_id IS NULL"
+        elif self.assignee is not None:
+            sql += " AND a.staff_id = ?"
+            params.append(self.assignee)
         return sql, params
+
+    @property
+    def by_assignment(self) -> bool:
+        return self.unassigned or self.assignee is not None
 
 
 @dataclass(frozen=True)
 class InboxRow:
     report: ReportRow
     unread: bool
+    assignee: int | None = None
 
 
 @dataclass(frozen=True)
@@ -76,15 +93,18 @@ async def inbox_page(
     if cursor is not None:
         direction, seq = cursor
         extra += " AND r.seq < ?" if direction == "before" else " AND r.seq > ?"
-        params.append(str(seq))
+        params.append(seq)
         order = "DESC" if direction == "before" else "ASC"
     rows = await db.fetch_all(
-        f"SELECT {_R_COLUMNS}, {_UNREAD} FROM reports r "  # noqa: S608
+        f"SELECT {_R_COLUMNS}, {_UNREAD}, a.staff_id FROM reports r "  # noqa: S608
         "LEFT JOIN report_reads rr ON rr.report_seq = r.seq AND rr.staff_id = ? "
+        "LEFT JOIN report_assignments a ON a.report_seq = r.seq "
         f"WHERE r.unit_id = ?{extra} ORDER BY r.seq {order} LIMIT ?",
         (staff_id, unit_id, *params, limit),
     )
-    page = [InboxRow(_report(tuple(r)[:-1]), bool(r[-1])) for r in rows]
+    page = [
+        InboxRow(_report(tuple(r)[:-2]), bool(r[-2]), None if r[-1] is None else int(r[-1])) for r in rows
+    ]
     return page if order == "DESC" else page[::-1]
 
 

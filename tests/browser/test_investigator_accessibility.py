@@ -109,8 +109,8 @@ async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Br
 async def test_intake_and_statistics_pages_pass_axe_and_reflow(
     sites: Sites, browsers: Browsers, lang: str
 ) -> None:
-    """The call handler's intake form and receipt page, and the supervisor's statistics page."""
-    await a_report(sites)
+    """The call handler's intake form and receipt page; the supervisor's statistics, assignment and inbox."""
+    report_id = await a_report(sites)
     suffix = "" if lang == DEFAULT_LANGUAGE else f"?lang={lang}"
     pages: list[Captured] = []
     for username, role, paths in (
@@ -138,6 +138,17 @@ async def test_intake_and_statistics_pages_pass_axe_and_reflow(
                 await page.click(form)
             pages.append(await capture("intake-errors", await navigation.value))
             assert pages[-1].status == 400
+        if role == "supervisor":
+            response = await page.goto(f"{sites.investigator_url}/reports/{report_id}{suffix}")
+            pages.append(await capture("supervisor-report", response))
+            await page.select_option("#assignee", index=1)
+            async with page.expect_navigation() as navigation:
+                await page.click(f"form[action^='/reports/{report_id}/assign'] button[type=submit]")
+            pages.append(await capture("report-assigned", await navigation.value))
+            assert "done=assign" in pages[-1].url
+            response = await page.goto(sites.investigator_url + "/inbox" + suffix)
+            pages.append(await capture("supervisor-inbox", response))
+            assert "mine-tag" in pages[-1].body.decode()
     found = await audit(await browsers.auditor.new_page(), pages)
     (AUDITS / f"investigator-extra-{lang}.json").write_text(json.dumps(found.by_page(pages), indent=1))
     assert not found.violations, "\n".join(map(str, found.violations))

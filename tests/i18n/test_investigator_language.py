@@ -3,6 +3,8 @@ with password and TOTP code, as on the investigator onion)."""
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 import pyotp
 
@@ -19,8 +21,11 @@ SAME_IN_EVERY_LANGUAGE = (
 )
 
 
-async def investigator_pages(sites: Sites, lang: str, report_id: str) -> dict[str, str]:
-    password, secret = await enrol(sites, f"lang-{lang}")
+async def investigator_pages(
+    sites: Sites, lang: str, report_id: str, role: str = "investigator"
+) -> dict[str, str]:
+    username = f"lang-{role}-{lang}"
+    password, secret = await enrol(sites, username, role)
     base, query = sites.investigator_url, f"lang={lang}"
     pages: dict[str, str] = {}
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
@@ -32,7 +37,7 @@ async def investigator_pages(sites: Sites, lang: str, report_id: str) -> dict[st
                 return await resp.text()
 
         pages["sign-in"] = await get("/sign-in")
-        form = {"username": f"lang-{lang}", "password": password, "code": pyotp.TOTP(secret).now()}
+        form = {"username": username, "password": password, "code": pyotp.TOTP(secret).now()}
         form["csrf_token"] = csrf_from(pages["sign-in"])
         async with http.post(f"{base}/sign-in?{query}", data=form, allow_redirects=False) as resp:
             assert resp.status == 303, await resp.text()
@@ -44,6 +49,18 @@ async def investigator_pages(sites: Sites, lang: str, report_id: str) -> dict[st
             ("authenticator", "/account/authenticator"),
         ]:
             pages[name] = await get(path)
+        if role == "supervisor":
+            # The supervisor's own view: the assignment form, then the report assigned to them.
+            me = re.search(r'<option value="([0-9]+)">[^<]*\(', pages["report"])
+            assert me is not None
+            seen = re.search(r'data-assignee="([0-9]*)"', pages["report"])
+            assert seen is not None
+            form = {"assignee": me.group(1), "seen_assignee": seen.group(1)}
+            form["csrf_token"] = csrf_from(pages["report"])
+            async with http.post(f"{base}/reports/{report_id}/assign?{query}", data=form) as resp:
+                assert resp.status == 200, await resp.text()
+                pages["report-assigned"] = await resp.text()
+            pages["inbox-assigned-to-me"] = await get("/inbox?assigned=me")
     return pages
 
 
@@ -57,5 +74,22 @@ async def test_investigator_pages_have_no_english_left(sites: Sites) -> None:
             (page_text(html).segments & page_text(english[name]).segments)
             - SAME_IN_EVERY_LANGUAGE
             - {report_id}
+        )
+        assert not left, f"{name}: not translated: {sorted(left)}"
+
+
+async def test_supervisor_pages_have_no_english_left(sites: Sites) -> None:
+    """The assignment form, a report assigned to the supervisor and their filtered inbox."""
+    report_id = await a_report(sites)
+    english = await investigator_pages(sites, "en", report_id, "supervisor")
+    welsh = await investigator_pages(sites, "cy", report_id, "supervisor")
+    usernames = {"lang-supervisor-en", "lang-supervisor-cy"}
+    for name, html in welsh.items():
+        assert page_text(html).page_lang == "cy", name
+        left = (
+            (page_text(html).segments & page_text(english[name]).segments)
+            - SAME_IN_EVERY_LANGUAGE
+            - {report_id}
+            - usernames
         )
         assert not left, f"{name}: not translated: {sorted(left)}"
