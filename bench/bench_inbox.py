@@ -1,7 +1,8 @@
-"""Inbox latency with 100,000 reports in one unit: first page and a deep page.
+"""Inbox latency with 100,000 reports in one unit: first page, a deep page, one member's cases.
 
 Builds a data directory with really encrypted (small) reports bulk-loaded through the
-store, then times, for the first page and for a page half-way down:
+store, a tenth of them assigned round-robin to five colleagues, then times, for the first
+page, a page half-way down and the first page of one colleague's assigned reports:
   - the inbox use case (query, unread markers, facet counts, decrypting the 25 rows shown),
   - GET /inbox over HTTP on 127.0.0.1 for a signed-in investigator (adds rendering),
   - the bare SQLite query for the same page (sqlite3, same file, no decryption),
@@ -39,6 +40,7 @@ from dropbox_server.reports.inbox import inbox
 from dropbox_server.reports.submit import new_report_id
 from dropbox_server.services import Services, open_services
 from dropbox_server.store import NewItem, NewReport, units
+from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.casework import InboxFilter
@@ -48,10 +50,17 @@ UNIT = "kent-police"
 CHEAP = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 PASSPHRASE = "bench custodian passphrase"
 BATCH = 5_000
-BARE_SQL = (
-    "SELECT seq, id, unit_id, first_unit_id, channel, conduct, outcome, conflict, contact_scope, "
-    "created_day, last_activity_day, reporter_public_key, report_public_key, contact_public_key "
-    "FROM reports WHERE unit_id = ? AND seq < ? ORDER BY seq DESC LIMIT 26"
+COLLEAGUES = 5
+ASSIGN_EVERY = 10  # one report in ten is assigned to a colleague
+_BARE_COLUMNS = (
+    "SELECT r.seq, r.id, r.unit_id, r.first_unit_id, r.channel, r.conduct, r.outcome, r.conflict, "
+    "r.contact_scope, r.created_day, r.last_activity_day, r.reporter_public_key, r.report_public_key, "
+    "r.contact_public_key FROM reports r "
+)
+BARE_SQL = _BARE_COLUMNS + "WHERE r.unit_id = ? AND r.seq < ? ORDER BY r.seq DESC LIMIT 26"
+BARE_ASSIGNED_SQL = (
+    _BARE_COLUMNS + "JOIN report_assignments a ON a.report_seq = r.seq "
+    "WHERE r.unit_id = ? AND r.seq < ? AND a.staff_id = ? ORDER BY r.seq DESC LIMIT 26"
 )
 
 
@@ -105,13 +114,21 @@ async def timed(fn: Callable[[], Awaitable[object]], runs: int) -> list[float]:
     return out
 
 
-def timed_bare(db_path: Path, before_seq: int, runs: int) -> list[float]:
+def timed_bare(db_path: Path, before_seq: int, runs: int, assignee: int | None = None) -> list[float]:
+    sql, params = (
+        (BARE_SQL, (UNIT, before_seq))
+        if assignee is None
+        else (
+            BARE_ASSIGNED_SQL,
+            (UNIT, before_seq, assignee),
+        )
+    )
     with sqlite3.connect(db_path) as raw:
-        raw.execute(BARE_SQL, (UNIT, before_seq)).fetchall()
+        raw.execute(sql, params).fetchall()
         out = []
         for _ in range(runs):
             t0 = time.perf_counter()
-            raw.execute(BARE_SQL, (UNIT, before_seq)).fetchall()
+            raw.execute(sql, params).fetchall()
             out.append((time.perf_counter() - t0) * 1000)
     return out
 
@@ -143,10 +160,12 @@ async def sign_in(http: aiohttp.ClientSession, base: str, username: str, secret:
         assert resp.status == 303, resp.status
 
 
-async def enrol(services: Services) -> tuple[staff_auth.Enrolment, keyring.UnlockedStaff]:
+async def enrol(
+    services: Services, username: str | None = None
+) -> tuple[staff_auth.Enrolment, keyring.UnlockedStaff]:
     """A fresh investigator for this run (a new name each time, so a kept data dir works)."""
     custodian = await keyring.unlock_custodian(services.db, PASSPHRASE)
-    username = f"bench{int(time.time())}"
+    username = username or f"bench{int(time.time())}"
     enrolment = await staff_auth.enrol_staff(
         services.db,
         username=username,
@@ -163,13 +182,25 @@ async def enrol(services: Services) -> tuple[staff_auth.Enrolment, keyring.Unloc
     return enrolment, staff
 
 
+async def assign_share(services: Services, count: int) -> None:
+    """Enrol the colleagues and assign them every tenth report, round-robin, in one transaction."""
+    colleagues = [(await enrol(services, f"colleague{n}"))[1].staff.id for n in range(COLLEAGUES)]
+    reports = await report_store.list_unit_reports(services.db, UNIT, count, 0)
+    rows = [(r.seq, colleagues[i % COLLEAGUES]) for i, r in enumerate(reports[::ASSIGN_EVERY])]
+    await assignment_store.insert_assignments(services.db, UNIT, rows, colleagues[0], today())
+
+
 async def measure(settings: Settings, services: Services, count: int, runs: int) -> None:
     enrolment, staff = await enrol(services)
+    colleague = await staff_store.get_staff_by_username(services.db, "colleague0")
+    assert colleague is not None, "load the data with this version of the bench"
+    caseload = (await assignment_store.caseloads(services.db, UNIT)).get(colleague.id, 0)
     newest = await report_store.list_unit_reports(services.db, UNIT, 1, 0)
     middle = await report_store.list_unit_reports(services.db, UNIT, 1, count // 2)
-    pages = {
-        "first page": (None, newest[0].seq + 1),
-        f"deep page (row {count // 2:,})": (middle[0].id, middle[0].seq),
+    pages: dict[str, tuple[str | None, int, int | None]] = {
+        "first page": (None, newest[0].seq + 1, None),
+        f"deep page (row {count // 2:,})": (middle[0].id, middle[0].seq, None),
+        f"one colleague's cases ({caseload:,})": (None, newest[0].seq + 1, colleague.id),
     }
 
     app = create_investigator_app(settings, services)
@@ -182,14 +213,17 @@ async def measure(settings: Settings, services: Services, count: int, runs: int)
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             await sign_in(http, base, staff.staff.username, enrolment.totp_secret)
-            for label, (before, bare_seq) in pages.items():
-                bare = timed_bare(settings.database_path, bare_seq, runs)
+            for label, (before, bare_seq, assignee) in pages.items():
+                bare = timed_bare(settings.database_path, bare_seq, runs, assignee)
+                where = InboxFilter(assignee=assignee)
 
-                async def page(b: str | None = before) -> object:
-                    return await inbox(services.db, staff, InboxFilter(), before=b)
+                async def page(b: str | None = before, w: InboxFilter = where) -> object:
+                    return await inbox(services.db, staff, w, before=b)
 
                 use_case = await timed(page, runs)
-                path = "/inbox" + (f"?before={before}" if before else "")
+                query = [f"before={before}"] if before else []
+                query += [f"assigned={assignee}"] if assignee is not None else []
+                path = "/inbox" + ("?" + "&".join(query) if query else "")
 
                 async def get(p: str = path) -> None:
                     async with http.get(base + p) as resp:
@@ -221,6 +255,7 @@ async def main() -> None:
             if fresh:
                 seconds = await load(services, args.reports)
                 print(f"Loaded {args.reports:,} encrypted reports into {UNIT} in {seconds:.1f} s.")
+                await assign_share(services, args.reports)
             count = await report_store.count_unit_reports(services.db, UNIT)
             print(f"{count:,} reports in {UNIT}; {args.runs} timed runs each.")
             await measure(settings, services, count, args.runs)

@@ -66,16 +66,10 @@ async def assign_report(db: Database, staff: UnlockedStaff, request: AssignReque
     detail = f"to={members[to].username}" if to is not None else "unassigned"
     entry = audit.pending("assigned", staff=staff.staff, report_id=case.report.id, detail=detail)
     try:
-        changed = await assignment_store.replace_assignment(
-            db,
-            seq=case.report.seq,
-            unit_id=case.report.unit_id,
-            staff_id=to,
-            assigned_by=staff.staff.id,
-            day=day,
-            seen=seen,
-            audit=entry,
+        change = assignment_store.AssignmentChange(
+            case.report.seq, case.report.unit_id, to, staff.staff.id, day, seen
         )
+        changed = await assignment_store.replace_assignment(db, change, entry)
     except assignment_store.AssigneeRefused as exc:
         raise AssignmentError("bad_member") from exc
     if not changed:

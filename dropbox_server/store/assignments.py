@@ -31,56 +31,46 @@ async def assignment_of(db: Database, seq: int) -> AssignmentRow | None:
     return AssignmentRow(int(row[0]), None if row[1] is None else int(row[1]), str(row[2]))
 
 
-async def replace_assignment(
-    db: Database,
-    *,
-    seq: int,
-    unit_id: str,
-    staff_id: int | None,
-    assigned_by: int,
-    day: str,
-    seen: int | None,
-    audit: PendingAudit,
-) -> bool:
-    """Set (or clear, with None) the assignee and log it in one transaction.
+@dataclass(frozen=True)
+class AssignmentChange:
+    """A new assignee (None: nobody) for a report, given the assignee the supervisor saw."""
+
+    seq: int
+    unit_id: str
+    staff_id: int | None
+    assigned_by: int
+    day: str
+    seen: int | None
+
+
+async def replace_assignment(db: Database, change: AssignmentChange, audit: PendingAudit) -> bool:
+    """Set (or clear) the assignee and log it in one transaction.
 
     False, with nothing written, when the assignee is no longer `seen` (someone changed it
-    meanwhile) or the report has left `unit_id`. Raises AssigneeRefused when the schema's
-    trigger refuses `staff_id` (moved or removed since the caller looked).
+    meanwhile) or the report has left the unit. Raises AssigneeRefused when the schema's
+    trigger refuses the assignee (moved or removed since the caller looked).
     """
     try:
-        return await _replace_tx(db, seq, unit_id, staff_id, assigned_by, day, seen, audit)
-    except sqlite3.IntegrityError as exc:
-        raise AssigneeRefused(str(staff_id)) from exc
-
-
-async def _replace_tx(
-    db: Database,
-    seq: int,
-    unit_id: str,
-    staff_id: int | None,
-    assigned_by: int,
-    day: str,
-    seen: int | None,
-    audit: PendingAudit,
-) -> bool:
-    async with db.transaction() as tx:
-        cur = await tx.execute(
-            "SELECT r.unit_id, a.staff_id FROM reports r "
-            "LEFT JOIN report_assignments a ON a.report_seq = r.seq WHERE r.seq = ?",
-            (seq,),
-        )
-        row = await cur.fetchone()
-        if row is None or row[0] != unit_id or (None if row[1] is None else int(row[1])) != seen:
-            return False
-        await tx.execute("DELETE FROM report_assignments WHERE report_seq = ?", (seq,))
-        if staff_id is not None:
-            await tx.execute(
-                "INSERT INTO report_assignments (report_seq, unit_id, staff_id, assigned_by, day) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (seq, unit_id, staff_id, assigned_by, day),
+        async with db.transaction() as tx:
+            cur = await tx.execute(
+                "SELECT r.unit_id, a.staff_id FROM reports r "
+                "LEFT JOIN report_assignments a ON a.report_seq = r.seq WHERE r.seq = ?",
+                (change.seq,),
             )
-        await append_tx(tx, audit)
+            row = await cur.fetchone()
+            current = None if row is None or row[1] is None else int(row[1])
+            if row is None or row[0] != change.unit_id or current != change.seen:
+                return False
+            await tx.execute("DELETE FROM report_assignments WHERE report_seq = ?", (change.seq,))
+            if change.staff_id is not None:
+                await tx.execute(
+                    "INSERT INTO report_assignments (report_seq, unit_id, staff_id, assigned_by, day) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (change.seq, change.unit_id, change.staff_id, change.assigned_by, change.day),
+                )
+            await append_tx(tx, audit)
+    except sqlite3.IntegrityError as exc:
+        raise AssigneeRefused(str(change.staff_id)) from exc
     return True
 
 
@@ -123,3 +113,18 @@ async def unassigned_facets(db: Database, unit_id: str) -> Combos:
 
 def _combos(rows: list[Any]) -> Combos:
     return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+
+async def insert_assignments(
+    db: Database, unit_id: str, rows: list[tuple[int, int]], by: int, day: str
+) -> None:
+    """Assign many (report seq, staff id) pairs in one transaction (bulk loads: benchmarks, imports).
+
+    The schema's triggers check every row and keep the caseload counts, as for one.
+    """
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO report_assignments (report_seq, unit_id, staff_id, assigned_by, day) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(seq, unit_id, staff_id, by, day) for seq, staff_id in rows],
+        )

@@ -64,18 +64,19 @@ async def investigator_pages(
     return pages
 
 
+def assert_all_welsh(english: dict[str, str], welsh: dict[str, str], names: set[str]) -> None:
+    """Every Welsh page is marked Welsh and shares no text with its English one but `names`."""
+    for name, html in welsh.items():
+        assert page_text(html).page_lang == "cy", name
+        left = (page_text(html).segments & page_text(english[name]).segments) - SAME_IN_EVERY_LANGUAGE - names
+        assert not left, f"{name}: not translated: {sorted(left)}"
+
+
 async def test_investigator_pages_have_no_english_left(sites: Sites) -> None:
     report_id = await a_report(sites)
     english = await investigator_pages(sites, "en", report_id)
     welsh = await investigator_pages(sites, "cy", report_id)
-    for name, html in welsh.items():
-        assert page_text(html).page_lang == "cy", name
-        left = (
-            (page_text(html).segments & page_text(english[name]).segments)
-            - SAME_IN_EVERY_LANGUAGE
-            - {report_id}
-        )
-        assert not left, f"{name}: not translated: {sorted(left)}"
+    assert_all_welsh(english, welsh, {report_id})
 
 
 async def test_supervisor_pages_have_no_english_left(sites: Sites) -> None:
@@ -83,13 +84,4 @@ async def test_supervisor_pages_have_no_english_left(sites: Sites) -> None:
     report_id = await a_report(sites)
     english = await investigator_pages(sites, "en", report_id, "supervisor")
     welsh = await investigator_pages(sites, "cy", report_id, "supervisor")
-    usernames = {"lang-supervisor-en", "lang-supervisor-cy"}
-    for name, html in welsh.items():
-        assert page_text(html).page_lang == "cy", name
-        left = (
-            (page_text(html).segments & page_text(english[name]).segments)
-            - SAME_IN_EVERY_LANGUAGE
-            - {report_id}
-            - usernames
-        )
-        assert not left, f"{name}: not translated: {sorted(left)}"
+    assert_all_welsh(english, welsh, {report_id, "lang-supervisor-en", "lang-supervisor-cy"})
