@@ -37,8 +37,15 @@ def _only_call_handlers(staff: StaffSession) -> None:
         raise RoleNotAllowed(staff.unlocked.staff.role)
 
 
-async def _form(request: web.Request, limit: int | None = None) -> FormData:
-    return await read_form(request, limit or request.config_dict[SETTINGS].limits.form_body_bytes)
+async def _form(
+    request: web.Request, staff: StaffSession, limit: int | None = None
+) -> FormData | web.Response:
+    """A call handler's posted form, or the friendly 413 page when it is too large."""
+    _only_call_handlers(staff)
+    try:
+        return await read_form(request, limit or request.config_dict[SETTINGS].limits.form_body_bytes)
+    except FormTooLarge:
+        return error_page(request, 413)
 
 
 def _intake_page(
@@ -67,11 +74,9 @@ async def intake_submit(
     request: web.Request, session: Session[Any], staff: StaffSession
 ) -> web.StreamResponse:
     """Store the caller's report (channel "phone") and show its receipt once, to read out."""
-    _only_call_handlers(staff)
-    try:
-        form = await _form(request)
-    except FormTooLarge:
-        return error_page(request, 413)
+    form = await _form(request, staff)
+    if isinstance(form, web.Response):
+        return form
     result = validate_report(form, request.config_dict[SETTINGS].limits)
     if not csrf_ok(request, session, form.get("csrf_token")):
         return _intake_page(request, session, staff, result.values, result.errors, note="csrf", status=403)
@@ -158,11 +163,9 @@ def _call_page(
 
 @signed_in
 async def caller_open(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
-    _only_call_handlers(staff)
-    try:
-        form = await _form(request, 16 * 1024)
-    except FormTooLarge:
-        return error_page(request, 413)
+    form = await _form(request, staff, 16 * 1024)
+    if isinstance(form, web.Response):
+        return form
     if not csrf_ok(request, session, form.get("csrf_token")):
         return _caller_page(request, session, staff, {"problem": "csrf"}, 403)
     return await _open_call(request, session, staff, form)
@@ -189,11 +192,9 @@ async def caller_follow_up(
     request: web.Request, session: Session[Any], staff: StaffSession
 ) -> web.StreamResponse:
     """Add what the caller says to their report; the receipt is closed again afterwards."""
-    _only_call_handlers(staff)
-    try:
-        form = await _form(request)
-    except FormTooLarge:
-        return error_page(request, 413)
+    form = await _form(request, staff)
+    if isinstance(form, web.Response):
+        return form
     text, token = form.get("message").replace("\r\n", "\n"), form.get("call")
     call = _take_call(request, staff, token)
     if call is None or not csrf_ok(request, session, form.get("csrf_token")):
@@ -212,11 +213,9 @@ async def caller_follow_up(
 @signed_in
 async def caller_end(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
     """Close a caller's receipt without adding anything."""
-    _only_call_handlers(staff)
-    try:
-        form = await _form(request, 16 * 1024)
-    except FormTooLarge:
-        return error_page(request, 413)
+    form = await _form(request, staff, 16 * 1024)
+    if isinstance(form, web.Response):
+        return form
     if csrf_ok(request, session, form.get("csrf_token")) and _take_call(request, staff, form.get("call")):
         request.config_dict[OPEN_CALLS].drop(form.get("call"))
     raise web.HTTPSeeOther("/intake/caller?result=ended")
