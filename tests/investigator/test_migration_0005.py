@@ -1,0 +1,61 @@
+"""Migration 0005 applied to a version-4 database that already holds reports and staff."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dropbox_server import audit, envelope
+from dropbox_server.store import UnitRow, open_database, units
+from dropbox_server.store import assignments as assignment_store
+from dropbox_server.store import reports as report_store
+from dropbox_server.store import staff as staff_store
+from tests.investigator.test_migration_0002 import _report
+
+
+async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    db = await open_database(path, migrate_up_to=4)
+    pair = envelope.generate_keypair()
+    await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
+    key_id = await units.add_unit_key(db, "u1", pair.public, "2026-01-01", {})
+    for n in range(2):
+        await report_store.insert_report(db, _report(key_id, pair.public, "corruption", n))
+    ids = [
+        await staff_store.insert_staff(
+            db,
+            username=name,
+            unit_id="u1",
+            role=role,
+            public_key=pair.public,
+            wrapped_private_key=b"w",
+            totp_secret_sealed=None,
+            day="2026-01-01",
+            unit_key_grants={},
+        )
+        for name, role in (("sue", "supervisor"), ("cal", "call_handler"))
+    ]
+    assert await db.schema_version() == 4
+    await db.close()
+
+    db = await open_database(path)
+    try:
+        assert await db.schema_version() == 5
+        assert await assignment_store.caseloads(db, "u1") == {}
+        change = assignment_store.AssignmentChange(1, "u1", ids[0], ids[0], "2026-01-02", None)
+        assert await assignment_store.replace_assignment(db, change, audit.pending("assigned"))
+        assert await assignment_store.caseloads(db, "u1") == {ids[0]: 1}
+        # A stale view of the assignee writes nothing.
+        assert not await assignment_store.replace_assignment(db, change, audit.pending("assigned"))
+        # A call handler holds no unit keys, so the schema refuses them as an assignee.
+        to_caller = assignment_store.AssignmentChange(2, "u1", ids[1], ids[0], "2026-01-02", None)
+        with pytest.raises(assignment_store.AssigneeRefused):
+            await assignment_store.replace_assignment(db, to_caller, audit.pending("assigned"))
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as tx:
+                await tx.execute("UPDATE report_assignments SET staff_id = ?", (ids[1],))
+        assert await assignment_store.caseloads(db, "u1") == {ids[0]: 1}
+    finally:
+        await db.close()
