@@ -1,8 +1,9 @@
 """Inbox latency with 100,000 reports in one unit: first page, a deep page, one member's cases.
 
 Builds a data directory with really encrypted (small) reports bulk-loaded through the
-store, a tenth of them assigned round-robin to five colleagues, then times, for the first
-page, a page half-way down and the first page of one colleague's assigned reports:
+store, a tenth of them assigned round-robin to five colleagues and the oldest three to a
+newcomer, then times, for the first page, a page half-way down and the first page of a
+colleague's and of the newcomer's assigned reports:
   - the inbox use case (query, unread markers, facet counts, decrypting the 25 rows shown),
   - GET /inbox over HTTP on 127.0.0.1 for a signed-in investigator (adds rendering),
   - the bare SQLite query for the same page (sqlite3, same file, no decryption),
@@ -52,15 +53,15 @@ PASSPHRASE = "bench custodian passphrase"
 BATCH = 5_000
 COLLEAGUES = 5
 ASSIGN_EVERY = 10  # one report in ten is assigned to a colleague
-_BARE_COLUMNS = (
+_BARE_SELECT = (
     "SELECT r.seq, r.id, r.unit_id, r.first_unit_id, r.channel, r.conduct, r.outcome, r.conflict, "
     "r.contact_scope, r.created_day, r.last_activity_day, r.reporter_public_key, r.report_public_key, "
-    "r.contact_public_key FROM reports r "
+    "r.contact_public_key "
 )
-BARE_SQL = _BARE_COLUMNS + "WHERE r.unit_id = ? AND r.seq < ? ORDER BY r.seq DESC LIMIT 26"
-BARE_ASSIGNED_SQL = (
-    _BARE_COLUMNS + "JOIN report_assignments a ON a.report_seq = r.seq "
-    "WHERE r.unit_id = ? AND r.seq < ? AND a.staff_id = ? ORDER BY r.seq DESC LIMIT 26"
+BARE_SQL = _BARE_SELECT + "FROM reports r WHERE r.unit_id = ? AND r.seq < ? ORDER BY r.seq DESC LIMIT 26"
+BARE_ASSIGNED_SQL = _BARE_SELECT + (
+    "FROM report_assignments a CROSS JOIN reports r ON r.seq = a.report_seq "
+    "WHERE r.unit_id = ? AND a.report_seq < ? AND a.staff_id = ? ORDER BY a.report_seq DESC LIMIT 26"
 )
 
 
@@ -183,24 +184,45 @@ async def enrol(
 
 
 async def assign_share(services: Services, count: int) -> None:
-    """Enrol the colleagues and assign them every tenth report, round-robin, in one transaction."""
+    """Every tenth report to five colleagues, round-robin, and the oldest three to a newcomer.
+
+    One bulk transaction straight into the table (the app assigns one audited report at a
+    time); the schema's triggers still check each row and keep the caseload counts.
+    """
     colleagues = [(await enrol(services, f"colleague{n}"))[1].staff.id for n in range(COLLEAGUES)]
+    newcomer = (await enrol(services, "newcomer"))[1].staff.id
     reports = await report_store.list_unit_reports(services.db, UNIT, count, 0)
     rows = [(r.seq, colleagues[i % COLLEAGUES]) for i, r in enumerate(reports[::ASSIGN_EVERY])]
-    await assignment_store.insert_assignments(services.db, UNIT, rows, colleagues[0], today())
+    rows += [(r.seq, newcomer) for r in reports[-3:]]
+    async with services.db.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO report_assignments (report_seq, unit_id, staff_id, assigned_by, day) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(seq, UNIT, staff_id, colleagues[0], today()) for seq, staff_id in rows],
+        )
 
 
 async def measure(settings: Settings, services: Services, count: int, runs: int) -> None:
     enrolment, staff = await enrol(services)
     colleague = await staff_store.get_staff_by_username(services.db, "colleague0")
-    assert colleague is not None, "load the data with this version of the bench"
-    caseload = (await assignment_store.caseloads(services.db, UNIT)).get(colleague.id, 0)
+    newcomer = await staff_store.get_staff_by_username(services.db, "newcomer")
+    assert colleague and newcomer, "load the data with this version of the bench"
+    caseloads = await assignment_store.caseloads(services.db, UNIT)
     newest = await report_store.list_unit_reports(services.db, UNIT, 1, 0)
     middle = await report_store.list_unit_reports(services.db, UNIT, 1, count // 2)
     pages: dict[str, tuple[str | None, int, int | None]] = {
         "first page": (None, newest[0].seq + 1, None),
         f"deep page (row {count // 2:,})": (middle[0].id, middle[0].seq, None),
-        f"one colleague's cases ({caseload:,})": (None, newest[0].seq + 1, colleague.id),
+        f"one colleague's cases ({caseloads.get(colleague.id, 0):,})": (
+            None,
+            newest[0].seq + 1,
+            colleague.id,
+        ),
+        f"a newcomer's oldest cases ({caseloads.get(newcomer.id, 0)})": (
+            None,
+            newest[0].seq + 1,
+            newcomer.id,
+        ),
     }
 
     app = create_investigator_app(settings, services)

@@ -14,7 +14,7 @@ from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import signed_in, staff_page
 from dropbox_server.keyring import SUPERVISOR
 from dropbox_server.reports.access import require_reader
-from dropbox_server.reports.assignment import unit_members
+from dropbox_server.reports.assignment import parse_staff_id, unit_members
 from dropbox_server.reports.case_file import open_case
 from dropbox_server.reports.inbox import inbox as inbox_use_case
 from dropbox_server.reports.outcomes import next_outcomes
@@ -34,11 +34,13 @@ def _filter_from(query: Any, me: int, members: dict[int, str]) -> tuple[InboxFil
     a member of the unit.
     """
     wanted = {k: query.get(k, "") for k in ("outcome", "conduct", "channel", "assigned")}
+    if parse_staff_id(wanted["assigned"]) == me:
+        wanted["assigned"] = "me"  # the form offers oneself only as "me"
     known = {
         "outcome": wanted["outcome"] in OUTCOMES,
         "conduct": wanted["conduct"] in CONDUCT_KINDS,
         "channel": wanted["channel"] in CHANNELS,
-        "assigned": wanted["assigned"] in ("me", "none") or _member_id(wanted["assigned"]) in members,
+        "assigned": wanted["assigned"] in ("me", "none") or parse_staff_id(wanted["assigned"]) in members,
     }
     kept = {k: v for k, v in wanted.items() if known[k]}
     assigned = kept.get("assigned", "")
@@ -46,14 +48,10 @@ def _filter_from(query: Any, me: int, members: dict[int, str]) -> tuple[InboxFil
         outcome=kept.get("outcome"),
         conduct=kept.get("conduct"),
         channel=kept.get("channel"),
-        assignee=me if assigned == "me" else _member_id(assigned),
+        assignee=me if assigned == "me" else parse_staff_id(assigned),
         unassigned=assigned == "none",
     )
     return where, kept
-
-
-def _member_id(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 12 else None
 
 
 async def _members(request: web.Request, unit_id: str) -> dict[int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from dropbox_server import audit
@@ -29,13 +30,22 @@ class AssignRequest:
     seen: str
 
 
+_STAFF_ID = re.compile(r"[0-9]{1,12}")
+
+
+def parse_staff_id(value: str) -> int | None:
+    """A staff id typed as ASCII digits, or None (str.isdigit would let '²' through to int())."""
+    return int(value) if _STAFF_ID.fullmatch(value) else None
+
+
 def _staff_id(value: str, code: str) -> int | None:
     """"" means nobody; anything else must be a plain staff id."""
     if value == "":
         return None
-    if not value.isdigit() or len(value) > 12:
+    found = parse_staff_id(value)
+    if found is None:
         raise AssignmentError(code)
-    return int(value)
+    return found
 
 
 async def unit_members(db: Database, unit_id: str) -> list[StaffRow]:
@@ -67,7 +77,12 @@ async def assign_report(db: Database, staff: UnlockedStaff, request: AssignReque
     entry = audit.pending("assigned", staff=staff.staff, report_id=case.report.id, detail=detail)
     try:
         change = assignment_store.AssignmentChange(
-            case.report.seq, case.report.unit_id, to, staff.staff.id, day, seen
+            seq=case.report.seq,
+            unit_id=case.report.unit_id,
+            staff_id=to,
+            assigned_by=staff.staff.id,
+            day=day,
+            seen=seen,
         )
         changed = await assignment_store.replace_assignment(db, change, entry)
     except assignment_store.AssigneeRefused as exc:

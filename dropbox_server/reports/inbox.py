@@ -12,6 +12,7 @@ from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.store import Database, ReportRow
 from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import reports as report_store
+from dropbox_server.store.assignments import Combos
 from dropbox_server.store.casework import (
     InboxFilter,
     SealedSummary,
@@ -45,8 +46,6 @@ class Facets:
     caseloads: dict[int, int]  # reports assigned to each member (whole caseload, no filters)
     unassigned: int  # the unit's reports assigned to nobody
 
-
-Combos = list[tuple[str, str, str, int]]
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+
+import aiosqlite
 
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
+
+Combos = list[tuple[str, str, str, int]]  # (outcome, conduct, channel, count)
 
 
 class AssigneeRefused(Exception):
@@ -47,31 +51,35 @@ async def replace_assignment(db: Database, change: AssignmentChange, audit: Pend
     """Set (or clear) the assignee and log it in one transaction.
 
     False, with nothing written, when the assignee is no longer `seen` (someone changed it
-    meanwhile) or the report has left the unit. Raises AssigneeRefused when the schema's
-    trigger refuses the assignee (moved or removed since the caller looked).
+    meanwhile) or the report has left the unit. Raises AssigneeRefused, with nothing written,
+    when the schema's trigger refuses the assignee (moved or removed since the caller looked).
     """
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "SELECT r.unit_id, a.staff_id FROM reports r "
+            "LEFT JOIN report_assignments a ON a.report_seq = r.seq WHERE r.seq = ?",
+            (change.seq,),
+        )
+        row = await cur.fetchone()
+        current = None if row is None or row[1] is None else int(row[1])
+        if row is None or row[0] != change.unit_id or current != change.seen:
+            return False
+        await tx.execute("DELETE FROM report_assignments WHERE report_seq = ?", (change.seq,))
+        if change.staff_id is not None:
+            await _insert_tx(tx, change)
+        await append_tx(tx, audit)
+    return True
+
+
+async def _insert_tx(tx: aiosqlite.Connection, change: AssignmentChange) -> None:
     try:
-        async with db.transaction() as tx:
-            cur = await tx.execute(
-                "SELECT r.unit_id, a.staff_id FROM reports r "
-                "LEFT JOIN report_assignments a ON a.report_seq = r.seq WHERE r.seq = ?",
-                (change.seq,),
-            )
-            row = await cur.fetchone()
-            current = None if row is None or row[1] is None else int(row[1])
-            if row is None or row[0] != change.unit_id or current != change.seen:
-                return False
-            await tx.execute("DELETE FROM report_assignments WHERE report_seq = ?", (change.seq,))
-            if change.staff_id is not None:
-                await tx.execute(
-                    "INSERT INTO report_assignments (report_seq, unit_id, staff_id, assigned_by, day) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (change.seq, change.unit_id, change.staff_id, change.assigned_by, change.day),
-                )
-            await append_tx(tx, audit)
+        await tx.execute(
+            "INSERT INTO report_assignments (report_seq, unit_id, staff_id, assigned_by, day) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (change.seq, change.unit_id, change.staff_id, change.assigned_by, change.day),
+        )
     except sqlite3.IntegrityError as exc:
         raise AssigneeRefused(str(change.staff_id)) from exc
-    return True
 
 
 async def caseloads(db: Database, unit_id: str) -> dict[int, int]:
@@ -80,9 +88,6 @@ async def caseloads(db: Database, unit_id: str) -> dict[int, int]:
         "SELECT staff_id, reports FROM caseloads WHERE unit_id = ? AND reports > 0", (unit_id,)
     )
     return {int(r[0]): int(r[1]) for r in rows}
-
-
-Combos = list[tuple[str, str, str, int]]
 
 
 async def assigned_facets(db: Database, unit_id: str, staff_id: int | None) -> Combos:
@@ -111,20 +116,6 @@ async def unassigned_facets(db: Database, unit_id: str) -> Combos:
     return _combos(rows)
 
 
-def _combos(rows: list[Any]) -> Combos:
+def _combos(rows: Iterable[aiosqlite.Row]) -> Combos:
     return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
-
-async def insert_assignments(
-    db: Database, unit_id: str, rows: list[tuple[int, int]], by: int, day: str
-) -> None:
-    """Assign many (report seq, staff id) pairs in one transaction (bulk loads: benchmarks, imports).
-
-    The schema's triggers check every row and keep the caseload counts, as for one.
-    """
-    async with db.transaction() as tx:
-        await tx.executemany(
-            "INSERT INTO report_assignments (report_seq, unit_id, staff_id, assigned_by, day) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(seq, unit_id, staff_id, by, day) for seq, staff_id in rows],
-        )

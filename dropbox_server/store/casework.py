@@ -16,6 +16,9 @@ _UNREAD = (
     "AND i.kind = 'reporter_message' AND i.id > rr.seen_item_id))"
 )
 
+_BY_UNIT = "reports r LEFT JOIN report_assignments a ON a.report_seq = r.seq"
+_BY_ASSIGNEE = "report_assignments a CROSS JOIN reports r ON r.seq = a.report_seq"
+
 
 @dataclass(frozen=True)
 class InboxFilter:
@@ -45,10 +48,6 @@ class InboxFilter:
             sql += " AND a.staff_id = ?"
             params.append(self.assignee)
         return sql, params
-
-    @property
-    def by_assignment(self) -> bool:
-        return self.unassigned or self.assignee is not None
 
 
 @dataclass(frozen=True)
@@ -86,20 +85,25 @@ async def inbox_page(
 ) -> list[InboxRow]:
     """Up to `limit` rows, newest first; cursor ('before'|'after', seq) pages by keyset.
 
-    Keyset paging keeps a deep page as fast as the first: no OFFSET scan.
+    Keyset paging keeps a deep page as fast as the first: no OFFSET scan. One member's
+    cases are read from their assignments (CROSS JOIN fixes that order for the planner), so a
+    small caseload in a large unit costs its size, not a walk down the unit's reports.
     """
     extra, params = where.clauses()
+    if where.assignee is not None:
+        source, seq_column = _BY_ASSIGNEE, "a.report_seq"
+    else:
+        source, seq_column = _BY_UNIT, "r.seq"
     order = "DESC"
     if cursor is not None:
         direction, seq = cursor
-        extra += " AND r.seq < ?" if direction == "before" else " AND r.seq > ?"
+        extra += f" AND {seq_column} {'<' if direction == 'before' else '>'} ?"
         params.append(seq)
         order = "DESC" if direction == "before" else "ASC"
     rows = await db.fetch_all(
-        f"SELECT {_R_COLUMNS}, {_UNREAD}, a.staff_id FROM reports r "  # noqa: S608
+        f"SELECT {_R_COLUMNS}, {_UNREAD}, a.staff_id FROM {source} "  # noqa: S608
         "LEFT JOIN report_reads rr ON rr.report_seq = r.seq AND rr.staff_id = ? "
-        "LEFT JOIN report_assignments a ON a.report_seq = r.seq "
-        f"WHERE r.unit_id = ?{extra} ORDER BY r.seq {order} LIMIT ?",
+        f"WHERE r.unit_id = ?{extra} ORDER BY {seq_column} {order} LIMIT ?",
         (staff_id, unit_id, *params, limit),
     )
     page = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from urllib.parse import quote
 
 import pytest
 
@@ -11,6 +12,8 @@ from dropbox_server.clock import today
 from dropbox_server.keyring import unlock_custodian
 from dropbox_server.keys.revocation import remove_staff
 from dropbox_server.keys.staff_changes import move_staff
+from dropbox_server.reports.reporter_access import open_with_receipt
+from dropbox_server.reports.withdrawal import withdraw_report
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
@@ -208,3 +211,93 @@ async def test_facet_counts_follow_the_assignment_filter(workspace: Workspace) -
     # An unknown assignee is ignored, not an error.
     status, page = await sue.get("/inbox?assigned=12345")
     assert status == 200 and len(report_ids(page)) == 4
+
+
+async def test_removing_the_supervisor_who_assigned_keeps_the_assignment(workspace: Workspace) -> None:
+    _, report_id = await submit(workspace)
+    sue = await workspace.signed_in("sue", "kent-police", role="supervisor")
+    sam = await workspace.signed_in("sam", "kent-police", role="supervisor")
+    alice = await workspace.signed_in("alice", "kent-police")
+    await _assign(sue, report_id, await _id(workspace, alice))
+    await remove_staff(workspace.services.db, "sue", today())
+    rows = await workspace.services.db.fetch_all("SELECT assigned_by FROM report_assignments")
+    assert [tuple(r) for r in rows] == [(None,)]
+    page = text_of(await alice.open_report(report_id))
+    assert "You (by a former colleague," in " ".join(page.split())
+    # The remaining supervisor can still reassign it.
+    assert (await _assign(sam, report_id, await _id(workspace, sam)))[0] == 303
+
+
+async def test_a_withdrawn_report_leaves_no_assignment_or_caseload(workspace: Workspace) -> None:
+    receipt, report_id = await submit(workspace)
+    sue = await workspace.signed_in("sue", "kent-police", role="supervisor")
+    await _assign(sue, report_id, await _id(workspace, sue))
+    access = await open_with_receipt(workspace.services.db, workspace.services.receipts, receipt)
+    assert access is not None
+    assert await withdraw_report(workspace.services.db, workspace.services.files, access, today())
+    assert await _assignees(workspace) == {}
+    assert await workspace.services.db.fetch_all("SELECT * FROM caseloads") == []
+
+
+async def test_another_units_supervisor_gets_not_found(workspace: Workspace) -> None:
+    _, report_id = await submit(workspace)
+    kent = await workspace.signed_in("alice", "kent-police")
+    essex_boss = await workspace.signed_in("eric", "essex-police", role="supervisor")
+    _, inbox = await essex_boss.get("/inbox")
+    status, body = await essex_boss.post(
+        f"/reports/{report_id}/assign", {"assignee": await _id(workspace, kent), "seen_assignee": ""}, csrf_page=inbox
+    )
+    assert status == 404 and "Traceback" not in body
+    assert await _assignees(workspace) == {}
+    assert [r for r in await audit_store.entries(workspace.services.db) if r.entry.action == "assigned"] == []
+
+
+async def test_odd_ids_are_refused_or_ignored_never_a_server_error(workspace: Workspace) -> None:
+    _, report_id = await submit(workspace)
+    sue = await workspace.signed_in("sue", "kent-police", role="supervisor")
+    for value in ("²", "١", "①", "1" * 13, " 1", "0x1"):
+        status, page = await sue.get(f"/inbox?assigned={quote(value)}")
+        assert status == 200 and report_ids(page) == [report_id], value
+        assert (await _assign(sue, report_id, value))[0] == 400, value
+        assert (await _assign(sue, report_id, await _id(workspace, sue), seen=value))[0] == 409, value
+    assert await _assignees(workspace) == {}
+
+
+async def test_paging_keeps_the_assignment_filter_and_ones_own_id_means_me(workspace: Workspace) -> None:
+    reports = [(await submit(workspace, what_happened=f"case {n}"))[1] for n in range(30)]
+    sue = await workspace.signed_in("sue", "kent-police", role="supervisor")
+    sue_id = await _id(workspace, sue)
+    mine = reports[::-1][:27]  # newest first, as the inbox lists them
+    async with workspace.services.db.transaction() as tx:
+        for report_id in mine:
+            await tx.execute(
+                "INSERT INTO report_assignments (report_seq, unit_id, staff_id, day) "
+                "SELECT seq, unit_id, ?, ? FROM reports WHERE id = ?",
+                (int(sue_id), today(), report_id),
+            )
+    _, first = await sue.get(f"/inbox?assigned={sue_id}")
+    assert '<option value="me" selected>' in first
+    assert report_ids(first) == mine[:25]
+    older = re.search(r'href="(/inbox\?before=[a-z0-9]+&amp;assigned=me)" rel="next"', first)
+    assert older is not None, first[-3000:]
+    _, second = await sue.get(older.group(1).replace("&amp;", "&"))
+    assert report_ids(second) == mine[25:]
+    newer = re.search(r'href="(/inbox\?after=[a-z0-9]+&amp;assigned=me)" rel="prev"', second)
+    assert newer is not None
+    _, back = await sue.get(newer.group(1).replace("&amp;", "&"))
+    assert report_ids(back) == mine[:25]
+
+
+async def test_unassigned_counts_when_most_reports_are_assigned(workspace: Workspace) -> None:
+    kinds = ("corruption", "corruption", "sexual-purpose", "discrimination")
+    reports = [(await submit(workspace, conduct=kind))[1] for kind in kinds]
+    sue = await workspace.signed_in("sue", "kent-police", role="supervisor")
+    for report_id in reports[1:]:
+        await _assign(sue, report_id, await _id(workspace, sue))
+    _, nobody = await sue.get("/inbox?assigned=none")
+    assert report_ids(nobody) == [reports[0]]
+    assert "1 of 4 reports match" in text_of(nobody)
+    assert re.search(r'<option value="corruption">[^<]*\(1\)', nobody)
+    assert re.search(r'<option value="sexual-purpose">[^<]*\(0\)', nobody)
+    _, none_sexual = await sue.get("/inbox?assigned=none&conduct=sexual-purpose")
+    assert report_ids(none_sexual) == [] and "0 of 4 reports match" in text_of(none_sexual)

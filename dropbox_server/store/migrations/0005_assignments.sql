@@ -19,16 +19,19 @@ WHEN NEW.unit_id IS NOT (SELECT unit_id FROM reports WHERE seq = NEW.report_seq)
     OR NOT EXISTS (SELECT 1 FROM staff WHERE id = NEW.staff_id AND unit_id = NEW.unit_id
                    AND role IN ('investigator', 'supervisor'))
 BEGIN SELECT RAISE(ABORT, 'an assignee must hold the keys of the unit that holds the report'); END;
-CREATE TRIGGER report_assignments_no_update BEFORE UPDATE ON report_assignments
+-- Not on assigned_by: removing the supervisor who assigned sets it NULL through the foreign key.
+CREATE TRIGGER report_assignments_no_update
+BEFORE UPDATE OF report_seq, unit_id, staff_id, day ON report_assignments
 BEGIN SELECT RAISE(ABORT, 'replace an assignment, do not edit it'); END;
 
--- A report passed to another force arrives unassigned; a person moved to another unit
--- leaves their old unit's cases behind. Removing a person cascades through staff(id).
+-- A report passed to another force arrives unassigned; a person moved to another unit (or
+-- to a role without unit keys) leaves their cases behind. Removing a person cascades
+-- through staff(id).
 CREATE TRIGGER report_assignments_follow_report AFTER UPDATE OF unit_id ON reports
 WHEN OLD.unit_id IS NOT NEW.unit_id
 BEGIN DELETE FROM report_assignments WHERE report_seq = NEW.seq; END;
 CREATE TRIGGER report_assignments_follow_staff AFTER UPDATE OF unit_id, role ON staff
-WHEN OLD.unit_id IS NOT NEW.unit_id OR OLD.role IS NOT NEW.role
+WHEN OLD.unit_id IS NOT NEW.unit_id OR NEW.role NOT IN ('investigator', 'supervisor')
 BEGIN DELETE FROM report_assignments WHERE staff_id = NEW.id; END;
 
 -- Each member's caseload, kept by triggers in the same transaction as every assignment
