@@ -3,9 +3,9 @@
 What is logged: sign-ins (success and failure), sign-outs, each view of a report,
 replies, notes, outcome changes, transfers, assignments, attachment downloads and key
 changes (enrolment, authenticator replaced). Each entry names the action, the member of
-staff (id, and username for sign-ins), the unit and the report's public id, and a short code-like detail
-(e.g. the new outcome code or the receiving unit). Never any reporter content, reason
-or message text.
+staff (id, and username for sign-ins), the unit and the report's public id, and a short
+code-like detail (e.g. the new outcome code, the receiving unit or the assignee). Never any
+reporter content, reason or message text.
 
 Security (timestamps): staff actions carry a precise UTC time to the second, because
 accountability for who read what and when is the point of the log. Nothing a *reporter*

@@ -34,6 +34,25 @@ async def _form(
     return form
 
 
+_CHANGED_MEANWHILE = frozenset({"changed_meanwhile", "assignee_changed"})
+
+
+async def _refused(
+    request: web.Request,
+    session: Session[Any],
+    staff: StaffSession,
+    field: str,
+    code: str,
+    values: dict[str, str],
+) -> web.Response:
+    """The report page again with the form's problem and what was typed.
+
+    409 when someone else changed the report meanwhile, 400 for anything else.
+    """
+    status = 409 if code in _CHANGED_MEANWHILE else 400
+    return await report_page(request, session, staff, errors={field: code}, values=values, status=status)
+
+
 def _done(request: web.Request, what: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(f"/reports/{request.match_info['report_id']}?done={what}#{what}")
 
@@ -56,9 +75,7 @@ async def _message(
             today(),
         )
     except case_actions.MessageError as exc:
-        return await report_page(
-            request, session, staff, errors={kind: exc.code}, values={kind: text}, status=400
-        )
+        return await _refused(request, session, staff, kind, exc.code, {kind: text})
     raise _done(request, kind)
 
 
@@ -88,11 +105,8 @@ async def outcome(request: web.Request, session: Session[Any], staff: StaffSessi
             seen=form.get("seen_outcome"),
         )
     except OutcomeError as exc:
-        status = 409 if exc.code == "changed_meanwhile" else 400
         values = {"reason": form.get("reason"), "outcome": form.get("outcome")}
-        return await report_page(
-            request, session, staff, errors={"outcome": exc.code}, values=values, status=status
-        )
+        return await _refused(request, session, staff, "outcome", exc.code, values)
     raise _done(request, "outcome")
 
 
@@ -108,10 +122,7 @@ async def assign(request: web.Request, session: Session[Any], staff: StaffSessio
     try:
         await assign_report(request.config_dict[SERVICES].db, staff.unlocked, request_, today())
     except AssignmentError as exc:
-        status = 409 if exc.code == "assignee_changed" else 400
-        values = {"assignee": request_.to}
-        errors = {"assign": exc.code}
-        return await report_page(request, session, staff, errors=errors, values=values, status=status)
+        return await _refused(request, session, staff, "assign", exc.code, {"assignee": request_.to})
     raise _done(request, "assign")
 
 
@@ -130,9 +141,6 @@ async def transfer(request: web.Request, session: Session[Any], staff: StaffSess
     try:
         await transfer_report(request.config_dict[SERVICES].db, staff.unlocked, request_, today())
     except OutcomeError as exc:
-        status = 409 if exc.code == "changed_meanwhile" else 400
         values = {"transfer_reason": request_.reason, "to_unit": request_.to_unit_id}
-        return await report_page(
-            request, session, staff, errors={"transfer": exc.code}, values=values, status=status
-        )
+        return await _refused(request, session, staff, "transfer", exc.code, values)
     raise web.HTTPSeeOther(f"/passed-on?done={request_.report_id}")

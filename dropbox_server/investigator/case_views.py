@@ -14,7 +14,7 @@ from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import signed_in, staff_page
 from dropbox_server.keyring import SUPERVISOR
 from dropbox_server.reports.access import require_reader
-from dropbox_server.reports.assignment import parse_staff_id, unit_members
+from dropbox_server.reports.assignment import parse_staff_id
 from dropbox_server.reports.case_file import open_case
 from dropbox_server.reports.inbox import inbox as inbox_use_case
 from dropbox_server.reports.outcomes import next_outcomes
@@ -23,6 +23,7 @@ from dropbox_server.reports.passed_on import withdrawn as withdrawn_use_case
 from dropbox_server.sessions import Session
 from dropbox_server.store import units
 from dropbox_server.store.casework import InboxFilter
+from dropbox_server.store.keys import members_with_unit_keys
 
 CHANNELS = {"online": lazy("Online"), "phone": lazy("Phone")}
 
@@ -56,7 +57,7 @@ def _filter_from(query: Any, me: int, members: dict[int, str]) -> tuple[InboxFil
 
 async def _members(request: web.Request, unit_id: str) -> dict[int, str]:
     """The unit's key-holding members by id: who reports can be assigned to."""
-    return {m.id: m.username for m in await unit_members(request.config_dict[SERVICES].db, unit_id)}
+    return {m.id: m.username for m in await members_with_unit_keys(request.config_dict[SERVICES].db, unit_id)}
 
 
 async def _unit_names(request: web.Request) -> dict[str, str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dropbox_server import audit
 from dropbox_server.keyring import SUPERVISOR, UnlockedStaff
 from dropbox_server.reports.access import RoleNotAllowed, load_case
-from dropbox_server.store import Database, StaffRow
+from dropbox_server.store import Database
 from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store.keys import members_with_unit_keys
 
@@ -48,11 +48,6 @@ def _staff_id(value: str, code: str) -> int | None:
     return found
 
 
-async def unit_members(db: Database, unit_id: str) -> list[StaffRow]:
-    """Who a report of the unit can be assigned to: its members who hold the unit's keys."""
-    return await members_with_unit_keys(db, unit_id)
-
-
 async def assign_report(db: Database, staff: UnlockedStaff, request: AssignRequest, day: str) -> bool:
     """Give a report of the supervisor's unit to one of its members (or to nobody).
 
@@ -65,7 +60,7 @@ async def assign_report(db: Database, staff: UnlockedStaff, request: AssignReque
     case = await load_case(db, staff, request.report_id)
     to = _staff_id(request.to, "bad_member")
     seen = _staff_id(request.seen, "assignee_changed")
-    members = {m.id: m for m in await unit_members(db, case.report.unit_id)}
+    members = {m.id: m for m in await members_with_unit_keys(db, case.report.unit_id)}
     if to is not None and to not in members:
         raise AssignmentError("bad_member")
     current = await assignment_store.assignment_of(db, case.report.seq)
@@ -75,15 +70,15 @@ async def assign_report(db: Database, staff: UnlockedStaff, request: AssignReque
         return False
     detail = f"to={members[to].username}" if to is not None else "unassigned"
     entry = audit.pending("assigned", staff=staff.staff, report_id=case.report.id, detail=detail)
+    change = assignment_store.AssignmentChange(
+        seq=case.report.seq,
+        unit_id=case.report.unit_id,
+        staff_id=to,
+        assigned_by=staff.staff.id,
+        day=day,
+        seen=seen,
+    )
     try:
-        change = assignment_store.AssignmentChange(
-            seq=case.report.seq,
-            unit_id=case.report.unit_id,
-            staff_id=to,
-            assigned_by=staff.staff.id,
-            day=day,
-            seen=seen,
-        )
         changed = await assignment_store.replace_assignment(db, change, entry)
     except assignment_store.AssigneeRefused as exc:
         raise AssignmentError("bad_member") from exc

@@ -47,7 +47,6 @@ class Facets:
     unassigned: int  # the unit's reports assigned to nobody
 
 
-
 @dataclass(frozen=True)
 class InboxPage:
     entries: tuple[InboxEntry, ...]

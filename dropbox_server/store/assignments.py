@@ -118,4 +118,3 @@ async def unassigned_facets(db: Database, unit_id: str) -> Combos:
 
 def _combos(rows: Iterable[aiosqlite.Row]) -> Combos:
     return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
-

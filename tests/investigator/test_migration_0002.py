@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dropbox_server import envelope
-from dropbox_server.store import NewItem, NewReport, UnitRow, open_database, units
+from dropbox_server.store import Database, NewItem, NewReport, UnitRow, open_database, units
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.casework import facet_counts
@@ -33,6 +33,21 @@ def _report(unit_key_id: int, public: bytes, conduct: str, n: int) -> NewReport:
     )
 
 
+async def old_staff(db: Database, username: str, role: str, public: bytes) -> int:
+    """An account as an older version stored it: no TOTP secret, no unit keys sealed to it."""
+    return await staff_store.insert_staff(
+        db,
+        username=username,
+        unit_id="u1",
+        role=role,
+        public_key=public,
+        wrapped_private_key=b"w",
+        totp_secret_sealed=None,
+        day="2026-01-01",
+        unit_key_grants={},
+    )
+
+
 async def test_0002_keeps_version_1_data_and_counts_it(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     db = await open_database(path, migrate_up_to=1)
@@ -41,17 +56,7 @@ async def test_0002_keeps_version_1_data_and_counts_it(tmp_path: Path) -> None:
     key_id = await units.add_unit_key(db, "u1", pair.public, "2026-01-01", {})
     for n, conduct in enumerate(("corruption", "corruption", "discrimination")):
         await report_store.insert_report(db, _report(key_id, pair.public, conduct, n))
-    staff_id = await staff_store.insert_staff(
-        db,
-        username="old",
-        unit_id="u1",
-        role="investigator",
-        public_key=pair.public,
-        wrapped_private_key=b"w",
-        totp_secret_sealed=None,
-        day="2026-01-01",
-        unit_key_grants={},
-    )
+    staff_id = await old_staff(db, "old", "investigator", pair.public)
     assert await db.schema_version() == 1
     await db.close()
 

@@ -11,8 +11,7 @@ from dropbox_server import audit, envelope
 from dropbox_server.store import UnitRow, open_database, units
 from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import reports as report_store
-from dropbox_server.store import staff as staff_store
-from tests.investigator.test_migration_0002 import _report
+from tests.investigator.test_migration_0002 import _report, old_staff
 
 
 async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
@@ -23,20 +22,7 @@ async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
     key_id = await units.add_unit_key(db, "u1", pair.public, "2026-01-01", {})
     for n in range(2):
         await report_store.insert_report(db, _report(key_id, pair.public, "corruption", n))
-    ids = [
-        await staff_store.insert_staff(
-            db,
-            username=name,
-            unit_id="u1",
-            role=role,
-            public_key=pair.public,
-            wrapped_private_key=b"w",
-            totp_secret_sealed=None,
-            day="2026-01-01",
-            unit_key_grants={},
-        )
-        for name, role in (("sue", "supervisor"), ("cal", "call_handler"))
-    ]
+    ids = [await old_staff(db, "sue", "supervisor", pair.public), await old_staff(db, "cal", "call_handler", pair.public)]
     assert await db.schema_version() == 4
     await db.close()
 
