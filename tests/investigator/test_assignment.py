@@ -102,6 +102,11 @@ async def test_supervisor_assigns_and_the_assignee_sees_it_as_theirs(workspace: 
     # Choosing the assignee it already has changes nothing and logs nothing.
     assert (await _assign(boss, reports[0], bob_id))[0] == 303
     assert len([r for r in await audit_store.entries(workspace.services.db) if r.entry.action == "assigned"]) == 5
+    # Invariant 2: an assignment, like everything tied to a report, keeps the day only.
+    columns = await workspace.services.db.fetch_all("PRAGMA table_info(report_assignments)")
+    assert [c[1] for c in columns] == ["report_seq", "unit_id", "staff_id", "assigned_by", "day"]
+    days = await workspace.services.db.fetch_all("SELECT day FROM report_assignments")
+    assert days and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(d[0])) for d in days)
 
 
 async def test_only_supervisors_assign(workspace: Workspace) -> None:
