@@ -66,6 +66,16 @@ ACTIONS = frozenset(
         "onion_client_removed",
         "onion_client_rotated",
         "report_deleted",
+        "routing_changed",
+        "package_drafted",
+        "package_edited",
+        "package_submitted",
+        "package_approved",
+        "package_rejected",
+        "relay_asked",
+        "relay_sent",
+        "relay_declined",
+        "desk_closed",
     }
 )
 

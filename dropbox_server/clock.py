@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 
 def today() -> str:
@@ -16,3 +16,8 @@ def today() -> str:
 
 def parse_day(value: str) -> date:
     return date.fromisoformat(value)
+
+
+def days_before(days: int, start: str | None = None) -> str:
+    """The day `days` whole days before `start` (default today), as YYYY-MM-DD."""
+    return (parse_day(start or today()) - timedelta(days=days)).isoformat()

@@ -39,3 +39,20 @@ REPORTER_STATUS: dict[str, str] = {
         "Your report is outside what this service deals with. Please use the force's complaints procedure."
     ),
 }
+
+# What a reporter whose report went to the independent desk sees: three states only.
+DESK_REPORTER_STATUS: dict[str, str] = {
+    "received": lazy("The independent desk has received your report."),
+    "passed": lazy("Information from your report has been passed to the police."),
+    "closed": lazy("Your report is closed."),
+}
+
+# Where a report stands at the desk (clear metadata, filterable in the desk's inbox).
+DESK_STATES: dict[str, str] = {
+    "new": lazy("New"),
+    "drafted": lazy("Package drafted"),
+    "awaiting": lazy("Awaiting approval"),
+    "disseminated": lazy("Disseminated"),
+    "waiting": lazy("Waiting for the reporter"),
+    "closed": lazy("Closed"),
+}

@@ -81,3 +81,5 @@ def _slug(name: str) -> str:
 FORCES: tuple[Force, ...] = tuple(Force(_slug(n), n) for n in _FORCE_NAMES)
 FORCES_BY_ID: dict[str, Force] = {f.unit_id: f for f in FORCES}
 HUB_NAME = "National hub (reports whose force is unknown or conflicted)"
+DESK_ID = "desk"
+DESK_NAME = "Independent reporting desk"

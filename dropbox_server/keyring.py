@@ -18,8 +18,11 @@ from receipt_codes import KdfParams
 
 STAFF_KEY_PURPOSE = b"tipdrop:v1:staff-key"
 CUSTODIAN_PURPOSE = b"tipdrop:v1:custodian"
-ROLES_WITH_UNIT_KEYS = frozenset({"investigator", "supervisor"})
-ROLES = ("investigator", "supervisor", "call_handler")
+DESK_ANALYST = "desk_analyst"  # reads reports at the desk, drafts packages
+DESK_SUPERVISOR = "desk_supervisor"  # also approves or rejects another member's package
+DESK_ROLES = frozenset({DESK_ANALYST, DESK_SUPERVISOR})
+ROLES_WITH_UNIT_KEYS = frozenset({"investigator", "supervisor"}) | DESK_ROLES
+ROLES = ("investigator", "supervisor", "call_handler", DESK_ANALYST, DESK_SUPERVISOR)
 SUPERVISOR = "supervisor"  # sees the unit's statistics and assigns its reports
 
 
@@ -97,8 +100,10 @@ async def add_staff(
     """
     if role not in ROLES:
         raise KeyringError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if await units.get_unit(db, unit_id) is None:
+    unit = await units.get_unit(db, unit_id)
+    if unit is None:
         raise KeyringError(f"unknown unit {unit_id!r}; `python run.py keys list-units` lists them")
+    check_role_fits_unit(role, unit)
     if await staff_store.get_staff_by_username(db, username) is not None:
         raise KeyringError(f"the username {username!r} is taken")
     pair = envelope.generate_keypair()
@@ -119,6 +124,19 @@ async def add_staff(
         day=day,
         unit_key_grants=grants,
     )
+
+
+def check_role_fits_unit(role: str, unit: UnitRow) -> None:
+    """Desk roles belong to the desk, force roles to force units; call handlers to either.
+
+    Security: a force investigator enrolled at the desk would read every reporter's words,
+    and a desk role in a force unit would mean nothing; both are refused.
+    """
+    at_desk = unit.kind == "desk"
+    if role in DESK_ROLES and not at_desk:
+        raise KeyringError(f"{role} is a role at the desk; enrol them with --unit of the desk")
+    if at_desk and role in ("investigator", "supervisor"):
+        raise KeyringError("the desk's members are desk_analyst or desk_supervisor")
 
 
 def unwrap_staff_key(staff: StaffRow, password: str) -> bytes:

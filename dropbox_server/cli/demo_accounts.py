@@ -1,4 +1,5 @@
-"""Demo staff accounts for `run.py demo`: one investigator per unit, a supervisor, a call handler."""
+"""Demo staff accounts for `run.py demo`: one investigator per force unit, a supervisor, a
+call handler, and with desk routing a desk analyst and a desk supervisor."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from dropbox_server import keyring, staff_auth
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.datadir import write_new_secret_file
-from dropbox_server.forces import HUB_ID
+from dropbox_server.forces import DESK_ID, HUB_ID
 from dropbox_server.store import open_database, units
 
-SHOWN_UNITS = (HUB_ID, "metropolitan-police-service", "kent-police")
+SHOWN_UNITS = (HUB_ID, DESK_ID, "metropolitan-police-service", "kent-police")
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,19 @@ async def create_demo_accounts(settings: Settings, custodian_passphrase: str) ->
     db = await open_database(settings.database_path)
     try:
         custodian = await keyring.unlock_custodian(db, custodian_passphrase)
-        wanted = [(f"demo-{u.id}", u.id, "investigator") for u in await units.list_units(db)]
-        wanted += [
-            ("demo-supervisor", "kent-police", "supervisor"),
-            ("demo-call-handler", HUB_ID, "call_handler"),
-        ]
+        all_units = await units.list_units(db)
+        wanted = [(f"demo-{u.id}", u.id, "investigator") for u in all_units if u.kind != "desk"]
+        wanted += [("demo-supervisor", "kent-police", "supervisor")]
+        if any(u.kind == "desk" for u in all_units):
+            # Desk routing: call handlers belong to the desk, and it needs two members to
+            # approve a package (an analyst drafts, a supervisor approves).
+            wanted += [
+                ("demo-desk-analyst", DESK_ID, keyring.DESK_ANALYST),
+                ("demo-desk-supervisor", DESK_ID, keyring.DESK_SUPERVISOR),
+                ("demo-call-handler", DESK_ID, "call_handler"),
+            ]
+        else:
+            wanted += [("demo-call-handler", HUB_ID, "call_handler")]
         accounts = []
         for username, unit_id, role in wanted:
             password = secrets.token_urlsafe(12)

@@ -11,6 +11,10 @@ from dropbox_server.cli.prompts import CliError, ask_secret
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
+from dropbox_server.forces import DESK_ID
+from dropbox_server.keys.desk import RoutingError, set_routing
+from dropbox_server.reports.routing import DESK, ROUTINGS
+from dropbox_server.store import deployment as deployment_store
 from dropbox_server.store import open_database, units
 
 
@@ -23,9 +27,16 @@ def register(keys: Any) -> None:
     p.add_argument("--role", default="investigator", choices=keyring.ROLES)
     p.add_argument("--no-qr", action="store_true", help="do not draw the authenticator QR code")
     p.set_defaults(func=cmd_add_investigator)
-    p = keys.add_parser("list-units", help="list units with their key ids and fingerprints")
+    p = keys.add_parser("list-units", help="show the routing and list units with their key ids")
     add_data_dir(p)
     p.set_defaults(func=cmd_list_units)
+    p = keys.add_parser(
+        "set-routing",
+        help="route new reports to the independent desk (creating it) or directly to forces",
+    )
+    add_data_dir(p)
+    p.add_argument("--routing", required=True, choices=ROUTINGS)
+    p.set_defaults(func=cmd_set_routing)
 
 
 async def _add_investigator(settings: Settings, args: argparse.Namespace) -> staff_auth.Enrolment:
@@ -76,7 +87,7 @@ def cmd_add_investigator(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _list_units(settings: Settings) -> list[tuple[str, str, list[str]]]:
+async def _list_units(settings: Settings) -> tuple[str, list[tuple[str, str, list[str]]]]:
     db = await open_database(settings.database_path)
     try:
         out = []
@@ -86,14 +97,36 @@ async def _list_units(settings: Settings) -> list[tuple[str, str, list[str]]]:
                 for k in await units.unit_keys(db, unit.id)
             ]
             out.append((unit.id, unit.name, keys))
-        return out
+        return await deployment_store.routing(db), out
     finally:
         await db.close()
 
 
 def cmd_list_units(args: argparse.Namespace) -> int:
-    for unit_id, name, keys in asyncio.run(_list_units(settings_from_args(args))):
+    routing, listed = asyncio.run(_list_units(settings_from_args(args)))
+    print(f"Routing: {routing}" + (" (reports go to the independent desk)" if routing == DESK else ""))
+    for unit_id, name, keys in listed:
         print(f"{unit_id:45} {name}")
         for key in keys:
             print(f"{'':45}   key {key}")
+    return 0
+
+
+async def _set_routing(settings: Settings, routing: str) -> bool:
+    db = await open_database(settings.database_path)
+    try:
+        return await set_routing(db, routing, today())
+    except RoutingError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        await db.close()
+
+
+def cmd_set_routing(args: argparse.Namespace) -> int:
+    """Switch routing; reports already delivered stay where they are."""
+    created = asyncio.run(_set_routing(settings_from_args(args), args.routing))
+    if created:
+        print(f"Created the desk unit ({DESK_ID}) with its first key, sealed to the custodian key.")
+        print("Enrol its members with add-investigator --unit desk --role desk_analyst|desk_supervisor.")
+    print(f"New reports are now routed: {args.routing}. Reports already delivered stay where they are.")
     return 0

@@ -15,6 +15,7 @@ from dropbox_server.cli.prompts import ask_secret
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.config import Settings
 from dropbox_server.provision import init_data_dir
+from dropbox_server.reports.routing import DESK, ROUTINGS
 from dropbox_server.services import Services, open_services
 
 log = logging.getLogger("tipdrop")
@@ -24,14 +25,22 @@ def register(sub: Any) -> None:
     """Add `init`."""
     p = sub.add_parser("init", help="create a data directory: database, pepper, unit keys")
     add_data_dir(p)
+    p.add_argument(
+        "--routing",
+        choices=ROUTINGS,
+        default=DESK,
+        help="desk (default): every report goes to the independent desk, forces get approved "
+        "packages only; direct: reports go straight to the named force's unit",
+    )
     p.set_defaults(func=cmd_init)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     passphrase = ask_secret("Security staff passphrase (at least 12 characters)", confirm=True)
-    count = asyncio.run(init_data_dir(settings, passphrase))
+    count = asyncio.run(init_data_dir(settings, passphrase, routing=args.routing))
     print(f"Created {settings.data_dir}: database, pepper (mode 0600), {count} units with key pairs.")
+    print(f"Routing: {args.routing}.")
     print("Keep the security staff passphrase safe: it is needed to enrol investigators.")
     return 0
 

@@ -67,6 +67,8 @@ async def reply_with_files(
     passed to another unit while the files were uploading is refused (CaseNotFound).
     """
     case = await load_case(db, staff, report_id)
+    if case.report.is_package:
+        raise MessageError("no_reporter")  # a package has no receipt to reply through
     if case.report.id != attachments.recipients.report_id:
         raise ValueError("these files were encrypted for another report")
     cleaned = text.replace("\r\n", "\n").strip()

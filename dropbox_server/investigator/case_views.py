@@ -7,15 +7,18 @@ from typing import Any
 from aiohttp import web
 
 from dropbox_server.appkeys import SERVICES, SETTINGS
-from dropbox_server.conduct import CONDUCT_KINDS, OUTCOMES
+from dropbox_server.clock import days_before
+from dropbox_server.conduct import CONDUCT_KINDS, DESK_STATES, OUTCOMES
 from dropbox_server.forces import FORCES_BY_ID
 from dropbox_server.i18n import lazy
 from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import signed_in, staff_page
 from dropbox_server.keyring import SUPERVISOR
-from dropbox_server.reports.access import require_reader
+from dropbox_server.reports import relay
+from dropbox_server.reports.access import load_case, require_reader
 from dropbox_server.reports.assignment import parse_staff_id
-from dropbox_server.reports.case_file import open_case
+from dropbox_server.reports.case_file import CaseFile, open_case
+from dropbox_server.reports.desk_panel import desk_panel
 from dropbox_server.reports.inbox import inbox as inbox_use_case
 from dropbox_server.reports.outcomes import next_outcomes
 from dropbox_server.reports.passed_on import passed_on as passed_on_use_case
@@ -25,7 +28,8 @@ from dropbox_server.store import units
 from dropbox_server.store.casework import InboxFilter
 from dropbox_server.store.keys import members_with_unit_keys
 
-CHANNELS = {"online": lazy("Online"), "phone": lazy("Phone")}
+CHANNELS = {"online": lazy("Online"), "phone": lazy("Phone"), "package": lazy("Package from the desk")}
+QUIET_DAYS = ("7", "14", "30", "90")  # "the reporter has not written for at least N days"
 
 
 def _filter_from(query: Any, me: int, members: dict[int, str]) -> tuple[InboxFilter, dict[str, str]]:
@@ -34,7 +38,9 @@ def _filter_from(query: Any, me: int, members: dict[int, str]) -> tuple[InboxFil
     Unknown values are ignored rather than refused. `assigned` is "me", "none" or the id of
     a member of the unit.
     """
-    wanted = {k: query.get(k, "") for k in ("outcome", "conduct", "channel", "assigned")}
+    wanted = {
+        k: query.get(k, "") for k in ("outcome", "conduct", "channel", "assigned", "named", "state", "quiet")
+    }
     if parse_staff_id(wanted["assigned"]) == me:
         wanted["assigned"] = "me"  # the form offers oneself only as "me"
     known = {
@@ -42,6 +48,9 @@ def _filter_from(query: Any, me: int, members: dict[int, str]) -> tuple[InboxFil
         "conduct": wanted["conduct"] in CONDUCT_KINDS,
         "channel": wanted["channel"] in CHANNELS,
         "assigned": wanted["assigned"] in ("me", "none") or parse_staff_id(wanted["assigned"]) in members,
+        "named": wanted["named"] in FORCES_BY_ID,
+        "state": wanted["state"] in DESK_STATES,
+        "quiet": wanted["quiet"] in QUIET_DAYS,
     }
     kept = {k: v for k, v in wanted.items() if known[k]}
     assigned = kept.get("assigned", "")
@@ -51,6 +60,9 @@ def _filter_from(query: Any, me: int, members: dict[int, str]) -> tuple[InboxFil
         channel=kept.get("channel"),
         assignee=me if assigned == "me" else parse_staff_id(assigned),
         unassigned=assigned == "none",
+        named_force=kept.get("named"),
+        desk_state=kept.get("state"),
+        reporter_quiet_since=days_before(int(kept["quiet"])) if "quiet" in kept else None,
     )
     return where, kept
 
@@ -87,6 +99,10 @@ async def inbox(request: web.Request, session: Session[Any], staff: StaffSession
         "conduct_kinds": CONDUCT_KINDS,
         "channels": CHANNELS,
         "unit_names": await _unit_names(request),
+        "desk_states": DESK_STATES,
+        "quiet_days": QUIET_DAYS,
+        "forces": FORCES_BY_ID,
+        "kept": kept,
     }
     return staff_page(request, "investigator/inbox.html", session, staff, context)
 
@@ -113,6 +129,7 @@ async def report_page(
         "force_name": FORCES_BY_ID[content.force].name if content.force in FORCES_BY_ID else "",
         "conflicted_unit": content.force if content.conflict else "",
         "outcomes": OUTCOMES,
+        "desk_states": DESK_STATES,
         "next_outcomes": next_outcomes(report.outcome),
         "conduct_kinds": CONDUCT_KINDS,
         "channels": CHANNELS,
@@ -123,8 +140,27 @@ async def report_page(
         "values": values or {},
         "done": request.query.get("done", ""),
         "limit": request.config_dict[SETTINGS].limits.message_chars,
+        **await _desk_context(request, staff, case),
     }
     return staff_page(request, "investigator/report.html", session, staff, context, status=status)
+
+
+async def _desk_context(request: web.Request, staff: StaffSession, case: CaseFile) -> dict[str, Any]:
+    """The desk's panel on a report it holds, or the force's requests to the desk on a package."""
+    db = request.config_dict[SERVICES].db
+    report = case.opened.report
+    if report.desk_state is not None:
+        opened = await load_case(db, staff.unlocked, report.id)
+        return {
+            "at_desk": True,
+            "desk_panel": await desk_panel(db, staff.unlocked, opened),
+            "desk_requests": await relay.desk_requests(db, staff.unlocked, opened),
+            "receiving_units": [(u.id, u.name) for u in await units.list_units(db) if u.kind != "desk"],
+        }
+    if report.is_package:
+        messages = await relay.package_messages(db, staff.unlocked, report.id)
+        return {"at_desk": False, "relay_messages": messages}
+    return {"at_desk": False}
 
 
 @signed_in

@@ -6,8 +6,21 @@ from aiohttp import web
 
 from dropbox_server.files import staff_views as file_views
 from dropbox_server.investigator import action_views, auth_views, case_views, intake_views, stats_views
+from dropbox_server.web.desk import desk_views, package_views
+
+_DRAFT = r"/desk/packages/{draft_id:[0-9]{1,12}}"
 
 ROUTES = [
+    web.get("/desk/approvals", package_views.approvals, name="desk_approvals"),
+    web.get(r"/desk/reports/{report_id:[a-z0-9]{1,32}}/packages/new", package_views.new_package),
+    web.post(r"/desk/reports/{report_id:[a-z0-9]{1,32}}/packages", package_views.create_package),
+    web.post(r"/desk/reports/{report_id:[a-z0-9]{1,32}}/close", desk_views.close),
+    web.post(r"/desk/requests/{request_id:[0-9]{1,12}}", desk_views.settle_request),
+    web.get(_DRAFT, package_views.draft_view),
+    web.post(_DRAFT, package_views.edit),
+    web.post(_DRAFT + "/submit", package_views.submit),
+    web.post(_DRAFT + "/approve", package_views.approve),
+    web.post(_DRAFT + "/reject", package_views.reject),
     web.get("/intake", intake_views.intake_form, name="intake"),
     web.post("/intake", intake_views.intake_submit),
     web.get("/intake/caller", intake_views.caller_form, name="intake_caller"),
@@ -29,6 +42,7 @@ ROUTES = [
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/outcome", action_views.outcome),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/assign", action_views.assign),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/transfer", action_views.transfer),
+    web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/ask-desk", desk_views.ask_desk),
     web.get(r"/reports/{report_id:[a-z0-9]{1,32}}/files", file_views.case_files, name="files"),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/files", file_views.reply_with_files),
     web.get(r"/reports/{report_id:[a-z0-9]{1,32}}/files/{file_id:[0-9a-f]{32}}", file_views.download),

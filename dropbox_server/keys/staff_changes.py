@@ -99,8 +99,13 @@ async def move_staff(
     key they never held, even with a copy of the database from before it.
     """
     staff = await _staff(db, username)
-    if await units.get_unit(db, to_unit) is None:
+    target = await units.get_unit(db, to_unit)
+    if target is None:
         raise StaffChangeRefused(f"unknown unit {to_unit!r}; `python run.py keys list-units` lists them")
+    try:
+        keyring.check_role_fits_unit(staff.role, target)
+    except keyring.KeyringError as exc:
+        raise StaffChangeRefused(str(exc)) from None
     if to_unit == staff.unit_id:
         raise StaffChangeRefused(f"{username} is already in {to_unit}")
     await refuse_last_key_holder(db, staff, "the move", force)

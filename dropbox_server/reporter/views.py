@@ -8,7 +8,7 @@ from aiohttp import web
 
 from dropbox_server.appkeys import CSRF, RECEIPT_THROTTLE, SERVICES, SESSIONS, SETTINGS, SUBMIT_THROTTLE
 from dropbox_server.clock import today
-from dropbox_server.conduct import CONDUCT_KINDS, REPORTER_STATUS
+from dropbox_server.conduct import CONDUCT_KINDS, DESK_REPORTER_STATUS, REPORTER_STATUS
 from dropbox_server.files.download import FileDamaged, FileNotFound
 from dropbox_server.files.receiving import declared_too_large, file_limit_values, too_large_page
 from dropbox_server.files.reporter import reporter_file
@@ -27,6 +27,7 @@ from dropbox_server.reports.reporter_access import (
     reporter_follow_up,
     reporter_thread,
 )
+from dropbox_server.reports.routing import desk_routing
 from dropbox_server.reports.submit import ReportDraft, new_draft, submit_report
 from dropbox_server.reports.withdrawal import withdraw_report
 from dropbox_server.sessions import Session
@@ -43,7 +44,7 @@ async def landing(request: web.Request) -> web.Response:
     return render(request, "reporter/landing.html")
 
 
-def _report_page(
+async def _report_page(
     request: web.Request,
     values: dict[str, str],
     errors: dict,  # type: ignore[type-arg]
@@ -65,13 +66,14 @@ def _report_page(
             "file_limits": file_limit_values(request.config_dict[SETTINGS]),
             "note": note,
             "files_dropped": dropped,
+            "at_desk": await desk_routing(request.config_dict[SERVICES].db),
         },
         status=status,
     )
 
 
 async def report_form(request: web.Request) -> web.Response:
-    return _report_page(request, dict.fromkeys(ALL_FIELDS, ""), {})
+    return await _report_page(request, dict.fromkeys(ALL_FIELDS, ""), {})
 
 
 async def report_submit(request: web.Request) -> web.Response:
@@ -98,12 +100,14 @@ async def _submit_checked(
     dropped = batch.count > 0
     if not request.config_dict[CSRF].check(form.get("csrf_token"), spend=True):
         # Nothing typed is lost: the form comes back with every value and a fresh token.
-        return _report_page(request, result.values, result.errors, status=403, note="csrf", dropped=dropped)
+        return await _report_page(
+            request, result.values, result.errors, status=403, note="csrf", dropped=dropped
+        )
     if result.content is None:
-        return _report_page(request, result.values, result.errors, status=400, dropped=dropped)
+        return await _report_page(request, result.values, result.errors, status=400, dropped=dropped)
     throttle = request.config_dict[SUBMIT_THROTTLE]
     if not throttle.try_take():
-        return _report_page(request, result.values, {}, status=429, note="busy", dropped=dropped)
+        return await _report_page(request, result.values, {}, status=429, note="busy", dropped=dropped)
     services = request.config_dict[SERVICES]
     try:
         receipt = await submit_report(
@@ -117,7 +121,7 @@ async def _submit_checked(
             attachments=batch,
         )
     except KdfBusy:
-        return _report_page(request, result.values, {}, status=429, note="busy", dropped=dropped)
+        return await _report_page(request, result.values, {}, status=429, note="busy", dropped=dropped)
     words = receipt.split(" ")
     return render(
         request,
@@ -189,7 +193,12 @@ def _thread_page(
         "reporter/thread.html",
         {
             "thread": found,
-            "status": REPORTER_STATUS.get(found.report.outcome, REPORTER_STATUS["new"]),
+            "status": (
+                DESK_REPORTER_STATUS[found.desk_status]
+                if found.desk_status
+                else REPORTER_STATUS.get(found.report.outcome, REPORTER_STATUS["new"])
+            ),
+            "at_desk": found.desk_status is not None,
             "conduct": CONDUCT_KINDS.get(found.report.conduct, ""),
             "csrf_token": request.config_dict[CSRF].issue(session.csrf_secret),
             "sent": sent,

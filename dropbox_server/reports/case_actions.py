@@ -30,6 +30,8 @@ def check_message(text: str, limit: int) -> str:
 async def reply(db: Database, staff: UnlockedStaff, report_id: str, text: str, limit: int, day: str) -> int:
     """Reply to the reporter of a report in the caller's unit; readable with the receipt."""
     case = await load_case(db, staff, report_id)
+    if case.report.is_package:
+        raise MessageError("no_reporter")  # a force asks the desk instead (reports/relay.py)
     item = reply_item(case.report, staff.staff.id, check_message(text, limit))
     entry = audit.pending("reply", staff=staff.staff, report_id=case.report.id)
     item_id = await casework_store.add_item_audited(db, case.report.seq, item, day, entry)

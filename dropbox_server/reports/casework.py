@@ -6,8 +6,13 @@ from dataclasses import dataclass
 
 from dropbox_server import envelope
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
+from dropbox_server.reports.package_content import PackageContent
 from dropbox_server.store import Database, NewItem, ReportRow
 from dropbox_server.store import reports as report_store
+
+
+class NoReporter(Exception):
+    """An intelligence package has no reporter: nothing can be sealed to a receipt for it."""
 
 
 class NotReadable(Exception):
@@ -29,6 +34,15 @@ class OpenedReport:
     content: ReportContent
     contact: ContactDetails | None
     messages: tuple[CaseMessage, ...]
+    package: PackageContent | None = None  # a package's latest approved version
+
+
+def _body(report: ReportRow, raw: bytes) -> tuple[ReportContent, PackageContent | None]:
+    """A report's form, or a package's body (of which only force and conduct are report-like)."""
+    if report.is_package:
+        package = PackageContent.from_bytes(raw)
+        return ReportContent(force=package.force, conduct=package.conduct), package
+    return ReportContent.from_bytes(raw), None
 
 
 async def open_report_key(
@@ -54,6 +68,7 @@ async def open_report(db: Database, report: ReportRow, unit_keys: dict[int, byte
         raise NotReadable(report.id)
     contact_key = await open_report_key(db, report, unit_keys, "contact")
     content: ReportContent | None = None
+    package: PackageContent | None = None
     contact: ContactDetails | None = None
     messages = []
     for item in await report_store.items(db, report.seq):
@@ -64,14 +79,16 @@ async def open_report(db: Database, report: ReportRow, unit_keys: dict[int, byte
             continue
         raw = _open_item(report, report_key, item.kind, item.ciphertext, item.key_for_unit)
         if item.kind == "report":
-            content = ReportContent.from_bytes(raw)
+            content, package = _body(report, raw)  # a package's later versions replace earlier
         else:
             messages.append(
                 CaseMessage(item.id, item.kind, item.created_day, item.author_staff_id, raw.decode("utf-8"))
             )
     if content is None:
         raise NotReadable(report.id)
-    return OpenedReport(report=report, content=content, contact=contact, messages=tuple(messages))
+    return OpenedReport(
+        report=report, content=content, contact=contact, messages=tuple(messages), package=package
+    )
 
 
 def reply_item(report: ReportRow, staff_id: int, text: str) -> NewItem:
@@ -80,6 +97,8 @@ def reply_item(report: ReportRow, staff_id: int, text: str) -> NewItem:
     Security: once stored, nobody on the server can read the reporter's copy without the
     receipt; the unit reads its own copy through the report key.
     """
+    if report.reporter_public_key is None:
+        raise NoReporter(report.id)
     blob, key_for_unit, item_key = envelope.seal_new_item(
         report.report_public_key, text.encode("utf-8"), item_context(report.id, "unit_reply")
     )

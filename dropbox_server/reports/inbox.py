@@ -9,6 +9,7 @@ from dropbox_server.forces import FORCES_BY_ID
 from dropbox_server.keyring import UnlockedStaff
 from dropbox_server.reports.access import own_unit_keys, require_reader
 from dropbox_server.reports.content import ReportContent, item_context
+from dropbox_server.reports.package_content import PackageContent
 from dropbox_server.store import Database, ReportRow
 from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import reports as report_store
@@ -118,7 +119,7 @@ def _open_summary(report: ReportRow, sealed: SealedSummary | None, keys: dict[in
             raw = envelope.decrypt(item_key, sealed.ciphertext, item_context(report.id, "report"))
         except envelope.EnvelopeError:
             return "", ""
-        content = ReportContent.from_bytes(raw)
+        content = PackageContent.from_bytes(raw) if report.is_package else ReportContent.from_bytes(raw)
         force = FORCES_BY_ID[content.force].name if content.force in FORCES_BY_ID else ""
         text = " ".join(content.what_happened.split())
         return force, text[:SUMMARY_CHARS] + ("…" if len(text) > SUMMARY_CHARS else "")

@@ -60,6 +60,8 @@ async def change_outcome(
     to the report key; the outcome code and the day stay clear for statistics.
     """
     case = await load_case(db, staff, report_id)
+    if case.report.desk_state is not None:
+        raise OutcomeError("desk_report")  # outcomes are the force's; the desk closes instead
     current = case.report.outcome
     if seen != current:
         raise OutcomeError("changed_meanwhile")

@@ -12,6 +12,7 @@ from dropbox_server.reports.content import item_context
 from dropbox_server.reports.submit import ReceiptContext
 from dropbox_server.store import Database, NewItem, ReportRow
 from dropbox_server.store import files as file_store
+from dropbox_server.store import packages as package_store
 from dropbox_server.store import reports as report_store
 from receipt_codes import Receipt, derive_reporter_secrets
 
@@ -42,6 +43,20 @@ class ThreadEntry:
 class ReporterThread:
     report: ReportRow
     entries: tuple[ThreadEntry, ...]
+    desk_status: str | None = None  # received, passed or closed for a report at the desk
+
+
+async def desk_status(db: Database, report: ReportRow) -> str | None:
+    """What a reporter at the desk is told: received, passed (to the police) or closed.
+
+    Security (invariant 11): nothing says "investigation" or names an outcome, so a receipt
+    taken from a reporter by force tells the holder nothing they could act on.
+    """
+    if report.desk_state is None:
+        return None
+    if report.desk_state == "closed":
+        return "closed"
+    return "passed" if await package_store.passed_to_police(db, report.seq) else "received"
 
 
 async def open_with_receipt(db: Database, ctx: ReceiptContext, receipt: Receipt) -> ReporterAccess | None:
@@ -53,7 +68,7 @@ async def open_with_receipt(db: Database, ctx: ReceiptContext, receipt: Receipt)
     derived = await ctx.runner.run(derive_reporter_secrets, receipt, ctx.pepper, ctx.kdf)
     report = await report_store.find_by_lookup_id(db, derived.lookup_id)
     pair = envelope.keypair_from_seed(derived.key_seed)
-    if report is None or not envelope.secret_equal(pair.public, report.reporter_public_key):
+    if report is None or not envelope.secret_equal(pair.public, report.reporter_public_key or b""):
         return None
     return ReporterAccess(report_seq=report.seq, report_id=report.id, private_key=pair.private)
 
@@ -84,7 +99,7 @@ async def reporter_thread(
             )
         elif item.kind in ("report", "reporter_message"):
             entries.append(ThreadEntry("sent", item.created_day, ""))
-    return ReporterThread(report=report, entries=tuple(entries))
+    return ReporterThread(report=report, entries=tuple(entries), desk_status=await desk_status(db, report))
 
 
 async def reporter_follow_up(

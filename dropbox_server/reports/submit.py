@@ -8,15 +8,15 @@ from dataclasses import dataclass
 
 from dropbox_server import envelope
 from dropbox_server.files.upload import UploadBatch
-from dropbox_server.forces import FORCES_BY_ID, HUB_ID
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
+from dropbox_server.reports.routing import UNKNOWN_FORCE, route_direct, route_report
 from dropbox_server.store import Database, NewItem, NewReport, units
 from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
 from receipt_codes import KdfParams, Receipt, derive_reporter_secrets, generate_receipt
 
-UNKNOWN_FORCE = "unknown"
+__all__ = ["UNKNOWN_FORCE", "ReceiptContext", "ReportDraft", "new_draft", "route", "submit_report"]
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,8 @@ class ReceiptContext:
 
 
 def route(content: ReportContent) -> str:
-    """The unit a new report goes to.
-
-    Unknown force → national hub. Conflict of interest (the person works in that force's
-    own professional standards or anti-corruption unit) → national hub.
-    """
-    if content.force == UNKNOWN_FORCE or content.conflict or content.force not in FORCES_BY_ID:
-        return HUB_ID
-    return content.force
+    """The unit a new report goes to under direct routing (see reports/routing.py)."""
+    return route_direct(content)
 
 
 def new_report_id() -> str:
@@ -79,7 +73,8 @@ async def submit_report(
     Attachments (encrypted to `draft`'s key as they arrived) are moved into place just
     before the commit that names them, so the receipt means every file is durable too.
     """
-    unit_id = route(content)
+    routed = await route_report(db, content)
+    unit_id = routed.unit_id
     unit_key = await units.current_unit_key(db, unit_id)
     if unit_key is None:
         raise RuntimeError(f"unit {unit_id} has no key; the data directory is incomplete")
@@ -117,6 +112,8 @@ async def submit_report(
             envelope.seal(unit_key.public_key, contact_pair.private) if contact_pair else None
         ),
         items=tuple(items),
+        named_force=routed.named_force,
+        desk_state=routed.desk_state,
     )
     if attachments is None or attachments.count == 0:
         await report_store.insert_report(db, new_report)

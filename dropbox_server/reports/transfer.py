@@ -79,6 +79,9 @@ async def transfer_report(db: Database, staff: UnlockedStaff, req: TransferReque
     The sender keeps a record (receiving unit, day, the reason sealed to its own key).
     """
     case = await load_case(db, staff, req.report_id)
+    if case.report.desk_state is not None:
+        # Security (invariant 9): a report at the desk never goes to a force; packages do.
+        raise OutcomeError("desk_report")
     text = check_reason(req.reason)
     await _check(db, case, req)
     receiver = await units.current_unit_key(db, req.to_unit_id)

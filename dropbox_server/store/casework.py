@@ -33,11 +33,22 @@ class InboxFilter:
     channel: str | None = None
     assignee: int | None = None
     unassigned: bool = False
+    # At the desk: the force the reporter named, where the report stands, and reports whose
+    # reporter last wrote on or before a day (the view turns "N days since" into that day).
+    named_force: str | None = None
+    desk_state: str | None = None
+    reporter_quiet_since: str | None = None
 
     def clauses(self) -> tuple[str, list[str | int]]:
         sql = ""
         params: list[str | int] = []
-        for column in ("outcome", "conduct", "channel"):
+        if self.reporter_quiet_since is not None:
+            sql += (
+                " AND (SELECT max(i.created_day) FROM items i WHERE i.report_seq = r.seq"
+                " AND i.kind IN ('report', 'reporter_message')) <= ?"
+            )
+            params.append(self.reporter_quiet_since)
+        for column in ("outcome", "conduct", "channel", "named_force", "desk_state"):
             value = getattr(self, column)
             if value is not None:
                 sql += f" AND r.{column} = ?"
@@ -127,7 +138,7 @@ async def sealed_summaries(db: Database, seqs: list[int]) -> dict[int, SealedSum
     out = {}
     for r in await db.fetch_all(
         "SELECT report_seq, ciphertext, key_for_unit FROM items "  # noqa: S608
-        f"WHERE kind = 'report' AND report_seq IN ({marks})",
+        f"WHERE kind = 'report' AND report_seq IN ({marks}) ORDER BY id",  # a package's latest wins
         seqs,
     ):
         seq = int(r[0])

@@ -109,8 +109,24 @@ async def _migrate(conn: aiosqlite.Connection, up_to: int | None) -> None:
     for version, _name, sql in migrations():
         if version <= current or (up_to is not None and version > up_to):
             continue
-        # executescript commits first; the version bump is inside the script's transaction.
-        await conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={version};\nCOMMIT;")
+        # SQLite's way to rebuild a table (to change a CHECK): foreign keys off while the
+        # old table is dropped, so no ON DELETE action fires, then every reference checked
+        # before the commit. executescript commits first; the version bump is inside the
+        # script's transaction.
+        await conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            await conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={version};")
+            async with conn.execute("PRAGMA foreign_key_check") as cur:
+                broken = list(await cur.fetchall())
+            if broken:
+                raise RuntimeError(f"migration {version} would break {len(broken)} foreign keys")
+            await conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+        finally:
+            await conn.execute("PRAGMA foreign_keys=ON")
 
 
 async def open_database(path: Path, *, migrate_up_to: int | None = None) -> Database:

@@ -26,7 +26,7 @@ class SealedUnder:
     sealed: bytes
 
 
-_KEY_HOLDING_ROLES = ("investigator", "supervisor")
+_KEY_HOLDING_ROLES = ("investigator", "supervisor", "desk_analyst", "desk_supervisor")
 
 
 class MembersChanged(Exception):

@@ -66,14 +66,17 @@ class NewReport:
     conflict: bool
     contact_scope: str
     day: str
-    lookup_id: bytes
-    reporter_public_key: bytes
+    lookup_id: bytes | None  # None for a package: it has no receipt
+    reporter_public_key: bytes | None
     report_public_key: bytes
     contact_public_key: bytes | None
     unit_key_id: int
     sealed_report_key: bytes
     sealed_contact_key: bytes | None
     items: tuple[NewItem, ...]
+    named_force: str | None = None  # clear only for desk-routed reports (statistics, filters)
+    desk_state: str | None = None  # set for reports that reach the desk
+    risk: bool = False  # a package flagged: someone may be in danger now
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,16 @@ class ReportRow:
     contact_scope: str
     created_day: str
     last_activity_day: str
-    reporter_public_key: bytes
+    reporter_public_key: bytes | None  # None for a package: there is no reporter to write to
     report_public_key: bytes
     contact_public_key: bytes | None
+    named_force: str | None = None
+    desk_state: str | None = None
+    risk: bool = False
+
+    @property
+    def is_package(self) -> bool:
+        return self.channel == "package"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from dropbox_server.store.records import ItemRow, NewItem, NewReport, ReportRow
 
 _REPORT_COLUMNS = (
     "seq, id, unit_id, first_unit_id, channel, conduct, outcome, conflict, contact_scope, "
-    "created_day, last_activity_day, reporter_public_key, report_public_key, contact_public_key"
+    "created_day, last_activity_day, reporter_public_key, report_public_key, contact_public_key, "
+    "named_force, desk_state, risk"
 )
 _ITEM_COLUMNS = (
     "id, report_seq, kind, created_day, author_staff_id, ciphertext, key_for_unit, key_for_reporter"
@@ -27,6 +28,7 @@ _INSERT_ITEM = (
 def _report(r: Iterable[Any]) -> ReportRow:
     values = list(r)
     values[7] = bool(values[7])
+    values[16] = bool(values[16])
     return ReportRow(*values)
 
 
@@ -46,11 +48,17 @@ async def insert_reports(db: Database, batch: list[NewReport]) -> list[int]:
         return [await _insert_report_tx(tx, report) for report in batch]
 
 
+async def insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
+    """Inside a transaction: store a report, its key grants and its items."""
+    return await _insert_report_tx(tx, report)
+
+
 async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
     cur = await tx.execute(
         "INSERT INTO reports (id, unit_id, first_unit_id, channel, conduct, conflict, "
         "contact_scope, created_day, last_activity_day, lookup_id, reporter_public_key, "
-        "report_public_key, contact_public_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "report_public_key, contact_public_key, named_force, desk_state, risk) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             report.id,
             report.unit_id,
@@ -65,6 +73,9 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
             report.reporter_public_key,
             report.report_public_key,
             report.contact_public_key,
+            report.named_force,
+            report.desk_state,
+            int(report.risk),
         ),
     )
     seq = int(cur.lastrowid or 0)

@@ -70,7 +70,13 @@ async def transfer(db: Database, t: NewTransfer, audit: PendingAudit) -> bool:
         )
         if cur.rowcount != 1:
             return False
-        await tx.execute("DELETE FROM report_key_grants WHERE report_seq = ?", (t.report_seq,))
+        # The desk keeps its copy of a package's key: it reads the force's questions and
+        # sees where the package went. Every other earlier grant goes.
+        await tx.execute(
+            "DELETE FROM report_key_grants WHERE report_seq = ? AND unit_key_id NOT IN "
+            "(SELECT k.id FROM unit_keys k JOIN units u ON u.id = k.unit_id WHERE u.kind = 'desk')",
+            (t.report_seq,),
+        )
         grants = [(t.report_seq, "content", t.receiver_key_id, t.content_grant)]
         if t.contact_grant is not None:
             grants.append((t.report_seq, "contact", t.receiver_key_id, t.contact_grant))

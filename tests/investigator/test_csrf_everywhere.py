@@ -18,7 +18,8 @@ def post_paths(app: web.Application, report_id: str) -> list[str]:
             continue
         info = route.resource.get_info()
         path = info.get("path") or info.get("formatter", "")
-        paths.append(re.sub(r"\{report_id[^}]*\}", report_id, path))
+        path = re.sub(r"\{report_id[^}]*\}", report_id, path)
+        paths.append(re.sub(r"\{(draft|request)_id[^}]*\}", "1", path))  # the desk's numbered pages
     return paths
 
 

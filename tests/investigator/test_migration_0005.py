@@ -10,8 +10,7 @@ import pytest
 from dropbox_server import audit, envelope
 from dropbox_server.store import UnitRow, open_database, units
 from dropbox_server.store import assignments as assignment_store
-from dropbox_server.store import reports as report_store
-from tests.investigator.test_migration_0002 import _report, old_staff
+from tests.investigator.test_migration_0002 import _report, old_report, old_staff
 
 
 async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
@@ -21,12 +20,12 @@ async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
     await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
     key_id = await units.add_unit_key(db, "u1", pair.public, "2026-01-01", {})
     for n in range(2):
-        await report_store.insert_report(db, _report(key_id, pair.public, "corruption", n))
+        await old_report(db, _report(key_id, pair.public, "corruption", n))
     ids = [await old_staff(db, "sue", "supervisor", pair.public), await old_staff(db, "cal", "call_handler", pair.public)]
     assert await db.schema_version() == 4
     await db.close()
 
-    db = await open_database(path)
+    db = await open_database(path, migrate_up_to=5)
     try:
         assert await db.schema_version() == 5
         assert await assignment_store.caseloads(db, "u1") == {}

@@ -40,7 +40,7 @@ def settings_at(path: Path) -> Settings:
 async def prepared(tmp_path: Path) -> tuple[Settings, str, str, Path, Path]:
     """A data directory with a report, a reply and onion keys; its key backup and database copy."""
     settings = settings_at(tmp_path / "data")
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    await init_data_dir(settings, CUSTODIAN_PASSPHRASE, routing="direct")
     address = load_or_create_service_key(OnionFiles.for_data_dir(settings.data_dir).reporter_key).address
     async with open_services(settings) as services:
         db = services.db
@@ -144,7 +144,7 @@ async def test_restore_refuses_a_non_empty_directory_and_a_foreign_database(tmp_
     with pytest.raises(backup.BackupError, match="not empty"):
         await backup.restore(keys_file, BACKUP_PASSPHRASE, db_copy, settings)
     other = settings_at(tmp_path / "other")
-    await init_data_dir(other, CUSTODIAN_PASSPHRASE)
+    await init_data_dir(other, CUSTODIAN_PASSPHRASE, routing="direct")
     target = settings_at(tmp_path / "restored")
     with pytest.raises(backup.BackupError, match="does not belong"):
         await backup.restore(keys_file, BACKUP_PASSPHRASE, other.database_path, target)

@@ -69,7 +69,7 @@ def _history_dir(tmp_path: Path) -> Path:
     settings = Settings.for_data_dir(tmp_path / "data", receipt_kdf=CHEAP_KDF, password_kdf=CHEAP_KDF)
 
     async def build() -> None:
-        await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+        await init_data_dir(settings, CUSTODIAN_PASSPHRASE, routing="direct")
         db = await open_database(settings.database_path)
         try:
             await build_history(db)

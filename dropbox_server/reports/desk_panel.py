@@ -1,0 +1,64 @@
+"""What the desk sees beside a report it holds: its packages, where each went, open requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dropbox_server.keyring import UnlockedStaff
+from dropbox_server.reports.access import Case
+from dropbox_server.reports.packages import require_desk
+from dropbox_server.store import Database
+from dropbox_server.store import packages as package_store
+from dropbox_server.store import reports as report_store
+
+
+@dataclass(frozen=True)
+class PackageLine:
+    draft_id: int
+    to_unit_id: str
+    state: str  # draft, submitted, approved
+    author_staff_id: int | None
+    package_id: str
+    is_update: bool
+    now_at: str  # the unit holding the delivered package today ("" until approved)
+    rejected: bool
+
+
+@dataclass(frozen=True)
+class DeskPanel:
+    lines: tuple[PackageLine, ...]
+    delivered: tuple[tuple[str, str], ...]  # (package id, unit holding it now), one per package
+
+
+async def desk_panel(db: Database, staff: UnlockedStaff, case: Case) -> DeskPanel:
+    """Every draft and delivered package made from a desk report, with where each is now.
+
+    Security: clear metadata only (ids, units, states); a package's text is opened on its
+    own page, with the desk's keys.
+    """
+    require_desk(staff)
+    lines = []
+    delivered: dict[str, str] = {}
+    seen: set[str] = set()
+    for d in await package_store.drafts_of(db, case.report.seq):
+        now_at = ""
+        if d.package_seq is not None and d.state == "approved":
+            package = await report_store.get_report_by_seq(db, d.package_seq)
+            now_at = package.unit_id if package else ""
+            if package is not None:
+                delivered[package.id] = package.unit_id
+        update = d.package_id in seen  # a later draft for a package already drafted
+        seen.add(d.package_id)
+        lines.append(
+            PackageLine(
+                d.id,
+                d.to_unit_id,
+                d.state,
+                d.author_staff_id,
+                d.package_id,
+                update,
+                now_at,
+                d.rejection_ciphertext is not None,
+            )
+        )
+    return DeskPanel(tuple(lines), tuple(delivered.items()))

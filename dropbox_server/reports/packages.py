@@ -1,0 +1,357 @@
+"""Intelligence packages: an analyst drafts, a second desk member approves, the force receives.
+
+A package is its own encrypted case with its own key pair. While it is a draft its private
+key is sealed to the desk's key only; approval (a desk supervisor who is not the author,
+with the checklist ticked) seals it to the receiving unit's CURRENT key and delivers it as
+a case of channel 'package' in that unit's inbox, where outcomes, assignment, notes,
+passing on and statistics work as for any case. The desk keeps its own copy of the key,
+so it reads the force's questions and sees where the package went.
+
+Security (invariant 9): nothing of the reporter's is copied into a package automatically;
+every field is what the analyst wrote, and contact details travel only when the reporter
+agreed to be contacted by the force that investigates and the analyst chose to include them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dropbox_server import audit, envelope
+from dropbox_server.forces import DESK_ID
+from dropbox_server.keyring import DESK_ROLES, DESK_SUPERVISOR, UnlockedStaff
+from dropbox_server.reports.access import Case, CaseNotFound, RoleNotAllowed, load_case, own_unit_keys
+from dropbox_server.reports.casework import open_report
+from dropbox_server.reports.content import ContactDetails, item_context
+from dropbox_server.reports.package_content import PackageContent, package_from_form
+from dropbox_server.reports.submit import new_report_id
+from dropbox_server.store import Database, NewItem, NewReport, ReportRow, units
+from dropbox_server.store import packages as package_store
+from dropbox_server.store import reports as report_store
+from dropbox_server.store.packages import DraftRow
+
+CONTACT_FOR_FORCE = "investigating_force"
+CHECKLIST = ("dates", "places", "relationships", "phrasing")
+REJECTION = "package_rejection"
+MAX_REASON_CHARS = 2000
+
+
+class PackageError(Exception):
+    """The package action cannot be done; `code` names why for the page to explain."""
+
+    def __init__(self, code: str, fields: dict[str, str] | None = None):
+        super().__init__(code)
+        self.code = code
+        self.fields = fields or {}
+
+
+@dataclass(frozen=True)
+class OpenedDraft:
+    draft: DraftRow
+    content: PackageContent
+    rejection: str  # the reason a supervisor sent it back, "" when none
+    source: ReportRow
+
+
+def require_desk(staff: UnlockedStaff) -> None:
+    """Only desk analysts and supervisors work on packages."""
+    if staff.staff.role not in DESK_ROLES:
+        raise RoleNotAllowed(staff.staff.role)
+
+
+async def desk_case(db: Database, staff: UnlockedStaff, report_id: str) -> Case:
+    """A report that reached the desk, opened with the desk's keys."""
+    require_desk(staff)
+    case = await load_case(db, staff, report_id)
+    if case.report.desk_state is None:
+        raise CaseNotFound(report_id)
+    return case
+
+
+async def _desk_private(db: Database, staff: UnlockedStaff, draft: DraftRow) -> bytes:
+    keys = await own_unit_keys(db, staff)
+    desk_key = keys.get(draft.desk_key_id)
+    if desk_key is None:
+        raise CaseNotFound(str(draft.id))
+    return envelope.unseal(desk_key, draft.key_for_desk)
+
+
+def _seal_body(public_key: bytes, package_id: str, content: PackageContent) -> tuple[bytes, bytes]:
+    blob, key, _ = envelope.seal_new_item(public_key, content.to_bytes(), item_context(package_id, "report"))
+    return blob, key
+
+
+async def _checked(db: Database, case: Case, to_unit: str, values: dict[str, str]) -> PackageContent:
+    unit = await units.get_unit(db, to_unit)
+    content, errors = package_from_form(values, to_unit)
+    if unit is None or unit.kind == "desk":
+        errors["to_unit"] = "choose"
+    # The hub and conflict rule is the desk's at this point: a package for the force whose
+    # own professional standards unit is named needs the analyst to say so deliberately.
+    if case.report.conflict and case.report.named_force == to_unit and not content.conflict_override:
+        errors["conflict_override"] = "needed"
+    if errors:
+        raise PackageError("invalid", errors)
+    return content
+
+
+async def create_draft(
+    db: Database,
+    staff: UnlockedStaff,
+    report_id: str,
+    to_unit: str,
+    values: dict[str, str],
+    include_contact: bool,
+    day: str,
+) -> int:
+    """A new package draft from a desk report for one receiving unit; returns its id."""
+    case = await desk_case(db, staff, report_id)
+    content = await _checked(db, case, to_unit, values)
+    desk_key = await units.current_unit_key(db, DESK_ID)
+    if desk_key is None:
+        raise RuntimeError("the desk has no key; the data directory is incomplete")
+    pair = envelope.generate_keypair()
+    package_id = new_report_id()
+    body = _seal_body(pair.public, package_id, content)
+    draft = package_store.NewDraft(
+        source_seq=case.report.seq,
+        to_unit_id=to_unit,
+        package_id=package_id,
+        package_seq=None,
+        author_staff_id=staff.staff.id,
+        public_key=pair.public,
+        desk_key_id=desk_key.id,
+        key_for_desk=envelope.seal(desk_key.public_key, pair.private),
+        body_ciphertext=body[0],
+        body_key=body[1],
+        include_contact=include_contact and case.report.contact_scope == CONTACT_FOR_FORCE,
+        day=day,
+    )
+    entry = audit.pending(
+        "package_drafted", staff=staff.staff, report_id=case.report.id, detail=f"to={to_unit}"
+    )
+    return await package_store.insert_draft(db, draft, entry)
+
+
+async def create_update(
+    db: Database,
+    staff: UnlockedStaff,
+    report_id: str,
+    package_id: str,
+    values: dict[str, str],
+    include_contact: bool,
+    day: str,
+) -> int:
+    """A draft that updates a delivered package (same key pair); approved like any draft."""
+    case = await desk_case(db, staff, report_id)
+    package = await report_store.get_report(db, package_id) if package_id.isalnum() else None
+    if package is None or await package_store.source_of_package(db, package.seq) != case.report.seq:
+        raise CaseNotFound(package_id)
+    content = await _checked(db, case, package.unit_id, values)
+    keys = await own_unit_keys(db, staff)
+    grant = next(
+        (
+            (kid, sealed)
+            for kid, sealed in await report_store.report_grants(db, package.seq, "content")
+            if kid in keys
+        ),
+        None,
+    )
+    if grant is None:
+        raise CaseNotFound(package_id)
+    body = _seal_body(package.report_public_key, package.id, content)
+    draft = package_store.NewDraft(
+        source_seq=case.report.seq,
+        to_unit_id=package.unit_id,
+        package_id=package.id,
+        package_seq=package.seq,
+        author_staff_id=staff.staff.id,
+        public_key=package.report_public_key,
+        desk_key_id=grant[0],
+        key_for_desk=grant[1],
+        body_ciphertext=body[0],
+        body_key=body[1],
+        include_contact=False,  # contact details, if any, went with the first version
+        day=day,
+    )
+    detail = f"to={package.unit_id} update={package.id}"
+    entry = audit.pending("package_drafted", staff=staff.staff, report_id=case.report.id, detail=detail)
+    return await package_store.insert_draft(db, draft, entry)
+
+
+async def _draft(db: Database, staff: UnlockedStaff, draft_id: int) -> tuple[DraftRow, ReportRow]:
+    require_desk(staff)
+    draft = await package_store.get_draft(db, draft_id)
+    source = await report_store.get_report_by_seq(db, draft.source_seq) if draft else None
+    if draft is None or source is None or source.unit_id != staff.staff.unit_id:
+        raise CaseNotFound(str(draft_id))
+    return draft, source
+
+
+async def open_draft(db: Database, staff: UnlockedStaff, draft_id: int) -> OpenedDraft:
+    """A draft (or an approved version) decrypted for a desk member."""
+    draft, source = await _draft(db, staff, draft_id)
+    private = await _desk_private(db, staff, draft)
+    key = envelope.unseal(private, draft.body_key)
+    raw = envelope.decrypt(key, draft.body_ciphertext, item_context(draft.package_id, "report"))
+    rejection = ""
+    if draft.rejection_ciphertext is not None and draft.rejection_key is not None:
+        rkey = envelope.unseal(private, draft.rejection_key)
+        rejection = envelope.decrypt(
+            rkey, draft.rejection_ciphertext, item_context(draft.package_id, REJECTION)
+        ).decode("utf-8")
+    return OpenedDraft(draft, PackageContent.from_bytes(raw), rejection, source)
+
+
+async def edit_draft(
+    db: Database, staff: UnlockedStaff, draft_id: int, values: dict[str, str], include_contact: bool, day: str
+) -> None:
+    """Save changes to a draft; only its author, and only while it is a draft."""
+    draft, source = await _draft(db, staff, draft_id)
+    if draft.author_staff_id != staff.staff.id:
+        raise PackageError("not_author")
+    if draft.state != "draft":
+        raise PackageError("not_draft")
+    case = await desk_case(db, staff, source.id)
+    content = await _checked(db, case, draft.to_unit_id, values)
+    body = _seal_body(draft.public_key, draft.package_id, content)
+    keep_contact = include_contact and draft.package_seq is None and source.contact_scope == CONTACT_FOR_FORCE
+    entry = audit.pending(
+        "package_edited", staff=staff.staff, report_id=source.id, detail=f"draft={draft.id}"
+    )
+    if not await package_store.update_draft(db, draft.id, body, keep_contact, day, entry):
+        raise PackageError("not_draft")
+
+
+async def submit_draft(db: Database, staff: UnlockedStaff, draft_id: int, day: str) -> None:
+    """The author asks a second desk member to approve the draft."""
+    draft, source = await _draft(db, staff, draft_id)
+    if draft.author_staff_id != staff.staff.id:
+        raise PackageError("not_author")
+    entry = audit.pending(
+        "package_submitted", staff=staff.staff, report_id=source.id, detail=f"draft={draft.id}"
+    )
+    if not await package_store.submit_draft(db, draft.id, source.seq, day, entry):
+        raise PackageError("not_draft")
+
+
+def _second_person(staff: UnlockedStaff, draft: DraftRow) -> None:
+    if draft.author_staff_id == staff.staff.id:
+        raise PackageError("own_draft")
+    if staff.staff.role != DESK_SUPERVISOR:
+        raise PackageError("not_supervisor")
+    if draft.state != "submitted":
+        raise PackageError("not_submitted")
+
+
+async def reject_draft(db: Database, staff: UnlockedStaff, draft_id: int, reason: str, day: str) -> None:
+    """A supervisor sends a submitted draft back to its author with a reason."""
+    draft, source = await _draft(db, staff, draft_id)
+    _second_person(staff, draft)
+    text = reason.replace("\r\n", "\n").strip()
+    if not text:
+        raise PackageError("reason_missing")
+    if len(text) > MAX_REASON_CHARS:
+        raise PackageError("reason_too_long")
+    blob, key, _ = envelope.seal_new_item(
+        draft.public_key, text.encode("utf-8"), item_context(draft.package_id, REJECTION)
+    )
+    entry = audit.pending(
+        "package_rejected", staff=staff.staff, report_id=source.id, detail=f"draft={draft.id}"
+    )
+    if not await package_store.reject_draft(db, draft.id, source.seq, (blob, key), day, entry):
+        raise PackageError("not_submitted")
+
+
+async def _contact_copy(
+    db: Database, staff: UnlockedStaff, source: ReportRow, package_id: str
+) -> tuple[envelope.KeyPair, NewItem] | None:
+    """The reporter's contact details re-encrypted for the package, if they agreed."""
+    if source.contact_scope != CONTACT_FOR_FORCE:
+        return None
+    opened = await open_report(db, source, await own_unit_keys(db, staff))
+    if opened.contact is None:
+        return None
+    pair = envelope.generate_keypair()
+    details = ContactDetails(opened.contact.how, opened.contact.when_safe, CONTACT_FOR_FORCE)
+    blob, key, _ = envelope.seal_new_item(
+        pair.public, details.to_bytes(), item_context(package_id, "contact")
+    )
+    return pair, NewItem(kind="contact", ciphertext=blob, key_for_unit=key)
+
+
+async def approve_draft(db: Database, staff: UnlockedStaff, draft_id: int, ticked: set[str], day: str) -> str:
+    """A second desk member approves: the package is sealed to the receiving unit's current
+    key and delivered. Returns the package's case id.
+
+    Security: two people (the schema refuses the author too); the checklist must be ticked.
+    """
+    opened = await open_draft(db, staff, draft_id)
+    draft, source = opened.draft, opened.source
+    _second_person(staff, draft)
+    if not set(CHECKLIST) <= ticked:
+        raise PackageError("checklist")
+    private = await _desk_private(db, staff, draft)
+    body_item = NewItem(
+        kind="report",
+        ciphertext=draft.body_ciphertext,
+        key_for_unit=draft.body_key,
+        author_staff_id=draft.author_staff_id,
+    )
+    new_case = None
+    desk_grant = None
+    update = None
+    if draft.package_seq is None:
+        receiver = await units.current_unit_key(db, draft.to_unit_id)
+        if receiver is None:
+            raise PackageError("bad_unit")
+        contact = await _contact_copy(db, staff, source, draft.package_id) if draft.include_contact else None
+        items = (body_item,) + ((contact[1],) if contact else ())
+        new_case = NewReport(
+            id=draft.package_id,
+            unit_id=draft.to_unit_id,
+            channel="package",
+            conduct=opened.content.conduct,
+            conflict=False,
+            contact_scope=CONTACT_FOR_FORCE if contact else "none",
+            day=day,
+            lookup_id=None,
+            reporter_public_key=None,
+            report_public_key=draft.public_key,
+            contact_public_key=contact[0].public if contact else None,
+            unit_key_id=receiver.id,
+            sealed_report_key=envelope.seal(receiver.public_key, private),
+            sealed_contact_key=envelope.seal(receiver.public_key, contact[0].private) if contact else None,
+            items=items,
+            risk=opened.content.risk,
+        )
+        desk_grant = (draft.desk_key_id, draft.key_for_desk)
+    else:
+        update = body_item
+    approval = package_store.Approval(
+        draft.id, staff.staff.id, day, new_case, desk_grant, update, opened.content.risk
+    )
+    detail = f"draft={draft.id} package={draft.package_id} to={draft.to_unit_id}"
+    entry = audit.pending("package_approved", staff=staff.staff, report_id=source.id, detail=detail)
+    if await package_store.approve(db, draft, approval, entry) is None:
+        raise PackageError("not_submitted")
+    return draft.package_id
+
+
+@dataclass(frozen=True)
+class AwaitingLine:
+    draft_id: int
+    source_id: str
+    to_unit_id: str
+    author_staff_id: int | None
+    day: str
+
+
+async def awaiting_approval(db: Database, staff: UnlockedStaff) -> list[AwaitingLine]:
+    """Submitted drafts, oldest first (clear metadata only)."""
+    require_desk(staff)
+    out = []
+    for d in await package_store.awaiting_approval(db):
+        source = await report_store.get_report_by_seq(db, d.source_seq)
+        if source is not None and source.unit_id == staff.staff.unit_id:
+            out.append(AwaitingLine(d.id, source.id, d.to_unit_id, d.author_staff_id, d.updated_day))
+    return out

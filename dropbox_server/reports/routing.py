@@ -1,0 +1,57 @@
+"""Where a new report goes: to the independent desk, or (direct routing) to the named force.
+
+Why the desk is the default: the people reported work inside policing, and a reporter's
+own words ("he came to my flat after I reported a burglary in March") let colleagues of the
+accused recognise the writer. With `desk` routing every online report and phone call is
+sealed to the desk's key ring, whatever force it names; the force sees only packages a
+second desk member approved (reports/packages.py). `direct` is today's behaviour for a
+force that runs its own service: the named force's unit, or the national hub when the force
+is unknown or the subject works in that force's own professional standards unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dropbox_server.forces import DESK_ID, FORCES_BY_ID, HUB_ID
+from dropbox_server.reports.content import ReportContent
+from dropbox_server.store import Database
+from dropbox_server.store import deployment as deployment_store
+
+DESK = "desk"
+DIRECT = "direct"
+ROUTINGS = (DESK, DIRECT)
+UNKNOWN_FORCE = "unknown"
+
+
+@dataclass(frozen=True)
+class Route:
+    """The unit a report is sealed to, and the clear metadata that goes with it."""
+
+    unit_id: str
+    named_force: str | None  # clear only under desk routing (statistics, the desk's filters)
+    desk_state: str | None
+
+
+def route_direct(content: ReportContent) -> str:
+    """Direct routing: unknown force or a conflict of interest → the national hub."""
+    if content.force == UNKNOWN_FORCE or content.conflict or content.force not in FORCES_BY_ID:
+        return HUB_ID
+    return content.force
+
+
+async def desk_routing(db: Database) -> bool:
+    """Whether new reports go to the desk (pages say who reads what the reporter writes)."""
+    return await deployment_store.routing(db) == DESK
+
+
+async def route_report(db: Database, content: ReportContent) -> Route:
+    """The route for a new report under this deployment's routing.
+
+    Security: under desk routing the hub and conflict rules become the desk's judgement
+    (it chooses the receiving unit of each package); the report itself never reaches a force.
+    """
+    if await deployment_store.routing(db) == DESK:
+        named = content.force if content.force in FORCES_BY_ID else None
+        return Route(DESK_ID, named, "new")
+    return Route(route_direct(content), None, None)

@@ -1,0 +1,255 @@
+"""SQL for intelligence packages: drafts at the desk, approval into a case of their own.
+
+Clear columns are ids, states, staff ids and days; the body and any rejection reason are
+ciphertext under the package key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from dropbox_server.store.audit import PendingAudit, append_tx
+from dropbox_server.store.database import Database
+from dropbox_server.store.records import NewItem, NewReport
+from dropbox_server.store.reports import add_item_tx, insert_report_tx
+
+_COLUMNS = (
+    "id, source_seq, to_unit_id, package_id, package_seq, state, author_staff_id, approver_staff_id, "
+    "public_key, desk_key_id, key_for_desk, body_ciphertext, body_key, include_contact, "
+    "rejection_ciphertext, rejection_key, created_day, updated_day"
+)
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    id: int
+    source_seq: int
+    to_unit_id: str
+    package_id: str
+    package_seq: int | None  # the package's case once approved (or the case an update is for)
+    state: str  # draft, submitted, approved
+    author_staff_id: int | None
+    approver_staff_id: int | None
+    public_key: bytes
+    desk_key_id: int
+    key_for_desk: bytes
+    body_ciphertext: bytes
+    body_key: bytes
+    include_contact: bool
+    rejection_ciphertext: bytes | None
+    rejection_key: bytes | None
+    created_day: str
+    updated_day: str
+
+
+@dataclass(frozen=True)
+class NewDraft:
+    source_seq: int
+    to_unit_id: str
+    package_id: str
+    package_seq: int | None
+    author_staff_id: int
+    public_key: bytes
+    desk_key_id: int
+    key_for_desk: bytes
+    body_ciphertext: bytes
+    body_key: bytes
+    include_contact: bool
+    day: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What approving a draft writes: a new package case, or an update item for one."""
+
+    draft_id: int
+    approver_staff_id: int
+    day: str
+    new_case: NewReport | None
+    desk_grant: tuple[int, bytes] | None  # the desk's copy of the package key (first approval)
+    update: NewItem | None
+    risk: bool
+
+
+def _row(r: aiosqlite.Row) -> DraftRow:
+    values = list(r)
+    values[13] = bool(values[13])
+    return DraftRow(*values)
+
+
+async def _desk_state_tx(tx: aiosqlite.Connection, source_seq: int, state: str) -> None:
+    await tx.execute("UPDATE reports SET desk_state = ? WHERE seq = ?", (state, source_seq))
+
+
+async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
+    """A new draft, the source report marked 'drafted' (unless a package already left)."""
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "INSERT INTO package_drafts (source_seq, to_unit_id, package_id, package_seq, state, "
+            "author_staff_id, public_key, desk_key_id, key_for_desk, body_ciphertext, body_key, "
+            "include_contact, created_day, updated_day) VALUES (?,?,?,?,'draft',?,?,?,?,?,?,?,?,?)",
+            (
+                d.source_seq,
+                d.to_unit_id,
+                d.package_id,
+                d.package_seq,
+                d.author_staff_id,
+                d.public_key,
+                d.desk_key_id,
+                d.key_for_desk,
+                d.body_ciphertext,
+                d.body_key,
+                int(d.include_contact),
+                d.day,
+                d.day,
+            ),
+        )
+        await tx.execute(
+            "UPDATE reports SET desk_state = 'drafted' WHERE seq = ? AND desk_state IN ('new', 'waiting')",
+            (d.source_seq,),
+        )
+        await append_tx(tx, audit)
+        return int(cur.lastrowid or 0)
+
+
+async def update_draft(
+    db: Database,
+    draft_id: int,
+    body: tuple[bytes, bytes],
+    include_contact: bool,
+    day: str,
+    audit: PendingAudit,
+) -> bool:
+    """Replace a draft's body while it is still a draft (not submitted or approved)."""
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "UPDATE package_drafts SET body_ciphertext = ?, body_key = ?, include_contact = ?, "
+            "updated_day = ? WHERE id = ? AND state = 'draft'",
+            (body[0], body[1], int(include_contact), day, draft_id),
+        )
+        if cur.rowcount != 1:
+            return False
+        await append_tx(tx, audit)
+        return True
+
+
+async def submit_draft(db: Database, draft_id: int, source_seq: int, day: str, audit: PendingAudit) -> bool:
+    """Draft → submitted (waiting for a second desk member); the rejection reason is cleared."""
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "UPDATE package_drafts SET state = 'submitted', rejection_ciphertext = NULL, "
+            "rejection_key = NULL, updated_day = ? WHERE id = ? AND state = 'draft'",
+            (day, draft_id),
+        )
+        if cur.rowcount != 1:
+            return False
+        await tx.execute(
+            "UPDATE reports SET desk_state = 'awaiting' WHERE seq = ? AND desk_state <> 'closed'",
+            (source_seq,),
+        )
+        await append_tx(tx, audit)
+        return True
+
+
+async def reject_draft(
+    db: Database, draft_id: int, source_seq: int, reason: tuple[bytes, bytes], day: str, audit: PendingAudit
+) -> bool:
+    """Submitted → draft again, with the reason for its author."""
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "UPDATE package_drafts SET state = 'draft', rejection_ciphertext = ?, rejection_key = ?, "
+            "updated_day = ? WHERE id = ? AND state = 'submitted'",
+            (reason[0], reason[1], day, draft_id),
+        )
+        if cur.rowcount != 1:
+            return False
+        await tx.execute(
+            "UPDATE reports SET desk_state = 'drafted' WHERE seq = ? AND desk_state = 'awaiting'",
+            (source_seq,),
+        )
+        await append_tx(tx, audit)
+        return True
+
+
+async def approve(db: Database, draft: DraftRow, a: Approval, audit: PendingAudit) -> int | None:
+    """Approve a submitted draft and deliver it, in one transaction; returns the case's seq.
+
+    Returns None when someone else approved, rejected or changed it meanwhile. The schema
+    refuses an approval by the author (trigger package_drafts_two_people).
+    """
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "UPDATE package_drafts SET state = 'approved', approver_staff_id = ?, updated_day = ? "
+            "WHERE id = ? AND state = 'submitted'",
+            (a.approver_staff_id, a.day, a.draft_id),
+        )
+        if cur.rowcount != 1:
+            return None
+        if a.new_case is not None:
+            seq = await insert_report_tx(tx, a.new_case)
+            if a.desk_grant is not None:
+                await tx.execute(
+                    "INSERT INTO report_key_grants (report_seq, purpose, unit_key_id, sealed_private_key) "
+                    "VALUES (?, 'content', ?, ?)",
+                    (seq, a.desk_grant[0], a.desk_grant[1]),
+                )
+            await tx.execute("UPDATE package_drafts SET package_seq = ? WHERE id = ?", (seq, a.draft_id))
+        elif a.update is not None and draft.package_seq is not None:
+            seq = draft.package_seq
+            await add_item_tx(tx, seq, a.update, a.day)
+            await tx.execute("UPDATE reports SET risk = ? WHERE seq = ?", (int(a.risk), seq))
+        else:
+            raise ValueError("an approval delivers a new package or an update")
+        await tx.execute(
+            "UPDATE reports SET desk_state = 'disseminated' WHERE seq = ? AND desk_state <> 'closed'",
+            (draft.source_seq,),
+        )
+        await append_tx(tx, audit)
+        return seq
+
+
+async def get_draft(db: Database, draft_id: int) -> DraftRow | None:
+    r = await db.fetch_one(f"SELECT {_COLUMNS} FROM package_drafts WHERE id = ?", (draft_id,))  # noqa: S608
+    return _row(r) if r else None
+
+
+async def drafts_of(db: Database, source_seq: int) -> list[DraftRow]:
+    """Every draft and approved version made from one desk report, oldest first."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM package_drafts WHERE source_seq = ? ORDER BY id",  # noqa: S608
+        (source_seq,),
+    )
+    return [_row(r) for r in rows]
+
+
+async def awaiting_approval(db: Database) -> list[DraftRow]:
+    """Drafts submitted for a second desk member's approval, oldest first."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM package_drafts WHERE state = 'submitted' ORDER BY id",  # noqa: S608
+    )
+    return [_row(r) for r in rows]
+
+
+async def source_of_package(db: Database, package_seq: int) -> int | None:
+    """The desk report a package case was made from."""
+    r = await db.fetch_one(
+        "SELECT source_seq FROM package_drafts WHERE package_seq = ? ORDER BY id LIMIT 1", (package_seq,)
+    )
+    return int(r[0]) if r else None
+
+
+async def passed_to_police(db: Database, source_seq: int) -> bool:
+    """Whether any package made from this report has been approved and delivered."""
+    r = await db.fetch_one(
+        "SELECT 1 FROM package_drafts WHERE source_seq = ? AND state = 'approved' LIMIT 1", (source_seq,)
+    )
+    return r is not None
+
+
+async def set_desk_state(db: Database, source_seq: int, state: str, audit: PendingAudit | None) -> None:
+    async with db.transaction() as tx:
+        await _desk_state_tx(tx, source_seq, state)
+        if audit is not None:
+            await append_tx(tx, audit)

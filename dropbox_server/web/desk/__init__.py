@@ -1,0 +1,1 @@
+"""The desk's pages on the staff site: drafting, approving and rejecting packages."""

@@ -1,0 +1,70 @@
+"""Migration 0006 on a version-5 database: it keeps `direct` routing and every row, and
+switching to the desk afterwards leaves delivered reports where they are."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dropbox_server import envelope
+from dropbox_server.keys.desk import set_routing
+from dropbox_server.store import UnitRow, open_database, units
+from dropbox_server.store import deployment as deployment_store
+from dropbox_server.store import reports as report_store
+from dropbox_server.store.casework import facet_counts
+from tests.investigator.test_migration_0002 import _report, old_report, old_staff
+
+
+async def test_0006_keeps_direct_routing_reports_staff_and_statistics(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    db = await open_database(path, migrate_up_to=5)
+    pair = envelope.generate_keypair()
+    await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
+    await units.set_custodian(db, pair.public, b"wrapped")
+    key_id = await units.add_unit_key(db, "u1", pair.public, "2026-01-01", {})
+    for n in range(2):
+        await old_report(db, _report(key_id, pair.public, "corruption", n))
+    staff_id = await old_staff(db, "sue", "supervisor", pair.public)
+    await db.close()
+    with sqlite3.connect(path) as conn:
+        stats_before = conn.execute("SELECT * FROM stats_monthly ORDER BY 1, 2, 3").fetchall()
+
+    db = await open_database(path)
+    try:
+        assert await db.schema_version() == 6
+        assert await deployment_store.routing(db) == "direct"
+        old = await report_store.get_report(db, "r0")
+        assert old is not None and old.unit_id == "u1" and old.desk_state is None and old.named_force is None
+        assert old.reporter_public_key is not None and not old.is_package
+        assert sorted(await facet_counts(db, "u1")) == [("new", "corruption", "online", 2)]
+        assert len(await report_store.items(db, old.seq)) == 1
+        assert (await db.fetch_one("SELECT role FROM staff WHERE id = ?", (staff_id,)))[0] == "supervisor"
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("SELECT * FROM stats_monthly ORDER BY 1, 2, 3").fetchall() == stats_before
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+        # Security staff switch to the desk: it is created with only the custodian's public key.
+        assert await set_routing(db, "desk", "2026-02-01")
+        assert await deployment_store.routing(db) == "desk"
+        desk = await units.get_unit(db, "desk")
+        assert desk is not None and desk.kind == "desk"
+        assert len(await units.custodian_grants(db, "desk")) == 1
+        assert not await set_routing(db, "desk", "2026-02-01")  # a second time creates nothing
+        old = await report_store.get_report(db, "r0")
+        assert old is not None and old.unit_id == "u1"  # delivered reports stay where they are
+
+        # The widened schema still refuses what it should.
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO units VALUES ('desk2', 'Another desk', 'desk', '2026-02-01')")
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as tx:
+                await tx.execute("UPDATE staff SET role = 'custodian' WHERE id = ?", (staff_id,))
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as tx:  # a report with a receipt cannot pose as a package
+                await tx.execute("UPDATE reports SET channel = 'package' WHERE id = 'r0'")
+    finally:
+        await db.close()
