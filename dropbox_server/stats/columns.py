@@ -28,6 +28,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("no-further-action", lazy("No further action"), ("no-further-action",)),
     Column("out-of-scope", lazy("Out of scope"), ("out-of-scope",)),
     Column("passed_on", lazy("Reports passed to other forces"), ("passed_on",)),
+    # Desk routing: approved packages delivered to each force unit (counted on approval).
+    Column("packages", lazy("Intelligence packages disseminated"), ("package",)),
 )
 COLUMNS_BY_KEY = {c.key: c for c in COLUMNS}
 
