@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dropbox_server import envelope
 from dropbox_server.forces import FORCES_BY_ID
@@ -17,6 +17,7 @@ from dropbox_server.store.assignments import Combos
 from dropbox_server.store.casework import (
     InboxFilter,
     SealedSummary,
+    count_matching,
     facet_counts,
     inbox_page,
     sealed_summaries,
@@ -102,7 +103,12 @@ async def _facets_for(db: Database, unit_id: str, where: InboxFilter) -> Facets:
             combos = _minus(unit_combos, await assignment_store.assigned_facets(db, unit_id, None))
         else:
             combos = await assignment_store.unassigned_facets(db, unit_id)
-    return _facets(combos, where, total, caseloads)
+    facets = _facets(combos, where, total, caseloads)
+    if where.named_force or where.desk_state or where.reporter_quiet_since:
+        # The desk's filters are not among the kept facets: count the matches directly
+        # (one indexed query over the desk's reports).
+        facets = replace(facets, matching=await count_matching(db, unit_id, where))
+    return facets
 
 
 def _open_summary(report: ReportRow, sealed: SealedSummary | None, keys: dict[int, bytes]) -> tuple[str, str]:

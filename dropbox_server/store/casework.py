@@ -86,6 +86,16 @@ async def facet_counts(db: Database, unit_id: str) -> list[tuple[str, str, str, 
     return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
 
+async def count_matching(db: Database, unit_id: str, where: InboxFilter) -> int:
+    """How many of a unit's reports match every filter (used when a filter is not faceted)."""
+    extra, params = where.clauses()
+    r = await db.fetch_one(
+        f"SELECT count(*) FROM {_BY_UNIT} WHERE r.unit_id = ?{extra}",  # noqa: S608
+        (unit_id, *params),
+    )
+    return int(r[0]) if r else 0
+
+
 async def inbox_page(
     db: Database,
     unit_id: str,
