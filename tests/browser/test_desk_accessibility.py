@@ -1,0 +1,117 @@
+"""The desk's pages and a force's package page in a real browser with JavaScript off, in
+English and Welsh: zero axe-core WCAG 2.2 AA violations and reflow at 320 CSS pixels. An
+analyst drafts and submits, a supervisor approves, Kent opens the package and asks the desk."""
+
+from __future__ import annotations
+
+import json
+
+import pyotp
+import pytest
+from playwright.async_api import Page
+
+from dropbox_server import staff_auth
+from dropbox_server.clock import today
+from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from dropbox_server.keyring import unlock_custodian
+from tests.browser.axe import Captured, audit, capture
+from tests.browser.conftest import Browsers
+from tests.browser.test_investigator_accessibility import a_report
+from tests.browser.test_reporter_accessibility import AUDITS
+from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites
+
+pytestmark = pytest.mark.browser
+
+
+async def signed_in_page(
+    sites: Sites, browsers: Browsers, username: str, unit: str, role: str, suffix: str
+) -> Page:
+    custodian = await unlock_custodian(sites.services.db, CUSTODIAN_PASSPHRASE)
+    password = f"pw-{username}-long-enough"
+    enrolment = await staff_auth.enrol_staff(
+        sites.services.db, username=username, unit_id=unit, role=role, password=password,
+        custodian_private=custodian, kdf=CHEAP_KDF, day=today(),
+    )  # fmt: skip
+    SECRETS[username] = (password, enrolment.totp_secret)
+    return await sign_in(sites, browsers, username, suffix)
+
+
+SECRETS: dict[str, tuple[str, str]] = {}
+
+
+async def sign_in(sites: Sites, browsers: Browsers, username: str, suffix: str) -> Page:
+    """Sign in afresh (the browser context holds one session at a time)."""
+    password, secret = SECRETS[username]
+    page = await browsers.without_javascript.new_page()
+    await page.context.clear_cookies()
+    await page.goto(sites.investigator_url + "/sign-in" + suffix)
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    await page.fill("#code", pyotp.TOTP(secret).now())
+    async with page.expect_navigation() as navigation:
+        await page.click("form[action^='/sign-in'] button[type=submit]")
+    await navigation.value
+    return page
+
+
+@pytest.mark.parametrize("routing", ["desk"])
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+async def test_desk_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, lang: str) -> None:
+    source = await a_report(sites)
+    suffix = "" if lang == DEFAULT_LANGUAGE else f"?lang={lang}"
+    amp = "" if lang == DEFAULT_LANGUAGE else f"&lang={lang}"
+    base = sites.investigator_url
+    pages: list[Captured] = []
+
+    async def visit(page: Page, name: str, path: str) -> None:
+        response = await page.goto(base + path + (amp if "?" in path else suffix))
+        pages.append(await capture(name, response))
+        assert pages[-1].status == 200, (name, pages[-1].status)
+
+    async def press(page: Page, name: str, selector: str) -> None:
+        async with page.expect_navigation() as navigation:
+            await page.click(selector)
+        pages.append(await capture(name, await navigation.value))
+
+    ann = await signed_in_page(sites, browsers, f"ann-{lang}", "desk", "desk_analyst", suffix)
+    await visit(ann, "desk-inbox", "/inbox")
+    await visit(ann, "desk-inbox-filtered", "/inbox?named=kent-police&state=new&quiet=7")
+    await visit(ann, "desk-report", f"/reports/{source}")
+    await visit(ann, "package-form", f"/desk/reports/{source}/packages/new?to_unit=kent-police")
+    await press(ann, "package-form-errors", f"form[action^='/desk/reports/{source}/packages'] button[type=submit]")
+    assert pages[-1].status == 400
+    await ann.fill("#p-summary", "A constable is said to have taken payment.")
+    await ann.select_option("#p-conduct", "corruption")
+    for radio in ("#p-source_evaluation-2", "#p-assessment-C", "#p-handling-P"):
+        await ann.check(radio)
+    await press(ann, "draft-saved", f"form[action^='/desk/reports/{source}/packages'] button[type=submit]")
+    assert "done=saved" in pages[-1].url
+    draft_path = pages[-1].url.split(base)[1].split("?")[0]
+    await press(ann, "draft-submitted", f"form[action^='{draft_path}/submit'] button[type=submit]")
+    await visit(ann, "approvals", "/desk/approvals")
+
+    sue = await signed_in_page(sites, browsers, f"sue-{lang}", "desk", "desk_supervisor", suffix)
+    await visit(sue, "draft-for-approval", draft_path)
+    await press(sue, "approve-without-checklist", f"form[action^='{draft_path}/approve'] button[type=submit]")
+    assert pages[-1].status == 400
+    for name in ("dates", "places", "relationships", "phrasing"):
+        await sue.check(f"#check-{name}")
+    await press(sue, "approved", f"form[action^='{draft_path}/approve'] button[type=submit]")
+    assert "done=approve" in pages[-1].url
+
+    kim = await signed_in_page(sites, browsers, f"kim-{lang}", "kent-police", "investigator", suffix)
+    await visit(kim, "force-inbox", "/inbox")
+    package = next(p for p in pages[-1].body.decode().split('data-report="')[1:]).split('"')[0]
+    await visit(kim, "package", f"/reports/{package}")
+    await kim.fill("#ask-desk-text", "Which month was it?")
+    await press(kim, "asked-desk", f"form[action^='/reports/{package}/ask-desk'] button[type=submit]")
+    assert "done=ask_desk" in pages[-1].url
+    # The desk signs in again (one session per browser context) to see the request.
+    ann = await sign_in(sites, browsers, f"ann-{lang}", suffix)
+    await visit(ann, "desk-report-with-request", f"/reports/{source}")
+
+    found = await audit(await browsers.auditor.new_page(), pages)
+    AUDITS.mkdir(parents=True, exist_ok=True)
+    (AUDITS / f"desk-{lang}.json").write_text(json.dumps(found.by_page(pages), indent=1))
+    assert not found.violations, "\n".join(map(str, found.violations))
+    assert not found.overflow, f"wider than 320 CSS pixels: {found.overflow}"
