@@ -6,6 +6,7 @@ import aiohttp
 
 from dropbox_server import keyring
 from dropbox_server.clock import today
+from dropbox_server.forces import DESK_ID
 from dropbox_server.reports import casework
 from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.store import reports as report_store
@@ -22,7 +23,7 @@ async def enrol(sites: Sites, username: str, unit: str) -> keyring.UnlockedStaff
         db,
         username=username,
         unit_id=unit,
-        role="investigator",
+        role="desk_analyst" if unit == DESK_ID else "investigator",  # whoever holds the report
         password="pw-" + username,
         custodian_private=custodian,
         kdf=CHEAP_KDF,

@@ -41,7 +41,9 @@ def _too_many(request: web.Request, retry_after: int) -> web.Response:
 
 
 async def landing(request: web.Request) -> web.Response:
-    return render(request, "reporter/landing.html")
+    return render(
+        request, "reporter/landing.html", {"at_desk": await desk_routing(request.config_dict[SERVICES].db)}
+    )
 
 
 async def _report_page(
@@ -126,7 +128,12 @@ async def _submit_checked(
     return render(
         request,
         "reporter/receipt.html",
-        {"words": words, "bits": int(receipt_entropy_bits(len(words))), "file_count": batch.count},
+        {
+            "words": words,
+            "bits": int(receipt_entropy_bits(len(words))),
+            "file_count": batch.count,
+            "at_desk": await desk_routing(services.db),
+        },
     )
 
 

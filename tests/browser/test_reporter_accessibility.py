@@ -112,6 +112,7 @@ async def walk_the_journey(j: Journey, sites: Sites) -> None:
     assert shown.status == 200 and "/withdrawn" in shown.url
 
 
+@pytest.mark.parametrize("routing", ["desk"])  # the main journey runs as new services are made
 @pytest.mark.parametrize("lang", list(LANGUAGES))
 async def test_reporter_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, lang: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
