@@ -272,7 +272,7 @@ async def main() -> None:
         settings = Settings.for_data_dir(data_dir, receipt_kdf=CHEAP, password_kdf=CHEAP)
         fresh = not settings.database_path.exists()
         if fresh:
-            await init_data_dir(settings, PASSPHRASE)
+            await init_data_dir(settings, PASSPHRASE, routing="direct")  # a force unit's own inbox
         async with open_services(settings) as services:
             if fresh:
                 seconds = await load(services, args.reports)

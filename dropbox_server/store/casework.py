@@ -39,14 +39,14 @@ class InboxFilter:
     desk_state: str | None = None
     reporter_quiet_since: str | None = None
 
-    def clauses(self) -> tuple[str, list[str | int]]:
+    def clauses(self, *, paging: bool = False) -> tuple[str, list[str | int]]:
+        """SQL conditions on `r` (and `a`). `paging`: the day range is written `+column` so the
+        planner walks the unit's reports newest first and stops at the page, rather than
+        reading the whole range from its index and sorting it (counting wants the index)."""
         sql = ""
         params: list[str | int] = []
         if self.reporter_quiet_since is not None:
-            sql += (
-                " AND (SELECT max(i.created_day) FROM items i WHERE i.report_seq = r.seq"
-                " AND i.kind IN ('report', 'reporter_message')) <= ?"
-            )
+            sql += f" AND {'+' if paging else ''}r.reporter_last_day <= ?"
             params.append(self.reporter_quiet_since)
         for column in ("outcome", "conduct", "channel", "named_force", "desk_state"):
             value = getattr(self, column)
@@ -110,7 +110,7 @@ async def inbox_page(
     cases are read from their assignments (CROSS JOIN fixes that order for the planner), so a
     small caseload in a large unit costs its size, not a walk down the unit's reports.
     """
-    extra, params = where.clauses()
+    extra, params = where.clauses(paging=True)
     if where.assignee is not None:
         source, seq_column = _BY_ASSIGNEE, "a.report_seq"
     else:

@@ -40,6 +40,8 @@ async def test_0006_keeps_direct_routing_reports_staff_and_statistics(tmp_path: 
         assert old.reporter_public_key is not None and not old.is_package
         assert sorted(await facet_counts(db, "u1")) == [("new", "corruption", "online", 2)]
         assert len(await report_store.items(db, old.seq)) == 1
+        row = await db.fetch_one("SELECT reporter_last_day FROM reports WHERE id = 'r0'")
+        assert row is not None and row[0] == "2026-01-01"  # filled from the thread it already had
         assert (await db.fetch_one("SELECT role FROM staff WHERE id = ?", (staff_id,)))[0] == "supervisor"
         with sqlite3.connect(path) as conn:
             assert conn.execute("SELECT * FROM stats_monthly ORDER BY 1, 2, 3").fetchall() == stats_before

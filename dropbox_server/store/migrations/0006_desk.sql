@@ -62,6 +62,8 @@ ALTER TABLE staff_new RENAME TO staff;
 -- (statistics count by it; the desk filters by it). NULL under direct routing and when
 -- the reporter did not know. desk_state: where a desk-routed report stands at the desk.
 -- risk: a package whose analyst flagged that someone may be in danger now.
+-- reporter_last_day: the day the reporter last wrote (their report or a follow-up), kept by
+-- a trigger, so "not heard from for N days" is an index range, not a scan of every thread.
 CREATE TABLE reports_new (
     seq                 INTEGER PRIMARY KEY,
     id                  TEXT NOT NULL UNIQUE,
@@ -83,6 +85,7 @@ CREATE TABLE reports_new (
     desk_state          TEXT CHECK (desk_state IN
                         ('new', 'drafted', 'awaiting', 'disseminated', 'waiting', 'closed')),
     risk                INTEGER NOT NULL DEFAULT 0 CHECK (risk IN (0, 1)),
+    reporter_last_day   TEXT,
     -- Security: a package has no receipt and no reporter; every other report has both.
     CHECK ((channel = 'package') = (lookup_id IS NULL)),
     CHECK ((lookup_id IS NULL) = (reporter_public_key IS NULL))
@@ -93,12 +96,15 @@ INSERT INTO reports_new (seq, id, unit_id, first_unit_id, channel, conduct, outc
     SELECT seq, id, unit_id, first_unit_id, channel, conduct, outcome, conflict, contact_scope,
         created_day, last_activity_day, lookup_id, reporter_public_key, report_public_key,
         contact_public_key FROM reports;
+UPDATE reports_new SET reporter_last_day = (SELECT max(i.created_day) FROM items i
+    WHERE i.report_seq = reports_new.seq AND i.kind IN ('report', 'reporter_message'));
 DROP TABLE reports;
 ALTER TABLE reports_new RENAME TO reports;
 CREATE INDEX reports_unit_order ON reports(unit_id, seq DESC);
 CREATE INDEX reports_retention ON reports(outcome, last_activity_day);
 CREATE INDEX reports_desk_state ON reports(unit_id, desk_state, seq DESC);
 CREATE INDEX reports_named_force ON reports(unit_id, named_force, seq DESC);
+CREATE INDEX reports_reporter_last_day ON reports(unit_id, reporter_last_day);
 
 CREATE TABLE stats_monthly_new (
     month   TEXT NOT NULL CHECK (month GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]'),
@@ -266,4 +272,11 @@ BEGIN
             WHEN EXISTS (SELECT 1 FROM package_drafts WHERE source_seq = NEW.report_seq) THEN 'drafted'
             ELSE 'new' END
         WHERE seq = NEW.report_seq AND desk_state = 'waiting';
+END;
+
+CREATE TRIGGER reporter_last_day_kept AFTER INSERT ON items
+WHEN NEW.kind IN ('report', 'reporter_message')
+BEGIN
+    UPDATE reports SET reporter_last_day = NEW.created_day
+        WHERE seq = NEW.report_seq AND (reporter_last_day IS NULL OR reporter_last_day < NEW.created_day);
 END;

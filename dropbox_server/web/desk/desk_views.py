@@ -8,7 +8,7 @@ from aiohttp import web
 
 from dropbox_server.appkeys import SERVICES, SETTINGS
 from dropbox_server.clock import today
-from dropbox_server.investigator.action_views import _form, _refused
+from dropbox_server.investigator.case_views import report_page
 from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import signed_in
 from dropbox_server.middlewares import error_page
@@ -18,12 +18,25 @@ from dropbox_server.sessions import Session
 from dropbox_server.web.desk.package_views import csrf_form
 
 
+async def _refused(
+    request: web.Request,
+    session: Session[Any],
+    staff: StaffSession,
+    field: str,
+    code: str,
+    values: dict[str, str],
+) -> web.Response:
+    """The report page again with the form's problem and what was typed (403 for CSRF)."""
+    status = 403 if code == "csrf" else 400
+    return await report_page(request, session, staff, errors={field: code}, values=values, status=status)
+
+
 @signed_in
 async def ask_desk(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
     """A force member's question for the reporter, or closing message, sent to the desk."""
-    form = await _form(request, session, staff, "ask_desk")
-    if isinstance(form, web.Response):
-        return form
+    form = await csrf_form(request, session)
+    if form is None:
+        return await _refused(request, session, staff, "ask_desk", "csrf", {})
     text, kind = form.get("ask_desk"), form.get("kind")
     try:
         await relay.ask_desk(
@@ -42,9 +55,9 @@ async def ask_desk(request: web.Request, session: Session[Any], staff: StaffSess
 
 @signed_in
 async def close(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
-    form = await _form(request, session, staff, "close")
-    if isinstance(form, web.Response):
-        return form
+    form = await csrf_form(request, session)
+    if form is None:
+        return await _refused(request, session, staff, "close", "csrf", {})
     await relay.close_at_desk(
         request.config_dict[SERVICES].db, staff.unlocked, request.match_info["report_id"]
     )

@@ -1,0 +1,154 @@
+"""Desk latency with 100,000 reports at the desk: inbox pages under the desk's filters, the
+desk's report view, and a force's view of a package.
+
+Builds a desk-routed data directory with really encrypted (small) reports bulk-loaded
+through the store (named force, desk state and last-written day spread over them), then
+times over HTTP on 127.0.0.1, for a signed-in desk analyst: the inbox's first page, the
+same filtered by force named, by state ("waiting for the reporter"), and by "reporter last
+wrote at least 30 days ago"; the desk's report view (decrypts the report and its packages
+panel, marks it read, writes the audit entry); and for a Kent investigator the package page
+of one approved package. Prints median and p99 in milliseconds. Target: ≤ 50 ms p99.
+
+    python bench/bench_desk.py [--reports 100000] [--runs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_inbox import BATCH, CHEAP, PASSPHRASE, figures, sign_in, synthetic_report, timed
+from dropbox_server import keyring, staff_auth
+from dropbox_server.app import create_investigator_app
+from dropbox_server.clock import days_before, today
+from dropbox_server.config import Settings
+from dropbox_server.forces import DESK_ID, FORCES
+from dropbox_server.provision import init_data_dir
+from dropbox_server.reports import packages
+from dropbox_server.services import Services, open_services
+from dropbox_server.store import reports as report_store
+from dropbox_server.store import staff as staff_store
+from dropbox_server.store import units
+
+STATES = ("new", "drafted", "awaiting", "disseminated", "waiting", "closed")
+PACKAGE = {
+    "conduct": "corruption", "summary": "A constable is said to have taken payment.",
+    "source_evaluation": "2", "assessment": "C", "handling": "P",
+}  # fmt: skip
+
+
+async def load(services: Services, count: int) -> float:
+    """Desk reports: named force over 10 forces, state over the six, last written 0-119 days ago."""
+    key = await units.current_unit_key(services.db, DESK_ID)
+    assert key is not None
+    started = time.perf_counter()
+    for start in range(0, count, BATCH):
+        batch = []
+        for i in range(start, min(count, start + BATCH)):
+            report = synthetic_report(i, key.public_key, key.id, days_before(i % 120))
+            batch.append(
+                report.__class__(
+                    **{**report.__dict__, "unit_id": DESK_ID, "named_force": FORCES[i % 10].unit_id,
+                       "desk_state": STATES[i % len(STATES)]}
+                )
+            )  # fmt: skip
+        await report_store.insert_reports(services.db, batch)
+    return time.perf_counter() - started
+
+
+async def member(
+    services: Services, username: str, unit: str, role: str
+) -> tuple[str, keyring.UnlockedStaff]:
+    custodian = await keyring.unlock_custodian(services.db, PASSPHRASE)
+    enrolment = await staff_auth.enrol_staff(
+        services.db, username=username, unit_id=unit, role=role, password="bench-password",
+        custodian_private=custodian, kdf=CHEAP, day=today(),
+    )  # fmt: skip
+    row = await staff_store.get_staff(services.db, enrolment.staff_id)
+    assert row is not None
+    return enrolment.totp_secret, await keyring.unlock_staff(
+        services.db, row, keyring.unwrap_staff_key(row, "bench-password")
+    )
+
+
+async def measure(settings: Settings, services: Services, runs: int) -> None:
+    stamp = int(time.time())
+    secret, analyst = await member(services, f"analyst{stamp}", DESK_ID, "desk_analyst")
+    _, supervisor = await member(services, f"supervisor{stamp}", DESK_ID, "desk_supervisor")
+    kent_secret, kent = await member(services, f"kent{stamp}", "kent-police", "investigator")
+    newest = (await report_store.list_unit_reports(services.db, DESK_ID, 1, 0))[0]
+    draft = await packages.create_draft(
+        services.db, analyst, newest.id, "kent-police", PACKAGE, False, today()
+    )
+    await packages.submit_draft(services.db, analyst, draft, today())
+    package_id = await packages.approve_draft(
+        services.db, supervisor, draft, set(packages.CHECKLIST), today()
+    )
+
+    app = create_investigator_app(settings, services)
+    runner = aiohttp.web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    base = f"http://{host}:{port}"
+    jar = aiohttp.CookieJar(unsafe=True)
+    try:
+        async with (
+            aiohttp.ClientSession(cookie_jar=jar) as desk,
+            aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as force,
+        ):
+            await sign_in(desk, base, analyst.staff.username, secret)
+            await sign_in(force, base, kent.staff.username, kent_secret)
+            cases = (
+                ("desk inbox, first page", desk, "/inbox"),
+                ("desk inbox, force named = Kent", desk, "/inbox?named=kent-police"),
+                ("desk inbox, waiting for the reporter", desk, "/inbox?state=waiting"),
+                ("desk inbox, reporter quiet 30+ days", desk, "/inbox?quiet=30"),
+                ("desk report view", desk, f"/reports/{newest.id}"),
+                ("Kent inbox (one package)", force, "/inbox"),
+                ("Kent package view", force, f"/reports/{package_id}"),
+            )
+            for label, http, path in cases:
+
+                async def get(h: aiohttp.ClientSession = http, p: str = path) -> None:
+                    async with h.get(base + p) as resp:
+                        assert resp.status == 200, (p, resp.status)
+                        await resp.read()
+
+                print(figures(label, await timed(get, runs)))
+    finally:
+        await runner.cleanup()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--data-dir", type=Path, help="keep the loaded data here and reuse it next time")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = args.data_dir or Path(tmp) / "data"
+        settings = Settings.for_data_dir(data_dir, receipt_kdf=CHEAP, password_kdf=CHEAP)
+        fresh = not settings.database_path.exists()
+        if fresh:
+            await init_data_dir(settings, PASSPHRASE, routing="desk")
+        async with open_services(settings) as services:
+            if fresh:
+                seconds = await load(services, args.reports)
+                print(f"Loaded {args.reports:,} encrypted reports at the desk in {seconds:.1f} s.")
+            count = await report_store.count_unit_reports(services.db, DESK_ID)
+            print(f"{count:,} reports at the desk; {args.runs} timed runs each.")
+            await measure(settings, services, args.runs)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
