@@ -85,6 +85,10 @@ async def test_desk_journey(workspace: Workspace, http: aiohttp.ClientSession) -
     # The analyst drafts; nothing reaches Kent, and the author cannot approve.
     draft_id = await draft_package(ann, source_id, "kent-police")
     await kent_sees_nothing(kent, source_id)
+    for path in (f"/desk/packages/{draft_id}", "/desk/approvals", f"/desk/reports/{source_id}/packages/new"):
+        status, page = await kent.get(path)  # the desk's pages refuse a force's investigator
+        assert status == 403, (path, status)
+        assert_no_marker(page)
     status, _ = await draft_action(ann, draft_id, "submit", {})
     assert status == 303
     status, page = await draft_action(ann, draft_id, "approve", CHECKLIST)
