@@ -9,8 +9,8 @@ argon2id through TIPDROP_KDF) on a temporary data directory, then:
   use case, files.casework.reply_with_files, from this process), and the reporter, signed
   in with the receipt, downloads it over HTTP from the server (reporter download of a
   reply attachment), decrypted on the fly;
-- bare: the same bytes through envelope.FileSealer + os.write (+ fsync), and the stored
-  file through envelope.FileOpener, in this process, in the same run.
+- bare: the same bytes through filecrypt.FileSealer + os.write (+ fsync), and the stored
+  file through filecrypt.FileOpener, in this process, in the same run.
 
 Prints the server's peak RSS growth during each transfer (Linux: /proc/PID/clear_refs
 resets VmHWM, then VmHWM - VmRSS before; target ≤ 64 MiB), throughput, and the ratio to
@@ -37,7 +37,7 @@ from aiohttp.payload import AsyncIterablePayload
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.server_process import PASSPHRASE, served
-from dropbox_server import envelope, keyring, staff_auth
+from dropbox_server import envelope, filecrypt, keyring, staff_auth
 from dropbox_server.clock import today
 from dropbox_server.config import FileLimits
 from dropbox_server.datadir import load_pepper
@@ -180,7 +180,7 @@ def bare_seal(folder: Path, total: int) -> float:
     """secretstream encrypt-and-write of `total` bytes in the server's chunk size, fsynced."""
     path = folder / "bare.bin"
     start = time.perf_counter()
-    sealer = envelope.FileSealer(envelope.random_key(), b"bench")
+    sealer = filecrypt.FileSealer(envelope.random_key(), b"bench")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, sealer.header)
@@ -202,7 +202,7 @@ def bare_seal(folder: Path, total: int) -> float:
 def bare_open(path: Path, total: int) -> float:
     """secretstream read-and-decrypt of a sealed file of `total` bytes (freshly made here)."""
     key = envelope.random_key()
-    sealer = envelope.FileSealer(key, b"bench")
+    sealer = filecrypt.FileSealer(key, b"bench")
     with path.open("wb") as out:
         out.write(sealer.header)
         sent, index = 0, 0
@@ -214,8 +214,8 @@ def bare_open(path: Path, total: int) -> float:
             out.write(record)
     start = time.perf_counter()
     with path.open("rb") as handle:
-        opener = envelope.FileOpener(key, handle.read(envelope.FILE_HEADER_BYTES), b"bench")
-        while record := handle.read(envelope.FILE_RECORD_BYTES):
+        opener = filecrypt.FileOpener(key, handle.read(filecrypt.FILE_HEADER_BYTES), b"bench")
+        while record := handle.read(filecrypt.FILE_RECORD_BYTES):
             opener.pull(record)
         opener.close()
     seconds = time.perf_counter() - start

@@ -11,7 +11,7 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from dropbox_server.envelope import FILE_HEADER_BYTES, FILE_RECORD_BYTES, FILE_RECORD_PLAIN
+from dropbox_server.filecrypt import FILE_HEADER_BYTES, FILE_RECORD_BYTES, FILE_RECORD_PLAIN
 from dropbox_server.files.casework import case_file
 from dropbox_server.files.download import FileDamaged, plaintext_chunks
 from dropbox_server.store import audit as audit_store
