@@ -37,9 +37,10 @@ from aiohttp.payload import AsyncIterablePayload
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.server_process import PASSPHRASE, served
-from dropbox_server import envelope, filecrypt, keyring, staff_auth
+from dropbox_server import envelope, filecrypt
 from dropbox_server.clock import today
 from dropbox_server.config import FileLimits
+from dropbox_server.custody import keyring, staff_auth
 from dropbox_server.datadir import load_pepper
 from dropbox_server.files import casework as file_cases
 from dropbox_server.files.disk import FileDir

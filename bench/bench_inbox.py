@@ -30,12 +30,13 @@ import pyotp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dropbox_server import envelope, keyring, staff_auth
+from dropbox_server import envelope
 from dropbox_server.app import create_investigator_app
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS
 from dropbox_server.config import Settings
-from dropbox_server.provision import init_data_dir
+from dropbox_server.custody import keyring, staff_auth
+from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.reports.inbox import inbox
 from dropbox_server.reports.submit import new_report_id

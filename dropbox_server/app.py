@@ -22,6 +22,7 @@ from dropbox_server.appkeys import (
 )
 from dropbox_server.config import Settings
 from dropbox_server.csrf import CsrfTokens
+from dropbox_server.custody.staff_auth import SignInThrottle, make_decoy
 from dropbox_server.investigator.context import CLOCKS, DECOY, SIGN_IN_THROTTLE, Clocks, Decoy
 from dropbox_server.investigator.intake_state import CALLER_RECEIPT_THROTTLE, OPEN_CALLS, open_calls_store
 from dropbox_server.investigator.routes import ROUTES as INVESTIGATOR_ROUTES
@@ -31,7 +32,6 @@ from dropbox_server.reporter.routes import ROUTES as REPORTER_ROUTES
 from dropbox_server.retention import retention_job
 from dropbox_server.services import Services
 from dropbox_server.sessions import SessionStore
-from dropbox_server.staff_auth import SignInThrottle, make_decoy
 from dropbox_server.throttle import KeyedBuckets, TokenBucket
 
 STATIC_DIR = Path(__file__).parent / "static"

@@ -9,10 +9,10 @@ are audited (file id only, never a name or content).
 from __future__ import annotations
 
 from dropbox_server import audit
+from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.files.disk import FileDir
 from dropbox_server.files.download import FileNotFound, OpenedFile, open_file
 from dropbox_server.files.upload import Recipients, UploadBatch
-from dropbox_server.keyring import UnlockedStaff
 from dropbox_server.reports.access import Case, load_case
 from dropbox_server.reports.case_actions import MessageError
 from dropbox_server.reports.casework import reply_item

@@ -7,9 +7,10 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 
-from dropbox_server import audit, staff_auth, totp
+from dropbox_server import audit, totp
 from dropbox_server.appkeys import CSRF, LANG, SERVICES, SESSIONS
 from dropbox_server.clock import today
+from dropbox_server.custody import staff_auth
 from dropbox_server.formdata import FormTooLarge, read_form
 from dropbox_server.i18n import DEFAULT_LANGUAGE, lazy, translations
 from dropbox_server.investigator.context import (

@@ -8,11 +8,11 @@ from aiohttp import web
 
 from dropbox_server.appkeys import SERVICES, SETTINGS
 from dropbox_server.conduct import CONDUCT_KINDS, OUTCOMES
+from dropbox_server.custody.keyring import SUPERVISOR
 from dropbox_server.forces import FORCES_BY_ID
 from dropbox_server.i18n import lazy
 from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import signed_in, staff_page
-from dropbox_server.keyring import SUPERVISOR
 from dropbox_server.reports.access import require_reader
 from dropbox_server.reports.assignment import parse_staff_id
 from dropbox_server.reports.case_file import open_case

@@ -10,9 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from dropbox_server.appkeys import SESSIONS
-from dropbox_server.keyring import UnlockedStaff
+from dropbox_server.custody.keyring import UnlockedStaff
+from dropbox_server.custody.staff_auth import SignInThrottle
 from dropbox_server.sessions import Session
-from dropbox_server.staff_auth import SignInThrottle
 
 STAFF_COOKIE = "tipdrop_staff"
 

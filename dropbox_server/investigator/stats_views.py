@@ -13,9 +13,9 @@ from aiohttp import web
 
 from dropbox_server.appkeys import SERVICES
 from dropbox_server.clock import today
+from dropbox_server.custody.keyring import SUPERVISOR
 from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import signed_in, staff_page
-from dropbox_server.keyring import SUPERVISOR
 from dropbox_server.reports.access import RoleNotAllowed
 from dropbox_server.sessions import Session
 from dropbox_server.stats.chart import bar_chart

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from dropbox_server import audit
-from dropbox_server.keyring import SUPERVISOR, UnlockedStaff
+from dropbox_server.custody.keyring import SUPERVISOR, UnlockedStaff
 from dropbox_server.reports.access import RoleNotAllowed, load_case
 from dropbox_server.store import Database
 from dropbox_server.store import assignments as assignment_store

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dropbox_server import audit
-from dropbox_server.keyring import UnlockedStaff
+from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.reports.access import load_case
 from dropbox_server.reports.casework import note_item, reply_item
 from dropbox_server.store import Database

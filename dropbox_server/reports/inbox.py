@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import envelope
+from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.forces import FORCES_BY_ID
-from dropbox_server.keyring import UnlockedStaff
 from dropbox_server.reports.access import own_unit_keys, require_reader
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.store import Database, ReportRow

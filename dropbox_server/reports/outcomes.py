@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dropbox_server import audit, envelope
-from dropbox_server.keyring import UnlockedStaff
+from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.reports.access import load_case
 from dropbox_server.reports.case_file import OUTCOME_REASON
 from dropbox_server.reports.content import item_context

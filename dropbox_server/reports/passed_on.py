@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import envelope
-from dropbox_server.keyring import UnlockedStaff
+from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.reports.access import own_unit_keys, require_reader
 from dropbox_server.reports.case_file import TRANSFER_REASON
 from dropbox_server.reports.content import item_context

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
-from dropbox_server.keyring import UnlockedStaff
+from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.reports.access import Case, load_case
 from dropbox_server.reports.case_file import OUTCOME_REASON, TRANSFER_REASON
 from dropbox_server.reports.casework import open_report, open_report_key

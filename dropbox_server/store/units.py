@@ -28,7 +28,7 @@ async def get_unit(db: Database, unit_id: str) -> UnitRow | None:
     return UnitRow(r["id"], r["name"], r["kind"]) if r else None
 
 
-async def add_unit_key(
+async def insert_unit_key(
     db: Database, unit_id: str, public_key: bytes, day: str, grants: dict[int | None, bytes]
 ) -> int:
     """Add a key to a unit's ring with its sealed copies (staff id → blob; None = custodian)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from dropbox_server import keyring
+from dropbox_server.custody import keyring
 from dropbox_server.files.casework import case_files
 from dropbox_server.files.download import OpenedFile, plaintext_chunks
 from dropbox_server.reports.reporter_access import open_with_receipt

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from dropbox_server import audit, keyring
+from dropbox_server import audit
 from dropbox_server.clock import today
-from dropbox_server.keys.revocation import RemovalRefused, remove_staff
-from dropbox_server.keys.rotation import new_unit_key, rotate_unit_key
+from dropbox_server.custody import keyring
+from dropbox_server.custody.revocation import RemovalRefused, remove_staff
+from dropbox_server.custody.rotation import new_unit_key, rotate_unit_key
 from dropbox_server.reports import casework
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt

@@ -1,4 +1,4 @@
-"""`serve` behind onions, `demo`, and the investigator onion's client keys.
+"""`init`, `serve` (behind onions or on 127.0.0.1 only) and `demo`.
 
 onion_config owns Tor; this module only wires it to the sites and the command line.
 """
@@ -8,23 +8,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import secrets
 import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 import onion_config
-from dropbox_server import envelope
-from dropbox_server.cli import audit_commands, setup_commands
+from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.cli.demo_accounts import create_demo_accounts, describe_accounts
+from dropbox_server.cli.keys.onions import x25519_keypair
+from dropbox_server.cli.prompts import ask_secret
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
-from dropbox_server.provision import init_data_dir
-from dropbox_server.services import open_services
+from dropbox_server.config import Settings
+from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.services import Services, open_services
 
 
-def register(sub: Any, keys: Any) -> None:
-    """Add `serve`, `demo` and the onion-client `keys` subcommands."""
+def register(sub: Any) -> None:
+    """Add `init`, `serve` and `demo`."""
+    _register_init(sub)
     p = sub.add_parser("serve", help="run both sites on 127.0.0.1 (behind onion services)")
     add_data_dir(p)
     p.add_argument("--no-tor", action="store_true", help="serve on 127.0.0.1 only, without onions")
@@ -50,26 +56,6 @@ def register(sub: Any, keys: Any) -> None:
     p.add_argument("--investigator-port", type=int, help="investigator site port (default 8081)")
     p.set_defaults(func=cmd_demo)
 
-    p = keys.add_parser(
-        "add-onion-client", help="authorise an investigator's Tor Browser for the investigator onion"
-    )
-    add_data_dir(p)
-    p.add_argument("name", help="who the key is for (letters, digits, - and _)")
-    p.set_defaults(func=cmd_add_onion_client)
-    p = keys.add_parser("list-onion-clients", help="list authorised investigator onion clients")
-    add_data_dir(p)
-    p.set_defaults(func=cmd_list_onion_clients)
-    p = keys.add_parser("remove-onion-client", help="revoke an investigator onion client")
-    add_data_dir(p)
-    p.add_argument("name")
-    p.set_defaults(func=cmd_remove_onion_client)
-
-
-def x25519_keypair() -> tuple[bytes, bytes]:
-    """A fresh client-auth key pair from the project's one crypto module."""
-    pair = envelope.generate_keypair()
-    return pair.private, pair.public
-
 
 async def _serve_behind(
     settings: Any, open_onions: Callable[[], Any], describe: Callable[[Any], str]
@@ -79,7 +65,7 @@ async def _serve_behind(
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with open_services(settings) as services:
-        runners = await setup_commands.start_sites(settings, services)
+        runners = await start_sites(settings, services)
         try:
             with contextlib.ExitStack() as stack:
                 # Tor start-up blocks (stem is synchronous): keep it off the event loop.
@@ -96,7 +82,7 @@ async def _serve_behind(
 
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.no_tor:
-        return setup_commands.serve_without_tor(args)
+        return serve_without_tor(args)
     settings = settings_from_args(args)
     attach = args.tor_control_port is not None or args.tor_control_socket is not None
     tor = onion_config.TorSettings(
@@ -156,29 +142,59 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_add_onion_client(args: argparse.Namespace) -> int:
-    files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
-    credential = onion_config.add_client(files.clients_dir, args.name, x25519_keypair)
-    address = onion_config.load_or_create_service_key(files.investigator_key).address
-    print(f"Authorised {credential.name} for http://{address}.onion/")
-    print("Give them this key once, over a safe channel. It is not stored here and cannot be shown again.")
-    print(f"  Tor Browser asks for:      {credential.tor_browser_key()}")
-    print(f"  or, in ClientOnionAuthDir: {credential.auth_private_line(address)}")
-    print("Restart `run.py serve` for the change to take effect.")
-    audit_commands.log_command(args, "onion_client_added", f"client={credential.name}")
+log = logging.getLogger("tipdrop")
+
+
+def _register_init(sub: Any) -> None:
+    """Add `init`."""
+    p = sub.add_parser("init", help="create a data directory: database, pepper, unit keys")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_init)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    passphrase = ask_secret("Security staff passphrase (at least 12 characters)", confirm=True)
+    count = asyncio.run(init_data_dir(settings, passphrase))
+    print(f"Created {settings.data_dir}: database, pepper (mode 0600), {count} units with key pairs.")
+    print("Keep the security staff passphrase safe: it is needed to enrol investigators.")
     return 0
 
 
-def cmd_list_onion_clients(args: argparse.Namespace) -> int:
-    files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
-    for client in onion_config.list_clients(files.clients_dir):
-        print(f"{client.name}  descriptor:x25519:{client.public_b32}")
-    return 0
+async def start_sites(settings: Settings, services: Services) -> list[web.AppRunner]:
+    """Start both sites on 127.0.0.1, each on its own port. Access logs are off.
+
+    Security: no access log means no IP address or user agent is ever written.
+    """
+    runners = []
+    for app, port in (
+        (create_reporter_app(settings, services), settings.reporter_port),
+        (create_investigator_app(settings, services), settings.investigator_port),
+    ):
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, port, reuse_address=True).start()
+        runners.append(runner)
+    return runners
 
 
-def cmd_remove_onion_client(args: argparse.Namespace) -> int:
-    files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
-    onion_config.remove_client(files.clients_dir, args.name)
-    print(f"Revoked {args.name}; restart `run.py serve` for the change to take effect.")
-    audit_commands.log_command(args, "onion_client_removed", f"client={args.name}")
+async def _serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_services(settings) as services:
+        runners = await start_sites(settings, services)
+        print(f"Reporter site:     http://{settings.host}:{settings.reporter_port}/", flush=True)
+        print(f"Investigator site: http://{settings.host}:{settings.investigator_port}/", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            for runner in runners:
+                await runner.cleanup()
+
+
+def serve_without_tor(args: argparse.Namespace) -> int:
+    """Both sites on 127.0.0.1 only: for tests, benchmarks, or a tor configured by hand."""
+    asyncio.run(_serve(settings_from_args(args)))
     return 0

@@ -57,14 +57,14 @@ async def unlock_custodian(db: Database, passphrase: str) -> bytes:
     return envelope.unwrap_with_password(passphrase, found[1], CUSTODIAN_PURPOSE)
 
 
-async def create_unit(db: Database, unit: UnitRow, day: str) -> int:
+async def create_unit_ring(db: Database, unit: UnitRow, day: str) -> int:
     """Create a unit with its first key pair, sealed to the custodian; returns the key id."""
     found = await units.get_custodian(db)
     if found is None:
         raise KeyringError("no custodian key: run `python run.py init` first")
     await units.insert_unit(db, unit, day)
     pair = envelope.generate_keypair()
-    return await units.add_unit_key(
+    return await units.insert_unit_key(
         db, unit.id, pair.public, day, {None: envelope.seal(found[0], pair.private)}
     )
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dropbox_server import audit, envelope, keyring, totp
-from dropbox_server.keys.revocation import refuse_last_key_holder
-from dropbox_server.keys.rotation import RotationError, new_unit_key
+from dropbox_server import audit, envelope, totp
+from dropbox_server.custody import keyring
+from dropbox_server.custody.revocation import refuse_last_key_holder
+from dropbox_server.custody.rotation import RotationError, new_unit_key
 from dropbox_server.store import Database, StaffRow, UnitRow, units
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
@@ -110,7 +111,7 @@ async def move_staff(
         rotation, _pair = await new_unit_key(db, staff.unit_id, day, leaving=staff.id)
     entry = audit.pending("staff_moved", staff=staff, detail=f"from={staff.unit_id} to={to_unit}")
     try:
-        return await key_store.move_staff(db, staff.id, to_unit, grants, entry, rotation)
+        return await key_store.change_staff_unit(db, staff.id, to_unit, grants, entry, rotation)
     except key_store.MembersChanged:
         raise RotationError(
             f"the members of {staff.unit_id} changed meanwhile; nothing was changed, run it again"
@@ -123,7 +124,7 @@ async def create_unit(db: Database, unit_id: str, name: str, kind: str, day: str
         raise StaffChangeRefused(f"a unit called {unit_id!r} exists already")
     if kind not in ("force", "hub"):
         raise StaffChangeRefused("a unit is a force or a hub")
-    key_id = await keyring.create_unit(db, UnitRow(unit_id, name, kind), day)
+    key_id = await keyring.create_unit_ring(db, UnitRow(unit_id, name, kind), day)
     await audit.record(db, audit.pending("unit_created", detail=f"unit={unit_id} key={key_id}"))
     return key_id
 

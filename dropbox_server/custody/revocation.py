@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dropbox_server import audit, keyring
-from dropbox_server.keys.rotation import RotationError, new_unit_key
+from dropbox_server import audit
+from dropbox_server.custody import keyring
+from dropbox_server.custody.rotation import RotationError, new_unit_key
 from dropbox_server.store import Database, StaffRow
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store

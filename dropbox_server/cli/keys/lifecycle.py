@@ -10,14 +10,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from dropbox_server import envelope, keyring
-from dropbox_server.cli import audit_commands
+from dropbox_server import envelope
+from dropbox_server.cli.audit import log_command
 from dropbox_server.cli.prompts import CliError, ask_secret, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
-from dropbox_server.keys import backup, recovery
-from dropbox_server.keys.revocation import RemovalRefused, remove_staff
-from dropbox_server.keys.rotation import RotationError, rotate_unit_key
+from dropbox_server.custody import backup, keyring, recovery
+from dropbox_server.custody.revocation import RemovalRefused, remove_staff
+from dropbox_server.custody.rotation import RotationError, rotate_unit_key
 from dropbox_server.store import Database, StaffRow, open_database
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.database import backup_file
@@ -183,7 +183,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     count = asyncio.run(_backup(args))
     print(f"Wrote {args.out} (mode 0600): pepper, receipt costs, onion keys and {count} unit keys.")
     print("Keep it with a database copy (`keys backup-db`) and store the passphrase separately.")
-    audit_commands.log_command(args, "keys_backed_up", f"unit_keys={count}")
+    log_command(args, "keys_backed_up", f"unit_keys={count}")
     return 0
 
 
@@ -197,7 +197,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(
         f"Restored {done.data_dir}: {done.unit_keys} unit keys, {done.onion_files} onion files, the database."
     )
-    audit_commands.log_command(args, "restored", f"unit_keys={done.unit_keys}")
+    log_command(args, "restored", f"unit_keys={done.unit_keys}")
     return 0
 
 
@@ -208,7 +208,7 @@ def cmd_backup_db(args: argparse.Namespace) -> int:
     except FileExistsError:
         raise CliError(f"{args.out} already exists; choose a new file name") from None
     print(f"Wrote a consistent copy of the database to {args.out} (mode 0600).")
-    audit_commands.log_command(args, "database_backed_up")
+    log_command(args, "database_backed_up")
     return 0
 
 

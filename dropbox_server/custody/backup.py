@@ -28,8 +28,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from dropbox_server import envelope, keyring
+from dropbox_server import envelope
 from dropbox_server.config import Settings
+from dropbox_server.custody import keyring
 from dropbox_server.datadir import create_private_dir, write_new_secret_file
 from dropbox_server.store import Database, units
 from dropbox_server.store import keys as key_store

@@ -6,8 +6,9 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 
-from dropbox_server import audit, envelope, keyring
-from dropbox_server.keys.backup import BackupError, read_backup
+from dropbox_server import audit, envelope
+from dropbox_server.custody import keyring
+from dropbox_server.custody.backup import BackupError, read_backup
 from dropbox_server.store import Database
 from dropbox_server.store import keys as key_store
 from receipt_codes import KdfParams

@@ -1,5 +1,6 @@
-"""`keys show-onions`, `keys rotate-client-auth`, `keys rotate-onion-client`: the onion keys
-security staff look after. onion_config owns the files; this module only drives it."""
+"""`keys show-onions`, `rotate-client-auth`, `rotate-onion-client` and `add-`, `list-`,
+`remove-onion-client`: the onion keys security staff look after. onion_config owns the files;
+this module only drives it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,27 @@ from typing import Any
 
 import onion_config
 from dropbox_server import envelope
-from dropbox_server.cli import audit_commands
+from dropbox_server.cli.audit import log_command
 from dropbox_server.cli.prompts import CliError, confirm
 from dropbox_server.cli.settings_args import add_data_dir
 from dropbox_server.datadir import create_private_dir, write_new_secret_file
+
+
+def register_clients(keys: Any) -> None:
+    """Add the onion-client subcommands to `keys`: add, list and remove."""
+    p = keys.add_parser(
+        "add-onion-client", help="authorise an investigator's Tor Browser for the investigator onion"
+    )
+    add_data_dir(p)
+    p.add_argument("name", help="who the key is for (letters, digits, - and _)")
+    p.set_defaults(func=cmd_add_onion_client)
+    p = keys.add_parser("list-onion-clients", help="list authorised investigator onion clients")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_list_onion_clients)
+    p = keys.add_parser("remove-onion-client", help="revoke an investigator onion client")
+    add_data_dir(p)
+    p.add_argument("name")
+    p.set_defaults(func=cmd_remove_onion_client)
 
 
 def register(keys: Any) -> None:
@@ -106,7 +124,7 @@ def _rotate_command(args: argparse.Namespace, names: list[str]) -> int:
     _rotate(files, chosen, out_dir)
     print("Restart `run.py serve` for the change to take effect.")
     for name in chosen:
-        audit_commands.log_command(args, "onion_client_rotated", f"client={name}")
+        log_command(args, "onion_client_rotated", f"client={name}")
     return 0
 
 
@@ -118,3 +136,37 @@ def cmd_rotate_client_auth(args: argparse.Namespace) -> int:
 def cmd_rotate_onion_client(args: argparse.Namespace) -> int:
     """Rotate one client's key (a lost or replaced laptop)."""
     return _rotate_command(args, [args.name])
+
+
+def x25519_keypair() -> tuple[bytes, bytes]:
+    """A fresh client-auth key pair from the project's one crypto module."""
+    pair = envelope.generate_keypair()
+    return pair.private, pair.public
+
+
+def cmd_add_onion_client(args: argparse.Namespace) -> int:
+    files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
+    credential = onion_config.add_client(files.clients_dir, args.name, x25519_keypair)
+    address = onion_config.load_or_create_service_key(files.investigator_key).address
+    print(f"Authorised {credential.name} for http://{address}.onion/")
+    print("Give them this key once, over a safe channel. It is not stored here and cannot be shown again.")
+    print(f"  Tor Browser asks for:      {credential.tor_browser_key()}")
+    print(f"  or, in ClientOnionAuthDir: {credential.auth_private_line(address)}")
+    print("Restart `run.py serve` for the change to take effect.")
+    log_command(args, "onion_client_added", f"client={credential.name}")
+    return 0
+
+
+def cmd_list_onion_clients(args: argparse.Namespace) -> int:
+    files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
+    for client in onion_config.list_clients(files.clients_dir):
+        print(f"{client.name}  descriptor:x25519:{client.public_b32}")
+    return 0
+
+
+def cmd_remove_onion_client(args: argparse.Namespace) -> int:
+    files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
+    onion_config.remove_client(files.clients_dir, args.name)
+    print(f"Revoked {args.name}; restart `run.py serve` for the change to take effect.")
+    log_command(args, "onion_client_removed", f"client={args.name}")
+    return 0

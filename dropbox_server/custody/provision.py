@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dropbox_server import keyring
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
+from dropbox_server.custody import keyring
 from dropbox_server.datadir import DataDirError, create_pepper, create_private_dir, write_receipt_kdf
 from dropbox_server.forces import FORCES, HUB_ID, HUB_NAME
 from dropbox_server.store import UnitRow, open_database
@@ -29,9 +29,9 @@ async def init_data_dir(settings: Settings, custodian_passphrase: str) -> int:
     try:
         day = today()
         await keyring.create_custodian(db, custodian_passphrase, settings.password_kdf)
-        await keyring.create_unit(db, UnitRow(HUB_ID, HUB_NAME, "hub"), day)
+        await keyring.create_unit_ring(db, UnitRow(HUB_ID, HUB_NAME, "hub"), day)
         for force in FORCES:
-            await keyring.create_unit(db, UnitRow(force.unit_id, force.unit_name, "force"), day)
+            await keyring.create_unit_ring(db, UnitRow(force.unit_id, force.unit_name, "force"), day)
     finally:
         await db.close()
     return len(FORCES) + 1

@@ -1,5 +1,5 @@
-"""`keys create-unit`, `reset-password`, `reset-totp`, `move-investigator`: account changes by
-security staff."""
+"""`keys add-investigator`, `list-units`, `create-unit`, `reset-password`, `reset-totp`,
+`move-investigator`: units and accounts, changed by security staff."""
 
 from __future__ import annotations
 
@@ -7,19 +7,20 @@ import argparse
 import asyncio
 from typing import Any
 
-from dropbox_server import totp
-from dropbox_server.cli.key_lifecycle_commands import _custodian
+from dropbox_server import envelope, totp
+from dropbox_server.cli.keys.lifecycle import _custodian
 from dropbox_server.cli.prompts import CliError, ask_secret, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
-from dropbox_server.keys import staff_changes
-from dropbox_server.keys.revocation import RemovalRefused
-from dropbox_server.keys.rotation import RotationError
-from dropbox_server.store import open_database
+from dropbox_server.config import Settings
+from dropbox_server.custody import keyring, staff_auth, staff_changes
+from dropbox_server.custody.revocation import RemovalRefused
+from dropbox_server.custody.rotation import RotationError
+from dropbox_server.store import open_database, units
 
 
 def register(keys: Any) -> None:
-    """Add the account and onion subcommands to `keys`."""
+    """Add the unit and account changes to `keys`."""
     p = keys.add_parser("create-unit", help="create a unit (a new force or a renamed one) with a key pair")
     add_data_dir(p)
     p.add_argument("--id", required=True, help="short id, e.g. new-force-police")
@@ -153,4 +154,89 @@ def cmd_move(args: argparse.Namespace) -> int:
         print("Nothing was changed.")
         return 1
     asyncio.run(_move(args))
+    return 0
+
+
+def register_accounts(keys: Any) -> None:
+    """Add the `keys` subcommands for units and staff."""
+    p = keys.add_parser("add-investigator", help="enrol a staff member in a unit")
+    add_data_dir(p)
+    p.add_argument("--unit", required=True, help="unit id (see `keys list-units`)")
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", default="investigator", choices=keyring.ROLES)
+    p.add_argument("--no-qr", action="store_true", help="do not draw the authenticator QR code")
+    p.set_defaults(func=cmd_add_investigator)
+    p = keys.add_parser("list-units", help="list units with their key ids and fingerprints")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_list_units)
+
+
+async def _add_investigator(settings: Settings, args: argparse.Namespace) -> staff_auth.Enrolment:
+    db = await open_database(settings.database_path)
+    try:
+        custodian_private = None
+        if args.role in keyring.ROLES_WITH_UNIT_KEYS:
+            passphrase = ask_secret("Security staff passphrase")
+            try:
+                custodian_private = await keyring.unlock_custodian(db, passphrase)
+            except envelope.WrongPassword:
+                raise CliError("wrong security staff passphrase; nothing was changed") from None
+        password = ask_secret(f"New password for {args.username}", confirm=True)
+        if len(password) < 10:
+            raise CliError("the password must be at least 10 characters")
+        try:
+            return await staff_auth.enrol_staff(
+                db,
+                username=args.username,
+                unit_id=args.unit,
+                role=args.role,
+                password=password,
+                custodian_private=custodian_private,
+                kdf=settings.password_kdf,
+                day=today(),
+            )
+        except keyring.KeyringError as exc:
+            raise CliError(str(exc)) from None
+    finally:
+        await db.close()
+
+
+def cmd_add_investigator(args: argparse.Namespace) -> int:
+    """Enrol a staff member and their authenticator: the TOTP secret is shown once, here.
+
+    Security: the secret is printed to this terminal only (never logged or written to a file);
+    it is stored sealed to the new member's public key.
+    """
+    settings = settings_from_args(args)
+    enrolment = asyncio.run(_add_investigator(settings, args))
+    uri = totp.provisioning_uri(enrolment.totp_secret, args.username)
+    print(f"Enrolled {args.username} (id {enrolment.staff_id}) as {args.role} in unit {args.unit}.")
+    print("Give the new member this authenticator secret in person; it is shown only now.")
+    print(f"TOTP secret: {enrolment.totp_secret}")
+    print(f"otpauth URI: {uri}")
+    if not args.no_qr:
+        print(totp.qr_terminal(uri))
+    return 0
+
+
+async def _list_units(settings: Settings) -> list[tuple[str, str, list[str]]]:
+    db = await open_database(settings.database_path)
+    try:
+        out = []
+        for unit in await units.list_units(db):
+            keys = [
+                f"#{k.id} {envelope.fingerprint(k.public_key)}{' (retired)' if k.retired_day else ''}"
+                for k in await units.unit_keys(db, unit.id)
+            ]
+            out.append((unit.id, unit.name, keys))
+        return out
+    finally:
+        await db.close()
+
+
+def cmd_list_units(args: argparse.Namespace) -> int:
+    for unit_id, name, keys in asyncio.run(_list_units(settings_from_args(args))):
+        print(f"{unit_id:45} {name}")
+        for key in keys:
+            print(f"{'':45}   key {key}")
     return 0

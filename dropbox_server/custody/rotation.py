@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dropbox_server import audit, envelope, keyring
+from dropbox_server import audit, envelope
+from dropbox_server.custody import keyring
 from dropbox_server.store import Database, units
 from dropbox_server.store import keys as key_store
 from dropbox_server.store.audit import PendingAudit

@@ -11,7 +11,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from dropbox_server import audit, envelope, keyring, totp
+from dropbox_server import audit, envelope, totp
+from dropbox_server.custody import keyring
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import Database, StaffRow
 from dropbox_server.store import staff as staff_store
