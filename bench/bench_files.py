@@ -42,13 +42,12 @@ from dropbox_server.clock import today
 from dropbox_server.config import FileLimits
 from dropbox_server.custody import keyring, staff_auth
 from dropbox_server.datadir import load_pepper
-from dropbox_server.files import casework as file_cases
 from dropbox_server.files.disk import FileDir
 from dropbox_server.files.upload import UploadBatch
-from dropbox_server.kdf import KdfRunner
+from dropbox_server.kdf import KdfRunner, ReceiptContext
+from dropbox_server.reports import case_files as file_cases
 from dropbox_server.reports.access import load_case
 from dropbox_server.reports.reporter_access import open_with_receipt
-from dropbox_server.reports.submit import ReceiptContext
 from dropbox_server.store import files as file_store
 from dropbox_server.store import open_database
 from dropbox_server.store import staff as staff_store

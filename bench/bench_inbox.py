@@ -39,7 +39,7 @@ from dropbox_server.custody import keyring, staff_auth
 from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.reports.inbox import inbox
-from dropbox_server.reports.submit import new_report_id
+from dropbox_server.reports.submission import new_report_id
 from dropbox_server.services import Services, open_services
 from dropbox_server.store import NewItem, NewReport, units
 from dropbox_server.store import assignments as assignment_store

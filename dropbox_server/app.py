@@ -29,7 +29,7 @@ from dropbox_server.investigator.routes import ROUTES as INVESTIGATOR_ROUTES
 from dropbox_server.middlewares import add_security_headers, friendly_errors, language
 from dropbox_server.rendering import create_environment
 from dropbox_server.reporter.routes import ROUTES as REPORTER_ROUTES
-from dropbox_server.retention import retention_job
+from dropbox_server.reports import retention
 from dropbox_server.services import Services
 from dropbox_server.sessions import SessionStore
 from dropbox_server.throttle import KeyedBuckets, TokenBucket
@@ -126,6 +126,20 @@ async def _sweep_sessions(app: web.Application) -> AsyncIterator[None]:
             app[SESSIONS].sweep()
 
     task = asyncio.create_task(sweep())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def retention_job(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: run retention a minute after start, then every day, until shutdown.
+
+    Security: only the exception type is logged, never its message (it could name data).
+    """
+    services, settings = app[SERVICES], app[SETTINGS]
+    delay = min(retention.STARTUP_DELAY_SECONDS, settings.retention.run_every_seconds)
+    task = asyncio.create_task(retention.run_daily(services.db, services.files, settings.retention, delay))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from dropbox_server.config import Settings
 from dropbox_server.datadir import DataDirError, load_pepper, read_receipt_kdf
 from dropbox_server.files.disk import FileDir
-from dropbox_server.kdf import KdfRunner
-from dropbox_server.reports.submit import ReceiptContext
+from dropbox_server.kdf import KdfRunner, ReceiptContext
 from dropbox_server.store import Database, open_database
 from dropbox_server.store import files as file_store
 

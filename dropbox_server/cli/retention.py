@@ -11,7 +11,7 @@ from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.files.disk import FileDir
-from dropbox_server.retention import RetentionResult, run_retention
+from dropbox_server.reports.retention import RetentionResult, run_retention
 from dropbox_server.store import open_database
 
 

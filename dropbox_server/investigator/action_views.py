@@ -14,8 +14,13 @@ from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import csrf_ok, signed_in
 from dropbox_server.middlewares import error_page
 from dropbox_server.reports import case_actions
-from dropbox_server.reports.assignment import AssignmentError, AssignRequest, assign_report
-from dropbox_server.reports.outcomes import OutcomeError, change_outcome
+from dropbox_server.reports.case_actions import (
+    AssignmentError,
+    AssignRequest,
+    OutcomeError,
+    assign_report,
+    change_outcome,
+)
 from dropbox_server.reports.transfer import TransferRequest, transfer_report
 from dropbox_server.sessions import Session
 

@@ -14,12 +14,11 @@ from dropbox_server.i18n import lazy
 from dropbox_server.investigator.context import StaffSession
 from dropbox_server.investigator.pages import signed_in, staff_page
 from dropbox_server.reports.access import require_reader
-from dropbox_server.reports.assignment import parse_staff_id
+from dropbox_server.reports.case_actions import next_outcomes, parse_staff_id
 from dropbox_server.reports.case_file import open_case
 from dropbox_server.reports.inbox import inbox as inbox_use_case
-from dropbox_server.reports.outcomes import next_outcomes
-from dropbox_server.reports.passed_on import passed_on as passed_on_use_case
-from dropbox_server.reports.passed_on import withdrawn as withdrawn_use_case
+from dropbox_server.reports.transfer import passed_on as passed_on_use_case
+from dropbox_server.reports.transfer import withdrawn as withdrawn_use_case
 from dropbox_server.sessions import Session
 from dropbox_server.store import units
 from dropbox_server.store.casework import InboxFilter

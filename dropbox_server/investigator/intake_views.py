@@ -24,8 +24,8 @@ from dropbox_server.kdf import KdfBusy
 from dropbox_server.middlewares import error_page
 from dropbox_server.reporter.forms import ALL_FIELDS, validate_report
 from dropbox_server.reports.access import RoleNotAllowed
-from dropbox_server.reports.phone import phone_follow_up, take_phone_report
 from dropbox_server.reports.reporter_access import open_with_receipt, reporter_thread
+from dropbox_server.reports.submission import phone_follow_up, take_phone_report
 from dropbox_server.sessions import Session, SessionsFull
 from receipt_codes import ReceiptFormatError, parse_receipt, receipt_entropy_bits
 

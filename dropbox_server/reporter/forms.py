@@ -10,7 +10,7 @@ from dropbox_server.forces import FORCES_BY_ID
 from dropbox_server.formdata import FormData
 from dropbox_server.i18n import lazy
 from dropbox_server.reports.content import CONTACT_SCOPES, ContactDetails, ReportContent
-from dropbox_server.reports.submit import UNKNOWN_FORCE
+from dropbox_server.reports.submission import UNKNOWN_FORCE
 
 SHORT_FIELDS = ("subject_name", "subject_role", "collar_number", "station")
 MEDIUM_FIELDS = ("when", "where", "contact_how", "contact_when")

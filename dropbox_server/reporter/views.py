@@ -11,7 +11,6 @@ from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS, REPORTER_STATUS
 from dropbox_server.files.download import FileDamaged, FileNotFound
 from dropbox_server.files.receiving import declared_too_large, file_limit_values, too_large_page
-from dropbox_server.files.reporter import reporter_file
 from dropbox_server.files.serving import damaged_page, stream_file
 from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.forces import FORCES
@@ -24,11 +23,12 @@ from dropbox_server.reporter.session import REPORTER_COOKIE, current_access, lan
 from dropbox_server.reports.reporter_access import (
     ReporterThread,
     open_with_receipt,
+    reporter_file,
     reporter_follow_up,
     reporter_thread,
+    withdraw_report,
 )
-from dropbox_server.reports.submit import ReportDraft, new_draft, submit_report
-from dropbox_server.reports.withdrawal import withdraw_report
+from dropbox_server.reports.submission import ReportDraft, new_draft, submit_report
 from dropbox_server.sessions import Session
 from receipt_codes import ReceiptFormatError, parse_receipt, receipt_entropy_bits
 

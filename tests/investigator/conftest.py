@@ -18,7 +18,7 @@ from dropbox_server.custody.keyring import unlock_custodian
 from dropbox_server.investigator.context import Clocks
 from dropbox_server.reports.content import ContactDetails, ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
-from dropbox_server.reports.submit import submit_report
+from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import Services
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, _start
 from tests.investigator.driver import FakeClock, Investigator

@@ -19,7 +19,7 @@ from dropbox_server.custody.rotation import rotate_unit_key
 from dropbox_server.reports import casework
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt, reporter_thread
-from dropbox_server.reports.submit import submit_report
+from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import open_services
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import reports as report_store

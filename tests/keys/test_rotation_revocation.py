@@ -17,7 +17,7 @@ from dropbox_server.custody.rotation import new_unit_key, rotate_unit_key
 from dropbox_server.reports import casework
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
-from dropbox_server.reports.submit import submit_report
+from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import Services
 from dropbox_server.store import ReportRow, open_database, units
 from dropbox_server.store import keys as key_store

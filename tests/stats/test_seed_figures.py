@@ -8,7 +8,7 @@ import time
 import pytest
 
 from dropbox_server.config import RetentionSettings
-from dropbox_server.retention import run_retention
+from dropbox_server.reports.retention import run_retention
 from dropbox_server.services import Services
 from dropbox_server.stats.formats import render
 from dropbox_server.stats.table import StatsQuery, statistics

@@ -14,16 +14,11 @@ Statistics are monthly counters that deletion never touches.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from aiohttp import web
-
 from dropbox_server import audit
-from dropbox_server.appkeys import SERVICES, SETTINGS
 from dropbox_server.clock import parse_day, today
 from dropbox_server.config import RetentionSettings
 from dropbox_server.files.disk import FileDir, fsync_dir
@@ -114,7 +109,8 @@ async def run_retention(
     return result
 
 
-async def _run_daily(db: Database, files: FileDir, settings: RetentionSettings, first_delay: float) -> None:
+async def run_daily(db: Database, files: FileDir, settings: RetentionSettings, first_delay: float) -> None:
+    """Run retention after `first_delay` seconds, then every `run_every_seconds`, until cancelled."""
     await asyncio.sleep(first_delay)
     while True:
         try:
@@ -122,17 +118,3 @@ async def _run_daily(db: Database, files: FileDir, settings: RetentionSettings, 
         except Exception as exc:  # a failed run must not stop the next one
             log.error("retention run failed: %s", type(exc).__name__)
         await asyncio.sleep(settings.run_every_seconds)
-
-
-async def retention_job(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: run retention a minute after start, then every day, until shutdown.
-
-    Security: only the exception type is logged, never its message (it could name data).
-    """
-    services, settings = app[SERVICES], app[SETTINGS]
-    delay = min(STARTUP_DELAY_SECONDS, settings.retention.run_every_seconds)
-    task = asyncio.create_task(_run_daily(services.db, services.files, settings.retention, delay))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
