@@ -40,12 +40,13 @@ from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.reports.inbox import inbox
 from dropbox_server.reports.submission import new_report_id
-from dropbox_server.services import Services, open_services
+from dropbox_server.services import open_services
 from dropbox_server.store import NewItem, NewReport, units
 from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.casework import InboxFilter
+from dropbox_server.web.appkeys import Services
 from receipt_codes import KdfParams
 
 UNIT = "kent-police"

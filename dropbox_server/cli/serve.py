@@ -18,14 +18,15 @@ from typing import Any
 from aiohttp import web
 
 import onion_config
+from dropbox_server import envelope
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.cli.demo_accounts import create_demo_accounts, describe_accounts
-from dropbox_server.cli.keys.onions import x25519_keypair
 from dropbox_server.cli.prompts import ask_secret
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.config import Settings
 from dropbox_server.custody.provision import init_data_dir
-from dropbox_server.services import Services, open_services
+from dropbox_server.services import open_services
+from dropbox_server.web.appkeys import Services
 
 
 def register(sub: Any) -> None:
@@ -78,6 +79,12 @@ async def _serve_behind(
         finally:
             for runner in runners:
                 await runner.cleanup()
+
+
+def x25519_keypair() -> tuple[bytes, bytes]:
+    """A fresh client-auth key pair from the project's one crypto module."""
+    pair = envelope.generate_keypair()
+    return pair.private, pair.public
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -60,6 +60,13 @@ class SignInThrottle:
         return self._overall.seconds_until_token()
 
 
+@dataclass
+class Decoy:
+    """The password-wrapped key unknown usernames are checked against (made at start-up)."""
+
+    wrapped: bytes = b""
+
+
 def make_decoy(kdf: KdfParams) -> bytes:
     """A password-wrapped key nobody can open: unknown usernames are checked against it.
 

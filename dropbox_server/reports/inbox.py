@@ -14,7 +14,9 @@ from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store.assignments import Combos
 from dropbox_server.store.casework import (
-    InboxFilter,
+    InboxFilter as InboxFilter,  # re-exported: the staff site builds the filter it passes in
+)
+from dropbox_server.store.casework import (
     SealedSummary,
     facet_counts,
     inbox_page,

@@ -12,6 +12,7 @@ import onion_config
 from dropbox_server import envelope
 from dropbox_server.cli.audit import log_command
 from dropbox_server.cli.prompts import CliError, confirm
+from dropbox_server.cli.serve import x25519_keypair
 from dropbox_server.cli.settings_args import add_data_dir
 from dropbox_server.datadir import create_private_dir, write_new_secret_file
 
@@ -136,12 +137,6 @@ def cmd_rotate_client_auth(args: argparse.Namespace) -> int:
 def cmd_rotate_onion_client(args: argparse.Namespace) -> int:
     """Rotate one client's key (a lost or replaced laptop)."""
     return _rotate_command(args, [args.name])
-
-
-def x25519_keypair() -> tuple[bytes, bytes]:
-    """A fresh client-auth key pair from the project's one crypto module."""
-    pair = envelope.generate_keypair()
-    return pair.private, pair.public
 
 
 def cmd_add_onion_client(args: argparse.Namespace) -> int:

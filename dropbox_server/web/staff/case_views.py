@@ -6,23 +6,22 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import SERVICES, SETTINGS
 from dropbox_server.conduct import CONDUCT_KINDS, OUTCOMES
+from dropbox_server.custody import directory
 from dropbox_server.custody.keyring import SUPERVISOR
 from dropbox_server.forces import FORCES_BY_ID
 from dropbox_server.i18n import lazy
-from dropbox_server.investigator.context import StaffSession
-from dropbox_server.investigator.pages import signed_in, staff_page
 from dropbox_server.reports.access import require_reader
 from dropbox_server.reports.case_actions import next_outcomes, parse_staff_id
 from dropbox_server.reports.case_file import open_case
+from dropbox_server.reports.inbox import InboxFilter
 from dropbox_server.reports.inbox import inbox as inbox_use_case
 from dropbox_server.reports.transfer import passed_on as passed_on_use_case
 from dropbox_server.reports.transfer import withdrawn as withdrawn_use_case
 from dropbox_server.sessions import Session
-from dropbox_server.store import units
-from dropbox_server.store.casework import InboxFilter
-from dropbox_server.store.keys import members_with_unit_keys
+from dropbox_server.web.appkeys import SERVICES, SETTINGS
+from dropbox_server.web.staff.context import StaffSession
+from dropbox_server.web.staff.pages import signed_in, staff_page
 
 CHANNELS = {"online": lazy("Online"), "phone": lazy("Phone")}
 
@@ -56,11 +55,11 @@ def _filter_from(query: Any, me: int, members: dict[int, str]) -> tuple[InboxFil
 
 async def _members(request: web.Request, unit_id: str) -> dict[int, str]:
     """The unit's key-holding members by id: who reports can be assigned to."""
-    return {m.id: m.username for m in await members_with_unit_keys(request.config_dict[SERVICES].db, unit_id)}
+    return await directory.key_holder_names(request.config_dict[SERVICES].db, unit_id)
 
 
 async def _unit_names(request: web.Request) -> dict[str, str]:
-    return {u.id: u.name for u in await units.list_units(request.config_dict[SERVICES].db)}
+    return await directory.unit_names(request.config_dict[SERVICES].db)
 
 
 @signed_in

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dropbox_server.reporter import views
+from dropbox_server.web.appkeys import SwitchPaths
+from dropbox_server.web.reporter import views
 
 ROUTES = [
     web.get("/", views.landing, name="landing"),
@@ -20,3 +21,7 @@ ROUTES = [
     web.get("/withdrawn", views.withdrawn, name="withdrawn"),
     web.post("/logout", views.logout, name="logout"),
 ]
+
+# A language link on a POST's answer: the report form and check-back show again on a GET, the
+# thread's actions land on the thread, anything else on the start page.
+SWITCH_PATHS = SwitchPaths(refetch=frozenset({"/report", "/check"}), sections=("/thread",))

@@ -6,10 +6,10 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
-from dropbox_server.appkeys import LANG, SESSIONS
 from dropbox_server.i18n import DEFAULT_LANGUAGE
 from dropbox_server.reports.reporter_access import ReporterAccess
 from dropbox_server.sessions import Session, SessionsFull
+from dropbox_server.web.appkeys import LANG, SESSIONS
 
 REPORTER_COOKIE = "tipdrop_session"
 

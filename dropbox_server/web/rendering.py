@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from dropbox_server.appkeys import LANG, SITE, TEMPLATES
 from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES, lazy, translations, with_language
+from dropbox_server.web.appkeys import LANG, SITE, SWITCH_PATHS, TEMPLATES, SwitchPaths
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar(
     "current_language", default=DEFAULT_LANGUAGE
@@ -32,9 +32,10 @@ SITE_NAMES = {
 
 def _switch_path(request: web.Request) -> str:
     """Where a language link on this page goes: the same page when it can be fetched again."""
-    if request.method == "GET" or request.path in ("/report", "/check"):
+    paths = request.config_dict.get(SWITCH_PATHS, SwitchPaths())
+    if request.method == "GET" or request.path in paths.refetch:
         return request.path
-    return "/thread" if request.path.startswith("/thread") else "/"
+    return next((s for s in paths.sections if request.path.startswith(s)), paths.home)
 
 
 def create_environment() -> Environment:

@@ -8,13 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import CSRF, SERVICES, SESSIONS
-from dropbox_server.investigator.context import SignedOut, StaffSession, require_staff
-from dropbox_server.middlewares import error_page
-from dropbox_server.rendering import render
+from dropbox_server.custody import directory
 from dropbox_server.reports.access import CaseNotFound, RoleNotAllowed
 from dropbox_server.sessions import Session
-from dropbox_server.store import staff as staff_store
+from dropbox_server.web.appkeys import CSRF, SERVICES, SESSIONS
+from dropbox_server.web.middlewares import error_page
+from dropbox_server.web.rendering import render
+from dropbox_server.web.staff.context import SignedOut, StaffSession, require_staff
 
 StaffHandler = Callable[[web.Request, Session[Any], StaffSession], Awaitable[web.StreamResponse]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,7 +68,7 @@ def signed_in(handler: StaffHandler) -> Handler:
             session, staff = require_staff(request)
         except SignedOut:
             return signed_out(request)
-        if not await _account_unchanged(request, staff):
+        if not await directory.account_unchanged(request.config_dict[SERVICES].db, staff.unlocked.staff):
             staff.wipe()
             request.config_dict[SESSIONS].drop(session.id)
             return signed_out(request)
@@ -80,21 +80,6 @@ def signed_in(handler: StaffHandler) -> Handler:
             return error_page(request, 404)
 
     return wrapper
-
-
-async def _account_unchanged(request: web.Request, staff: StaffSession) -> bool:
-    """The account still exists with the same key, unit and role as at sign-in.
-
-    Security: security staff remove or move people from the command line, in another
-    process; this check ends a removed person's live session at their next request.
-    """
-    signed_in_as = staff.unlocked.staff
-    now = await staff_store.get_staff(request.config_dict[SERVICES].db, signed_in_as.id)
-    return now is not None and (now.public_key, now.unit_id, now.role) == (
-        signed_in_as.public_key,
-        signed_in_as.unit_id,
-        signed_in_as.role,
-    )
 
 
 def csrf_ok(request: web.Request, session: Session[Any], token: str) -> bool:

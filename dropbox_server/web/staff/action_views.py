@@ -6,13 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import SERVICES, SETTINGS
 from dropbox_server.clock import today
-from dropbox_server.formdata import FormData, FormTooLarge, read_form
-from dropbox_server.investigator.case_views import report_page
-from dropbox_server.investigator.context import StaffSession
-from dropbox_server.investigator.pages import csrf_ok, signed_in
-from dropbox_server.middlewares import error_page
 from dropbox_server.reports import case_actions
 from dropbox_server.reports.case_actions import (
     AssignmentError,
@@ -23,6 +17,12 @@ from dropbox_server.reports.case_actions import (
 )
 from dropbox_server.reports.transfer import TransferRequest, transfer_report
 from dropbox_server.sessions import Session
+from dropbox_server.web.appkeys import SERVICES, SETTINGS
+from dropbox_server.web.formdata import FormData, FormTooLarge, read_form
+from dropbox_server.web.middlewares import error_page
+from dropbox_server.web.staff.case_views import report_page
+from dropbox_server.web.staff.context import StaffSession
+from dropbox_server.web.staff.pages import csrf_ok, signed_in
 
 
 async def _form(

@@ -12,8 +12,8 @@ from urllib.parse import parse_qsl
 from aiohttp import BodyPartReader, hdrs, web
 from multidict import MultiDict
 
-from dropbox_server.appkeys import SETTINGS
 from dropbox_server.config import FileLimits
+from dropbox_server.web.appkeys import SETTINGS
 
 MAX_FIELDS = 64
 _CHUNK = 64 * 1024

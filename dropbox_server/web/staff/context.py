@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import SESSIONS
 from dropbox_server.custody.keyring import UnlockedStaff
-from dropbox_server.custody.staff_auth import SignInThrottle
 from dropbox_server.sessions import Session
+from dropbox_server.web.appkeys import SESSIONS
 
 STAFF_COOKIE = "tipdrop_staff"
-
-
-@dataclass(frozen=True)
-class Clocks:
-    """Injected clocks: sessions and throttles use `monotonic`, TOTP codes use `wall`."""
-
-    monotonic: Callable[[], float] = time.monotonic
-    wall: Callable[[], float] = time.time
-
-
-@dataclass
-class Decoy:
-    """The password-wrapped key unknown usernames are checked against (made at start-up)."""
-
-    wrapped: bytes = b""
 
 
 @dataclass(repr=False)
@@ -47,11 +29,6 @@ class StaffSession:
 
     def __repr__(self) -> str:
         return "StaffSession(<redacted>)"
-
-
-SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
-DECOY = web.AppKey("decoy", Decoy)
-CLOCKS = web.AppKey("clocks", Clocks)
 
 
 def staff_session(request: web.Request) -> tuple[Session[Any], StaffSession] | None:

@@ -11,18 +11,18 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import SERVICES
 from dropbox_server.clock import today
+from dropbox_server.custody import directory
 from dropbox_server.custody.keyring import SUPERVISOR
-from dropbox_server.investigator.context import StaffSession
-from dropbox_server.investigator.pages import signed_in, staff_page
 from dropbox_server.reports.access import RoleNotAllowed
 from dropbox_server.sessions import Session
 from dropbox_server.stats.chart import bar_chart
 from dropbox_server.stats.columns import COLUMNS, COLUMNS_BY_KEY
 from dropbox_server.stats.periods import PERIODS, PeriodError, months_between, parse_month
 from dropbox_server.stats.table import StatsQuery, statistics
-from dropbox_server.store import units
+from dropbox_server.web.appkeys import SERVICES
+from dropbox_server.web.staff.context import StaffSession
+from dropbox_server.web.staff.pages import signed_in, staff_page
 
 SCOPES = ("unit", "national")
 
@@ -70,7 +70,6 @@ async def statistics_page(
         raise RoleNotAllowed(me.role)
     form, problem = _form_from(request.query)
     db = request.config_dict[SERVICES].db
-    unit = await units.get_unit(db, me.unit_id)
     query = StatsQuery(form.first, form.last, me.unit_id if form.scope == "unit" else None, form.period)
     table = await statistics(db, query)
     context = {
@@ -81,7 +80,7 @@ async def statistics_page(
         "column": COLUMNS_BY_KEY[form.column],
         "columns": COLUMNS,
         "periods": PERIODS,
-        "unit_name": unit.name if unit else me.unit_id,
+        "unit_name": await directory.unit_name(db, me.unit_id),
     }
     return staff_page(
         request, "investigator/stats.html", session, staff, context, status=400 if problem else 200

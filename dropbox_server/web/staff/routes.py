@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dropbox_server.files import staff_views as file_views
-from dropbox_server.investigator import action_views, auth_views, case_views, intake_views, stats_views
+from dropbox_server.web.staff import action_views, auth_views, case_views, intake_views, stats_views
+from dropbox_server.web.staff import file_views as file_views
 
 ROUTES = [
     web.get("/intake", intake_views.intake_form, name="intake"),

@@ -8,24 +8,17 @@ from aiohttp import web
 from markupsafe import Markup
 
 from dropbox_server import audit, totp
-from dropbox_server.appkeys import CSRF, LANG, SERVICES, SESSIONS
 from dropbox_server.clock import today
 from dropbox_server.custody import staff_auth
-from dropbox_server.formdata import FormTooLarge, read_form
 from dropbox_server.i18n import DEFAULT_LANGUAGE, lazy, translations
-from dropbox_server.investigator.context import (
-    CLOCKS,
-    DECOY,
-    SIGN_IN_THROTTLE,
-    STAFF_COOKIE,
-    StaffSession,
-    staff_session,
-)
-from dropbox_server.investigator.pages import csrf_ok, signed_in, staff_page
 from dropbox_server.kdf import KdfBusy
-from dropbox_server.middlewares import error_page
-from dropbox_server.rendering import render
 from dropbox_server.sessions import Session, SessionsFull
+from dropbox_server.web.appkeys import CLOCKS, CSRF, DECOY, LANG, SERVICES, SESSIONS, SIGN_IN_THROTTLE
+from dropbox_server.web.formdata import FormTooLarge, read_form
+from dropbox_server.web.middlewares import error_page
+from dropbox_server.web.rendering import render
+from dropbox_server.web.staff.context import STAFF_COOKIE, StaffSession, staff_session
+from dropbox_server.web.staff.pages import csrf_ok, signed_in, staff_page
 
 _FORM_BYTES = 16 * 1024
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
-
 from dropbox_server.reports.reporter_access import ReporterAccess
 from dropbox_server.sessions import SessionStore
-from dropbox_server.throttle import TokenBucket
 
 # A caller's receipt stays open for one follow-up, for at most this long.
 CALL_IDLE_SECONDS = 10 * 60
@@ -32,9 +29,6 @@ class OpenCall:
         return "OpenCall(<redacted>)"
 
 
-OPEN_CALLS = web.AppKey("open_calls", SessionStore[Any])
-CALLER_RECEIPT_THROTTLE = web.AppKey("caller_receipt_throttle", TokenBucket)
-
-
 def open_calls_store(clock: Any) -> SessionStore[Any]:
+    """Where open calls are kept: in memory, each for one follow-up within a short window."""
     return SessionStore[Any](CALL_IDLE_SECONDS, CALL_ABSOLUTE_SECONDS, MAX_OPEN_CALLS, clock=clock)

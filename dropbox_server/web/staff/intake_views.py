@@ -12,21 +12,21 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import SERVICES, SETTINGS
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS, REPORTER_STATUS
 from dropbox_server.forces import FORCES
-from dropbox_server.formdata import FormData, FormTooLarge, read_form
-from dropbox_server.investigator.context import StaffSession
-from dropbox_server.investigator.intake_state import CALLER_RECEIPT_THROTTLE, OPEN_CALLS, OpenCall
-from dropbox_server.investigator.pages import csrf_ok, signed_in, staff_page
 from dropbox_server.kdf import KdfBusy
-from dropbox_server.middlewares import error_page
-from dropbox_server.reporter.forms import ALL_FIELDS, validate_report
 from dropbox_server.reports.access import RoleNotAllowed
 from dropbox_server.reports.reporter_access import open_with_receipt, reporter_thread
 from dropbox_server.reports.submission import phone_follow_up, take_phone_report
 from dropbox_server.sessions import Session, SessionsFull
+from dropbox_server.web.appkeys import CALLER_RECEIPT_THROTTLE, OPEN_CALLS, SERVICES, SETTINGS
+from dropbox_server.web.formdata import FormData, FormTooLarge, read_form
+from dropbox_server.web.middlewares import error_page
+from dropbox_server.web.reporter.forms import ALL_FIELDS, validate_report
+from dropbox_server.web.staff.context import StaffSession
+from dropbox_server.web.staff.intake_state import OpenCall
+from dropbox_server.web.staff.pages import csrf_ok, signed_in, staff_page
 from receipt_codes import ReceiptFormatError, parse_receipt, receipt_entropy_bits
 
 CALL_HANDLER = "call_handler"

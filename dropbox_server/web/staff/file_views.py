@@ -11,21 +11,27 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import SERVICES, SETTINGS
 from dropbox_server.clock import today
 from dropbox_server.files.download import FileDamaged, FileNotFound, OpenedFile, plaintext_chunks
-from dropbox_server.files.receiving import declared_too_large, file_limit_values, too_large_page
-from dropbox_server.files.serving import damaged_page, download_headers, stream_file
 from dropbox_server.files.strip import CannotStrip, can_strip, strip_metadata
 from dropbox_server.files.upload import UploadBatch
-from dropbox_server.formdata import FormTooLarge, read_form
-from dropbox_server.investigator.context import StaffSession
-from dropbox_server.investigator.pages import csrf_ok, signed_in, staff_page
-from dropbox_server.middlewares import error_page
 from dropbox_server.reports import case_files as file_cases
 from dropbox_server.reports.access import load_case
 from dropbox_server.reports.case_actions import MessageError
 from dropbox_server.sessions import Session
+from dropbox_server.web.appkeys import SERVICES, SETTINGS
+from dropbox_server.web.formdata import FormTooLarge, read_form
+from dropbox_server.web.http_files import (
+    damaged_page,
+    declared_too_large,
+    download_headers,
+    file_limit_values,
+    stream_file,
+    too_large_page,
+)
+from dropbox_server.web.middlewares import error_page
+from dropbox_server.web.staff.context import StaffSession
+from dropbox_server.web.staff.pages import csrf_ok, signed_in, staff_page
 
 
 def _back(request: web.Request) -> str:

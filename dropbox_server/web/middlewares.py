@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from dropbox_server.appkeys import LANG
-from dropbox_server.formdata import BodyStalled
 from dropbox_server.i18n import lazy, pick_language, with_language
-from dropbox_server.rendering import current_language, render
+from dropbox_server.web.appkeys import LANG
+from dropbox_server.web.formdata import BodyStalled
+from dropbox_server.web.rendering import current_language, render
 
 log = logging.getLogger("tipdrop.http")
 

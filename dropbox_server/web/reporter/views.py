@@ -6,20 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import CSRF, RECEIPT_THROTTLE, SERVICES, SESSIONS, SETTINGS, SUBMIT_THROTTLE
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS, REPORTER_STATUS
 from dropbox_server.files.download import FileDamaged, FileNotFound
-from dropbox_server.files.receiving import declared_too_large, file_limit_values, too_large_page
-from dropbox_server.files.serving import damaged_page, stream_file
 from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.forces import FORCES
-from dropbox_server.formdata import FormData, FormTooLarge, read_form
 from dropbox_server.kdf import KdfBusy
-from dropbox_server.middlewares import error_page
-from dropbox_server.rendering import render
-from dropbox_server.reporter.forms import ALL_FIELDS, validate_report
-from dropbox_server.reporter.session import REPORTER_COOKIE, current_access, lang_query, start_session
 from dropbox_server.reports.reporter_access import (
     ReporterThread,
     open_with_receipt,
@@ -30,6 +22,19 @@ from dropbox_server.reports.reporter_access import (
 )
 from dropbox_server.reports.submission import ReportDraft, new_draft, submit_report
 from dropbox_server.sessions import Session
+from dropbox_server.web.appkeys import CSRF, RECEIPT_THROTTLE, SERVICES, SESSIONS, SETTINGS, SUBMIT_THROTTLE
+from dropbox_server.web.formdata import FormData, FormTooLarge, read_form
+from dropbox_server.web.http_files import (
+    damaged_page,
+    declared_too_large,
+    file_limit_values,
+    stream_file,
+    too_large_page,
+)
+from dropbox_server.web.middlewares import error_page
+from dropbox_server.web.rendering import render
+from dropbox_server.web.reporter.forms import ALL_FIELDS, validate_report
+from dropbox_server.web.reporter.session import REPORTER_COOKIE, current_access, lang_query, start_session
 from receipt_codes import ReceiptFormatError, parse_receipt, receipt_entropy_bits
 
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from dropbox_server.conduct import CONDUCT_KINDS
 from dropbox_server.config import FormLimits
 from dropbox_server.forces import FORCES_BY_ID
-from dropbox_server.formdata import FormData
 from dropbox_server.i18n import lazy
 from dropbox_server.reports.content import CONTACT_SCOPES, ContactDetails, ReportContent
 from dropbox_server.reports.submission import UNKNOWN_FORCE
+from dropbox_server.web.formdata import FormData
 
 SHORT_FIELDS = ("subject_name", "subject_role", "collar_number", "station")
 MEDIUM_FIELDS = ("when", "where", "contact_how", "contact_when")
