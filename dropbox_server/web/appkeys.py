@@ -46,6 +46,7 @@ class SwitchPaths:
     home: str = "/"
 
 
+# Both sites: SETTINGS to SWITCH_PATHS; the staff site only: SIGN_IN_THROTTLE and after.
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 TEMPLATES = web.AppKey("templates", Environment)
@@ -56,7 +57,6 @@ SUBMIT_THROTTLE = web.AppKey("submit_throttle", TokenBucket)
 SITE = web.AppKey("site", str)
 LANG = web.RequestKey("lang", str)
 SWITCH_PATHS = web.AppKey("switch_paths", SwitchPaths)
-# The staff site's own keys.
 SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
 DECOY = web.AppKey("decoy", Decoy)
 CLOCKS = web.AppKey("clocks", Clocks)
