@@ -26,12 +26,12 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_inbox import BATCH, CHEAP, PASSPHRASE, figures, sign_in, synthetic_report, timed
-from dropbox_server import keyring, staff_auth
 from dropbox_server.app import create_investigator_app
 from dropbox_server.clock import days_before, today
 from dropbox_server.config import Settings
+from dropbox_server.custody import keyring, staff_auth
+from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.forces import DESK_ID, FORCES
-from dropbox_server.provision import init_data_dir
 from dropbox_server.reports import packages
 from dropbox_server.services import Services, open_services
 from dropbox_server.store import reports as report_store

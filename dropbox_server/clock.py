@@ -1,7 +1,10 @@
-"""Rounded dates: the only notion of time stored with a report."""
+"""Rounded dates (the only notion of time stored with a report) and the injectable clocks."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 
@@ -21,3 +24,11 @@ def parse_day(value: str) -> date:
 def days_before(days: int, start: str | None = None) -> str:
     """The day `days` whole days before `start` (default today), as YYYY-MM-DD."""
     return (parse_day(start or today()) - timedelta(days=days)).isoformat()
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """Injected clocks: sessions and throttles use `monotonic`, TOTP codes use `wall`."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time

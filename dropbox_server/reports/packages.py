@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
+from dropbox_server.custody.keyring import DESK_ROLES, DESK_SUPERVISOR, UnlockedStaff
 from dropbox_server.forces import DESK_ID
-from dropbox_server.keyring import DESK_ROLES, DESK_SUPERVISOR, UnlockedStaff
 from dropbox_server.reports.access import Case, CaseNotFound, RoleNotAllowed, load_case, own_unit_keys
 from dropbox_server.reports.casework import open_report
 from dropbox_server.reports.content import ContactDetails, item_context
 from dropbox_server.reports.package_content import PackageContent, package_from_form
-from dropbox_server.reports.submit import new_report_id
+from dropbox_server.reports.submission import new_report_id
 from dropbox_server.store import Database, NewItem, NewReport, ReportRow, units
 from dropbox_server.store import packages as package_store
 from dropbox_server.store import reports as report_store

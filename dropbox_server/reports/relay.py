@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
-from dropbox_server.keyring import UnlockedStaff
+from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.reports.access import Case, CaseNotFound, load_case, own_unit_keys
 from dropbox_server.reports.case_actions import MessageError, check_message
 from dropbox_server.reports.casework import open_report_key

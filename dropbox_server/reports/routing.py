@@ -17,10 +17,8 @@ from dropbox_server.forces import DESK_ID, FORCES_BY_ID, HUB_ID
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.store import Database
 from dropbox_server.store import deployment as deployment_store
+from dropbox_server.store.deployment import DESK
 
-DESK = "desk"
-DIRECT = "direct"
-ROUTINGS = (DESK, DIRECT)
 UNKNOWN_FORCE = "unknown"
 
 

@@ -1,1 +1,6 @@
-"""The two sites' views (reporter, staff, and the desk's pages on the staff site)."""
+"""The web sites: one package per site (reporter/, staff/, and desk/ — the desk's pages, served
+on the staff site) over the use cases, plus what every site shares: app keys, middlewares,
+rendering, form reading, file responses.
+
+Views are thin: parse, call one use case, render. They never touch the store or the crypto.
+"""

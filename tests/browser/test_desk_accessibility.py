@@ -10,10 +10,10 @@ import pyotp
 import pytest
 from playwright.async_api import Page
 
-from dropbox_server import staff_auth
 from dropbox_server.clock import today
+from dropbox_server.custody import staff_auth
+from dropbox_server.custody.keyring import unlock_custodian
 from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from dropbox_server.keyring import unlock_custodian
 from tests.browser.axe import Captured, audit, capture
 from tests.browser.conftest import Browsers
 from tests.browser.test_investigator_accessibility import a_report

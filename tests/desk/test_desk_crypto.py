@@ -12,11 +12,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from dropbox_server import envelope, keyring
+from dropbox_server import envelope
 from dropbox_server.clock import today
+from dropbox_server.custody import keyring
 from dropbox_server.reports import packages
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
-from dropbox_server.reports.submit import submit_report
+from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import Services
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
 from tests.desk.flow import PACKAGE

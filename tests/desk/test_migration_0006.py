@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dropbox_server import envelope
-from dropbox_server.keys.desk import set_routing
+from dropbox_server.custody.desk import set_routing
 from dropbox_server.store import UnitRow, open_database, units
 from dropbox_server.store import deployment as deployment_store
 from dropbox_server.store import reports as report_store
@@ -23,7 +23,7 @@ async def test_0006_keeps_direct_routing_reports_staff_and_statistics(tmp_path: 
     pair = envelope.generate_keypair()
     await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
     await units.set_custodian(db, pair.public, b"wrapped")
-    key_id = await units.add_unit_key(db, "u1", pair.public, "2026-01-01", {})
+    key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
     for n in range(2):
         await old_report(db, _report(key_id, pair.public, "corruption", n))
     staff_id = await old_staff(db, "sue", "supervisor", pair.public)

@@ -7,14 +7,14 @@ import sqlite3
 
 import pytest
 
-from dropbox_server import keyring
 from dropbox_server.clock import today
+from dropbox_server.custody import keyring
 from dropbox_server.reports import packages
 from dropbox_server.reports.access import CaseNotFound, load_case
 from dropbox_server.reports.case_file import open_case
 from dropbox_server.reports.content import ContactDetails, ReportContent
 from dropbox_server.reports.desk_panel import desk_panel
-from dropbox_server.reports.submit import submit_report
+from dropbox_server.reports.submission import submit_report
 from dropbox_server.reports.transfer import TransferRequest, transfer_report
 from dropbox_server.services import Services
 from dropbox_server.store import reports as report_store

@@ -9,10 +9,10 @@ import pytest
 
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.keyring import KeyringError
-from dropbox_server.provision import init_data_dir
+from dropbox_server.custody.keyring import KeyringError
+from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.reports.content import ReportContent
-from dropbox_server.reports.submit import submit_report
+from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import open_services
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import units
@@ -53,7 +53,7 @@ async def test_desk_is_the_default_and_takes_every_report(tmp_path: Path) -> Non
             ("desk", None, "new", "phone"),
         ]
         # Desk roles belong to the desk; force roles do not.
-        from dropbox_server import keyring
+        from dropbox_server.custody import keyring
 
         custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
         for unit, role in (("kent-police", "desk_analyst"), ("desk", "investigator")):

@@ -6,16 +6,16 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import SERVICES, SETTINGS
 from dropbox_server.clock import today
-from dropbox_server.investigator.case_views import report_page
-from dropbox_server.investigator.context import StaffSession
-from dropbox_server.investigator.pages import signed_in
-from dropbox_server.middlewares import error_page
 from dropbox_server.reports import relay
 from dropbox_server.reports.case_actions import MessageError
 from dropbox_server.sessions import Session
+from dropbox_server.web.appkeys import SERVICES, SETTINGS
 from dropbox_server.web.desk.package_views import csrf_form
+from dropbox_server.web.middlewares import error_page
+from dropbox_server.web.staff.case_views import report_page
+from dropbox_server.web.staff.context import StaffSession
+from dropbox_server.web.staff.pages import signed_in
 
 
 async def _refused(

@@ -9,14 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import SERVICES, SETTINGS
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS
+from dropbox_server.custody import directory
 from dropbox_server.forces import FORCES_BY_ID
-from dropbox_server.formdata import FormData, FormTooLarge, read_form
-from dropbox_server.investigator.context import StaffSession
-from dropbox_server.investigator.pages import csrf_ok, signed_in, staff_page
-from dropbox_server.middlewares import error_page
 from dropbox_server.reports import packages
 from dropbox_server.reports.access import CaseNotFound
 from dropbox_server.reports.case_file import open_case
@@ -27,7 +23,11 @@ from dropbox_server.reports.package_content import (
     form_values,
 )
 from dropbox_server.sessions import Session
-from dropbox_server.store import units
+from dropbox_server.web.appkeys import SERVICES, SETTINGS
+from dropbox_server.web.formdata import FormData, FormTooLarge, read_form
+from dropbox_server.web.middlewares import error_page
+from dropbox_server.web.staff.context import StaffSession
+from dropbox_server.web.staff.pages import csrf_ok, signed_in, staff_page
 
 PACKAGE_FIELDS = (
     "conduct", "subject_name", "subject_role", "collar_number", "station", "when", "where",
@@ -38,9 +38,7 @@ PACKAGE_FIELDS = (
 
 async def _receiving_units(request: web.Request) -> dict[str, str]:
     """Units a package can go to: every force unit and the hub, never the desk."""
-    return {
-        u.id: u.name for u in await units.list_units(request.config_dict[SERVICES].db) if u.kind != "desk"
-    }
+    return dict(await directory.receiving_units(request.config_dict[SERVICES].db))
 
 
 def _draft_id(request: web.Request) -> int:
