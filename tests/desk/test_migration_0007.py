@@ -1,5 +1,6 @@
-"""Migration 0006 on a version-5 database: it keeps `direct` routing and every row, and
-switching to the desk afterwards leaves delivered reports where they are."""
+"""Migration 0007 (the desk) on a version-6 database, whose reports and items carry the random
+row keys 0006 gave them: it keeps `direct` routing, every row and every key, the inbox order
+0006 set, and switching to the desk afterwards leaves delivered reports where they are."""
 
 from __future__ import annotations
 
@@ -17,7 +18,19 @@ from dropbox_server.store.casework import facet_counts
 from tests.investigator.test_migration_0002 import _report, old_report, old_staff
 
 
-async def test_0006_keeps_direct_routing_reports_staff_and_statistics(tmp_path: Path) -> None:
+def _keys(path: Path) -> tuple[list[tuple[str, int]], list[tuple[int, int, int]]]:
+    with sqlite3.connect(path) as conn:
+        reports = conn.execute("SELECT id, seq FROM reports ORDER BY id").fetchall()
+        items = conn.execute("SELECT id, report_seq, n FROM items ORDER BY id").fetchall()
+    return reports, items
+
+
+def _index_columns(path: Path, index: str) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [row[2] for row in conn.execute(f"PRAGMA index_info({index})")]
+
+
+async def test_0007_keeps_direct_routing_reports_staff_and_statistics(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     db = await open_database(path, migrate_up_to=5)
     pair = envelope.generate_keypair()
@@ -28,12 +41,20 @@ async def test_0006_keeps_direct_routing_reports_staff_and_statistics(tmp_path: 
         await old_report(db, _report(key_id, pair.public, "corruption", n))
     staff_id = await old_staff(db, "sue", "supervisor", pair.public)
     await db.close()
+    db = await open_database(path, migrate_up_to=6)  # 0006 renumbers them with random keys
+    assert await db.schema_version() == 6
+    await db.close()
+    keys_at_6 = _keys(path)
+    assert all(seq > 2 for _, seq in keys_at_6[0])  # no longer 1, 2: random
     with sqlite3.connect(path) as conn:
         stats_before = conn.execute("SELECT * FROM stats_monthly ORDER BY 1, 2, 3").fetchall()
 
     db = await open_database(path)
     try:
-        assert await db.schema_version() == 6
+        assert await db.schema_version() == 7
+        assert _keys(path) == keys_at_6  # the rebuilt reports table copies the keys as they are
+        assert _index_columns(path, "reports_unit_order") == ["unit_id", "created_day", "seq"]
+        assert _index_columns(path, "reports_desk_state") == ["unit_id", "desk_state", "created_day", "seq"]
         assert await deployment_store.routing(db) == "direct"
         old = await report_store.get_report(db, "r0")
         assert old is not None and old.unit_id == "u1" and old.desk_state is None and old.named_force is None

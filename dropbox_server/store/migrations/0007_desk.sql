@@ -8,6 +8,11 @@
 -- which has no receipt, so no lookup id and no reporter key). The migration runner turns
 -- foreign keys off for this and checks every reference before committing. Triggers that
 -- name a rebuilt table are dropped first and made again afterwards, unchanged unless said.
+--
+-- It follows 0006 (random row keys): reports.seq and items.id are random 62-bit keys, copied
+-- here as they are, and a unit's reports run newest day first, so the rebuilt table's
+-- indexes keep 0006's (unit_id, created_day DESC, seq DESC) order and the desk's own
+-- indexes use it too. Nothing here numbers rows in order.
 
 -- How reports are routed. Data directories made before this version keep their behaviour:
 -- 'direct'. `init` writes its own choice (desk by default) over this row.
@@ -100,10 +105,10 @@ UPDATE reports_new SET reporter_last_day = (SELECT max(i.created_day) FROM items
     WHERE i.report_seq = reports_new.seq AND i.kind IN ('report', 'reporter_message'));
 DROP TABLE reports;
 ALTER TABLE reports_new RENAME TO reports;
-CREATE INDEX reports_unit_order ON reports(unit_id, seq DESC);
+CREATE INDEX reports_unit_order ON reports(unit_id, created_day DESC, seq DESC);
 CREATE INDEX reports_retention ON reports(outcome, last_activity_day);
-CREATE INDEX reports_desk_state ON reports(unit_id, desk_state, seq DESC);
-CREATE INDEX reports_named_force ON reports(unit_id, named_force, seq DESC);
+CREATE INDEX reports_desk_state ON reports(unit_id, desk_state, created_day DESC, seq DESC);
+CREATE INDEX reports_named_force ON reports(unit_id, named_force, created_day DESC, seq DESC);
 CREATE INDEX reports_reporter_last_day ON reports(unit_id, reporter_last_day);
 
 CREATE TABLE stats_monthly_new (
