@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,12 @@ def _base_app(settings: Settings, services: Services, site: str) -> web.Applicat
     return app
 
 
-def create_reporter_app(settings: Settings, services: Services) -> web.Application:
+def create_reporter_app(
+    settings: Settings, services: Services, *, clock: Callable[[], float] = time.monotonic
+) -> web.Application:
     """The public reporter site.
 
+    `clock` lets tests drive session expiry explicitly.
     Security: it has no route of the investigator site and never names its onion address.
     """
     app = _base_app(settings, services, "reporter")
@@ -62,6 +66,7 @@ def create_reporter_app(settings: Settings, services: Services) -> web.Applicati
         settings.sessions.reporter_idle_seconds,
         settings.sessions.reporter_idle_seconds,
         settings.sessions.max_live_sessions,
+        clock=clock,
     )
     app[RECEIPT_THROTTLE] = TokenBucket(
         settings.throttle.receipt_checks_per_second, settings.throttle.receipt_check_burst
@@ -69,6 +74,7 @@ def create_reporter_app(settings: Settings, services: Services) -> web.Applicati
     app[SUBMIT_THROTTLE] = TokenBucket(
         settings.throttle.submissions_per_second, settings.throttle.submission_burst
     )
+    app.cleanup_ctx.append(_sweep_sessions)
     app.add_routes(REPORTER_ROUTES)
     return app
 
@@ -114,15 +120,16 @@ async def _make_decoy(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sweep_sessions(app: web.Application) -> AsyncIterator[None]:
-    """Drop expired staff sessions (and the keys in them) every minute, not only when touched.
+    """Drop expired sessions (and the keys in them) every minute, not only when touched.
 
-    Security: an investigator who walks away leaves no unlocked keys in memory beyond the
-    idle limit plus a minute.
+    Security: on both sites. An investigator who walks away, or a reporter who closes the
+    browser, leaves no private key in memory beyond the idle limit plus a minute.
     """
+    every = app[SETTINGS].sessions.sweep_seconds
 
     async def sweep() -> None:
         while True:
-            await asyncio.sleep(60)
+            await asyncio.sleep(every)
             app[SESSIONS].sweep()
 
     task = asyncio.create_task(sweep())

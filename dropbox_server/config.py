@@ -66,6 +66,7 @@ class SessionSettings:
     staff_idle_seconds: int = 30 * 60
     staff_absolute_seconds: int = 8 * 60 * 60
     max_live_sessions: int = 5_000
+    sweep_seconds: float = 60
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -17,18 +18,21 @@ class SessionsFull(Exception):
 
 @dataclass
 class Session(Generic[T]):
-    """One live session: an opaque id, its payload and its clocks."""
+    """One live session: an opaque id, its payload, its clocks and what it belongs to."""
 
     id: str
     payload: T
     created: float
     last_seen: float
     csrf_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    owner: str | None = None
 
 
 class SessionStore(Generic[T]):
     """Sessions by random id with idle and absolute expiry and a cap on how many live at once.
 
+    A session may name an owner (a reporter session: its report's stable id); an owner has
+    at most one live session, so opening a new one ends the older.
     Security: payloads (a reporter's private key, a signed-in investigator's unlocked keys)
     exist only in this process's memory; expiry and sign-out drop them at once.
     """
@@ -44,18 +48,25 @@ class SessionStore(Generic[T]):
         self._absolute = absolute_seconds
         self._max_live = max_live
         self._clock = clock
-        self._sessions: dict[str, Session[T]] = {}
+        # Least recently used first: get() moves a session to the end.
+        self._sessions: OrderedDict[str, Session[T]] = OrderedDict()
+        self._by_owner: dict[str, str] = {}
 
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def create(self, payload: T) -> Session[T]:
+    def create(self, payload: T, owner: str | None = None) -> Session[T]:
+        """A new session; with `owner`, the owner's older session (if any) ends first."""
+        if owner is not None:
+            self.drop_owner(owner)
         self.sweep()
         if len(self._sessions) >= self._max_live:
             raise SessionsFull
         now = self._clock()
-        session = Session(secrets.token_urlsafe(32), payload, now, now)
+        session = Session(secrets.token_urlsafe(32), payload, now, now, owner=owner)
         self._sessions[session.id] = session
+        if owner is not None:
+            self._by_owner[owner] = session.id
         return session
 
     def get(self, session_id: str | None) -> Session[T] | None:
@@ -70,10 +81,20 @@ class SessionStore(Generic[T]):
             self.drop(session_id)
             return None
         session.last_seen = now
+        self._sessions.move_to_end(session_id)
         return session
 
     def drop(self, session_id: str) -> None:
-        self._sessions.pop(session_id, None)
+        session = self._sessions.pop(session_id, None)
+        owner = session.owner if session is not None else None
+        if owner is not None and self._by_owner.get(owner) == session_id:
+            del self._by_owner[owner]
+
+    def drop_owner(self, owner: str) -> None:
+        """End the live session of an owner, if there is one (e.g. a withdrawn report's)."""
+        session_id = self._by_owner.get(owner)
+        if session_id is not None:
+            self.drop(session_id)
 
     def drop_where(self, predicate: Callable[[T], bool]) -> int:
         """Drop every session whose payload matches; returns how many."""

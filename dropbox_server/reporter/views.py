@@ -11,7 +11,6 @@ from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS, REPORTER_STATUS
 from dropbox_server.files.download import FileDamaged, FileNotFound
 from dropbox_server.files.receiving import declared_too_large, file_limit_values, too_large_page
-from dropbox_server.files.reporter import reporter_file
 from dropbox_server.files.serving import damaged_page, stream_file
 from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.forces import FORCES
@@ -25,6 +24,7 @@ from dropbox_server.reports.reporter_access import (
     ReporterThread,
     open_with_receipt,
     reporter_follow_up,
+    reporter_reply_file,
     reporter_thread,
 )
 from dropbox_server.reports.submit import ReportDraft, new_draft, submit_report
@@ -301,9 +301,7 @@ async def thread_file(request: web.Request) -> web.StreamResponse:
     services = request.config_dict[SERVICES]
     file_id = request.match_info["file_id"]
     try:
-        opened = await reporter_file(
-            services.db, services.files, access.report_id, access.report_seq, access.private_key, file_id
-        )
+        opened = await reporter_reply_file(services.db, services.files, access, file_id)
     except FileNotFound:
         return error_page(request, 404)
     except FileDamaged:
@@ -333,6 +331,8 @@ async def withdraw_submit(request: web.Request) -> web.StreamResponse:
         return render(request, "reporter/withdraw.html", context, status=403 if problem == "csrf" else 400)
     services = request.config_dict[SERVICES]
     await withdraw_report(services.db, services.files, access, today())
+    # Security: every session of the report ends with it, not only the one that withdrew.
+    request.config_dict[SESSIONS].drop_owner(access.report_id)
     request.config_dict[SESSIONS].drop(session.id)
     response = web.HTTPSeeOther(f"/withdrawn{lang_query(request, '?')}")
     response.del_cookie(REPORTER_COOKIE, path="/")

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from dropbox_server import envelope
 from dropbox_server.files.disk import FileDir
-from dropbox_server.files.reporter import ReplyFile, reply_files
+from dropbox_server.files.download import FileNotFound, OpenedFile
+from dropbox_server.files.reporter import ReplyFile, reply_files, reporter_file
 from dropbox_server.files.upload import UploadBatch
 from dropbox_server.reports.content import item_context
 from dropbox_server.reports.submit import ReceiptContext
@@ -18,10 +19,15 @@ from receipt_codes import Receipt, derive_reporter_secrets
 
 @dataclass(frozen=True, repr=False)
 class ReporterAccess:
-    """What an open reporter session holds: which report, and the reporter's private key."""
+    """What an open reporter session holds: which report, and the reporter's key pair.
 
-    report_seq: int
+    Security: the report is named by its stable random id, never by a row number, and every
+    use case re-reads the row with the reporter's public key (`reporter_report`), so a
+    session can only ever reach the report its receipt opened.
+    """
+
     report_id: str
+    reporter_public_key: bytes
     private_key: bytes
 
     def __repr__(self) -> str:
@@ -55,7 +61,12 @@ async def open_with_receipt(db: Database, ctx: ReceiptContext, receipt: Receipt)
     pair = envelope.keypair_from_seed(derived.key_seed)
     if report is None or not envelope.secret_equal(pair.public, report.reporter_public_key):
         return None
-    return ReporterAccess(report_seq=report.seq, report_id=report.id, private_key=pair.private)
+    return ReporterAccess(report_id=report.id, reporter_public_key=pair.public, private_key=pair.private)
+
+
+async def reporter_report(db: Database, access: ReporterAccess) -> ReportRow | None:
+    """The session's report, or None once it is gone or no longer this reporter's."""
+    return await report_store.get_reporter_report(db, access.report_id, access.reporter_public_key)
 
 
 async def reporter_thread(
@@ -68,7 +79,7 @@ async def reporter_thread(
     Replies from the unit are opened with the reporter's private key, with their files
     (listed when `disk` is given).
     """
-    report = await report_store.get_report_by_seq(db, access.report_seq)
+    report = await reporter_report(db, access)
     if report is None:
         return None
     files = {}
@@ -95,7 +106,7 @@ async def reporter_follow_up(
     Security: the files are moved into place just before the commit that names them, so
     "sent" is shown only once message and files are all durable.
     """
-    report = await report_store.get_report_by_seq(db, access.report_seq)
+    report = await reporter_report(db, access)
     if report is None:
         raise LookupError("report no longer exists")
     blob, key, _ = envelope.seal_new_item(
@@ -108,3 +119,13 @@ async def reporter_follow_up(
     files = await attachments.make_durable()
     await file_store.add_item_with_files(db, report.seq, item, day, files)
     attachments.committed()
+
+
+async def reporter_reply_file(
+    db: Database, disk: FileDir, access: ReporterAccess, file_id: str
+) -> OpenedFile:
+    """One file of a unit reply on the session's report; FileNotFound for anything else."""
+    report = await reporter_report(db, access)
+    if report is None:
+        raise FileNotFound(file_id)
+    return await reporter_file(db, disk, report.id, report.seq, access.private_key, file_id)

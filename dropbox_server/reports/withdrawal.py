@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dropbox_server.files.disk import FileDir
-from dropbox_server.reports.reporter_access import ReporterAccess
+from dropbox_server.reports.reporter_access import ReporterAccess, reporter_report
 from dropbox_server.retention import remove_ciphertext
 from dropbox_server.store import Database
-from dropbox_server.store import reports as report_store
 from dropbox_server.store import retention as retention_store
 
 
@@ -19,8 +18,8 @@ async def withdraw_report(db: Database, files: FileDir, access: ReporterAccess, 
     (invariant 2); the record keeps the day only. Deletion is real: secure_delete, a WAL
     checkpoint that truncates old page images, and the ciphertext files unlinked.
     """
-    report = await report_store.get_report_by_seq(db, access.report_seq)
-    if report is None or report.id != access.report_id:
+    report = await reporter_report(db, access)
+    if report is None:
         return False
     record = retention_store.Withdrawn(report.id, report.unit_id, day)
     file_ids = await retention_store.withdraw(db, report.seq, record)

@@ -102,6 +102,15 @@ async def get_report(db: Database, report_id: str) -> ReportRow | None:
     return _report(r) if r else None
 
 
+async def get_reporter_report(db: Database, report_id: str, reporter_public_key: bytes) -> ReportRow | None:
+    """The report with this stable id, only while it still belongs to this reporter's key."""
+    r = await db.fetch_one(
+        f"SELECT {_REPORT_COLUMNS} FROM reports WHERE id = ? AND reporter_public_key = ?",  # noqa: S608
+        (report_id, reporter_public_key),
+    )
+    return _report(r) if r else None
+
+
 async def get_report_by_seq(db: Database, seq: int) -> ReportRow | None:
     r = await db.fetch_one(
         f"SELECT {_REPORT_COLUMNS} FROM reports WHERE seq = ?",  # noqa: S608
