@@ -28,6 +28,8 @@ from dropbox_server.investigator.intake_state import CALLER_RECEIPT_THROTTLE, OP
 from dropbox_server.investigator.routes import ROUTES as INVESTIGATOR_ROUTES
 from dropbox_server.middlewares import add_security_headers, friendly_errors, language
 from dropbox_server.rendering import create_environment
+from dropbox_server.reporter.presession import set_presession_cookie
+from dropbox_server.reporter.receipt_once import RECEIPTS_TO_SHOW, ReceiptsToShow
 from dropbox_server.reporter.routes import ROUTES as REPORTER_ROUTES
 from dropbox_server.retention import retention_job
 from dropbox_server.services import Services
@@ -74,6 +76,8 @@ def create_reporter_app(
     app[SUBMIT_THROTTLE] = TokenBucket(
         settings.throttle.submissions_per_second, settings.throttle.submission_burst
     )
+    app[RECEIPTS_TO_SHOW] = ReceiptsToShow()
+    app.on_response_prepare.append(set_presession_cookie)
     app.cleanup_ctx.append(_sweep_sessions)
     app.add_routes(REPORTER_ROUTES)
     return app

@@ -9,6 +9,7 @@ from aiohttp import web
 from dropbox_server.appkeys import CSRF, RECEIPT_THROTTLE, SERVICES, SESSIONS, SETTINGS, SUBMIT_THROTTLE
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS, REPORTER_STATUS
+from dropbox_server.csrf import TokenState
 from dropbox_server.files.download import FileDamaged, FileNotFound
 from dropbox_server.files.receiving import declared_too_large, file_limit_values, too_large_page
 from dropbox_server.files.serving import damaged_page, stream_file
@@ -19,6 +20,8 @@ from dropbox_server.kdf import KdfBusy
 from dropbox_server.middlewares import error_page
 from dropbox_server.rendering import render
 from dropbox_server.reporter.forms import ALL_FIELDS, validate_report
+from dropbox_server.reporter.presession import presession_id, sent_presession_id
+from dropbox_server.reporter.receipt_once import RECEIPTS_TO_SHOW
 from dropbox_server.reporter.session import REPORTER_COOKIE, current_access, lang_query, start_session
 from dropbox_server.reports.reporter_access import (
     ReporterThread,
@@ -96,33 +99,60 @@ async def _submit_checked(
     settings = request.config_dict[SETTINGS]
     result = validate_report(form, settings.limits)
     dropped = batch.count > 0
-    if not request.config_dict[CSRF].check(form.get("csrf_token"), spend=True):
+    csrf = request.config_dict[CSRF]
+    token = form.get("csrf_token")
+    state = csrf.claim(token)
+    if state is TokenState.SPENT:
+        # A re-post of a form that was sent (a refresh, the back button): say so plainly.
+        return _already_sent(request)
+    if state is TokenState.BAD:
         # Nothing typed is lost: the form comes back with every value and a fresh token.
         return _report_page(request, result.values, result.errors, status=403, note="csrf", dropped=dropped)
-    if result.content is None:
-        return _report_page(request, result.values, result.errors, status=400, dropped=dropped)
-    throttle = request.config_dict[SUBMIT_THROTTLE]
-    if not throttle.try_take():
-        return _report_page(request, result.values, {}, status=429, note="busy", dropped=dropped)
-    services = request.config_dict[SERVICES]
+    sent = False
     try:
-        receipt = await submit_report(
-            services.db,
-            services.receipts,
-            result.content,
-            result.contact,
-            "online",
-            today(),
-            draft=draft,
-            attachments=batch,
-        )
-    except KdfBusy:
-        return _report_page(request, result.values, {}, status=429, note="busy", dropped=dropped)
-    words = receipt.split(" ")
+        if result.content is None:
+            return _report_page(request, result.values, result.errors, status=400, dropped=dropped)
+        throttle = request.config_dict[SUBMIT_THROTTLE]
+        if not throttle.try_take():
+            return _report_page(request, result.values, {}, status=429, note="busy", dropped=dropped)
+        services = request.config_dict[SERVICES]
+        try:
+            receipt = await submit_report(
+                services.db,
+                services.receipts,
+                result.content,
+                result.contact,
+                "online",
+                today(),
+                draft=draft,
+                attachments=batch,
+            )
+        except KdfBusy:
+            return _report_page(request, result.values, {}, status=429, note="busy", dropped=dropped)
+        sent = True
+    finally:
+        if not sent:  # the same form may be sent again once its problem is put right
+            csrf.release(token)
+    request.config_dict[RECEIPTS_TO_SHOW].hold(presession_id(request), receipt, batch.count)
+    # Security: a redirect, so a refresh fetches the receipt page instead of re-posting.
+    return web.Response(status=303, headers={"Location": f"/receipt{lang_query(request, '?')}"})
+
+
+def _already_sent(request: web.Request) -> web.Response:
+    waiting = request.config_dict[RECEIPTS_TO_SHOW].waiting(sent_presession_id(request))
+    return render(request, "reporter/already_sent.html", {"receipt_waiting": waiting}, status=409)
+
+
+async def receipt_page(request: web.Request) -> web.Response:
+    """The new receipt, shown once: a refresh afterwards says it is gone, never shows it again."""
+    held = request.config_dict[RECEIPTS_TO_SHOW].take(sent_presession_id(request))
+    if held is None:
+        return render(request, "reporter/receipt_gone.html", status=410)
+    words = held.receipt.split(" ")
     return render(
         request,
         "reporter/receipt.html",
-        {"words": words, "bits": int(receipt_entropy_bits(len(words))), "file_count": batch.count},
+        {"words": words, "bits": int(receipt_entropy_bits(len(words))), "file_count": held.file_count},
     )
 
 

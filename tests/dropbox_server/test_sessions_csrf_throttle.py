@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dropbox_server.csrf import TOKEN_LIFETIME_SECONDS, CsrfTokens
+from dropbox_server.csrf import TOKEN_LIFETIME_SECONDS, CsrfTokens, TokenState
 from dropbox_server.sessions import SessionsFull, SessionStore
 from dropbox_server.throttle import KeyedBuckets, TokenBucket
 
@@ -80,8 +80,35 @@ def test_csrf_tokens() -> None:
     old = csrf.issue()
     clock.now += TOKEN_LIFETIME_SECONDS + 1
     assert not csrf.check(old)
-    for junk in (None, "", "a.b", "a.b.c", "x" * 500, old.replace(".", "!")):
+    for junk in (None, "", "a.b", "a.b.c", "x" * 500, old.replace(".", "!"), "1.é.٠١٢"):
         assert not csrf.check(junk)
+
+
+def test_spent_tokens_are_bounded_and_forgetting_never_reopens_one() -> None:
+    """Issue 14 item 8: the spent set has a ceiling; a token pushed out of it stays refused."""
+    clock = Clock()
+    csrf = CsrfTokens(clock=clock, max_spent=3)
+    first = [csrf.issue() for _ in range(2)]
+    clock.now += 1
+    later = [csrf.issue() for _ in range(3)]
+    for token in first + later:
+        assert csrf.claim(token) is TokenState.GOOD
+    assert len(csrf) == 3
+    assert [csrf.claim(t) for t in first] == [TokenState.BAD] * 2, "forgotten, yet still refused"
+    assert [csrf.claim(t) for t in later] == [TokenState.SPENT] * 3
+    clock.now += TOKEN_LIFETIME_SECONDS + 1
+    assert csrf.claim(csrf.issue()) is TokenState.GOOD
+    assert len(csrf) == 1, "expired spent tokens are dropped as new ones are spent"
+
+
+def test_a_released_claim_can_be_claimed_again() -> None:
+    csrf = CsrfTokens(clock=Clock())
+    token = csrf.issue("browser")
+    assert csrf.claim(token, "browser") is TokenState.GOOD
+    assert csrf.claim(token, "browser") is TokenState.SPENT
+    csrf.release(token)
+    assert csrf.claim(token, "browser") is TokenState.GOOD
+    assert csrf.claim(token, "another-browser") is TokenState.BAD
 
 
 def test_token_bucket() -> None:
