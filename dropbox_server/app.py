@@ -22,6 +22,7 @@ from dropbox_server.appkeys import (
     TEMPLATES,
 )
 from dropbox_server.config import Settings
+from dropbox_server.cross_site import refuse_cross_site
 from dropbox_server.csrf import CsrfTokens
 from dropbox_server.investigator.context import CLOCKS, DECOY, SIGN_IN_THROTTLE, Clocks, Decoy
 from dropbox_server.investigator.intake_state import CALLER_RECEIPT_THROTTLE, OPEN_CALLS, open_calls_store
@@ -64,6 +65,7 @@ def create_reporter_app(
     Security: it has no route of the investigator site and never names its onion address.
     """
     app = _base_app(settings, services, "reporter")
+    app.middlewares.append(refuse_cross_site)
     app[SESSIONS] = SessionStore[Any](
         settings.sessions.reporter_idle_seconds,
         settings.sessions.reporter_idle_seconds,

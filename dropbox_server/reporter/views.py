@@ -63,7 +63,7 @@ def _report_page(
             "conduct_kinds": CONDUCT_KINDS,
             "values": values,
             "errors": errors,
-            "csrf_token": request.config_dict[CSRF].issue(),
+            "csrf_token": request.config_dict[CSRF].issue(presession_id(request)),
             "limits": request.config_dict[SETTINGS].limits,
             "file_limits": file_limit_values(request.config_dict[SETTINGS]),
             "note": note,
@@ -101,7 +101,9 @@ async def _submit_checked(
     dropped = batch.count > 0
     csrf = request.config_dict[CSRF]
     token = form.get("csrf_token")
-    state = csrf.claim(token)
+    # Security: bound to this browser's SameSite=Strict pre-session cookie; a browser that
+    # sent none gets a new id here, so the form that comes back can be sent.
+    state = csrf.claim(token, presession_id(request))
     if state is TokenState.SPENT:
         # A re-post of a form that was sent (a refresh, the back button): say so plainly.
         return _already_sent(request)
@@ -163,7 +165,7 @@ def _check_page(
         request,
         "reporter/check.html",
         {
-            "csrf_token": request.config_dict[CSRF].issue(),
+            "csrf_token": request.config_dict[CSRF].issue(presession_id(request)),
             "problem": problem or request.query.get("result", ""),
             "unknown_words": unknown,
             "word_count": request.config_dict[SETTINGS].receipt_words,
@@ -182,7 +184,7 @@ async def check_submit(request: web.Request) -> web.StreamResponse:
         form = await read_form(request, 16 * 1024)
     except FormTooLarge:
         return error_page(request, 413)
-    if not request.config_dict[CSRF].check(form.get("csrf_token"), spend=True):
+    if not request.config_dict[CSRF].check(form.get("csrf_token"), presession_id(request), spend=True):
         return _check_page(request, status=403, problem="csrf")
     try:
         receipt = parse_receipt(form.get("receipt"), settings.receipt_words)
@@ -264,7 +266,7 @@ async def _expired_with_message(request: web.Request) -> web.Response:
         request,
         "reporter/check.html",
         {
-            "csrf_token": request.config_dict[CSRF].issue(),
+            "csrf_token": request.config_dict[CSRF].issue(presession_id(request)),
             "problem": "expired",
             "unknown_words": (),
             "word_count": settings.receipt_words,
