@@ -10,6 +10,7 @@ import aiosqlite
 
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import ItemRow, NewItem, NewReport, ReportRow
+from dropbox_server.store.row_keys import new_row_key
 
 _REPORT_COLUMNS = (
     "seq, id, unit_id, first_unit_id, channel, conduct, outcome, conflict, contact_scope, "
@@ -18,9 +19,10 @@ _REPORT_COLUMNS = (
 _ITEM_COLUMNS = (
     "id, report_seq, kind, created_day, author_staff_id, ciphertext, key_for_unit, key_for_reporter"
 )
+# The item's position in its report (`n`) is set by a trigger in the same statement.
 _INSERT_ITEM = (
-    "INSERT INTO items (report_seq, kind, created_day, author_staff_id, ciphertext, "
-    "key_for_unit, key_for_reporter) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO items (id, report_seq, kind, created_day, author_staff_id, ciphertext, "
+    "key_for_unit, key_for_reporter) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -47,11 +49,13 @@ async def insert_reports(db: Database, batch: list[NewReport]) -> list[int]:
 
 
 async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
-    cur = await tx.execute(
-        "INSERT INTO reports (id, unit_id, first_unit_id, channel, conduct, conflict, "
+    seq = new_row_key()
+    await tx.execute(
+        "INSERT INTO reports (seq, id, unit_id, first_unit_id, channel, conduct, conflict, "
         "contact_scope, created_day, last_activity_day, lookup_id, reporter_public_key, "
-        "report_public_key, contact_public_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "report_public_key, contact_public_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
+            seq,
             report.id,
             report.unit_id,
             report.unit_id,
@@ -67,7 +71,6 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
             report.contact_public_key,
         ),
     )
-    seq = int(cur.lastrowid or 0)
     grants = [(seq, "content", report.unit_key_id, report.sealed_report_key)]
     if report.sealed_contact_key is not None:
         grants.append((seq, "contact", report.unit_key_id, report.sealed_contact_key))
@@ -79,7 +82,16 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
     await tx.executemany(
         _INSERT_ITEM,
         [
-            (seq, i.kind, report.day, i.author_staff_id, i.ciphertext, i.key_for_unit, i.key_for_reporter)
+            (
+                new_row_key(),
+                seq,
+                i.kind,
+                report.day,
+                i.author_staff_id,
+                i.ciphertext,
+                i.key_for_unit,
+                i.key_for_reporter,
+            )
             for i in report.items
         ],
     )
@@ -130,17 +142,17 @@ async def report_grants(db: Database, seq: int, purpose: str) -> list[tuple[int,
 
 
 async def items(db: Database, seq: int, kinds: tuple[str, ...] | None = None) -> list[ItemRow]:
-    """The items of a report, oldest first, optionally only some kinds."""
+    """The items of a report in the order they were added, optionally only some kinds."""
     if kinds:
         marks = ",".join("?" * len(kinds))
         rows = await db.fetch_all(
             f"SELECT {_ITEM_COLUMNS} FROM items WHERE report_seq = ? AND kind IN ({marks}) "  # noqa: S608
-            "ORDER BY id",
+            "ORDER BY n",
             (seq, *kinds),
         )
     else:
         rows = await db.fetch_all(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE report_seq = ? ORDER BY id",  # noqa: S608
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE report_seq = ? ORDER BY n",  # noqa: S608
             (seq,),
         )
     return [_item(r) for r in rows]
@@ -148,9 +160,11 @@ async def items(db: Database, seq: int, kinds: tuple[str, ...] | None = None) ->
 
 async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: str) -> int:
     """Inside a transaction: append an item to a report and mark the report active today."""
-    cur = await tx.execute(
+    item_id = new_row_key()
+    await tx.execute(
         _INSERT_ITEM,
         (
+            item_id,
             seq,
             item.kind,
             day,
@@ -161,7 +175,7 @@ async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: st
         ),
     )
     await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))
-    return int(cur.lastrowid or 0)
+    return item_id
 
 
 async def add_item(db: Database, seq: int, item: NewItem, day: str) -> int:
@@ -171,10 +185,10 @@ async def add_item(db: Database, seq: int, item: NewItem, day: str) -> int:
 
 
 async def list_unit_reports(db: Database, unit_id: str, limit: int, offset: int) -> list[ReportRow]:
-    """One page of a unit's reports, newest first."""
+    """One page of a unit's reports, newest day first (no order within a day)."""
     rows = await db.fetch_all(
         f"SELECT {_REPORT_COLUMNS} FROM reports WHERE unit_id = ? "  # noqa: S608
-        "ORDER BY seq DESC LIMIT ? OFFSET ?",
+        "ORDER BY created_day DESC, seq DESC LIMIT ? OFFSET ?",
         (unit_id, limit, offset),
     )
     return [_report(r) for r in rows]
