@@ -71,6 +71,7 @@ def create_reporter_app(
         settings.sessions.reporter_idle_seconds,
         settings.sessions.max_live_sessions,
         clock=clock,
+        evict_when_full=True,
     )
     app[RECEIPT_THROTTLE] = TokenBucket(
         settings.throttle.receipt_checks_per_second, settings.throttle.receipt_check_burst

@@ -32,7 +32,10 @@ class SessionStore(Generic[T]):
     """Sessions by random id with idle and absolute expiry and a cap on how many live at once.
 
     A session may name an owner (a reporter session: its report's stable id); an owner has
-    at most one live session, so opening a new one ends the older.
+    at most one live session, so opening a new one ends the older. When the cap is reached a
+    store made with `evict_when_full` ends the least recently used session instead of
+    refusing the new one (the reporter site: a flood of check-backs must not lock every
+    reporter out); otherwise `create` raises SessionsFull.
     Security: payloads (a reporter's private key, a signed-in investigator's unlocked keys)
     exist only in this process's memory; expiry and sign-out drop them at once.
     """
@@ -43,7 +46,10 @@ class SessionStore(Generic[T]):
         absolute_seconds: int,
         max_live: int,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        evict_when_full: bool = False,
     ):
+        self._evict_when_full = evict_when_full
         self._idle = idle_seconds
         self._absolute = absolute_seconds
         self._max_live = max_live
@@ -60,8 +66,10 @@ class SessionStore(Generic[T]):
         if owner is not None:
             self.drop_owner(owner)
         self.sweep()
-        if len(self._sessions) >= self._max_live:
-            raise SessionsFull
+        while len(self._sessions) >= self._max_live:
+            if not self._evict_when_full:
+                raise SessionsFull
+            self.drop(next(iter(self._sessions)))  # the least recently used
         now = self._clock()
         session = Session(secrets.token_urlsafe(32), payload, now, now, owner=owner)
         self._sessions[session.id] = session

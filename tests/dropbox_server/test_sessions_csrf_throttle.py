@@ -50,6 +50,26 @@ def test_session_cap_and_sweep() -> None:
     assert len(store) == 1
 
 
+def test_a_full_store_can_evict_the_least_recently_used() -> None:
+    clock = Clock()
+    store: SessionStore[int] = SessionStore(60, 60, max_live=3, clock=clock, evict_when_full=True)
+    first, second, third = (store.create(i) for i in range(3))
+    assert store.get(first.id) is not None  # touched: now the most recently used
+    fourth = store.create(4)
+    assert store.get(second.id) is None, "the least recently used went"
+    assert all(store.get(s.id) is not None for s in (first, third, fourth)) and len(store) == 3
+
+
+def test_an_owner_has_one_live_session() -> None:
+    store: SessionStore[int] = SessionStore(60, 60, max_live=3)
+    older = store.create(1, owner="report-a")
+    other = store.create(2, owner="report-b")
+    newer = store.create(3, owner="report-a")
+    assert store.get(older.id) is None and store.get(newer.id) is not None
+    store.drop_owner("report-a")
+    assert store.get(newer.id) is None and store.get(other.id) is not None and len(store) == 1
+
+
 def test_session_ids_are_unguessable_and_unknown_ids_refused() -> None:
     store: SessionStore[int] = SessionStore(60, 60, 10)
     ids = {store.create(i).id for i in range(10)}

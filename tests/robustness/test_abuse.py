@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from dropbox_server.config import SessionSettings
+from dropbox_server.reporter.session import REPORTER_COOKIE
 from receipt_codes import KdfParams, generate_receipt
 from tests.conftest import Sites, reporter_site
 from tests.journeys import Reporter, csrf_from
@@ -85,16 +86,32 @@ async def capped_sites(tmp_path: Path) -> AsyncIterator[Sites]:
         yield sites
 
 
-async def test_live_sessions_are_capped(capped_sites: Sites) -> None:
+async def test_live_sessions_are_capped_and_the_least_recently_used_goes(capped_sites: Sites) -> None:
+    """Issue 14 item 8: one receipt cannot fill the cap, and a full site still lets a right
+    receipt in (the least recently used session ends) instead of answering 503."""
+    base = capped_sites.reporter_url
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        reporter = Reporter(http, capped_sites.reporter_url)
+        reporter = Reporter(http, base)
         receipts = [await reporter.submit_ok() for _ in range(7)]
     statuses = []
-    for receipt in receipts:
+    for _ in range(7):  # one receipt, many browsers: one live session
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            resp = await Reporter(http, capped_sites.reporter_url).check(receipt)
+            statuses.append((await Reporter(http, base).check(receipts[0])).status)
+    cookies = []
+    for receipt in receipts[1:]:  # six more reports: the cap of 5 is passed
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            resp = await Reporter(http, base).check(receipt)
             statuses.append(resp.status)
-    assert statuses == [303] * 5 + [503] * 2
+            cookies.append(resp.cookies[REPORTER_COOKIE].value)
+    assert statuses == [303] * 13
+    live = []
+    for cookie in cookies:
+        async with (
+            aiohttp.ClientSession(cookies={REPORTER_COOKIE: cookie}) as http,
+            http.get(base + "/thread", allow_redirects=False) as resp,
+        ):
+            live.append(resp.status == 200)
+    assert live == [False] + [True] * 5, "the oldest, least recently used session went"
 
 
 @pytest.fixture
