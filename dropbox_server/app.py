@@ -30,7 +30,7 @@ from dropbox_server.investigator.routes import ROUTES as INVESTIGATOR_ROUTES
 from dropbox_server.middlewares import add_security_headers, friendly_errors, language
 from dropbox_server.rendering import create_environment
 from dropbox_server.reporter.presession import set_presession_cookie
-from dropbox_server.reporter.receipt_once import RECEIPTS_TO_SHOW, ReceiptsToShow
+from dropbox_server.reporter.receipt_once import RECEIPTS_TO_SHOW, RECEIPTS_TYPED, ReceiptsToShow
 from dropbox_server.reporter.routes import ROUTES as REPORTER_ROUTES
 from dropbox_server.retention import retention_job
 from dropbox_server.services import Services
@@ -80,6 +80,7 @@ def create_reporter_app(
         settings.throttle.submissions_per_second, settings.throttle.submission_burst
     )
     app[RECEIPTS_TO_SHOW] = ReceiptsToShow()
+    app[RECEIPTS_TYPED] = ReceiptsToShow()
     app.on_response_prepare.append(set_presession_cookie)
     app.cleanup_ctx.append(_sweep_sessions)
     app.add_routes(REPORTER_ROUTES)

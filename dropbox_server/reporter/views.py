@@ -21,7 +21,7 @@ from dropbox_server.middlewares import error_page
 from dropbox_server.rendering import render
 from dropbox_server.reporter.forms import ALL_FIELDS, validate_report
 from dropbox_server.reporter.presession import presession_id, sent_presession_id
-from dropbox_server.reporter.receipt_once import RECEIPTS_TO_SHOW
+from dropbox_server.reporter.receipt_once import RECEIPTS_TO_SHOW, RECEIPTS_TYPED
 from dropbox_server.reporter.session import REPORTER_COOKIE, current_access, lang_query, start_session
 from dropbox_server.reports.reporter_access import (
     ReporterThread,
@@ -33,7 +33,8 @@ from dropbox_server.reports.reporter_access import (
 from dropbox_server.reports.submit import ReportDraft, new_draft, submit_report
 from dropbox_server.reports.withdrawal import withdraw_report
 from dropbox_server.sessions import Session
-from receipt_codes import ReceiptFormatError, parse_receipt, receipt_entropy_bits
+from receipt_codes import Receipt, ReceiptFormatError, parse_receipt, receipt_entropy_bits
+from receipt_codes.normalise import MAX_RECEIPT_INPUT
 
 
 def _too_many(request: web.Request, retry_after: int) -> web.Response:
@@ -135,19 +136,22 @@ async def _submit_checked(
     finally:
         if not sent:  # the same form may be sent again once its problem is put right
             csrf.release(token)
-    request.config_dict[RECEIPTS_TO_SHOW].hold(presession_id(request), receipt, batch.count)
-    # Security: a redirect, so a refresh fetches the receipt page instead of re-posting.
-    return web.Response(status=303, headers={"Location": f"/receipt{lang_query(request, '?')}"})
+    handle = request.config_dict[RECEIPTS_TO_SHOW].hold(presession_id(request), receipt, batch.count)
+    # Security: a redirect, so a refresh fetches the receipt page instead of re-posting. The
+    # handle is random and opens nothing without this browser's pre-session cookie.
+    location = f"/receipt?ticket={handle}{lang_query(request, '&')}"
+    return web.Response(status=303, headers={"Location": location})
 
 
 def _already_sent(request: web.Request) -> web.Response:
-    waiting = request.config_dict[RECEIPTS_TO_SHOW].waiting(sent_presession_id(request))
+    waiting = request.config_dict[RECEIPTS_TO_SHOW].latest(sent_presession_id(request))
     return render(request, "reporter/already_sent.html", {"receipt_waiting": waiting}, status=409)
 
 
 async def receipt_page(request: web.Request) -> web.Response:
     """The new receipt, shown once: a refresh afterwards says it is gone, never shows it again."""
-    held = request.config_dict[RECEIPTS_TO_SHOW].take(sent_presession_id(request))
+    ticket = request.query.get("ticket")
+    held = request.config_dict[RECEIPTS_TO_SHOW].take(sent_presession_id(request), ticket)
     if held is None:
         return render(request, "reporter/receipt_gone.html", status=410)
     words = held.receipt.split(" ")
@@ -159,15 +163,32 @@ async def receipt_page(request: web.Request) -> web.Response:
 
 
 def _check_page(
-    request: web.Request, *, status: int = 200, problem: str = "", unknown: tuple[str, ...] = ()
+    request: web.Request,
+    *,
+    status: int = 200,
+    problem: str = "",
+    error: ReceiptFormatError | None = None,
+    typed: str = "",
 ) -> web.Response:
+    """The receipt form; after a problem it keeps what was typed and marks unknown words.
+
+    Security: what was typed goes back only in this page's body (no-store), never in a URL,
+    a cookie or a log.
+    """
+    problem = problem or request.query.get("result", "")
+    if problem == "unknown" and not typed:
+        held = request.config_dict[RECEIPTS_TYPED].take(sent_presession_id(request))
+        typed = held.receipt if held is not None else ""
     return render(
         request,
         "reporter/check.html",
         {
             "csrf_token": request.config_dict[CSRF].issue(presession_id(request)),
-            "problem": problem or request.query.get("result", ""),
-            "unknown_words": unknown,
+            "problem": problem,
+            "unknown_words": error.unknown_words[:3] if error else (),
+            "typed_words": error.words if error and len(error.words) <= 20 else (),
+            "marked": frozenset(error.unknown_words) if error else frozenset(),
+            "typed": typed[:MAX_RECEIPT_INPUT],
             "word_count": request.config_dict[SETTINGS].receipt_words,
         },
         status=status,
@@ -184,12 +205,13 @@ async def check_submit(request: web.Request) -> web.StreamResponse:
         form = await read_form(request, 16 * 1024)
     except FormTooLarge:
         return error_page(request, 413)
+    typed = form.get("receipt")
     if not request.config_dict[CSRF].check(form.get("csrf_token"), presession_id(request), spend=True):
-        return _check_page(request, status=403, problem="csrf")
+        return _check_page(request, status=403, problem="csrf", typed=typed)
     try:
-        receipt = parse_receipt(form.get("receipt"), settings.receipt_words)
+        receipt = parse_receipt(typed, settings.receipt_words)
     except ReceiptFormatError as exc:
-        return _check_page(request, status=400, problem=exc.reason, unknown=exc.unknown_words[:3])
+        return _check_page(request, status=400, problem=exc.reason, error=exc, typed=typed)
     throttle = request.config_dict[RECEIPT_THROTTLE]
     if not throttle.try_take():
         return _too_many(request, throttle.seconds_until_token())
@@ -200,6 +222,8 @@ async def check_submit(request: web.Request) -> web.StreamResponse:
         return _too_many(request, 5)
     if access is None:
         # Security: one response for every receipt that opens nothing, whatever the reason.
+        # What was typed waits in memory to be shown back once on the page redirected to.
+        request.config_dict[RECEIPTS_TYPED].hold(presession_id(request), Receipt(typed), 0)
         raise web.HTTPSeeOther(f"/check?result=unknown{lang_query(request, '&')}")
     start_session(request, access)
 
@@ -269,6 +293,9 @@ async def _expired_with_message(request: web.Request) -> web.Response:
             "csrf_token": request.config_dict[CSRF].issue(presession_id(request)),
             "problem": "expired",
             "unknown_words": (),
+            "typed_words": (),
+            "marked": frozenset(),
+            "typed": "",
             "word_count": settings.receipt_words,
             "kept_message": text[: settings.limits.message_chars * 2],
         },

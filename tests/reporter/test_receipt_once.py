@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 
 from tests.conftest import Sites
@@ -20,17 +22,18 @@ async def test_report_post_redirects_to_a_receipt_shown_exactly_once(
     async with http.get(base + "/report") as resp:
         fields = {**report_fields(), "csrf_token": csrf_from(await resp.text())}
     async with http.post(base + "/report", data=multipart(fields), allow_redirects=False) as resp:
-        assert resp.status == 303 and resp.headers["Location"] == "/receipt"
+        location = resp.headers["Location"]
+        assert resp.status == 303 and location.startswith("/receipt?ticket=")
         set_cookies = resp.headers.getall("Set-Cookie", [])
         assert await resp.read() == b"" or _RECEIPT.search(await resp.text()) is None
-    async with http.get(base + "/receipt") as resp:
+    async with http.get(base + location) as resp:
         page = await resp.text()
     match = _RECEIPT.search(page)
     assert resp.status == 200 and match
     receipt = match.group(1).strip()
     # Never in the redirect, a cookie value or a later page.
     assert all(receipt not in c and receipt.replace(" ", "") not in c for c in set_cookies)
-    async with http.get(base + "/receipt") as resp:  # the refresh
+    async with http.get(base + location) as resp:  # the refresh
         again = await resp.text()
     assert resp.status == 410 and "shown once" in again
     assert _RECEIPT.search(again) is None and receipt not in again
@@ -55,8 +58,9 @@ async def test_a_repost_before_the_receipt_was_shown_offers_it_once(
         assert resp.status == 303
     async with http.post(base + "/report", data=multipart(fields), allow_redirects=False) as resp:
         page = await resp.text()
-    assert resp.status == 409 and 'href="/receipt"' in page
-    async with http.get(base + "/receipt") as resp:
+    link = re.search(r'href="(/receipt\?ticket=[^"]+)"', page)
+    assert resp.status == 409 and link
+    async with http.get(base + link.group(1)) as resp:
         assert resp.status == 200 and _RECEIPT.search(await resp.text())
     assert await _reports(sites) == 1
 
@@ -76,3 +80,23 @@ async def test_a_refused_form_can_be_sent_again_with_the_same_token(
     async with http.post(base + "/report", data=multipart(fixed)) as resp:
         assert resp.status == 200 and _RECEIPT.search(await resp.text())
     assert await _reports(sites) == 1
+
+
+async def test_two_tabs_each_show_their_own_receipt(sites: Sites, http: aiohttp.ClientSession) -> None:
+    """Both forms are sent before either receipt page is fetched; neither receipt is lost."""
+    base = sites.reporter_url
+    locations = []
+    for marker in ("first tab", "second tab"):
+        async with http.get(base + "/report") as resp:
+            fields = {**report_fields(what_happened=marker), "csrf_token": csrf_from(await resp.text())}
+        async with http.post(base + "/report", data=multipart(fields), allow_redirects=False) as resp:
+            locations.append(resp.headers["Location"])
+    async with aiohttp.ClientSession() as other_browser, other_browser.get(base + locations[0]) as resp:
+        assert resp.status == 410, "a ticket opens nothing without the browser's cookie"
+    receipts = []
+    for location in locations:
+        async with http.get(base + location) as resp:
+            match = _RECEIPT.search(await resp.text())
+            assert resp.status == 200 and match
+            receipts.append(match.group(1))
+    assert len(set(receipts)) == 2
