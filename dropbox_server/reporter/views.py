@@ -207,7 +207,10 @@ async def check_submit(request: web.Request) -> web.StreamResponse:
         return error_page(request, 413)
     typed = form.get("receipt")
     if not request.config_dict[CSRF].check(form.get("csrf_token"), presession_id(request), spend=True):
-        return _check_page(request, status=403, problem="csrf", typed=typed)
+        # Security: not shown back. A post another site started fails here, and a box it had
+        # filled with its own receipt (under a fresh, valid token) would be one click from
+        # opening the attacker's report in the victim's browser.
+        return _check_page(request, status=403, problem="csrf")
     try:
         receipt = parse_receipt(typed, settings.receipt_words)
     except ReceiptFormatError as exc:

@@ -68,6 +68,8 @@ async def test_a_token_from_another_browser_is_refused_even_when_origin_is_unkno
         ) as resp:
             assert resp.status == 403
             assert REPORTER_COOKIE not in resp.cookies
+            # The refused form does not come back filled with the attacker's receipt.
+            assert receipt not in await resp.text()
 
 
 async def test_same_site_posts_work_with_or_without_origin(sites: Sites, http: aiohttp.ClientSession) -> None:
