@@ -109,7 +109,11 @@ async def _submit_checked(
         # A re-post of a form that was sent (a refresh, the back button): say so plainly.
         return _already_sent(request)
     if state is TokenState.BAD:
-        # Nothing typed is lost: the form comes back with every value and a fresh token.
+        # Nothing typed is lost: the form comes back with every value and a fresh token, but
+        # only to a browser that sent our SameSite=Strict cookie. A post another site started
+        # never carries it, and must not leave its own words ready to send under a valid token.
+        if sent_presession_id(request) is None:
+            return _report_page(request, dict.fromkeys(ALL_FIELDS, ""), {}, status=403, note="csrf")
         return _report_page(request, result.values, result.errors, status=403, note="csrf", dropped=dropped)
     sent = False
     try:
@@ -207,10 +211,11 @@ async def check_submit(request: web.Request) -> web.StreamResponse:
         return error_page(request, 413)
     typed = form.get("receipt")
     if not request.config_dict[CSRF].check(form.get("csrf_token"), presession_id(request), spend=True):
-        # Security: not shown back. A post another site started fails here, and a box it had
-        # filled with its own receipt (under a fresh, valid token) would be one click from
-        # opening the attacker's report in the victim's browser.
-        return _check_page(request, status=403, problem="csrf")
+        # Security: shown back only to a browser that sent our SameSite=Strict cookie. A post
+        # another site started never carries it, and a box filled with the attacker's receipt
+        # (under a fresh, valid token) would be one click from opening the attacker's report.
+        kept = typed if sent_presession_id(request) is not None else ""
+        return _check_page(request, status=403, problem="csrf", typed=kept)
     try:
         receipt = parse_receipt(typed, settings.receipt_words)
     except ReceiptFormatError as exc:

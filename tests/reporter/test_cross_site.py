@@ -95,3 +95,29 @@ async def test_the_pre_session_cookie_is_strict_http_only_and_has_no_expiry(
         cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
     assert "expires" not in cookie.lower() and "max-age" not in cookie.lower()
+
+
+async def test_a_refused_cross_site_form_is_not_left_filled_in(
+    sites: Sites, http: aiohttp.ClientSession
+) -> None:
+    """Posts that pass the origin check (Origin: null) but carry no pre-session cookie come
+    back empty; a reporter's own expired form (cookie sent) keeps everything typed."""
+    attacker = Reporter(http, sites.reporter_url)
+    _, report_page = await attacker.get("/report")
+    planted = report_fields(what_happened="PLANTEDzq7 words")
+    async with _browser() as victim, victim.post(
+        sites.reporter_url + "/report",
+        data=multipart({**planted, "csrf_token": csrf_from(report_page)}),
+        headers={"Origin": "null"},
+    ) as resp:
+        assert resp.status == 403 and "PLANTEDzq7" not in await resp.text()
+    async with http.post(
+        sites.reporter_url + "/report", data=multipart({**planted, "csrf_token": "expired"})
+    ) as resp:
+        assert resp.status == 403 and "PLANTEDzq7" in await resp.text()
+    async with http.get(sites.reporter_url + "/check") as resp:
+        await resp.read()
+    async with http.post(
+        sites.reporter_url + "/check", data={"receipt": "kept words", "csrf_token": "x"}
+    ) as resp:
+        assert resp.status == 403 and "kept words" in await resp.text()
