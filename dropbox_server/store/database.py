@@ -106,11 +106,17 @@ async def _migrate(conn: aiosqlite.Connection, up_to: int | None) -> None:
     async with conn.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     current = int(row[0]) if row else 0
+    applied = False
     for version, _name, sql in migrations():
         if version <= current or (up_to is not None and version > up_to):
             continue
         # executescript commits first; the version bump is inside the script's transaction.
         await conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={version};\nCOMMIT;")
+        applied = True
+    if applied and current > 0:
+        # Security: pages as they were before a migration (e.g. the counters 0006 replaces)
+        # would otherwise linger in the WAL until overwritten.
+        await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 async def open_database(path: Path, *, migrate_up_to: int | None = None) -> Database:

@@ -78,6 +78,8 @@ async def test_0006_renumbers_every_key_and_keeps_every_link(tmp_path: Path) -> 
     db = await open_database(path)
     try:
         assert await db.schema_version() == 6
+        wal = path.with_name(path.name + "-wal")
+        assert not wal.exists() or wal.stat().st_size == 0, "no page from before lingers in the WAL"
         rows = await db.fetch_all("SELECT id, seq FROM reports ORDER BY id")
         seqs = {str(r[0]): int(r[1]) for r in rows}
         assert all(s > 2**32 for s in seqs.values()), "no counter left"
