@@ -19,7 +19,7 @@ from dropbox_server.formdata import FormData, FormTooLarge, read_form
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.middlewares import error_page
 from dropbox_server.rendering import render
-from dropbox_server.reporter.forms import ALL_FIELDS, validate_report
+from dropbox_server.reporter.forms import ALL_FIELDS, ReportFormResult, validate_report
 from dropbox_server.reporter.presession import presession_id, sent_presession_id
 from dropbox_server.reporter.receipt_once import RECEIPTS_TO_SHOW, RECEIPTS_TYPED
 from dropbox_server.reporter.session import REPORTER_COOKIE, current_access, lang_query, start_session
@@ -105,16 +105,8 @@ async def _submit_checked(
     # Security: bound to this browser's SameSite=Strict pre-session cookie; a browser that
     # sent none gets a new id here, so the form that comes back can be sent.
     state = csrf.claim(token, presession_id(request))
-    if state is TokenState.SPENT:
-        # A re-post of a form that was sent (a refresh, the back button): say so plainly.
-        return _already_sent(request)
-    if state is TokenState.BAD:
-        # Nothing typed is lost: the form comes back with every value and a fresh token, but
-        # only to a browser that sent our SameSite=Strict cookie. A post another site started
-        # never carries it, and must not leave its own words ready to send under a valid token.
-        if sent_presession_id(request) is None:
-            return _report_page(request, dict.fromkeys(ALL_FIELDS, ""), {}, status=403, note="csrf")
-        return _report_page(request, result.values, result.errors, status=403, note="csrf", dropped=dropped)
+    if state is not TokenState.GOOD:
+        return _token_refused(request, state, result, dropped)
     sent = False
     try:
         if result.content is None:
@@ -145,6 +137,21 @@ async def _submit_checked(
     # handle is random and opens nothing without this browser's pre-session cookie.
     location = f"/receipt?ticket={handle}{lang_query(request, '&')}"
     return web.Response(status=303, headers={"Location": location})
+
+
+def _token_refused(
+    request: web.Request, state: TokenState, result: ReportFormResult, dropped: bool
+) -> web.Response:
+    """The answer to a report form whose token was spent (409) or bad (403)."""
+    if state is TokenState.SPENT:
+        # A re-post of a form that was sent (a refresh, the back button): say so plainly.
+        return _already_sent(request)
+    # Nothing typed is lost: the form comes back with every value and a fresh token, but
+    # only to a browser that sent our SameSite=Strict cookie. A post another site started
+    # never carries it, and must not leave its own words ready to send under a valid token.
+    if sent_presession_id(request) is None:
+        return _report_page(request, dict.fromkeys(ALL_FIELDS, ""), {}, status=403, note="csrf")
+    return _report_page(request, result.values, result.errors, status=403, note="csrf", dropped=dropped)
 
 
 def _already_sent(request: web.Request) -> web.Response:
