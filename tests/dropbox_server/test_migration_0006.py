@@ -38,7 +38,7 @@ async def test_0006_renumbers_every_key_and_keeps_every_link(tmp_path: Path) -> 
     pair = envelope.generate_keypair()
     await units.insert_unit(db, UnitRow("u1", "Kent", "force"), "2026-01-01")
     await units.insert_unit(db, UnitRow("u2", "Met", "force"), "2026-01-01")
-    key_id = await units.add_unit_key(db, "u1", pair.public, "2026-01-01", {})
+    key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
     staff_id = await old_staff(db, "sue", "supervisor", pair.public)
     async with db.transaction() as tx:  # as version 5 stored them: counters across units
         await tx.executemany(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from dropbox_server.reporter.session import REPORTER_COOKIE
+from dropbox_server.web.reporter.session import REPORTER_COOKIE
 from tests.conftest import Sites
 from tests.journeys import Reporter, csrf_from, multipart, report_fields
 

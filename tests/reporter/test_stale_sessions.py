@@ -10,23 +10,22 @@ import pytest
 from aiohttp import web
 
 from dropbox_server.app import create_reporter_app
-from dropbox_server.appkeys import SESSIONS
 from dropbox_server.clock import today
 from dropbox_server.config import SessionSettings, Settings
+from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.files.download import FileNotFound
-from dropbox_server.provision import init_data_dir
-from dropbox_server.reporter.session import REPORTER_COOKIE
 from dropbox_server.reports.content import ReportContent
-from dropbox_server.reports.phone import phone_follow_up
 from dropbox_server.reports.reporter_access import (
     open_with_receipt,
     reporter_follow_up,
     reporter_reply_file,
     reporter_thread,
+    withdraw_report,
 )
-from dropbox_server.reports.submit import submit_report
-from dropbox_server.reports.withdrawal import withdraw_report
+from dropbox_server.reports.submission import phone_follow_up, submit_report
 from dropbox_server.services import Services, open_services
+from dropbox_server.web.appkeys import SESSIONS
+from dropbox_server.web.reporter.session import REPORTER_COOKIE
 from receipt_codes import parse_receipt
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites
 from tests.journeys import Reporter, csrf_from, multipart

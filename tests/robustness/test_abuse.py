@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from dropbox_server.config import SessionSettings
-from dropbox_server.reporter.session import REPORTER_COOKIE
+from dropbox_server.web.reporter.session import REPORTER_COOKIE
 from receipt_codes import KdfParams, generate_receipt
 from tests.conftest import Sites, reporter_site
 from tests.journeys import Reporter, csrf_from
