@@ -14,6 +14,9 @@ from dropbox_server.cli.prompts import CliError, confirm
 from dropbox_server.cli.settings_args import add_data_dir
 from dropbox_server.datadir import create_private_dir, write_new_secret_file
 
+LIVE_NOTE = ("A running `serve` republishes the investigator onion with the new client list "
+             "within a few seconds; no restart is needed.")
+
 
 def register(keys: Any) -> None:
     """Add the onion key subcommands to `keys`."""
@@ -76,7 +79,7 @@ def _rotate(files: onion_config.OnionFiles, names: list[str], out_dir: Path | No
     """Replace each client's key and show the new one once.
 
     Security: the private half is printed (and, with --out-dir, written 0600) for handing
-    over, never kept here; the old key stops working when the onion is next published.
+    over, never kept here; the old key stops working as soon as `serve` republishes the onion.
     """
     address = onion_config.load_or_create_service_key(files.investigator_key).address
     if out_dir is not None:
@@ -104,7 +107,7 @@ def _rotate_command(args: argparse.Namespace, names: list[str]) -> int:
         print("Nothing was changed.")
         return 1
     _rotate(files, chosen, out_dir)
-    print("Restart `run.py serve` for the change to take effect.")
+    print(LIVE_NOTE)
     for name in chosen:
         audit_commands.log_command(args, "onion_client_rotated", f"client={name}")
     return 0
