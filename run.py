@@ -19,6 +19,7 @@ from dropbox_server.cli import (
     setup_commands,
     staff_commands,
     stats_commands,
+    status_commands,
 )
 from dropbox_server.cli.prompts import CliError
 from dropbox_server.datadir import DataDirError
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.register(sub)
     stats_commands.register(sub)
     retention_commands.register(sub)
+    status_commands.register(sub)
     return parser
 
 
