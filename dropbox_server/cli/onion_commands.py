@@ -8,18 +8,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import secrets
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import onion_config
 from dropbox_server import envelope
-from dropbox_server.cli import audit_commands, setup_commands
-from dropbox_server.cli.demo_accounts import create_demo_accounts, describe_accounts
+from dropbox_server.cli import audit_commands, onion_key_commands, setup_commands
+from dropbox_server.cli.demo_accounts import prepare_demo_data
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
-from dropbox_server.provision import init_data_dir
+from dropbox_server.config import Settings
 from dropbox_server.services import open_services
 
 
@@ -127,33 +127,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    began = time.monotonic()
     workdir = args.workdir.resolve()
     args.data_dir = workdir / "data"
     settings = settings_from_args(args)
-    accounts_file = workdir / "demo-accounts.txt"
-    if not settings.database_path.exists():
-        passphrase = secrets.token_urlsafe(18)
-        asyncio.run(init_data_dir(settings, passphrase))
-        print(f"Demo data directory {settings.data_dir}; security staff passphrase: {passphrase}")
-        accounts = asyncio.run(create_demo_accounts(settings, passphrase))
-        print(describe_accounts(accounts, accounts_file))
-    else:
-        print(f"Reusing {settings.data_dir}; demo accounts are in {accounts_file}")
-    print("Building a private Tor network on 127.0.0.1 (about 15-25 s)...", flush=True)
-    asyncio.run(
-        _serve_behind(
+    print("Building a private Tor network on 127.0.0.1 while the demo data is prepared...", flush=True)
+    asyncio.run(_demo(settings, workdir, began))
+    return 0
+
+
+async def _demo(settings: Settings, workdir: Path, began: float) -> None:
+    """The network builds in a thread while data and staff are prepared; then both onions."""
+    with contextlib.ExitStack() as stack:
+        building = asyncio.ensure_future(asyncio.to_thread(
+            stack.enter_context, onion_config.demo_network(workdir / "tor-network")))
+        try:
+            print(await prepare_demo_data(settings, workdir / "demo-accounts.txt"), flush=True)
+        finally:
+            # Even when preparing failed: the stack must own the network before it closes.
+            network = await building
+
+        def describe(demo: onion_config.DemoOnions) -> str:
+            return (demo.describe() + f"\nDemo ready {time.monotonic() - began:.1f} s after start. "
+                    "Ctrl-C stops everything.")
+
+        await _serve_behind(
             settings,
             lambda: onion_config.demo_onions(
-                workdir / "tor-network",
-                settings.data_dir,
-                settings.reporter_port,
-                settings.investigator_port,
+                network, settings.data_dir, settings.reporter_port, settings.investigator_port,
                 x25519_keypair,
             ),
-            lambda demo: demo.describe() + "\nCtrl-C stops everything.",
+            describe,
         )
-    )
-    return 0
 
 
 def cmd_add_onion_client(args: argparse.Namespace) -> int:
@@ -164,7 +169,7 @@ def cmd_add_onion_client(args: argparse.Namespace) -> int:
     print("Give them this key once, over a safe channel. It is not stored here and cannot be shown again.")
     print(f"  Tor Browser asks for:      {credential.tor_browser_key()}")
     print(f"  or, in ClientOnionAuthDir: {credential.auth_private_line(address)}")
-    print("Restart `run.py serve` for the change to take effect.")
+    print(onion_key_commands.LIVE_NOTE)
     audit_commands.log_command(args, "onion_client_added", f"client={credential.name}")
     return 0
 
@@ -179,6 +184,6 @@ def cmd_list_onion_clients(args: argparse.Namespace) -> int:
 def cmd_remove_onion_client(args: argparse.Namespace) -> int:
     files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
     onion_config.remove_client(files.clients_dir, args.name)
-    print(f"Revoked {args.name}; restart `run.py serve` for the change to take effect.")
+    print(f"Revoked {args.name}. {onion_key_commands.LIVE_NOTE}")
     audit_commands.log_command(args, "onion_client_removed", f"client={args.name}")
     return 0
