@@ -16,16 +16,22 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp_socks import ProxyError
 
+from dropbox_server.clock import today
 from onion_config import (
+    OnionState,
     PrivateTorNetwork,
     RunningOnions,
     TorClient,
+    TorSettings,
     add_client,
+    launcher,
     read_state,
     remove_client,
     serve_onions,
+    torrc,
 )
 from onion_config.onion_keys import OnionFiles
+from onion_config.testnet import free_loopback_ports
 from tests.conftest import Sites
 from tests.journeys import Reporter
 from tests.onion.conftest import PUBLISH_TIMEOUT, nacl_keypair
@@ -160,3 +166,43 @@ async def test_client_auth_changes_apply_live(
     finally:
         await asyncio.to_thread(client.stop)
     assert running.tor_restarts == 0
+
+
+def _system_tor(network: PrivateTorNetwork, workdir: Path, control_port: int) -> launcher.LaunchedTor:
+    """A tor we did not launch from serve: the private network's stand-in for the system tor."""
+    return network.launch_tor(
+        torrc.merge(torrc.service_options(workdir / "data", workdir / "control_port"),
+                    [("ControlPort", f"127.0.0.1:{control_port}")]),
+        workdir)
+
+
+async def test_attached_tor_restarted_is_reattached(
+    sites: Sites, tor_network: PrivateTorNetwork, tor_client: TorClient, tmp_path: Path
+) -> None:
+    files = OnionFiles.for_data_dir(sites.settings.data_dir)
+    add_client(files.clients_dir, "alice", nacl_keypair)
+    control_port = free_loopback_ports(1)[0]
+    system = await asyncio.to_thread(_system_tor, tor_network, tmp_path / "system-tor", control_port)
+    ports = [urlsplit(url).port for url in (sites.reporter_url, sites.investigator_url)]
+    assert ports[0] and ports[1]
+    attach = TorSettings(mode="attach", control_port=control_port)
+    with contextlib.ExitStack() as stack:
+        running = await asyncio.to_thread(
+            stack.enter_context,
+            serve_onions(sites.settings.data_dir, ports[0], ports[1], attach,
+                         publish_timeout=PUBLISH_TIMEOUT))
+        try:
+            assert running.tor_process_id() is None  # not ours to stop
+            await asyncio.to_thread(system.stop)  # e.g. the system tor restarted by systemd
+            await _until(lambda: not _state(files)[0], BACK_WITHIN)
+            system = await asyncio.to_thread(_system_tor, tor_network, tmp_path / "system-tor",
+                                             control_port)
+            await _until(lambda: running.tor_restarts == 1, BACK_WITHIN)
+            status, _ = await get_through_tor(tor_client.socks_port, running.addresses.reporter_url,
+                                              timeout=BACK_WITHIN)
+            assert status == 200
+            again = OnionState("attach", True, True, True, 1, 1, today())
+            await _until(lambda: read_state(files.state_file) == again, PUBLISH_TIMEOUT)
+        finally:
+            await asyncio.to_thread(stack.close)
+            await asyncio.to_thread(system.stop)
