@@ -31,10 +31,12 @@ class DemoAccount:
 async def create_demo_accounts(settings: Settings, custodian_passphrase: str) -> list[DemoAccount]:
     """Enrol the demo accounts with random passwords; returns them to be shown once.
 
-    The enrolments run together, their argon2id runs in a KDF pool of the server's size.
+    The enrolments run together, their argon2id runs in a KDF pool of the server's size at a
+    lower CPU priority: the demo's Tor network builds meanwhile, and its directory
+    authorities miss their voting deadlines (10 s later each time) if argon2id starves them.
     """
     db = await open_database(settings.database_path)
-    runner = KdfRunner(settings.kdf_workers, settings.throttle.max_waiting_kdf)
+    runner = KdfRunner(settings.kdf_workers, settings.throttle.max_waiting_kdf, nice=10)
     try:
         custodian = await keyring.unlock_custodian(db, custodian_passphrase)
         wanted = [(f"demo-{u.id}", u.id, "investigator") for u in await units.list_units(db)]
