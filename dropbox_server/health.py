@@ -166,6 +166,8 @@ def _retention_check(conn: sqlite3.Connection, settings: Settings, today: str) -
 
 def gather(settings: Settings, today: str) -> Health:
     """Every check for this data directory."""
+    if not settings.data_dir.is_dir():
+        return Health(today, [Check("data", False, f"{settings.data_dir} is not a data directory")])
     return Health(today, [
         *tor_checks(settings.data_dir),
         *database_checks(settings, today),

@@ -234,8 +234,9 @@ class OnionSupervisor:
                     self._recover()
                 else:
                     self._sync_clients()
-            except _RECOVERABLE as exc:
-                # The next round sees a dead connection and recovers; say so once per cause.
+            except Exception as exc:  # the watcher must outlive any one failure
+                # The next round sees a dead connection and recovers; say so once per cause
+                # (the type only: a message could name an address or a file).
                 self._problem(f"tor supervision hit {type(exc).__name__}; retrying")
 
     def _recover(self) -> None:

@@ -147,6 +147,11 @@ async def test_a_damaged_database_fails_quick_check(
     assert "key holders" not in found
 
 
+async def test_a_missing_data_directory_fails_with_a_clear_line(tmp_path: Path) -> None:
+    code, text = await status(tmp_path / "nowhere")
+    assert code == 1 and "is not a data directory" in text and "Traceback" not in text
+
+
 def test_disk_below_the_watermark_fails(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True)
     free = shutil.disk_usage(settings.data_dir).free
