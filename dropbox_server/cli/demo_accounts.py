@@ -36,7 +36,7 @@ async def create_demo_accounts(settings: Settings, custodian_passphrase: str) ->
     authorities miss their voting deadlines (10 s later each time) if argon2id starves them.
     """
     db = await open_database(settings.database_path)
-    runner = KdfRunner(settings.kdf_workers, settings.throttle.max_waiting_kdf, nice=10)
+    runner = KdfRunner(settings.kdf_workers, settings.throttle.max_waiting_kdf, nice=19)
     try:
         custodian = await keyring.unlock_custodian(db, custodian_passphrase)
         wanted = [(f"demo-{u.id}", u.id, "investigator") for u in await units.list_units(db)]
