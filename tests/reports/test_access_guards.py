@@ -13,6 +13,9 @@ import pytest
 
 from dropbox_server import envelope, keyring
 from dropbox_server.clock import today
+from dropbox_server.config import FileLimits
+from dropbox_server.files.casework import case_files, reply_recipients, reply_with_files
+from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.keys.rotation import rotate_unit_key
 from dropbox_server.reports.access import (
     CaseNotFound,
@@ -274,5 +277,51 @@ async def test_a_follow_up_is_readable_by_the_unit_not_by_the_reporter(services:
 async def test_a_report_that_no_longer_exists_is_gone_for_the_reporter(services: Services) -> None:
     gone = ReporterAccess(report_seq=10_000, report_id="gone", private_key=envelope.generate_keypair().private)
     assert await reporter_thread(services.db, gone) is None
-    with pytest.raises(LookupError):
+    with pytest.raises(LookupError, match=r"^report no longer exists$"):
         await reporter_follow_up(services.db, gone, "hello?", today())
+
+
+async def attach(batch: UploadBatch, name: str, data: bytes) -> None:
+    sink = await batch.begin(name, "application/octet-stream")
+    await sink.write(data)
+    await sink.finish()
+
+
+async def test_reply_files_are_listed_for_the_reporter_and_follow_up_files_reach_the_unit(
+    services: Services,
+) -> None:
+    db, disk = services.db, services.files
+    alice = await member(services, "alice", KENT)
+    receipt, report_id = await submit(services)
+    await reply(db, alice, report_id, "Text only.", 1000, today())
+    case = await load_case(db, alice, report_id)
+    async with UploadBatch(disk, reply_recipients(case), FileLimits()) as batch:
+        await attach(batch, "answer.txt", b"fourteen bytes")
+        await reply_with_files(db, alice, report_id, "See the file.", 1000, today(), batch)
+    access = await open_with_receipt(db, services.receipts, receipt)
+    assert access is not None
+    thread = await reporter_thread(db, access, disk)
+    assert thread is not None
+    [text_only, with_file] = [e for e in thread.entries if e.kind == "reply"]
+    assert text_only.text == "Text only." and text_only.files == ()
+    assert with_file.text == "See the file."
+    assert [(f.name, f.size) for f in with_file.files] == [("answer.txt", 14)]
+    assert all(e.files == () for e in (await reporter_thread(db, access)).entries)  # type: ignore[union-attr]
+
+    async with UploadBatch(disk, Recipients(report_id, case.report.report_public_key), FileLimits()) as batch:
+        await attach(batch, "photo.bin", b"evidence")
+        await reporter_follow_up(db, access, "A file for you.", today(), batch)
+    [sent] = await report_store.items(db, case.report.seq, ("reporter_message",))
+    files = await case_files(db, disk, alice, report_id)
+    assert [(f.meta.name, f.meta.size) for f in files if f.row.item_id == sent.id] == [("photo.bin", 8)]
+
+
+async def test_a_follow_up_with_an_empty_batch_is_stored_as_text(services: Services) -> None:
+    receipt, report_id = await submit(services)
+    access = await open_with_receipt(services.db, services.receipts, receipt)
+    assert access is not None
+    report = await report_store.get_report(services.db, report_id)
+    assert report is not None
+    async with UploadBatch(services.files, Recipients(report_id, report.report_public_key), FileLimits()) as batch:
+        await reporter_follow_up(services.db, access, "No files after all.", today(), batch)
+    assert len(await report_store.items(services.db, report.seq, ("reporter_message",))) == 1
