@@ -242,5 +242,31 @@ def test_token_bucket_refills_at_its_rate_up_to_its_burst() -> None:
 
 @pytest.mark.parametrize(("rate", "burst"), [(0, 1), (-1, 1), (1, 0)])
 def test_token_bucket_refuses_nonsense(rate: float, burst: int) -> None:
-    with pytest.raises(ValueError, match="rate and burst must be positive"):
+    with pytest.raises(ValueError, match=r"^rate and burst must be positive$"):
         TokenBucket(rate=rate, burst=burst)
+
+
+def test_token_format_is_form_safe() -> None:
+    csrf = CsrfTokens()
+    issued, nonce, mac = csrf.issue("s").split(".")
+    assert issued.isdigit() and len(nonce) == 16 and len(mac) == 43
+    assert "=" not in mac and "+" not in mac and "/" not in mac
+
+
+def test_only_a_well_signed_integer_time_is_read() -> None:
+    """Defence in depth: even a correctly signed token must carry a whole-second issue time."""
+    csrf = CsrfTokens()
+    body = "soon.nonce"
+    assert not csrf.check(f"{body}.{csrf._mac(body, None)}")
+
+
+def test_token_length_edge() -> None:
+    """200 characters is the most accepted (leading zeros in the time still parse)."""
+    clock = Clock()
+    csrf = CsrfTokens(clock=clock)
+    for length, accepted in ((200, True), (201, False)):
+        probe = f"{int(clock.now)}.nonce"
+        body = f"{int(clock.now):0>{length - len(probe) - 44 + len(str(int(clock.now)))}}.nonce"
+        token = f"{body}.{csrf._mac(body, None)}"
+        assert len(token) == length
+        assert csrf.check(token) is accepted

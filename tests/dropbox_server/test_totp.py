@@ -75,7 +75,24 @@ def test_new_secrets_are_160_bits_and_fresh() -> None:
 
 def test_qr_codes_are_csp_safe() -> None:
     svg = totp.qr_svg(totp.provisioning_uri(SECRET, "alice"), "Scan me")
-    assert svg.startswith("<svg") and "<script" not in svg and "style=" not in svg
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" ') and "<?xml" not in svg
+    assert "<script" not in svg and "style=" not in svg
     assert "<title>Scan me</title>" in svg and 'class="qr"' in svg
-    drawn = totp.qr_terminal("otpauth://totp/x?secret=" + SECRET)
-    assert drawn.count("\n") > 10 and set(drawn) - {" ", "\n"}
+    assert "<path " in svg and 'class="qrline"' not in svg
+
+
+def test_qr_code_size_pins_error_level_and_scale() -> None:
+    """Error level M gives a version 8 symbol (49 modules + 4 quiet each side) at 5 px a module."""
+    svg = totp.qr_svg(totp.provisioning_uri(SECRET, "alice"), "t")
+    assert 'width="285" height="285"' in svg
+    drawn = totp.qr_terminal(totp.provisioning_uri(SECRET, "alice"))
+    lines = drawn.splitlines()
+    assert len(lines) == 29 and len(lines[0]) == 57, "compact: two modules a character cell, high"
+
+
+def test_provisioning_uri_names_the_account_and_issuer() -> None:
+    uri = totp.provisioning_uri(SECRET, "alice")
+    assert uri == (
+        "otpauth://totp/Tip%20drop%20%28investigators%29:alice?secret=" + SECRET
+        + "&issuer=Tip%20drop%20%28investigators%29"
+    )

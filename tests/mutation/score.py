@@ -61,10 +61,11 @@ def changed_line(source: ast.Module, mutant: str) -> str:
     original, mutated = funcs.get(f"{base}__mutmut_orig"), funcs.get(mutant)
     if original is None or mutated is None:
         return "?"
-    mutated.name = original.name
-    diff = list(difflib.ndiff(ast.unparse(original).splitlines(), ast.unparse(mutated).splitlines()))
-    added = [line[2:].strip() for line in diff if line.startswith("+ ")]
-    removed = [line[2:].strip() for line in diff if line.startswith("- ")]
+    before = ast.unparse(original).splitlines()
+    after = ast.unparse(mutated).replace(mutant, original.name, 1).splitlines()
+    diff = list(difflib.unified_diff(before, after, n=0))
+    added = [line[1:].strip() for line in diff[2:] if line.startswith("+")]
+    removed = [line[1:].strip() for line in diff[2:] if line.startswith("-")]
     return " | ".join(added) or "deleted: " + " | ".join(removed)
 
 

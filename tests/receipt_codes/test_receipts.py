@@ -140,16 +140,16 @@ def test_the_shipped_list_passes_its_own_check() -> None:
 
 def test_a_list_with_a_duplicate_is_refused() -> None:
     words = load_wordlist()
-    assert "twice" in damaged((*words[:-1], words[0]))
+    assert damaged((*words[:-1], words[0])) == "receipt word list is damaged: a word appears twice"
 
 
 def test_a_list_one_word_short_is_refused() -> None:
-    assert "fewer than 7,776" in damaged(load_wordlist()[:-1])
+    assert damaged(load_wordlist()[:-1]) == "receipt word list is damaged: fewer than 7,776 words"
 
 
 @pytest.mark.parametrize("bad", ["Capital", "caf\u00e9", "abc1", "two words", "hy-phen", ""])
 def test_a_list_with_a_word_that_is_not_plain_lower_case_letters_is_refused(bad: str) -> None:
-    assert "lower-case letters" in damaged((*load_wordlist()[:-1], bad))
+    assert damaged((*load_wordlist()[:-1], bad)) == "receipt word list is damaged: words must be lower-case letters"
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,7 @@ def test_a_list_with_a_word_that_is_not_plain_lower_case_letters_is_refused(bad:
     ids=["time_cost-0", "memory-below-8-per-lane", "parallelism-0", "time_cost-negative"],
 )
 def test_argon2id_parameters_out_of_range_are_refused(time_cost: int, memory_kib: int, parallelism: int) -> None:
-    with pytest.raises(ValueError, match="argon2id parameters out of range"):
+    with pytest.raises(ValueError, match=r"^argon2id parameters out of range$"):
         KdfParams(time_cost, memory_kib, parallelism)
 
 
@@ -169,7 +169,7 @@ def test_argon2id_parameters_at_the_edge_are_allowed() -> None:
 
 def test_pepper_length_edge() -> None:
     receipt = Receipt("a b c d e f g")
-    with pytest.raises(ValueError, match="server pepper is too short"):
+    with pytest.raises(ValueError, match=r"^server pepper is too short$"):
         derive_reporter_secrets(receipt, bytes(15), CHEAP)
     assert len(derive_reporter_secrets(receipt, bytes(16), CHEAP).lookup_id) == 32
 
@@ -179,7 +179,7 @@ def test_secrets_repr_is_fixed() -> None:
 
 
 def test_fewer_than_seven_words_names_the_minimum() -> None:
-    with pytest.raises(ValueError, match="at least 7 words"):
+    with pytest.raises(ValueError, match=r"^a receipt needs at least 7 words$"):
         generate_receipt(6)
     assert len(generate_receipt(8).split(" ")) == 8
 
@@ -193,6 +193,7 @@ def test_input_length_edge() -> None:
     with pytest.raises(ReceiptFormatError) as err:
         parse_receipt(" " * MAX_RECEIPT_INPUT)
     assert err.value.reason == "empty" and str(err.value) == "empty"
+    assert err.value.word_count == 0 and err.value.unknown_words == ()
 
 
 def test_unknown_words_count_every_word() -> None:
