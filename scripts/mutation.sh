@@ -18,6 +18,8 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
 MUTMUT="${MUTMUT:-.venv/bin/mutmut}"
 WORKERS="${MUTATION_WORKERS:-1}"
+# Property tests run once per mutant: fewer examples each (the ordinary suite runs 150).
+export TIPDROP_HYPOTHESIS_EXAMPLES="${TIPDROP_HYPOTHESIS_EXAMPLES:-25}"
 
 case "${1:-}" in
     --score-only) exec "$PYTHON" -m tests.mutation.score ;;

@@ -5,6 +5,8 @@ Hypothesis runs derandomized, so every run tries the same cases (no flaky tests)
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +17,9 @@ from receipt_codes import KdfParams
 CHEAP = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 KEY = bytes(range(32))
 NONCE_END = 1 + 24
-PROPERTY = settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# scripts/mutation.sh lowers this: it runs these tests once per mutant.
+EXAMPLES = int(os.environ.get("TIPDROP_HYPOTHESIS_EXAMPLES", "150"))
+PROPERTY = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def test_nonces_and_keys_never_repeat_across_10000_seals() -> None:
@@ -30,6 +34,13 @@ def test_nonces_and_keys_never_repeat_across_10000_seals() -> None:
     assert bytes(32) not in keys and bytes(24) not in nonces
     assert envelope.unseal(recipient.private, sealed_key) == key
     assert envelope.decrypt(key, blob, b"ctx:9999") == b"item"
+
+
+def test_nonces_and_keys_differ_across_200_seals() -> None:
+    """The same property, small enough to run once per mutant in scripts/mutation.sh."""
+    recipient = envelope.generate_keypair()
+    seals = [envelope.seal_new_item(recipient.public, b"item", b"ctx") for _ in range(200)]
+    assert len({blob[1:NONCE_END] for blob, _, _ in seals}) == len({key for _, _, key in seals}) == 200
 
 
 def test_random_keys_and_key_pairs_are_fresh() -> None:
