@@ -139,7 +139,8 @@ def test_keyed_digest_uses_the_first_16_bytes_of_a_long_purpose() -> None:
 
 @pytest.mark.parametrize(
     ("blob", "reason"),
-    [(b"", "ciphertext is empty"), (b"\x02" + bytes(60), "unknown ciphertext version 2"), (b"\x01" + bytes(39), "ciphertext is truncated")],
+    [(b"", "ciphertext is empty"), (b"\x02" + bytes(60), "unknown ciphertext version 2"), (b"\x01" + bytes(39), "ciphertext is truncated"),
+     (b"\x01" + bytes(40), "ciphertext did not open")],
 )
 def test_decrypt_refusal_reasons(blob: bytes, reason: str) -> None:
     with pytest.raises(envelope.EnvelopeError, match=f"^{re.escape(reason)}$"):

@@ -140,8 +140,9 @@ async def test_malformed_report_ids_are_not_found(services: Services, bad_id: st
     alice = await member(services, "alice", KENT)
     key = await current_key(services, KENT)
     await insert_report(services, unit_id=KENT, sealed_to=key, report_id=bad_id or "x")
-    with pytest.raises(CaseNotFound):
+    with pytest.raises(CaseNotFound) as err:
         await load_case(services.db, alice, bad_id)
+    assert err.value.args == (bad_id,)
 
 
 async def test_the_longest_allowed_report_id_opens(services: Services) -> None:
@@ -152,16 +153,28 @@ async def test_the_longest_allowed_report_id_opens(services: Services) -> None:
 
 async def test_unknown_report_is_not_found(services: Services) -> None:
     alice = await member(services, "alice", KENT)
-    with pytest.raises(CaseNotFound):
+    with pytest.raises(CaseNotFound) as err:
         await load_case(services.db, alice, "nosuchreport")
+    assert err.value.args == ("nosuchreport",)
+
+
+async def test_a_grant_that_does_not_open_is_not_found(services: Services) -> None:
+    """Key holding broken alone: the report names Kent's key, but its copy was sealed to another key."""
+    alice = await member(services, "alice", KENT)
+    key_id, _ = await current_key(services, KENT)
+    await insert_report(services, unit_id=KENT, sealed_to=(key_id, envelope.generate_keypair().public), report_id="badgrant")
+    with pytest.raises(CaseNotFound) as err:
+        await load_case(services.db, alice, "badgrant")
+    assert err.value.args == ("badgrant",)
 
 
 async def test_another_units_report_is_not_found_even_if_the_key_opens_it(services: Services) -> None:
     """Unit broken alone: an Essex report whose key is (wrongly) sealed to Kent's key."""
     alice = await member(services, "alice", KENT)
     await insert_report(services, unit_id=ESSEX, sealed_to=await current_key(services, KENT), report_id="misfiled")
-    with pytest.raises(CaseNotFound):
+    with pytest.raises(CaseNotFound) as err:
         await load_case(services.db, alice, "misfiled")
+    assert err.value.args == ("misfiled",)
 
 
 async def test_another_units_keys_held_by_a_member_are_never_used(services: Services) -> None:
