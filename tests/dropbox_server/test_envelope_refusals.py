@@ -13,6 +13,7 @@ from nacl import bindings
 
 from dropbox_server import envelope
 from dropbox_server.envelope import FILE_RECORD_BYTES, FILE_RECORD_PLAIN
+from receipt_codes import KdfParams
 
 KEY = bytes(range(32))
 CTX = b"tipdrop:v1:file:r1:f1"
@@ -158,3 +159,14 @@ def test_unseal_and_unwrap_refusal_reasons() -> None:
     bad_params = b"\x01\x00" + bytes(4) + b"\x01" + bytes(80)
     with pytest.raises(envelope.EnvelopeError, match=r"^wrapped secret has bad parameters$"):
         envelope.unwrap_with_password("pw", bad_params, b"p")
+
+
+def test_the_shortest_wrap_is_not_truncated() -> None:
+    """Header (7) + salt (16) + SecretBox nonce (24) + MAC (16) = 63 bytes: read, then refused as a wrong password."""
+    blob = envelope.wrap_with_password("pw", b"", KdfParams(1, 8, 1), b"p")
+    assert len(blob) == 63
+    assert envelope.unwrap_with_password("pw", blob, b"p") == b""
+    with pytest.raises(envelope.WrongPassword, match=r"^wrong password$"):
+        envelope.unwrap_with_password("other", blob, b"p")
+    with pytest.raises(envelope.EnvelopeError, match=r"^wrapped secret is truncated$"):
+        envelope.unwrap_with_password("pw", blob[:62], b"p")

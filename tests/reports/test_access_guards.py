@@ -129,8 +129,9 @@ async def test_role_without_unit_keys_is_refused_even_holding_the_keys(services:
     handler = await member(services, "handler", KENT, "call_handler")
     handler = replace(handler, unit_keys=await unit_keys(services, KENT))
     _, report_id = await submit(services)
-    with pytest.raises(RoleNotAllowed):
+    with pytest.raises(RoleNotAllowed) as err:
         await load_case(services.db, handler, report_id)
+    assert err.value.args == ("call_handler",)
     with pytest.raises(RoleNotAllowed):
         await load_case(services.db, handler, "no-such-report")
 
