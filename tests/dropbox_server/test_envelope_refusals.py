@@ -170,3 +170,12 @@ def test_the_shortest_wrap_is_not_truncated() -> None:
         envelope.unwrap_with_password("other", blob, b"p")
     with pytest.raises(envelope.EnvelopeError, match=r"^wrapped secret is truncated$"):
         envelope.unwrap_with_password("pw", blob[:62], b"p")
+
+
+def test_the_time_cost_cap_is_inclusive() -> None:
+    blob = envelope.wrap_with_password("pw", b"x", KdfParams(16, 8, 1), b"p")
+    assert envelope.unwrap_with_password("pw", blob, b"p") == b"x"
+    too_slow = bytearray(blob)
+    too_slow[1] = 17
+    with pytest.raises(envelope.EnvelopeError, match=r"^wrapped secret asks for argon2id costs beyond what this service uses$"):
+        envelope.unwrap_with_password("pw", bytes(too_slow), b"p")
