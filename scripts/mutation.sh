@@ -6,7 +6,7 @@
 # reach the mutated function), then prints the score per module and every survivor, and
 # fails if a module scores under the threshold in tests/mutation/equivalent.toml (where
 # equivalent mutants are listed with their reasons). Not part of scripts/test.sh: it takes
-# about half an hour on one core. One worker and `nice`, since the machine may be shared.
+# about 17 minutes on one core. One worker and `nice`, since the machine may be shared.
 #
 #   bash scripts/mutation.sh                   # fresh run of everything, then the scores
 #   bash scripts/mutation.sh --score-only      # scores of the last run, without running
