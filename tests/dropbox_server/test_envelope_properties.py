@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dropbox_server import envelope
+from dropbox_server import envelope, filecrypt
 from receipt_codes import KdfParams
 
 CHEAP = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
@@ -136,13 +136,13 @@ def test_bucket_edges(length: int, stored: int) -> None:
 @settings(max_examples=20, derandomize=True, deadline=None)
 @given(order=st.permutations(range(3)))
 def test_file_records_reordered_are_refused(order: list[int]) -> None:
-    sealer = envelope.FileSealer(KEY, b"file-ctx")
-    records = [sealer.push(bytes(envelope.FILE_RECORD_PLAIN * 2 + 5)), *sealer.finish()]
+    sealer = filecrypt.FileSealer(KEY, b"file-ctx")
+    records = [sealer.push(bytes(filecrypt.FILE_RECORD_PLAIN * 2 + 5)), *sealer.finish()]
     chunks = [r for blob in records for r in split_records(blob)]
     assert len(chunks) == 3
-    opener = envelope.FileOpener(KEY, sealer.header, b"file-ctx")
+    opener = filecrypt.FileOpener(KEY, sealer.header, b"file-ctx")
     if order == [0, 1, 2]:
-        assert b"".join(opener.pull(chunks[i]) for i in order) == bytes(envelope.FILE_RECORD_PLAIN * 2 + 5)
+        assert b"".join(opener.pull(chunks[i]) for i in order) == bytes(filecrypt.FILE_RECORD_PLAIN * 2 + 5)
         opener.close()
         return
     with pytest.raises(envelope.EnvelopeError):
@@ -152,5 +152,5 @@ def test_file_records_reordered_are_refused(order: list[int]) -> None:
 
 
 def split_records(blob: bytes) -> list[bytes]:
-    size = envelope.FILE_RECORD_BYTES
+    size = filecrypt.FILE_RECORD_BYTES
     return [blob[i : i + size] for i in range(0, len(blob), size)]

@@ -11,8 +11,8 @@ import re
 import pytest
 from nacl import bindings
 
-from dropbox_server import envelope
-from dropbox_server.envelope import FILE_RECORD_BYTES, FILE_RECORD_PLAIN
+from dropbox_server import envelope, filecrypt
+from dropbox_server.filecrypt import FILE_RECORD_BYTES, FILE_RECORD_PLAIN
 from receipt_codes import KdfParams
 
 KEY = bytes(range(32))
@@ -26,7 +26,7 @@ FINAL = bindings.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 def forge(records: list[tuple[bytes, int]]) -> tuple[bytes, list[bytes]]:
     """A file header and records with the given (plaintext, tag), under the real stream subkey."""
     state = bindings.crypto_secretstream_xchacha20poly1305_state()
-    stream_key = envelope._file_subkey(KEY, envelope._FILE_STREAM_PURPOSE)
+    stream_key = filecrypt._file_subkey(KEY, filecrypt._FILE_STREAM_PURPOSE)
     header = bytes([envelope.VERSION]) + bindings.crypto_secretstream_xchacha20poly1305_init_push(state, stream_key)
     ad = bytes([envelope.VERSION]) + CTX
     return header, [bindings.crypto_secretstream_xchacha20poly1305_push(state, p, ad, t) for p, t in records]
@@ -37,7 +37,7 @@ def end_record(data: bytes) -> bytes:
 
 
 def refused(header: bytes, records: list[bytes], close: bool = True) -> str:
-    opener = envelope.FileOpener(KEY, header, CTX)
+    opener = filecrypt.FileOpener(KEY, header, CTX)
     with pytest.raises(envelope.EnvelopeError) as err:
         for record in records:
             opener.pull(record)
@@ -49,14 +49,14 @@ def refused(header: bytes, records: list[bytes], close: bool = True) -> str:
 def test_a_forged_file_in_the_right_shape_opens() -> None:
     """The control: the forging helper writes what FileSealer writes."""
     header, records = forge([(end_record(b"hello"), FINAL)])
-    opener = envelope.FileOpener(KEY, header, CTX)
+    opener = filecrypt.FileOpener(KEY, header, CTX)
     assert opener.pull(records[0]) == b"hello"
     opener.close()
 
 
 def test_short_header() -> None:
     with pytest.raises(envelope.EnvelopeError, match=r"^file is truncated$"):
-        envelope.FileOpener(KEY, bytes(10), CTX)
+        filecrypt.FileOpener(KEY, bytes(10), CTX)
 
 
 def test_short_record() -> None:
@@ -102,7 +102,7 @@ def test_dirty_padding_record(padding: bytes, tag: int) -> None:
 
 def test_clean_padding_records_open() -> None:
     header, records = forge([(end_record(b"x"), PUSH), (bytes(FILE_RECORD_PLAIN), MESSAGE), (bytes(FILE_RECORD_PLAIN), FINAL)])
-    opener = envelope.FileOpener(KEY, header, CTX)
+    opener = filecrypt.FileOpener(KEY, header, CTX)
     assert [opener.pull(r) for r in records] == [b"x", b"", b""]
     assert opener.finished
     opener.close()
@@ -111,20 +111,20 @@ def test_clean_padding_records_open() -> None:
 def test_a_file_with_several_padding_records_round_trips() -> None:
     """33 records pad to 36: the end record is PUSH, two MESSAGE padding records, then FINAL."""
     data = bytes(i % 251 for i in range(32 * FILE_RECORD_PLAIN + 1))
-    sealer = envelope.FileSealer(KEY, CTX)
+    sealer = filecrypt.FileSealer(KEY, CTX)
     assert sealer.plaintext_bytes == 0
     blob = sealer.header + sealer.push(data[:1000]) + sealer.push(data[1000:]) + b"".join(sealer.finish())
     assert sealer.plaintext_bytes == len(data)
-    assert sealer.records == envelope.padded_record_count(33) == 36
-    opener = envelope.FileOpener(KEY, blob[: envelope.FILE_HEADER_BYTES], CTX)
-    body = blob[envelope.FILE_HEADER_BYTES :]
+    assert sealer.records == filecrypt.padded_record_count(33) == 36
+    opener = filecrypt.FileOpener(KEY, blob[: filecrypt.FILE_HEADER_BYTES], CTX)
+    body = blob[filecrypt.FILE_HEADER_BYTES :]
     out = b"".join(opener.pull(body[i : i + FILE_RECORD_BYTES]) for i in range(0, len(body), FILE_RECORD_BYTES))
     opener.close()
     assert out == data
 
 
 def test_a_sealed_file_takes_no_more() -> None:
-    sealer = envelope.FileSealer(KEY, CTX)
+    sealer = filecrypt.FileSealer(KEY, CTX)
     list(sealer.finish())
     with pytest.raises(ValueError, match=r"^this file is already sealed$"):
         sealer.push(b"more")

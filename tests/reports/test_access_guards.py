@@ -11,12 +11,12 @@ from dataclasses import replace
 
 import pytest
 
-from dropbox_server import envelope, keyring
+from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.config import FileLimits
-from dropbox_server.files.casework import case_files, reply_recipients, reply_with_files
+from dropbox_server.custody import keyring
+from dropbox_server.custody.rotation import rotate_unit_key
 from dropbox_server.files.upload import Recipients, UploadBatch
-from dropbox_server.keys.rotation import rotate_unit_key
 from dropbox_server.reports.access import (
     CaseNotFound,
     RoleNotAllowed,
@@ -25,6 +25,7 @@ from dropbox_server.reports.access import (
     require_reader,
 )
 from dropbox_server.reports.case_actions import reply
+from dropbox_server.reports.case_files import case_files, reply_recipients, reply_with_files
 from dropbox_server.reports.casework import open_report
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.reports.reporter_access import (
@@ -33,11 +34,11 @@ from dropbox_server.reports.reporter_access import (
     reporter_follow_up,
     reporter_thread,
 )
-from dropbox_server.reports.submit import submit_report
-from dropbox_server.services import Services
+from dropbox_server.reports.submission import submit_report
 from dropbox_server.store import NewItem, NewReport, units
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
+from dropbox_server.web.appkeys import Services
 from receipt_codes import Receipt, derive_reporter_secrets, generate_receipt
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
 
@@ -192,7 +193,7 @@ async def test_a_member_without_the_units_current_key_cannot_open(services: Serv
     custodian = await units.get_custodian(services.db)
     assert custodian is not None
     pair = envelope.generate_keypair()
-    await units.add_unit_key(services.db, KENT, pair.public, today(), {None: envelope.seal(custodian[0], pair.private)})
+    await units.insert_unit_key(services.db, KENT, pair.public, today(), {None: envelope.seal(custodian[0], pair.private)})
     _, report_id = await submit(services)
     with pytest.raises(CaseNotFound):
         await load_case(services.db, alice, report_id)

@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from dropbox_server import audit, envelope, keyring
+from dropbox_server import audit, envelope, filecrypt
+from dropbox_server.custody import backup, keyring
 from dropbox_server.files.meta import file_context
-from dropbox_server.keys import backup
 from dropbox_server.reports.content import item_context
 from dropbox_server.store.audit import AuditEntry
 
@@ -93,11 +93,11 @@ def purposes_vector() -> dict[str, object]:
     return {
         "source": "the strings in the code at the commit that wrote this file",
         "receipt_codes.derive._PURPOSE": "tipdrop:v1:receipt\x00",
-        "dropbox_server.keyring.STAFF_KEY_PURPOSE": keyring.STAFF_KEY_PURPOSE.decode(),
-        "dropbox_server.keyring.CUSTODIAN_PURPOSE": keyring.CUSTODIAN_PURPOSE.decode(),
-        "dropbox_server.keys.backup.PURPOSE": backup.PURPOSE.decode(),
-        "dropbox_server.envelope._FILE_STREAM_PURPOSE": envelope._FILE_STREAM_PURPOSE.decode(),
-        "dropbox_server.envelope._FILE_META_PURPOSE": envelope._FILE_META_PURPOSE.decode(),
+        "dropbox_server.custody.keyring.STAFF_KEY_PURPOSE": keyring.STAFF_KEY_PURPOSE.decode(),
+        "dropbox_server.custody.keyring.CUSTODIAN_PURPOSE": keyring.CUSTODIAN_PURPOSE.decode(),
+        "dropbox_server.custody.backup.PURPOSE": backup.PURPOSE.decode(),
+        "dropbox_server.filecrypt._FILE_STREAM_PURPOSE": filecrypt._FILE_STREAM_PURPOSE.decode(),
+        "dropbox_server.filecrypt._FILE_META_PURPOSE": filecrypt._FILE_META_PURPOSE.decode(),
         "item_context('r1', 'report')": item_context("r1", "report").decode(),
         "file_context('r1', 'f1')": file_context("r1", "f1").decode(),
     }
@@ -119,8 +119,8 @@ def digests_vector() -> dict[str, object]:
         "chain_digest_hex": envelope.chain_digest(bytes(32), b"entry").hex(),
         "checksum_hex": envelope.checksum(b"backup body").hex(),
         "keyed_digest_hex": envelope.keyed_digest(KEY, b"message", b"tipdrop:v1:test").hex(),
-        "file_stream_subkey_hex": envelope._file_subkey(KEY, envelope._FILE_STREAM_PURPOSE).hex(),
-        "file_meta_subkey_hex": envelope._file_subkey(KEY, envelope._FILE_META_PURPOSE).hex(),
+        "file_stream_subkey_hex": filecrypt._file_subkey(KEY, filecrypt._FILE_STREAM_PURPOSE).hex(),
+        "file_meta_subkey_hex": filecrypt._file_subkey(KEY, filecrypt._FILE_META_PURPOSE).hex(),
         "audit_entry": {
             "seq": 1,
             "previous_hex": bytes(32).hex(),
@@ -153,18 +153,18 @@ def ciphertexts_vector() -> dict[str, object]:
         "sealed_blob_hex": envelope.seal(recipient.public, b"content key").hex(),
         "file_meta_context": meta_context.decode(),
         "file_meta": "photo.jpg|image/jpeg|5",
-        "file_meta_blob_hex": envelope.seal_file_meta(KEY, b"photo.jpg|image/jpeg|5", meta_context).hex(),
+        "file_meta_blob_hex": filecrypt.seal_file_meta(KEY, b"photo.jpg|image/jpeg|5", meta_context).hex(),
     }
 
 
 def file_stream_vector() -> dict[str, object]:
     context = file_context("r1", "f1")
     plaintext = b"a known file\n"
-    sealer = envelope.FileSealer(KEY, context)
+    sealer = filecrypt.FileSealer(KEY, context)
     blob = sealer.header + sealer.push(plaintext) + b"".join(sealer.finish())
     (HERE / "file_stream.bin").write_bytes(blob)
     return {
-        "source": "libsodium secretstream through envelope.FileSealer at the commit that wrote "
+        "source": "libsodium secretstream through filecrypt.FileSealer at the commit that wrote "
         "file_stream.bin (its header is random, so the whole file is kept)",
         "key_hex": KEY.hex(),
         "context": context.decode(),
@@ -172,10 +172,10 @@ def file_stream_vector() -> dict[str, object]:
         "file": "file_stream.bin",
         "sha256": hashlib.sha256(blob).hexdigest(),
         "version": envelope.VERSION,
-        "header_bytes": envelope.FILE_HEADER_BYTES,
-        "record_plain_bytes": envelope.FILE_RECORD_PLAIN,
-        "record_bytes": envelope.FILE_RECORD_BYTES,
-        "padded_record_counts": {str(n): envelope.padded_record_count(n) for n in (1, 2, 3, 9, 17, 100, 1000)},
+        "header_bytes": filecrypt.FILE_HEADER_BYTES,
+        "record_plain_bytes": filecrypt.FILE_RECORD_PLAIN,
+        "record_bytes": filecrypt.FILE_RECORD_BYTES,
+        "padded_record_counts": {str(n): filecrypt.padded_record_count(n) for n in (1, 2, 3, 9, 17, 100, 1000)},
     }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from dropbox_server import audit, envelope
+from dropbox_server import audit, envelope, filecrypt
 from dropbox_server.files.meta import file_context
 from dropbox_server.reports.content import item_context
 from dropbox_server.store.audit import AuditEntry
@@ -165,9 +165,9 @@ def test_every_purpose_string_is_distinct() -> None:
         ("checksum_hex", lambda: envelope.checksum(b"backup body").hex()),
         ("keyed_digest_hex", lambda: envelope.keyed_digest(bytes(range(32)), b"message", b"tipdrop:v1:test").hex()),
         ("file_stream_subkey_hex",
-         lambda: envelope._file_subkey(bytes(range(32)), envelope._FILE_STREAM_PURPOSE).hex()),
+         lambda: filecrypt._file_subkey(bytes(range(32)), filecrypt._FILE_STREAM_PURPOSE).hex()),
         ("file_meta_subkey_hex",
-         lambda: envelope._file_subkey(bytes(range(32)), envelope._FILE_META_PURPOSE).hex()),
+         lambda: filecrypt._file_subkey(bytes(range(32)), filecrypt._FILE_META_PURPOSE).hex()),
     ],
 )
 def test_digest(name: str, compute: Any) -> None:
@@ -218,7 +218,7 @@ def test_stored_sealed_box_opens() -> None:
 def test_stored_file_meta_opens() -> None:
     c = CIPHERTEXTS
     blob = bytes.fromhex(c["file_meta_blob_hex"])
-    meta = envelope.open_file_meta(bytes.fromhex(c["key_hex"]), blob, c["file_meta_context"].encode())
+    meta = filecrypt.open_file_meta(bytes.fromhex(c["key_hex"]), blob, c["file_meta_context"].encode())
     assert meta == c["file_meta"].encode()
 
 
@@ -229,9 +229,9 @@ def test_stored_file_meta_opens() -> None:
     ("parameter", "actual"),
     [
         ("version", lambda: envelope.VERSION),
-        ("header_bytes", lambda: envelope.FILE_HEADER_BYTES),
-        ("record_plain_bytes", lambda: envelope.FILE_RECORD_PLAIN),
-        ("record_bytes", lambda: envelope.FILE_RECORD_BYTES),
+        ("header_bytes", lambda: filecrypt.FILE_HEADER_BYTES),
+        ("record_plain_bytes", lambda: filecrypt.FILE_RECORD_PLAIN),
+        ("record_bytes", lambda: filecrypt.FILE_RECORD_BYTES),
     ],
 )
 def test_file_stream_parameter(parameter: str, actual: Any) -> None:
@@ -240,14 +240,14 @@ def test_file_stream_parameter(parameter: str, actual: Any) -> None:
 
 @pytest.mark.parametrize("records", list(FILE["padded_record_counts"]))
 def test_file_padding_record_count(records: str) -> None:
-    assert envelope.padded_record_count(int(records)) == FILE["padded_record_counts"][records]
+    assert filecrypt.padded_record_count(int(records)) == FILE["padded_record_counts"][records]
 
 
 def test_stored_file_stream_opens() -> None:
     blob = (HERE / FILE["file"]).read_bytes()
     assert hashlib.sha256(blob).hexdigest() == FILE["sha256"]
     assert blob[0] == FILE["version"]
-    opener = envelope.FileOpener(bytes.fromhex(FILE["key_hex"]), blob[: FILE["header_bytes"]], FILE["context"].encode())
+    opener = filecrypt.FileOpener(bytes.fromhex(FILE["key_hex"]), blob[: FILE["header_bytes"]], FILE["context"].encode())
     out = b"".join(
         opener.pull(blob[i : i + FILE["record_bytes"]]) for i in range(FILE["header_bytes"], len(blob), FILE["record_bytes"])
     )
@@ -256,7 +256,7 @@ def test_stored_file_stream_opens() -> None:
 
 
 def test_new_file_stream_has_the_stored_layout() -> None:
-    sealer = envelope.FileSealer(bytes.fromhex(FILE["key_hex"]), FILE["context"].encode())
+    sealer = filecrypt.FileSealer(bytes.fromhex(FILE["key_hex"]), FILE["context"].encode())
     assert len(sealer.header) == FILE["header_bytes"] and sealer.header[0] == FILE["version"]
     records = [sealer.push(FILE["plaintext"].encode()), *sealer.finish()]
     assert b"".join(records) != b"" and all(len(r) in (0, FILE["record_bytes"]) for r in records)
