@@ -20,7 +20,7 @@ from pathlib import Path
 import onion_config
 from dropbox_server.clock import parse_day
 from dropbox_server.config import Settings
-from dropbox_server.retention import cutoff
+from dropbox_server.reports.retention import cutoff
 from dropbox_server.store import health as health_store
 
 GIB = 1024**3

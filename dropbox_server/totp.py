@@ -19,7 +19,7 @@ STEP_SECONDS = 30
 DIGITS = 6
 # One step either side forgives a phone clock that is a little fast or slow.
 DRIFT_STEPS = 1
-_CODE = re.compile(r"^\d{6}$")
+_CODE = re.compile(r"^[0-9]{6}$")  # ASCII only: \d would take other scripts' digits
 
 
 def new_secret() -> str:

@@ -7,13 +7,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from dropbox_server import keyring, staff_auth
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
+from dropbox_server.custody import keyring, staff_auth
+from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.datadir import write_new_secret_file
 from dropbox_server.forces import HUB_ID
 from dropbox_server.kdf import KdfRunner
-from dropbox_server.provision import init_data_dir
 from dropbox_server.store import open_database, units
 
 SHOWN_UNITS = (HUB_ID, "metropolitan-police-service", "kent-police")
