@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 
 import onion_config
-from dropbox_server.cli import audit, keys, retention, serve, stats
+from dropbox_server.cli import audit, keys, retention, serve, stats, status
 from dropbox_server.cli.prompts import CliError
 from dropbox_server.datadir import DataDirError
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(sub)
     stats.register(sub)
     retention.register(sub)
+    status.register(sub)
     return parser
 
 

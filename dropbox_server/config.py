@@ -92,6 +92,19 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    """What `run.py status` counts as healthy (besides the disk watermark, `min_free_bytes`)."""
+
+    # The backup timer runs daily; one missed night is tolerated, two are not.
+    backup_max_age_days: int = 2
+    # A unit key older than this should be rotated (`keys rotate-unit-key`).
+    unit_key_max_age_days: int = 2 * 365
+    # Retention runs daily: a report still there this many days after it fell due means
+    # the daily job is not running.
+    retention_grace_days: int = 2
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with, for one data directory."""
 
@@ -108,6 +121,10 @@ class Settings:
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    # Below this much free space on the data directory's disk, new reports and files are
+    # refused and `status` fails.
+    min_free_bytes: int = 5 * 1024**3
+    health: HealthSettings = field(default_factory=HealthSettings)
 
     def __post_init__(self) -> None:
         if self.host != LOOPBACK:
@@ -144,3 +161,8 @@ class Settings:
     @property
     def onion_dir(self) -> Path:
         return self.data_dir / "onion"
+
+    @property
+    def backup_state_path(self) -> Path:
+        """Written by `run.py backup`: {"last_good_day": "YYYY-MM-DD", ...}."""
+        return self.data_dir / "backup-state.json"

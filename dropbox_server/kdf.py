@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,6 +14,12 @@ from typing import TypeVar
 from receipt_codes import KdfParams
 
 T = TypeVar("T")
+
+
+def _lower_priority(increment: int) -> None:
+    """Add to this thread's nice value (on Linux nice(2) changes the calling thread only)."""
+    with contextlib.suppress(OSError):
+        os.nice(increment)
 
 
 class KdfBusy(Exception):
@@ -24,8 +33,13 @@ class KdfRunner:
     receipts are being checked; the cap stops a flood from queueing without bound.
     """
 
-    def __init__(self, workers: int, max_waiting: int):
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kdf")
+    def __init__(self, workers: int, max_waiting: int, *, nice: int = 0):
+        # `nice` is added to the pool threads' nice value (argon2id's lane threads inherit it), for
+        # batch work that must not starve what runs beside it, such as the demo's Tor network.
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="kdf",
+            initializer=functools.partial(_lower_priority, nice) if nice else None,
+        )
         self._max_in_flight = workers + max_waiting
         self._in_flight = 0
         self.completed = 0

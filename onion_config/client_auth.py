@@ -101,7 +101,7 @@ def add_client(clients_dir: Path, name: str, make_keypair: KeyPairFactory) -> Cl
 
 
 def remove_client(clients_dir: Path, name: str) -> None:
-    """Revoke a client; it loses access when the onion is next published."""
+    """Revoke a client; a running `serve` republishes the onion without it within seconds."""
     _check_name(name)
     try:
         (clients_dir / f"{name}.auth").unlink()

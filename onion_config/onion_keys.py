@@ -216,3 +216,18 @@ class OnionFiles:
     def tor_dir(self) -> Path:
         """Working directory of a tor we launch (torrc, DataDirectory, log)."""
         return self.root / "tor"
+
+    @property
+    def testnet_tor_dir(self) -> Path:
+        """Working directory of the onion tor on a private test network (never mixed with tor_dir)."""
+        return self.root / "tor-testnet"
+
+    @property
+    def state_file(self) -> Path:
+        """What a running `serve` last saw of tor (see onion_config.state)."""
+        return self.root / "serve-state.json"
+
+    @property
+    def serve_lock(self) -> Path:
+        """Locked by a running `serve` for as long as it runs."""
+        return self.root / "serve.lock"

@@ -9,8 +9,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import secrets
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from aiohttp import web
 import onion_config
 from dropbox_server import envelope
 from dropbox_server.app import create_investigator_app, create_reporter_app
-from dropbox_server.cli.demo_accounts import create_demo_accounts, describe_accounts
+from dropbox_server.cli.demo_accounts import prepare_demo_data
 from dropbox_server.cli.prompts import ask_secret
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.config import Settings
@@ -120,33 +120,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    began = time.monotonic()
     workdir = args.workdir.resolve()
     args.data_dir = workdir / "data"
     settings = settings_from_args(args)
-    accounts_file = workdir / "demo-accounts.txt"
-    if not settings.database_path.exists():
-        passphrase = secrets.token_urlsafe(18)
-        asyncio.run(init_data_dir(settings, passphrase))
-        print(f"Demo data directory {settings.data_dir}; security staff passphrase: {passphrase}")
-        accounts = asyncio.run(create_demo_accounts(settings, passphrase))
-        print(describe_accounts(accounts, accounts_file))
-    else:
-        print(f"Reusing {settings.data_dir}; demo accounts are in {accounts_file}")
-    print("Building a private Tor network on 127.0.0.1 (about 15-25 s)...", flush=True)
-    asyncio.run(
-        _serve_behind(
+    print("Building a private Tor network on 127.0.0.1 while the demo data is prepared...", flush=True)
+    asyncio.run(_demo(settings, workdir, began))
+    return 0
+
+
+async def _demo(settings: Settings, workdir: Path, began: float) -> None:
+    """The network builds in a thread while data and staff are prepared; then both onions."""
+    with contextlib.ExitStack() as stack:
+        building = asyncio.ensure_future(asyncio.to_thread(
+            stack.enter_context, onion_config.demo_network(workdir / "tor-network")))
+        try:
+            print(await prepare_demo_data(settings, workdir / "demo-accounts.txt"), flush=True)
+        finally:
+            # Even when preparing failed: the stack must own the network before it closes.
+            network = await building
+
+        def describe(demo: onion_config.DemoOnions) -> str:
+            return (demo.describe() + f"\nDemo ready {time.monotonic() - began:.1f} s after start. "
+                    "Ctrl-C stops everything.")
+
+        await _serve_behind(
             settings,
             lambda: onion_config.demo_onions(
-                workdir / "tor-network",
-                settings.data_dir,
-                settings.reporter_port,
-                settings.investigator_port,
+                network, settings.data_dir, settings.reporter_port, settings.investigator_port,
                 x25519_keypair,
             ),
-            lambda demo: demo.describe() + "\nCtrl-C stops everything.",
+            describe,
         )
-    )
-    return 0
 
 
 log = logging.getLogger("tipdrop")

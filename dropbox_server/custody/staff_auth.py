@@ -87,6 +87,7 @@ async def enrol_staff(
     custodian_private: bytes | None,
     kdf: KdfParams,
     day: str,
+    kdf_runner: KdfRunner | None = None,
 ) -> Enrolment:
     """Create an account with a fresh TOTP secret sealed to its public key; log the key change."""
     secret = totp.new_secret()
@@ -100,6 +101,7 @@ async def enrol_staff(
         kdf=kdf,
         totp_secret=secret.encode("ascii"),
         day=day,
+        kdf_runner=kdf_runner,
     )
     row = await staff_store.get_staff(db, staff_id)
     await audit.record(db, audit.pending("staff_enrolled", staff=row, detail=f"role={role}"))
