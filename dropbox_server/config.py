@@ -59,6 +59,27 @@ class ThrottleSettings:
 
 
 @dataclass(frozen=True)
+class ConnectionLimits:
+    """Bounds on connections, so half-open or idle ones cannot pile up (slow-loris).
+
+    Both sites share one process's file descriptors: `reserved_fds` are kept for the
+    database, attachment files, tor's control port and the KDF pool; the rest is divided
+    between the sites, the reporter site getting what the investigator site does not.
+    """
+
+    # From a connection's opening (or the end of its previous request) to the end of its
+    # request headers; also how long an idle kept-alive connection stays open.
+    header_timeout_seconds: float = 30.0
+    reporter_connections: int = 4096
+    investigator_connections: int = 256
+    reserved_fds: int = 512
+    max_line_bytes: int = 8190
+    max_headers: int = 64
+    # After a refusal, how long to read (and discard) a body the client is still sending.
+    lingering_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
 class SessionSettings:
     """Lifetimes and caps of in-memory sessions."""
 
@@ -107,6 +128,7 @@ class Settings:
     files: FileLimits = field(default_factory=FileLimits)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,1 @@
+"""The HTTP layer both sites share, below the views: connections, protocol errors."""
