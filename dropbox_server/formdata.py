@@ -10,10 +10,12 @@ from typing import Protocol
 from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict
 
 from dropbox_server.appkeys import SETTINGS
 from dropbox_server.config import FileLimits
+from dropbox_server.web.part_headers import UnreadablePart, part_names
 
 MAX_FIELDS = 64
 _CHUNK = 64 * 1024
@@ -128,7 +130,9 @@ class FileReceiver(Protocol):
     async def begin(self, filename: str, content_type: str) -> FileSink: ...
 
 
-async def _read_text_part(part: BodyPartReader, form: FormData, total: int, max_body: int) -> int:
+async def _read_text_part(
+    part: BodyPartReader, name: str, form: FormData, total: int, max_body: int
+) -> int:
     raw = bytearray()
     while chunk := await part.read_chunk(_CHUNK):
         raw += chunk
@@ -136,7 +140,6 @@ async def _read_text_part(part: BodyPartReader, form: FormData, total: int, max_
         if total > max_body:
             raise FormTooLarge
     text, ok = _decode(bytes(raw))
-    name = part.name or ""
     form.fields.add(name, text)
     if not ok:
         form.bad_encoding.add(name)
@@ -160,8 +163,7 @@ class _FileCounter:
         self.files = 0
         self.bytes = 0
 
-    async def stream(self, part: BodyPartReader, receiver: FileReceiver) -> None:
-        filename = part.filename or ""
+    async def stream(self, part: BodyPartReader, filename: str, receiver: FileReceiver) -> None:
         first = await part.read_chunk(_FILE_CHUNK)
         if not filename and not first:
             return  # a file input left empty: browsers still send an empty part
@@ -189,7 +191,9 @@ async def _read_multipart(
 
     Security: file bytes never gather in memory or on disk here; each chunk goes straight
     to the receiver, which encrypts it. Any exception leaves the receiver to discard what
-    it has (the caller's context), so a refused or broken upload keeps nothing.
+    it has (the caller's context), so a refused or broken upload keeps nothing. A part
+    whose header cannot be read raises UnreadablePart: the form is refused, never taken
+    without the file.
     """
     form = FormData()
     total = 0
@@ -203,12 +207,17 @@ async def _read_multipart(
                 raise web.HTTPBadRequest()
             if not isinstance(part, BodyPartReader):
                 raise web.HTTPBadRequest()
-            if part.filename is None:
-                total = await _read_text_part(part, form, total, max_body)
+            # Not part.name / part.filename: aiohttp's parser loses names with semicolons.
+            names = part_names(part.headers.get(hdrs.CONTENT_DISPOSITION))
+            if names.filename is None:
+                total = await _read_text_part(part, names.name, form, total, max_body)
             elif receiver is None or counter is None:
                 total = await _drain(part, total, max_body)
             else:
-                await counter.stream(part, receiver)
+                await counter.stream(part, names.filename, receiver)
+    except HttpProcessingError as exc:
+        # A part header aiohttp could not read at all (a NUL, a line over 8 kB).
+        raise UnreadablePart from exc
     except (ValueError, AssertionError, KeyError, RuntimeError, AttributeError) as exc:
         # aiohttp multipart parser raises a variety of errors on a malformed body.
         raise web.HTTPBadRequest() from exc

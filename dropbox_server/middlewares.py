@@ -12,6 +12,7 @@ from dropbox_server.appkeys import LANG
 from dropbox_server.formdata import BodyStalled
 from dropbox_server.i18n import lazy, pick_language, with_language
 from dropbox_server.rendering import current_language, render
+from dropbox_server.web.part_headers import UnreadablePart
 
 log = logging.getLogger("tipdrop.http")
 
@@ -81,7 +82,7 @@ def _keep_language(response: web.StreamResponse, lang: str) -> None:
 
 
 def error_page(request: web.Request, status: int, message: str | None = None) -> web.Response:
-    """The friendly page for an error status."""
+    """The friendly page for an error status; `message` picks a more exact explanation."""
     title = ERROR_TITLES.get(status, ERROR_TITLES[400] if status < 500 else ERROR_TITLES[500])
     return render(
         request, "error.html", {"status": status, "title": title, "message": message}, status=status
@@ -99,6 +100,8 @@ async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     except BodyStalled:
         return error_page(request, 408)
+    except UnreadablePart:
+        return error_page(request, 400, "unreadable_part")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
