@@ -19,9 +19,11 @@ from dropbox_server.appkeys import (
     SITE,
     SUBMIT_THROTTLE,
     TEMPLATES,
+    UPLOAD_GATE,
 )
 from dropbox_server.config import Settings
 from dropbox_server.csrf import CsrfTokens
+from dropbox_server.files.admission import UploadGate
 from dropbox_server.investigator.context import CLOCKS, DECOY, SIGN_IN_THROTTLE, Clocks, Decoy
 from dropbox_server.investigator.intake_state import CALLER_RECEIPT_THROTTLE, OPEN_CALLS, open_calls_store
 from dropbox_server.investigator.routes import ROUTES as INVESTIGATOR_ROUTES
@@ -69,6 +71,7 @@ def create_reporter_app(settings: Settings, services: Services) -> web.Applicati
     app[SUBMIT_THROTTLE] = TokenBucket(
         settings.throttle.submissions_per_second, settings.throttle.submission_burst
     )
+    app[UPLOAD_GATE] = UploadGate(settings.uploads, settings.files_dir)
     app.add_routes(REPORTER_ROUTES)
     return app
 

@@ -9,6 +9,7 @@ from jinja2 import Environment
 
 from dropbox_server.config import Settings
 from dropbox_server.csrf import CsrfTokens
+from dropbox_server.files.admission import UploadGate
 from dropbox_server.services import Services
 from dropbox_server.sessions import SessionStore
 from dropbox_server.throttle import TokenBucket
@@ -20,5 +21,6 @@ CSRF = web.AppKey("csrf", CsrfTokens)
 SESSIONS = web.AppKey("sessions", SessionStore[Any])
 RECEIPT_THROTTLE = web.AppKey("receipt_throttle", TokenBucket)
 SUBMIT_THROTTLE = web.AppKey("submit_throttle", TokenBucket)
+UPLOAD_GATE = web.AppKey("upload_gate", UploadGate)
 SITE = web.AppKey("site", str)
 LANG = web.RequestKey("lang", str)

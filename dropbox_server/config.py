@@ -43,6 +43,20 @@ class FileLimits:
 
 
 @dataclass(frozen=True)
+class UploadLimits:
+    """Across the whole reporter site: how many uploads at once, how much disk stays free,
+    and how many file bytes are accepted in any hour (bounding how fast anyone can fill it)."""
+
+    concurrent_uploads: int = 8
+    free_space_watermark_bytes: int = 5 * 1024 * 1024 * 1024
+    bytes_per_hour: int = 10 * 1024 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.concurrent_uploads < 1 or self.bytes_per_hour < 1 or self.free_space_watermark_bytes < 0:
+            raise ValueError("upload limits must be positive")
+
+
+@dataclass(frozen=True)
 class ThrottleSettings:
     """Global limits: every reporter arrives through Tor, so per-IP limits mean nothing."""
 
@@ -126,6 +140,7 @@ class Settings:
     kdf_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
     limits: FormLimits = field(default_factory=FormLimits)
     files: FileLimits = field(default_factory=FileLimits)
+    uploads: UploadLimits = field(default_factory=UploadLimits)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)

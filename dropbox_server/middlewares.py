@@ -12,6 +12,7 @@ from dropbox_server.appkeys import LANG
 from dropbox_server.formdata import BodyStalled
 from dropbox_server.i18n import lazy, pick_language, with_language
 from dropbox_server.rendering import current_language, render
+from dropbox_server.store.errors import StorageFull
 from dropbox_server.web.part_headers import UnreadablePart
 
 log = logging.getLogger("tipdrop.http")
@@ -102,6 +103,9 @@ async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamR
         return error_page(request, 408)
     except UnreadablePart:
         return error_page(request, 400, "unreadable_part")
+    except StorageFull:
+        # The write was rolled back and its files removed before this was raised.
+        return error_page(request, 503, "storage_full")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
