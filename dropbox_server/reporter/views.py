@@ -218,12 +218,15 @@ def _thread_page(
     sent: bool = False,
     status: int = 200,
     dropped: bool = False,
+    withdraw_requested: bool = False,
 ) -> web.Response:
     settings = request.config_dict[SETTINGS]
     return render(
         request,
         "reporter/thread.html",
         {
+            "by_phone": found.report.channel == "phone",
+            "withdraw_requested": withdraw_requested,
             "thread": found,
             "status": REPORTER_STATUS.get(found.report.outcome, REPORTER_STATUS["new"]),
             "conduct": CONDUCT_KINDS.get(found.report.conduct, ""),
@@ -252,7 +255,13 @@ async def thread(request: web.Request) -> web.StreamResponse:
     if found is None:
         request.config_dict[SESSIONS].drop(session.id)
         raise web.HTTPSeeOther(f"/check?result=unknown{lang_query(request, '&')}")
-    return _thread_page(request, session, found, sent=request.query.get("sent") == "1")
+    return _thread_page(
+        request,
+        session,
+        found,
+        sent=request.query.get("sent") == "1",
+        withdraw_requested=request.query.get("withdraw") == "requested",
+    )
 
 
 async def _expired_with_message(request: web.Request) -> web.Response:
@@ -364,14 +373,21 @@ async def thread_file(request: web.Request) -> web.StreamResponse:
 
 
 async def withdraw_form(request: web.Request) -> web.StreamResponse:
-    """Ask before deleting: what goes, what the unit keeps, and that it cannot be undone."""
-    session, _access = current_access(request)
+    """Ask before deleting: what goes, what the unit keeps, and that it cannot be undone.
+
+    For a report taken by phone the page offers a withdrawal request instead.
+    """
+    session, access = current_access(request)
+    found = await reporter_thread(request.config_dict[SERVICES].db, access)
+    if found is None:
+        raise web.HTTPSeeOther(f"/check?result=unknown{lang_query(request, '&')}")
     csrf = request.config_dict[CSRF].issue(session.csrf_secret)
-    return render(request, "reporter/withdraw.html", {"csrf_token": csrf, "problem": ""})
+    context = {"csrf_token": csrf, "problem": "", "by_phone": found.report.channel == "phone"}
+    return render(request, "reporter/withdraw.html", context)
 
 
 async def withdraw_submit(request: web.Request) -> web.StreamResponse:
-    """Delete the reporter's report once they confirmed; end the session either way it went."""
+    """Delete the reporter's report once they confirmed (or, by phone, ask the unit to)."""
     session, access = current_access(request)
     try:
         form = await read_form(request, 16 * 1024)
@@ -379,12 +395,16 @@ async def withdraw_submit(request: web.Request) -> web.StreamResponse:
         return error_page(request, 413)
     csrf = request.config_dict[CSRF]
     token_ok = csrf.check(form.get("csrf_token"), session.csrf_secret)
+    services = request.config_dict[SERVICES]
     if not token_ok or form.get("confirm") != "yes":
         problem = "confirm" if token_ok else "csrf"
-        context = {"csrf_token": csrf.issue(session.csrf_secret), "problem": problem}
+        found = await reporter_thread(services.db, access)
+        by_phone = found is not None and found.report.channel == "phone"
+        context = {"csrf_token": csrf.issue(session.csrf_secret), "problem": problem, "by_phone": by_phone}
         return render(request, "reporter/withdraw.html", context, status=403 if problem == "csrf" else 400)
-    services = request.config_dict[SERVICES]
-    await withdraw_report(services.db, services.files, access, today())
+    outcome = await withdraw_report(services.db, services.files, access, today())
+    if outcome == "requested":
+        raise web.HTTPSeeOther(f"/thread?withdraw=requested{lang_query(request, '&')}")
     request.config_dict[SESSIONS].drop(session.id)
     response = web.HTTPSeeOther(f"/withdrawn{lang_query(request, '?')}")
     response.del_cookie(REPORTER_COOKIE, path="/")
