@@ -75,9 +75,9 @@ class UploadGate:
         """Admission for one request that may carry up to `declared` bytes of files."""
         return FileAdmission(self, declared, token_ok)
 
-    def refusing(self, reason: str) -> FileAdmission:
+    def refusing(self, reason: str, token_ok: Callable[[str], bool]) -> FileAdmission:
         """An admission that refuses every file (the request was refused before its body)."""
-        return FileAdmission(self, 0, lambda _token: True, refused=reason)
+        return FileAdmission(self, 0, token_ok, refused=reason)
 
     def take_slot(self, declared: int) -> None:
         """Hold an upload slot and reserve `declared` bytes of disk, or raise FilesRefused."""

@@ -115,7 +115,7 @@ def _admission(request: web.Request, token_ok: Callable[[str], bool]) -> FileAdm
     """
     gate = request.config_dict[UPLOAD_GATE]
     if not request.config_dict[SUBMIT_THROTTLE].try_take():
-        return gate.refusing("throttled")
+        return gate.refusing("throttled", token_ok)
     return gate.request(request.content_length or upload_cap(request.config_dict[SETTINGS]), token_ok)
 
 
