@@ -21,7 +21,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from dropbox_server.files.meta import is_file_id
-from dropbox_server.store.errors import StorageFull, is_no_space
+
+# StorageFull is re-exported for the web layer, which may not import the store: it is what a
+# write that ran out of room (a file here, or the database) raises after undoing itself.
+from dropbox_server.store.errors import StorageFull as StorageFull
+from dropbox_server.store.errors import is_no_space
 
 log = logging.getLogger("tipdrop.files")
 

@@ -1,18 +1,34 @@
-"""The reporter's side after submitting: check back with the receipt, read replies, follow up."""
+"""The reporter's side after submitting: check back with the receipt, read replies, follow up.
+
+The reporter's side of attachments: the files in the unit's replies, opened with the receipt key.
+
+Security: only files on the unit's replies carry a key sealed to the reporter; what the
+reporter sent is never offered back (the thread shows as little as possible to someone
+who forces a reporter to hand over a receipt), and a file id of any other report, or of
+the reporter's own uploads, is not found.
+
+A reporter deletes their own report from check-back; the unit keeps only that it happened.
+A report taken by phone is never deleted online: the call handler who typed it in also
+heard its receipt, and could otherwise delete a caller's evidence later, unaudited. From
+the reporter site such a report gets a withdrawal request the unit sees in the thread.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dropbox_server import envelope
 from dropbox_server.files.disk import FileDir
-from dropbox_server.files.reporter import ReplyFile, reply_files
+from dropbox_server.files.download import FileNotFound, OpenedFile, open_file
 from dropbox_server.files.upload import UploadBatch
+from dropbox_server.kdf import ReceiptContext
 from dropbox_server.reports.content import item_context
-from dropbox_server.reports.submit import ReceiptContext
+from dropbox_server.reports.retention import remove_ciphertext
 from dropbox_server.store import Database, NewItem, ReportRow
 from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
+from dropbox_server.store import retention as retention_store
 from receipt_codes import Receipt, derive_reporter_secrets
 
 
@@ -108,3 +124,87 @@ async def reporter_follow_up(
     files = await attachments.make_durable()
     await file_store.add_item_with_files(db, report.seq, item, day, files)
     attachments.committed()
+
+
+REPLY_KIND = "unit_reply"
+
+
+@dataclass(frozen=True)
+class ReplyFile:
+    """An attachment as the reporter's thread lists it."""
+
+    id: str
+    name: str
+    size: int
+
+
+async def reply_files(
+    db: Database, disk: FileDir, report_id: str, seq: int, reporter_private: bytes
+) -> dict[int, tuple[ReplyFile, ...]]:
+    """The files of each unit reply (by item id), names opened with the reporter's key."""
+    out: dict[int, list[ReplyFile]] = {}
+    for row in await file_store.files_of_report(db, seq, (REPLY_KIND,)):
+        if row.key_for_reporter is None:
+            continue
+        opened = open_file(disk, report_id, row, row.key_for_reporter, reporter_private)
+        out.setdefault(row.item_id, []).append(ReplyFile(row.id, opened.meta.name, opened.meta.size))
+    return {item_id: tuple(files) for item_id, files in out.items()}
+
+
+async def reporter_file(
+    db: Database, disk: FileDir, report_id: str, seq: int, reporter_private: bytes, file_id: str
+) -> OpenedFile:
+    """One file of a unit reply, for the reporter; raises FileNotFound for anything else."""
+    row = await file_store.get_file(db, seq, file_id)
+    if row is None or row.item_kind != REPLY_KIND or row.key_for_reporter is None:
+        raise FileNotFound(file_id)
+    return open_file(disk, report_id, row, row.key_for_reporter, reporter_private)
+
+
+Withdrawal = Literal["withdrawn", "requested", "gone"]
+
+# Stored (encrypted, like any message) in the unit's language of work; the unit reads it in
+# the thread as a message from the reporter.
+WITHDRAWAL_REQUEST = (
+    "Withdrawal request: the reporter asked online for this report to be withdrawn. It was "
+    "taken by phone, so it cannot be deleted online: the call handler also heard the receipt, "
+    "so this request may not come from the caller. Decide what to do with your supervisor."
+)
+
+
+async def withdraw_report(db: Database, files: FileDir, access: ReporterAccess, day: str) -> Withdrawal:
+    """Delete the report, its messages, replies and files; keep a record (id, unit, day).
+
+    Afterwards the receipt opens nothing, exactly like one never issued (its lookup id is
+    gone with the row). Statistics are monthly counters and do not change.
+    A phone report is not deleted: the unit gets a withdrawal request ("requested").
+    Security: not in the audit log. Nothing a reporter does is logged with a precise time
+    (invariant 2); the record keeps the day only. Deletion is real: secure_delete, a WAL
+    checkpoint that truncates old page images, and the ciphertext files unlinked.
+    """
+    report = await report_store.get_report_by_seq(db, access.report_seq)
+    if report is None or report.id != access.report_id:
+        return "gone"
+    if report.channel == "phone":
+        await _request_withdrawal(db, report, day)
+        return "requested"
+    record = retention_store.Withdrawn(report.id, report.unit_id, day)
+    file_ids = await retention_store.withdraw(db, report.seq, record)
+    if file_ids is None:
+        return "gone"
+    await remove_ciphertext(files, file_ids)
+    await db.checkpoint()
+    return "withdrawn"
+
+
+async def _request_withdrawal(db: Database, report: ReportRow, day: str) -> None:
+    """A message from the reporter asking the unit to withdraw the report (shown as unread).
+
+    Security: sealed to the report key like any reporter message; the report stays whole.
+    """
+    text = WITHDRAWAL_REQUEST.encode("utf-8")
+    blob, key, _ = envelope.seal_new_item(
+        report.report_public_key, text, item_context(report.id, "reporter_message")
+    )
+    item = NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key)
+    await report_store.add_item(db, report.seq, item, day)

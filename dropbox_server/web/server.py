@@ -28,7 +28,7 @@ from aiohttp.web_server import Server
 from aiohttp.web_urldispatcher import MatchInfoError
 
 from dropbox_server.config import ConnectionLimits, Settings
-from dropbox_server.middlewares import error_page
+from dropbox_server.web.middlewares import error_page
 
 log = logging.getLogger("tipdrop.http")
 

@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from dropbox_server.middlewares import SECURITY_HEADERS
+from dropbox_server.web.middlewares import SECURITY_HEADERS
 from tests.conftest import Sites
 
 MARKER = b"Zq7MarkerFromTheRequest"
