@@ -14,6 +14,7 @@ from dropbox_server.clock import Clocks
 from dropbox_server.config import Settings
 from dropbox_server.csrf import CsrfTokens
 from dropbox_server.custody.staff_auth import Decoy, SignInThrottle, make_decoy
+from dropbox_server.files.admission import UploadGate
 from dropbox_server.reports import retention
 from dropbox_server.sessions import SessionStore
 from dropbox_server.throttle import KeyedBuckets, TokenBucket
@@ -32,6 +33,7 @@ from dropbox_server.web.appkeys import (
     SUBMIT_THROTTLE,
     SWITCH_PATHS,
     TEMPLATES,
+    UPLOAD_GATE,
     Services,
     SwitchPaths,
 )
@@ -78,6 +80,7 @@ def create_reporter_app(settings: Settings, services: Services) -> web.Applicati
         settings.throttle.submissions_per_second, settings.throttle.submission_burst
     )
     app[SWITCH_PATHS] = REPORTER_SWITCH_PATHS
+    app[UPLOAD_GATE] = UploadGate(settings.uploads, settings.files_dir)
     app.add_routes(REPORTER_ROUTES)
     return app
 

@@ -43,6 +43,20 @@ class FileLimits:
 
 
 @dataclass(frozen=True)
+class UploadLimits:
+    """Across the whole reporter site: how many uploads at once, how much disk stays free,
+    and how many file bytes are accepted in any hour (bounding how fast anyone can fill it)."""
+
+    concurrent_uploads: int = 8
+    free_space_watermark_bytes: int = 5 * 1024 * 1024 * 1024
+    bytes_per_hour: int = 10 * 1024 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.concurrent_uploads < 1 or self.bytes_per_hour < 1 or self.free_space_watermark_bytes < 0:
+            raise ValueError("upload limits must be positive")
+
+
+@dataclass(frozen=True)
 class ThrottleSettings:
     """Global limits: every reporter arrives through Tor, so per-IP limits mean nothing."""
 
@@ -56,6 +70,27 @@ class ThrottleSettings:
     staff_sign_in_per_account_burst: int = 5
     staff_sign_in_per_second: float = 0.5
     staff_sign_in_burst: int = 30
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """Bounds on connections, so half-open or idle ones cannot pile up (slow-loris).
+
+    Both sites share one process's file descriptors: `reserved_fds` are kept for the
+    database, attachment files, tor's control port and the KDF pool; the rest is divided
+    between the sites, the reporter site getting what the investigator site does not.
+    """
+
+    # From a connection's opening (or the end of its previous request) to the end of its
+    # request headers; also how long an idle kept-alive connection stays open.
+    header_timeout_seconds: float = 30.0
+    reporter_connections: int = 4096
+    investigator_connections: int = 256
+    reserved_fds: int = 512
+    max_line_bytes: int = 8190
+    max_headers: int = 64
+    # After a refusal, how long to read (and discard) a body the client is still sending.
+    lingering_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -118,8 +153,10 @@ class Settings:
     kdf_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
     limits: FormLimits = field(default_factory=FormLimits)
     files: FileLimits = field(default_factory=FileLimits)
+    uploads: UploadLimits = field(default_factory=UploadLimits)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     # Below this much free space on the data directory's disk, new reports and files are
     # refused and `status` fails.

@@ -31,6 +31,28 @@ from onion_config.torrc import LOOPBACK
 VIRTUAL_PORT = 80
 
 
+# Tor Browser opens a handful of connections per site; a circuit asking for more is
+# misbehaving. Over the cap tor closes the whole rendezvous circuit (MaxStreamsCloseCircuit),
+# so one circuit cannot hold hundreds of half-open connections to the sites.
+MAX_STREAMS_PER_CIRCUIT = 32
+
+
+def add_onion_command(key: OnionServiceKey, target_port: int, *, pow_defences: bool,
+                      client_keys: Sequence[str] = ()) -> str:
+    """The ADD_ONION line for one of our services.
+
+    Security: a per-circuit stream cap that closes the circuit, and a target on 127.0.0.1.
+    """
+    flags = ["DiscardPK", "MaxStreamsCloseCircuit"] + (["V3Auth"] if client_keys else [])
+    parts = ["ADD_ONION", key.blob, "Flags=" + ",".join(flags),
+             f"MaxStreams={MAX_STREAMS_PER_CIRCUIT}",
+             f"Port={VIRTUAL_PORT},{LOOPBACK}:{target_port}"]
+    if pow_defences:
+        parts.append("PoWDefensesEnabled=1")  # a keyword, not a flag
+    parts += [f"ClientAuthV3={public}" for public in client_keys]
+    return " ".join(parts)
+
+
 def add_onion(controller: stem.control.Controller, key: OnionServiceKey, target_port: int, *,
               label: str, pow_defences: bool, client_keys: Sequence[str] = ()) -> str:
     """ADD_ONION with our key; return the ``.onion`` hostname, checked against the key.
@@ -38,13 +60,8 @@ def add_onion(controller: stem.control.Controller, key: OnionServiceKey, target_
     ``client_keys`` are base32 x25519 public keys; when given the service
     requires client authorisation (``Flags=V3Auth``).
     """
-    flags = ["DiscardPK"] + (["V3Auth"] if client_keys else [])
-    parts = ["ADD_ONION", key.blob, "Flags=" + ",".join(flags),
-             f"Port={VIRTUAL_PORT},{LOOPBACK}:{target_port}"]
-    if pow_defences:
-        parts.append("PoWDefensesEnabled=1")  # a keyword, not a flag
-    parts += [f"ClientAuthV3={public}" for public in client_keys]
-    reply = controller.msg(" ".join(parts))  # msg() does not raise on 5xx
+    command = add_onion_command(key, target_port, pow_defences=pow_defences, client_keys=client_keys)
+    reply = controller.msg(command)  # msg() does not raise on 5xx
     if not reply.is_ok():
         code, _, message = reply.content()[0]
         raise PublishFailed(f"tor refused to publish the {label} onion: {code} {message}")

@@ -53,6 +53,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dropbox_server.conduct",
         "dropbox_server.forces",
         "dropbox_server.i18n",
+        "dropbox_server.logs",
     ),
     ("dropbox_server.store",),
     ("dropbox_server.envelope", "dropbox_server.filecrypt"),

@@ -25,8 +25,11 @@ from dropbox_server.cli.prompts import ask_secret
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.config import Settings
 from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.logs import loop_exception_handler
 from dropbox_server.services import open_services
 from dropbox_server.web.appkeys import Services
+from dropbox_server.web.fd_limit import fit_file_descriptors
+from dropbox_server.web.server import start_site
 
 
 def register(sub: Any) -> None:
@@ -174,19 +177,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 async def start_sites(settings: Settings, services: Services) -> list[web.AppRunner]:
-    """Start both sites on 127.0.0.1, each on its own port. Access logs are off.
+    """Start both sites on 127.0.0.1, each on its own port, with connection caps that fit.
 
-    Security: no access log means no IP address or user agent is ever written.
+    Security: access logs are off (no IP address or user agent is ever written); the soft
+    file-descriptor limit is raised and each site's connection cap sized under it.
     """
-    runners = []
-    for app, port in (
-        (create_reporter_app(settings, services), settings.reporter_port),
-        (create_investigator_app(settings, services), settings.investigator_port),
+    asyncio.get_running_loop().set_exception_handler(loop_exception_handler)
+    caps = fit_file_descriptors(settings.connections)
+    runners: list[web.AppRunner] = []
+    for app, port, cap in (
+        (create_reporter_app(settings, services), settings.reporter_port, caps.reporter),
+        (create_investigator_app(settings, services), settings.investigator_port, caps.investigator),
     ):
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        await web.TCPSite(runner, settings.host, port, reuse_address=True).start()
-        runners.append(runner)
+        runners.append(await start_site(app, settings, port, cap))
     return runners
 
 

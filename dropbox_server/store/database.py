@@ -15,6 +15,8 @@ from typing import Any
 
 import aiosqlite
 
+from dropbox_server.store.errors import StorageFull, is_no_space
+
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 # Security: secure_delete overwrites deleted content; trusted_schema=OFF stops schema-borne
@@ -40,15 +42,29 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT on the writer; rolls back on any exception."""
+        """BEGIN IMMEDIATE … COMMIT on the writer; rolls back on any exception.
+
+        A failed COMMIT is rolled back too (SQLite leaves the transaction open after some
+        errors, and rolls it back itself after others). A full disk raises StorageFull.
+        """
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._writer
+                    await self._writer.execute("COMMIT")
+                except BaseException:
+                    await self._rollback()
+                    raise
+            except (sqlite3.Error, OSError) as exc:
+                if is_no_space(exc):
+                    raise StorageFull from exc
                 raise
-            await self._writer.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        # Fails harmlessly when SQLite has already rolled back on its own (e.g. SQLITE_FULL).
+        with contextlib.suppress(sqlite3.OperationalError):
+            await self._writer.execute("ROLLBACK")
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         """Run a read on the reader connection and return the first row."""

@@ -16,6 +16,7 @@ from dropbox_server.clock import Clocks
 from dropbox_server.config import Settings
 from dropbox_server.csrf import CsrfTokens
 from dropbox_server.custody.staff_auth import Decoy, SignInThrottle
+from dropbox_server.files.admission import UploadGate
 from dropbox_server.files.disk import FileDir
 from dropbox_server.kdf import KdfRunner, ReceiptContext
 from dropbox_server.sessions import SessionStore
@@ -46,7 +47,8 @@ class SwitchPaths:
     home: str = "/"
 
 
-# Both sites: SETTINGS to SWITCH_PATHS; the staff site only: SIGN_IN_THROTTLE and after.
+# Both sites: SETTINGS to SWITCH_PATHS; the staff site only: SIGN_IN_THROTTLE to
+# CALLER_RECEIPT_THROTTLE; the reporter site only: UPLOAD_GATE.
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 TEMPLATES = web.AppKey("templates", Environment)
@@ -62,3 +64,4 @@ DECOY = web.AppKey("decoy", Decoy)
 CLOCKS = web.AppKey("clocks", Clocks)
 OPEN_CALLS = web.AppKey("open_calls", SessionStore[Any])
 CALLER_RECEIPT_THROTTLE = web.AppKey("caller_receipt_throttle", TokenBucket)
+UPLOAD_GATE = web.AppKey("upload_gate", UploadGate)
