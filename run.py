@@ -11,6 +11,7 @@ from collections.abc import Callable
 import onion_config
 from dropbox_server.cli import (
     audit_commands,
+    backup_commands,
     key_commands,
     key_lifecycle_commands,
     onion_commands,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.register(sub)
     stats_commands.register(sub)
     retention_commands.register(sub)
+    backup_commands.register(sub)
     return parser
 
 
