@@ -108,6 +108,9 @@ class Settings:
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    # The optional HTTPS door (deploy/caddy): off by default. When on, the reporter site
+    # tells visitors who came through it that Tor Browser is safer (reporter/door.py).
+    https_door: bool = False
 
     def __post_init__(self) -> None:
         if self.host != LOOPBACK:

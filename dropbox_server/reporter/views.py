@@ -19,6 +19,7 @@ from dropbox_server.formdata import FormData, FormTooLarge, read_form
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.middlewares import error_page
 from dropbox_server.rendering import render
+from dropbox_server.reporter.door import came_through_door
 from dropbox_server.reporter.forms import ALL_FIELDS, validate_report
 from dropbox_server.reporter.session import REPORTER_COOKIE, current_access, lang_query, start_session
 from dropbox_server.reports.reporter_access import (
@@ -40,7 +41,7 @@ def _too_many(request: web.Request, retry_after: int) -> web.Response:
 
 
 async def landing(request: web.Request) -> web.Response:
-    return render(request, "reporter/landing.html")
+    return render(request, "reporter/landing.html", {"via_door": came_through_door(request)})
 
 
 def _report_page(
