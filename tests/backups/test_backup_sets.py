@@ -4,6 +4,8 @@ set is refused before anything is written."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from dropbox_server.backups import sets
 from dropbox_server.backups.restore import restore_set
 from dropbox_server.config import Settings
 from dropbox_server.services import Services
-from tests.backups.test_restore_drill import settings_at, submit
+from tests.backups.test_restore_drill import ROOT, settings_at, submit
 
 
 def set_names(target: Path) -> list[str]:
@@ -76,3 +78,24 @@ async def test_a_damaged_set_is_refused_before_anything_is_written(
 async def test_keep_below_one_is_refused(settings: Settings, services: Services, tmp_path: Path) -> None:
     with pytest.raises(sets.BackupSetError, match="at least 1"):
         sets.make_backup(settings, tmp_path / "sets", 0, "2026-01-01")
+
+
+def test_the_command_fails_plainly_without_a_database(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run.py"),
+            "backup",
+            "--data-dir",
+            str(tmp_path),
+            "--to",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin"},
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "backup failed, the last good backup is unchanged: no database in" in done.stderr
+    assert not (tmp_path / "backup-state.json").exists()

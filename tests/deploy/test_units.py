@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -130,8 +131,17 @@ except OSError:
     not _systemd_is_init() or shutil.which("systemd-run") is None or os.geteuid() != 0,
     reason="needs systemd as PID 1 and root to run a transient unit (this machine's PID 1 is not systemd)",
 )
-def test_the_sandbox_forbids_writing_outside_the_data_directory(tmp_path: Path) -> None:
-    data, outside = tmp_path / "data", tmp_path / "outside"
+def test_the_sandbox_forbids_writing_outside_the_data_directory() -> None:
+    # Not under /tmp: the unit's PrivateTmp gives it a /tmp of its own, without these folders.
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="sandbox-probe-", dir=ROOT / "artifacts"))
+    try:
+        probe_sandbox(base / "data", base / "outside")
+    finally:
+        shutil.rmtree(base)
+
+
+def probe_sandbox(data: Path, outside: Path) -> None:
     data.mkdir()
     outside.mkdir()
     props = [f"{k}={v}" for k, v in settings_of(UNITS / "tipdrop.service") if k in SANDBOX_KEYS]
