@@ -182,6 +182,9 @@ def make_backup(settings: Settings, target: Path, keep: int, day: str) -> MadeBa
         raise BackupSetError("--keep must be at least 1")
     if not settings.database_path.is_file():
         raise BackupSetError(f"no database in {settings.data_dir}")
+    if target.resolve().is_relative_to(settings.data_dir.resolve()):
+        # Inside, each set would copy the ones before it, and one disk failure takes both.
+        raise BackupSetError("the backup folder must be outside the data directory")
     create_private_dir(target)
     with _target_lock(target):
         work = target / f".incomplete-{secrets.token_hex(8)}"

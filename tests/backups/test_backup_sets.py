@@ -75,9 +75,14 @@ async def test_a_damaged_set_is_refused_before_anything_is_written(
         await restore_set(made.path, target, keys_step)
 
 
-async def test_keep_below_one_is_refused(settings: Settings, services: Services, tmp_path: Path) -> None:
+async def test_keep_below_one_and_a_folder_inside_the_data_directory_are_refused(
+    settings: Settings, services: Services, tmp_path: Path
+) -> None:
     with pytest.raises(sets.BackupSetError, match="at least 1"):
         sets.make_backup(settings, tmp_path / "sets", 0, "2026-01-01")
+    with pytest.raises(sets.BackupSetError, match="outside the data directory"):
+        sets.make_backup(settings, settings.data_dir / "backups", 3, "2026-01-01")
+    assert not (settings.data_dir / "backups").exists()
 
 
 def test_the_command_fails_plainly_without_a_database(tmp_path: Path) -> None:
