@@ -21,8 +21,9 @@ DOOR_VALUE = "https"
 def came_through_door(request: web.Request) -> bool:
     """True for a request Caddy passed on, on a deployment with the door turned on.
 
-    Security: the door's visitors are told that Tor Browser is safer and why; nothing about
-    them (address, browser) is read or kept here, and the answer is never stored.
+    Security: the door's visitors are told that Tor Browser is safer and why. Only whether
+    the connection is from 127.0.0.1 is looked at (Caddy strips the visitor's address and
+    browser before this site); the answer is never stored or logged.
     """
     return (
         request.config_dict[SETTINGS].https_door

@@ -14,7 +14,7 @@ from dropbox_server.backups import sets
 from dropbox_server.backups.restore import restore_set
 from dropbox_server.config import Settings
 from dropbox_server.services import Services
-from tests.backups.test_restore_drill import ROOT, settings_at, submit
+from tests.backups.helpers import ROOT, settings_at, submit
 
 
 def set_names(target: Path) -> list[str]:

@@ -23,7 +23,7 @@ from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.services import Services, open_services
 from dropbox_server.store.keys import database_file_problem
 from receipt_codes import Receipt
-from tests.backups.test_restore_drill import settings_at, submit
+from tests.backups.helpers import settings_at, submit
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "deploy" / "litestream.yml"

@@ -25,22 +25,16 @@ from dropbox_server.files.reporter import reporter_file
 from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.provision import init_data_dir
 from dropbox_server.reports import casework
-from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt, reporter_follow_up, reporter_thread
-from dropbox_server.reports.submit import new_draft, submit_report
 from dropbox_server.services import Services, open_services
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from receipt_codes import Receipt
+from tests.backups.helpers import ROOT, settings_at, submit, upload
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
 
-ROOT = Path(__file__).resolve().parents[2]
 BACKUP_PASSPHRASE = "a long backup passphrase"
 MEMBERS = {"alice": "kent-police", "bob": "essex-police"}
-
-
-def settings_at(path: Path) -> Settings:
-    return Settings.for_data_dir(path, receipt_kdf=CHEAP_KDF, password_kdf=CHEAP_KDF)
 
 
 def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -64,26 +58,6 @@ class Expected:
     replies: dict[str, list[str]] = field(default_factory=dict)  # receipt -> reply texts
     unit_files: dict[str, dict[str, bytes]] = field(default_factory=dict)  # receipt -> name -> bytes
     reporter_files: dict[str, dict[str, bytes]] = field(default_factory=dict)
-
-
-async def upload(batch: UploadBatch, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
-        sink = await batch.begin(name, "application/octet-stream")
-        await sink.write(data)
-        await sink.finish()
-
-
-async def submit(
-    services: Services, settings: Settings, unit: str, text: str, files: dict[str, bytes]
-) -> str:
-    content = ReportContent(force=unit, conduct="corruption", what_happened=text)
-    draft = new_draft()
-    async with UploadBatch(services.files, Recipients(draft.id, draft.keys.public), settings.files) as batch:
-        await upload(batch, files)
-        receipt = await submit_report(
-            services.db, services.receipts, content, None, "online", today(), draft=draft, attachments=batch
-        )
-    return str(receipt)
 
 
 async def member(services: Services, username: str) -> keyring.UnlockedStaff:
