@@ -54,13 +54,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def sandboxed(data: Path, command: list[str]) -> list[str]:
-    """`command` with the whole file system read-only except `data`, and a private empty /tmp."""
-    d = shlex.quote(str(data))
+def sandboxed(writable: Path | list[Path], command: list[str]) -> list[str]:
+    """`command` with the whole file system read-only except `writable`, and a private empty /tmp."""
+    binds = "".join(
+        f"mount --bind {d} {d}; mount -o remount,bind,rw {d}; "
+        for d in (shlex.quote(str(p)) for p in (writable if isinstance(writable, list) else [writable]))
+    )
     script = (
         "set -e; mount --make-rprivate /; "
         "mount --bind / /; mount -o remount,bind,ro /; "
-        f"mount --bind {d} {d}; mount -o remount,bind,rw {d}; "
+        f"{binds}"
         "mount -t tmpfs -o mode=1777 tmpfs /tmp; "
         f"exec {shlex.join(command)}"
     )
@@ -152,3 +155,23 @@ async def test_serve_works_when_only_the_data_directory_is_writable(outside_tmp:
     assert "Read-only file system" not in output and "Traceback" not in output, output
     assert len([p for p in settings.files_dir.iterdir() if p.is_file()]) == 1
     assert scan([settings.data_dir, outside_tmp], [WHAT_HAPPENED, receipt, "kept only as ciphertext"]) == []
+
+
+async def test_backup_works_when_only_the_data_and_backup_folders_are_writable(outside_tmp: Path) -> None:
+    """As tipdrop-backup.service runs it: ReadWritePaths = the data directory and the backups."""
+    settings = settings_at(outside_tmp / "data")
+    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    backups = outside_tmp / "backups"
+    backups.mkdir()
+    command = [sys.executable, str(ROOT / "run.py"), "backup", "--data-dir", str(settings.data_dir)]
+    done = subprocess.run(
+        sandboxed([settings.data_dir, backups], [*command, "--to", str(backups), "--keep", "2"]),
+        env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "HOME": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=WAIT_SECONDS,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(list(backups.glob("tipdrop-*"))) == 1
+    assert (settings.data_dir / "backup-state.json").exists()
