@@ -35,7 +35,8 @@ class RestoredSet:
     files: int
 
 
-def _check_set(set_dir: Path) -> tuple[Manifest, dict[str, int]]:
+def check_set(set_dir: Path) -> tuple[Manifest, dict[str, int]]:
+    """The set's manifest and its files' sizes, once every file its database names is there whole."""
     manifest = Manifest.read(set_dir)
     database = set_dir / DATABASE_NAME
     if not database.is_file():
@@ -50,7 +51,7 @@ def _check_set(set_dir: Path) -> tuple[Manifest, dict[str, int]]:
 
 async def restore_set(set_dir: Path, settings: Settings, restore_keys: RestoreKeys) -> RestoredSet:
     """Check the set, let `restore_keys` rebuild the directory from its database, add the files."""
-    manifest, sizes = _check_set(set_dir)
+    manifest, sizes = check_set(set_dir)
     created = not settings.data_dir.exists()
     await restore_keys(set_dir / DATABASE_NAME)
     try:
