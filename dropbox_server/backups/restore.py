@@ -20,6 +20,7 @@ from dropbox_server.backups.sets import (
     FILES_NAME,
     BackupSetError,
     Manifest,
+    check_file_ids,
     copy_named_files,
 )
 from dropbox_server.config import Settings
@@ -42,6 +43,7 @@ def check_set(set_dir: Path) -> tuple[Manifest, dict[str, int]]:
     if not database.is_file():
         raise BackupSetError(f"{set_dir} has no database copy")
     sizes = file_sizes_in_copy(database)
+    check_file_ids(sizes)
     for file_id, size in sizes.items():
         path = set_dir / FILES_NAME / file_id
         if not path.is_file() or path.stat().st_size != size:

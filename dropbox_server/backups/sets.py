@@ -30,6 +30,7 @@ from pathlib import Path
 from dropbox_server.config import Settings
 from dropbox_server.datadir import create_private_dir
 from dropbox_server.files.disk import fsync_dir
+from dropbox_server.files.meta import is_file_id
 from dropbox_server.store.copies import file_sizes_in_copy, last_day_of_action_in_copy
 from dropbox_server.store.database import backup_file
 
@@ -129,8 +130,19 @@ def _copy_private(source: Path, target: Path) -> int:
     return copied
 
 
+def check_file_ids(sizes: dict[str, int]) -> None:
+    """Refuse a database that names a file with anything but a file id.
+
+    Security: the ids become paths; a tampered copy must not name `../` anything.
+    """
+    bad = [file_id for file_id in sizes if not is_file_id(file_id)]
+    if bad:
+        raise BackupSetError(f"the database names {len(bad)} attachments with invalid ids; it was altered")
+
+
 def copy_named_files(sizes: dict[str, int], source_dir: Path, target_dir: Path) -> int:
     """Copy every named file, checking each against the size the database records."""
+    check_file_ids(sizes)
     create_private_dir(target_dir)
     total = 0
     for file_id, size in sorted(sizes.items()):

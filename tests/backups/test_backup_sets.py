@@ -4,6 +4,7 @@ set is refused before anything is written."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,23 @@ def test_the_command_fails_plainly_without_a_database(tmp_path: Path) -> None:
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "backup failed, the last good backup is unchanged: no database in" in done.stderr
     assert not (tmp_path / "backup-state.json").exists()
+
+
+async def test_a_set_whose_database_names_a_path_is_refused(
+    settings: Settings, services: Services, tmp_path: Path
+) -> None:
+    await submit(services, settings, "kent-police", "with a file", {"a.bin": b"z" * 100})
+    made = sets.make_backup(settings, tmp_path / "sets", 5, "2026-01-01")
+    [copy] = list((made.path / "files").iterdir())
+    with sqlite3.connect(made.path / "tipdrop.sqlite3") as conn:
+        conn.execute("PRAGMA foreign_keys=OFF")
+        conn.execute("PRAGMA ignore_check_constraints=ON")  # a tamperer can drop them too
+        conn.execute("UPDATE files SET id = ? WHERE id = ?", ("../../escaped", copy.name))
+    target = settings_at(tmp_path / "restored")
+
+    async def keys_step(database: Path) -> object:
+        raise AssertionError("must not be reached")
+
+    with pytest.raises(sets.BackupSetError, match="invalid ids"):
+        await restore_set(made.path, target, keys_step)
+    assert not target.data_dir.exists() and not (tmp_path / "escaped").exists()
