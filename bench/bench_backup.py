@@ -26,7 +26,7 @@ from dropbox_server.backups import sets
 from dropbox_server.backups.restore import check_set
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.provision import init_data_dir
+from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.services import open_services
 from receipt_codes import KdfParams
 from tests.backups.helpers import submit

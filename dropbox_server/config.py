@@ -109,7 +109,7 @@ class Settings:
     sessions: SessionSettings = field(default_factory=SessionSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     # The optional HTTPS door (deploy/caddy): off by default. When on, the reporter site
-    # tells visitors who came through it that Tor Browser is safer (reporter/door.py).
+    # tells visitors who came through it that Tor Browser is safer (web/reporter/door.py).
     https_door: bool = False
 
     def __post_init__(self) -> None:

@@ -24,7 +24,7 @@ from dropbox_server.backups.sets import (
     copy_named_files,
 )
 from dropbox_server.config import Settings
-from dropbox_server.keys.backup import remove_partial
+from dropbox_server.custody.backup import remove_partial
 from dropbox_server.store.copies import file_sizes_in_copy
 
 RestoreKeys = Callable[[Path], Awaitable[object]]

@@ -9,7 +9,7 @@ from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.reports.content import ReportContent
-from dropbox_server.reports.submit import new_draft, submit_report
+from dropbox_server.reports.submission import new_draft, submit_report
 from dropbox_server.services import Services
 from tests.conftest import CHEAP_KDF
 

@@ -16,16 +16,20 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dropbox_server import keyring
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.files.casework import case_files, reply_with_files
+from dropbox_server.custody import keyring
+from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.files.download import OpenedFile, plaintext_chunks
-from dropbox_server.files.reporter import reporter_file
 from dropbox_server.files.upload import Recipients, UploadBatch
-from dropbox_server.provision import init_data_dir
 from dropbox_server.reports import casework
-from dropbox_server.reports.reporter_access import open_with_receipt, reporter_follow_up, reporter_thread
+from dropbox_server.reports.case_files import case_files, reply_with_files
+from dropbox_server.reports.reporter_access import (
+    open_with_receipt,
+    reporter_file,
+    reporter_follow_up,
+    reporter_thread,
+)
 from dropbox_server.services import Services, open_services
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store

@@ -25,7 +25,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from dropbox_server.provision import init_data_dir
+from dropbox_server.custody.provision import init_data_dir
 from tests.backups.helpers import ROOT, settings_at
 from tests.conftest import CUSTODIAN_PASSPHRASE
 from tests.journeys import Reporter
