@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 import onion_config
-from dropbox_server.cli import audit, keys, retention, serve, stats, status
+from dropbox_server.cli import audit, backup, keys, retention, serve, stats, status
 from dropbox_server.cli.prompts import CliError
 from dropbox_server.datadir import DataDirError
 from dropbox_server.logs import configure_logging
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.register(sub)
     retention.register(sub)
     status.register(sub)
+    backup.register(sub)
     return parser
 
 

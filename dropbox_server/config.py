@@ -128,7 +128,7 @@ class RetentionSettings:
 
 @dataclass(frozen=True)
 class HealthSettings:
-    """What `run.py status` counts as healthy (besides the disk watermark, `min_free_bytes`)."""
+    """What `run.py status` counts as healthy (besides the upload watermark for free disk)."""
 
     # The backup timer runs daily; one missed night is tolerated, two are not.
     backup_max_age_days: int = 2
@@ -158,10 +158,10 @@ class Settings:
     sessions: SessionSettings = field(default_factory=SessionSettings)
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
-    # Below this much free space on the data directory's disk, new reports and files are
-    # refused and `status` fails.
-    min_free_bytes: int = 5 * 1024**3
     health: HealthSettings = field(default_factory=HealthSettings)
+    # The optional HTTPS door (deploy/caddy): off by default. When on, the reporter site
+    # tells visitors who came through it that Tor Browser is safer (web/reporter/door.py).
+    https_door: bool = False
 
     def __post_init__(self) -> None:
         if self.host != LOOPBACK:

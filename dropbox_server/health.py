@@ -88,11 +88,11 @@ def tor_checks(data_dir: Path) -> list[Check]:
 def disk_check(settings: Settings) -> Check:
     """Free space where the data directory lives, against the watermark."""
     free = shutil.disk_usage(settings.data_dir).free
-    ok = free >= settings.min_free_bytes
+    ok = free >= settings.uploads.free_space_watermark_bytes
     return Check("disk", ok,
-                 f"{free / GIB:.1f} GiB free; new reports are refused below "
-                 f"{settings.min_free_bytes / GIB:.1f} GiB",
-                 {"free_bytes": free, "min_free_bytes": settings.min_free_bytes})
+                 f"{free / GIB:.1f} GiB free; new files are refused below "
+                 f"{settings.uploads.free_space_watermark_bytes / GIB:.1f} GiB",
+                 {"free_bytes": free, "min_free_bytes": settings.uploads.free_space_watermark_bytes})
 
 
 def backup_check(settings: Settings, today: str) -> Check:

@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("dropbox_server.app", "dropbox_server.services"),
     ("dropbox_server.web",),
     ("dropbox_server.reports", "dropbox_server.health"),
-    ("dropbox_server.custody",),
+    ("dropbox_server.custody", "dropbox_server.backups"),
     ("dropbox_server.files",),
     (
         "dropbox_server.audit",

@@ -50,6 +50,11 @@ def register(sub: Any) -> None:
         "--tor-password-file", type=Path, help="file holding the control password (default: cookie auth)"
     )
     p.add_argument("--tor-cmd", default="tor", help="tor executable to launch (default: tor)")
+    p.add_argument(
+        "--https-door",
+        action="store_true",
+        help="an HTTPS door (deploy/caddy) fronts the reporter site: tell its visitors about Tor Browser",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="private loopback Tor network + demo data + both sites behind onions")

@@ -18,6 +18,9 @@ import aiosqlite
 from dropbox_server.store.errors import StorageFull, is_no_space
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT_MS = 10_000
+# A checkpoint waits this long for readers, not the full busy timeout (see Database.checkpoint).
+CHECKPOINT_WAIT_MS = 1_000
 
 # Security: secure_delete overwrites deleted content; trusted_schema=OFF stops schema-borne
 # functions; WAL with synchronous=FULL makes a commit durable before we acknowledge it.
@@ -27,7 +30,7 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
     "PRAGMA trusted_schema=OFF",
-    "PRAGMA busy_timeout=10000",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
 )
 
 
@@ -82,9 +85,17 @@ class Database:
         Security: after a deletion, old page images (the deleted content) still sit in the
         WAL until it is overwritten; truncating it removes them. Returns False when a reader
         kept the checkpoint from finishing (the next one will).
+        It waits for readers only briefly: a replicator (Litestream) keeps a read snapshot
+        open all the time, and waiting the full busy timeout would hold every write (a
+        reporter's submission) for 10 s and fail all the same.
         """
-        async with self._write_lock, self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-            row = await cur.fetchone()
+        async with self._write_lock:
+            await self._writer.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                async with self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                    row = await cur.fetchone()
+            finally:
+                await self._writer.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return row is not None and int(row[0]) == 0
 
     async def schema_version(self) -> int:

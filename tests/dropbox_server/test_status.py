@@ -15,7 +15,7 @@ import aiohttp
 
 from dropbox_server import health
 from dropbox_server.clock import parse_day, today
-from dropbox_server.config import Settings
+from dropbox_server.config import Settings, UploadLimits
 from dropbox_server.services import Services
 from onion_config.onion_keys import OnionFiles
 from onion_config.state import OnionState, ServeLock, write_state
@@ -155,5 +155,5 @@ async def test_a_missing_data_directory_fails_with_a_clear_line(tmp_path: Path) 
 def test_disk_below_the_watermark_fails(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True)
     free = shutil.disk_usage(settings.data_dir).free
-    assert health.disk_check(settings.with_changes(min_free_bytes=free // 2)).ok
-    assert not health.disk_check(settings.with_changes(min_free_bytes=free + 2**40)).ok
+    assert health.disk_check(settings.with_changes(uploads=UploadLimits(free_space_watermark_bytes=free // 2))).ok
+    assert not health.disk_check(settings.with_changes(uploads=UploadLimits(free_space_watermark_bytes=free + 2**40))).ok

@@ -45,6 +45,7 @@ from dropbox_server.web.http_files import (
 )
 from dropbox_server.web.middlewares import error_page
 from dropbox_server.web.rendering import render
+from dropbox_server.web.reporter.door import came_through_door
 from dropbox_server.web.reporter.forms import ALL_FIELDS, FieldError, validate_report
 from dropbox_server.web.reporter.session import REPORTER_COOKIE, current_access, lang_query, start_session
 from receipt_codes import ReceiptFormatError, parse_receipt, receipt_entropy_bits
@@ -57,7 +58,7 @@ def _too_many(request: web.Request, retry_after: int) -> web.Response:
 
 
 async def landing(request: web.Request) -> web.Response:
-    return render(request, "reporter/landing.html")
+    return render(request, "reporter/landing.html", {"via_door": came_through_door(request)})
 
 
 def _report_page(
