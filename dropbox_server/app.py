@@ -91,7 +91,11 @@ def create_investigator_app(
     )
     limits = settings.throttle
     app[SIGN_IN_THROTTLE] = SignInThrottle(
-        KeyedBuckets(limits.staff_sign_in_per_account_per_second, limits.staff_sign_in_per_account_burst),
+        KeyedBuckets(
+            limits.staff_sign_in_per_account_per_second,
+            limits.staff_sign_in_per_account_burst,
+            clock=clocks.monotonic,
+        ),
         TokenBucket(limits.staff_sign_in_per_second, limits.staff_sign_in_burst, clock=clocks.monotonic),
     )
     app[DECOY] = Decoy()

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from dropbox_server.appkeys import LANG
-from dropbox_server.formdata import BodyStalled
+from dropbox_server.formdata import BodyStalled, FormTooLarge
 from dropbox_server.i18n import lazy, pick_language, with_language
 from dropbox_server.rendering import current_language, render
 
@@ -99,6 +99,9 @@ async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     except BodyStalled:
         return error_page(request, 408)
+    except FormTooLarge:
+        # A form a handler reads without its own answer for "too large" (sign-out, say).
+        return error_page(request, 413)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -46,6 +46,9 @@ class SignInThrottle:
 
     Every attempt takes a token from both buckets. Real staff sign in a few times a day, so
     in practice the limits bite on repeated failures only.
+
+    Security: the global bucket is taken first, so attempts refused overall (a flood) spend
+    nobody's own allowance; it also bounds how fast new usernames can fill the per-account table.
     """
 
     def __init__(self, per_account: KeyedBuckets, overall: TokenBucket):
@@ -53,7 +56,7 @@ class SignInThrottle:
         self._overall = overall
 
     def try_attempt(self, username: str) -> bool:
-        return self._per_account.try_take(username.casefold()) and self._overall.try_take()
+        return self._overall.try_take() and self._per_account.try_take(username.casefold())
 
     def retry_after(self) -> int:
         return self._overall.seconds_until_token()
@@ -133,7 +136,12 @@ async def sign_in(
     private = await _check_password(runner, staff, decoy, password[:MAX_PASSWORD])
     failure = _first_failure(staff, private)
     if staff is not None and private is not None and staff.totp_secret_sealed and not failure:
-        failure = await _check_code(db, staff, private, code, now, day)
+        try:
+            failure = await _check_code(db, staff, private, code, now, day)
+        except (envelope.EnvelopeError, UnicodeDecodeError):
+            # Security: whatever the code check meets, the attempt is logged and refused
+            # like every other failure; an error page would tell a right password apart.
+            failure = "authenticator_unreadable"
     if failure or staff is None or private is None:
         logged_name = staff.username if staff is not None else audit.UNKNOWN_USERNAME
         await audit.record(
