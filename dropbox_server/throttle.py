@@ -19,6 +19,21 @@ class TokenBucket:
         self._clock = clock
         self._last = clock()
 
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    @property
+    def burst(self) -> int:
+        return int(self._burst)
+
+    def reset(self, rate: float, burst: int) -> None:
+        """Start afresh (full) with new limits: at start-up, once the capacity they follow is measured."""
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate and burst must be positive")
+        self._rate, self._burst = rate, float(burst)
+        self._tokens, self._last = self._burst, self._clock()
+
     def try_take(self) -> bool:
         """Take one token if there is one; False means the caller must refuse politely."""
         now = self._clock()

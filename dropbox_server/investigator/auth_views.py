@@ -84,7 +84,7 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
     try:
         result = await staff_auth.sign_in(
             services.db,
-            services.kdf,
+            services.staff_kdf,
             request.config_dict[DECOY].wrapped,
             (username, form.get("password"), form.get("code")),
             clocks.wall(),
@@ -193,7 +193,7 @@ async def authenticator_submit(
     )
     try:
         failure = await staff_auth.replace_authenticator(
-            services.db, services.kdf, change, request.config_dict[CLOCKS].wall(), today()
+            services.db, services.staff_kdf, change, request.config_dict[CLOCKS].wall(), today()
         )
     except KdfBusy:
         return _authenticator_page(request, session, staff, status=429, problem="throttled")
