@@ -7,10 +7,11 @@ receipt pool's queue but never delay a member of staff signing in.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dropbox_server.config import Settings
 from dropbox_server.datadir import DataDirError, load_pepper, read_receipt_kdf
@@ -30,6 +31,8 @@ class Services:
     files: FileDir
     staff_kdf: KdfRunner  # staff passwords only
     receipt_rate: MeasuredRate  # what `kdf` derives per second here, for the receipt throttles
+    # Clean copies are made one at a time: each worker process may use 1 GiB and a core.
+    cleaning: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
 
 @asynccontextmanager

@@ -56,7 +56,10 @@ class SignInThrottle:
         self._overall = overall
 
     def try_attempt(self, username: str) -> bool:
-        return self._overall.try_take() and self._per_account.try_take(username.casefold())
+        # Names longer than any account's share one bucket, so keys stay small.
+        return self._overall.try_take() and self._per_account.try_take(
+            username[: MAX_USERNAME + 1].casefold()
+        )
 
     def retry_after(self) -> int:
         return self._overall.seconds_until_token()

@@ -66,7 +66,12 @@ async def case_file(
 
 
 async def clean_copy(
-    db: Database, disk: FileDir, staff: UnlockedStaff, report_id: str, file_id: str
+    db: Database,
+    disk: FileDir,
+    staff: UnlockedStaff,
+    report_id: str,
+    file_id: str,
+    one_at_a_time: asyncio.Semaphore,
 ) -> tuple[FileMeta, bytes]:
     """A copy of one file with its metadata removed (strip.py); audited once it exists.
 
@@ -77,10 +82,11 @@ async def clean_copy(
     stored_id, opened = await _open_case_file(db, disk, staff, report_id, file_id)
     if not can_strip(opened.meta.kind, opened.meta.size):
         raise FileNotFound(file_id)
-    data = bytearray()
-    async for chunk in plaintext_chunks(opened):
-        data += chunk
-    clean = await asyncio.to_thread(strip_metadata, opened.meta.kind, bytes(data))
+    async with one_at_a_time:
+        data = bytearray()
+        async for chunk in plaintext_chunks(opened):
+            data += chunk
+        clean = await asyncio.to_thread(strip_metadata, opened.meta.kind, bytes(data))
     await _audit_download(db, staff, stored_id, f"file={file_id} metadata-removed")
     return opened.meta, clean
 

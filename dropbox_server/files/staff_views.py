@@ -92,6 +92,7 @@ async def download_clean(
             staff.unlocked,
             request.match_info["report_id"],
             request.match_info["file_id"],
+            services.cleaning,
         )
     except FileNotFound:
         return error_page(request, 404)
