@@ -9,17 +9,7 @@ import sys
 from collections.abc import Callable
 
 import onion_config
-from dropbox_server.cli import (
-    audit_commands,
-    key_commands,
-    key_lifecycle_commands,
-    onion_commands,
-    onion_key_commands,
-    retention_commands,
-    setup_commands,
-    staff_commands,
-    stats_commands,
-)
+from dropbox_server.cli import audit, keys, retention, serve, stats
 from dropbox_server.cli.prompts import CliError
 from dropbox_server.datadir import DataDirError
 
@@ -27,22 +17,16 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Each command module registers its own subcommands."""
+    """One module per command group registers its subcommands."""
     parser = argparse.ArgumentParser(
         prog="run.py", description="Anonymous tip drop for reports of police corruption and abuse."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    keys = sub.add_parser("keys", help="manage units, staff and keys (security staff only)")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="KEYS_COMMAND")
-    setup_commands.register(sub)
-    onion_commands.register(sub, keys_sub)
-    key_commands.register(keys_sub)
-    key_lifecycle_commands.register(keys_sub)
-    staff_commands.register(keys_sub)
-    onion_key_commands.register(keys_sub)
-    audit_commands.register(sub)
-    stats_commands.register(sub)
-    retention_commands.register(sub)
+    keys.register(sub)
+    serve.register(sub)
+    audit.register(sub)
+    stats.register(sub)
+    retention.register(sub)
     return parser
 
 

@@ -9,8 +9,8 @@ argon2id through TIPDROP_KDF) on a temporary data directory, then:
   use case, files.casework.reply_with_files, from this process), and the reporter, signed
   in with the receipt, downloads it over HTTP from the server (reporter download of a
   reply attachment), decrypted on the fly;
-- bare: the same bytes through envelope.FileSealer + os.write (+ fsync), and the stored
-  file through envelope.FileOpener, in this process, in the same run.
+- bare: the same bytes through filecrypt.FileSealer + os.write (+ fsync), and the stored
+  file through filecrypt.FileOpener, in this process, in the same run.
 
 Prints the server's peak RSS growth during each transfer (Linux: /proc/PID/clear_refs
 resets VmHWM, then VmHWM - VmRSS before; target ≤ 64 MiB), throughput, and the ratio to
@@ -37,17 +37,17 @@ from aiohttp.payload import AsyncIterablePayload
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.server_process import PASSPHRASE, served
-from dropbox_server import envelope, keyring, staff_auth
+from dropbox_server import envelope, filecrypt
 from dropbox_server.clock import today
 from dropbox_server.config import FileLimits
+from dropbox_server.custody import keyring, staff_auth
 from dropbox_server.datadir import load_pepper
-from dropbox_server.files import casework as file_cases
 from dropbox_server.files.disk import FileDir
 from dropbox_server.files.upload import UploadBatch
-from dropbox_server.kdf import KdfRunner
+from dropbox_server.kdf import KdfRunner, ReceiptContext
+from dropbox_server.reports import case_files as file_cases
 from dropbox_server.reports.access import load_case
 from dropbox_server.reports.reporter_access import open_with_receipt
-from dropbox_server.reports.submit import ReceiptContext
 from dropbox_server.store import files as file_store
 from dropbox_server.store import open_database
 from dropbox_server.store import staff as staff_store
@@ -180,7 +180,7 @@ def bare_seal(folder: Path, total: int) -> float:
     """secretstream encrypt-and-write of `total` bytes in the server's chunk size, fsynced."""
     path = folder / "bare.bin"
     start = time.perf_counter()
-    sealer = envelope.FileSealer(envelope.random_key(), b"bench")
+    sealer = filecrypt.FileSealer(envelope.random_key(), b"bench")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, sealer.header)
@@ -202,7 +202,7 @@ def bare_seal(folder: Path, total: int) -> float:
 def bare_open(path: Path, total: int) -> float:
     """secretstream read-and-decrypt of a sealed file of `total` bytes (freshly made here)."""
     key = envelope.random_key()
-    sealer = envelope.FileSealer(key, b"bench")
+    sealer = filecrypt.FileSealer(key, b"bench")
     with path.open("wb") as out:
         out.write(sealer.header)
         sent, index = 0, 0
@@ -214,8 +214,8 @@ def bare_open(path: Path, total: int) -> float:
             out.write(record)
     start = time.perf_counter()
     with path.open("rb") as handle:
-        opener = envelope.FileOpener(key, handle.read(envelope.FILE_HEADER_BYTES), b"bench")
-        while record := handle.read(envelope.FILE_RECORD_BYTES):
+        opener = filecrypt.FileOpener(key, handle.read(filecrypt.FILE_HEADER_BYTES), b"bench")
+        while record := handle.read(filecrypt.FILE_RECORD_BYTES):
             opener.pull(record)
         opener.close()
     seconds = time.perf_counter() - start

@@ -30,21 +30,23 @@ import pyotp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dropbox_server import envelope, keyring, staff_auth
+from dropbox_server import envelope
 from dropbox_server.app import create_investigator_app
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS
 from dropbox_server.config import Settings
-from dropbox_server.provision import init_data_dir
+from dropbox_server.custody import keyring, staff_auth
+from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.reports.inbox import inbox
-from dropbox_server.reports.submit import new_report_id
-from dropbox_server.services import Services, open_services
+from dropbox_server.reports.submission import new_report_id
+from dropbox_server.services import open_services
 from dropbox_server.store import NewItem, NewReport, units
 from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.casework import InboxFilter
+from dropbox_server.web.appkeys import Services
 from receipt_codes import KdfParams
 
 UNIT = "kent-police"

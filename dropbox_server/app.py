@@ -10,29 +10,37 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.appkeys import (
+from dropbox_server.clock import Clocks
+from dropbox_server.config import Settings
+from dropbox_server.csrf import CsrfTokens
+from dropbox_server.custody.staff_auth import Decoy, SignInThrottle, make_decoy
+from dropbox_server.reports import retention
+from dropbox_server.sessions import SessionStore
+from dropbox_server.throttle import KeyedBuckets, TokenBucket
+from dropbox_server.web.appkeys import (
+    CALLER_RECEIPT_THROTTLE,
+    CLOCKS,
     CSRF,
+    DECOY,
+    OPEN_CALLS,
     RECEIPT_THROTTLE,
     SERVICES,
     SESSIONS,
     SETTINGS,
+    SIGN_IN_THROTTLE,
     SITE,
     SUBMIT_THROTTLE,
+    SWITCH_PATHS,
     TEMPLATES,
+    Services,
+    SwitchPaths,
 )
-from dropbox_server.config import Settings
-from dropbox_server.csrf import CsrfTokens
-from dropbox_server.investigator.context import CLOCKS, DECOY, SIGN_IN_THROTTLE, Clocks, Decoy
-from dropbox_server.investigator.intake_state import CALLER_RECEIPT_THROTTLE, OPEN_CALLS, open_calls_store
-from dropbox_server.investigator.routes import ROUTES as INVESTIGATOR_ROUTES
-from dropbox_server.middlewares import add_security_headers, friendly_errors, language
-from dropbox_server.rendering import create_environment
-from dropbox_server.reporter.routes import ROUTES as REPORTER_ROUTES
-from dropbox_server.retention import retention_job
-from dropbox_server.services import Services
-from dropbox_server.sessions import SessionStore
-from dropbox_server.staff_auth import SignInThrottle, make_decoy
-from dropbox_server.throttle import KeyedBuckets, TokenBucket
+from dropbox_server.web.middlewares import add_security_headers, friendly_errors, language
+from dropbox_server.web.rendering import create_environment
+from dropbox_server.web.reporter.routes import ROUTES as REPORTER_ROUTES
+from dropbox_server.web.reporter.routes import SWITCH_PATHS as REPORTER_SWITCH_PATHS
+from dropbox_server.web.staff.intake_state import open_calls_store
+from dropbox_server.web.staff.routes import ROUTES as INVESTIGATOR_ROUTES
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -69,6 +77,7 @@ def create_reporter_app(settings: Settings, services: Services) -> web.Applicati
     app[SUBMIT_THROTTLE] = TokenBucket(
         settings.throttle.submissions_per_second, settings.throttle.submission_burst
     )
+    app[SWITCH_PATHS] = REPORTER_SWITCH_PATHS
     app.add_routes(REPORTER_ROUTES)
     return app
 
@@ -99,6 +108,7 @@ def create_investigator_app(
         TokenBucket(limits.staff_sign_in_per_second, limits.staff_sign_in_burst, clock=clocks.monotonic),
     )
     app[DECOY] = Decoy()
+    app[SWITCH_PATHS] = SwitchPaths()
     app[OPEN_CALLS] = open_calls_store(clocks.monotonic)
     # Callers' receipts are checked under their own global bucket, as strict as the reporter site's.
     app[CALLER_RECEIPT_THROTTLE] = TokenBucket(1.0, 1, clock=clocks.monotonic)
@@ -150,6 +160,20 @@ async def _sweep_sessions(app: web.Application) -> AsyncIterator[None]:
             app[SESSIONS].sweep()
 
     task = asyncio.create_task(sweep())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def retention_job(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: run retention a minute after start, then every day, until shutdown.
+
+    Security: only the exception type is logged, never its message (it could name data).
+    """
+    services, settings = app[SERVICES], app[SETTINGS]
+    delay = min(retention.STARTUP_DELAY_SECONDS, settings.retention.run_every_seconds)
+    task = asyncio.create_task(retention.run_daily(services.db, services.files, settings.retention, delay))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

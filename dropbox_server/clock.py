@@ -1,7 +1,10 @@
-"""Rounded dates: the only notion of time stored with a report."""
+"""Rounded dates (the only notion of time stored with a report) and the injectable clocks."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 
@@ -16,3 +19,11 @@ def today() -> str:
 
 def parse_day(value: str) -> date:
     return date.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """Injected clocks: sessions and throttles use `monotonic`, TOTP codes use `wall`."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time

@@ -6,7 +6,10 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TypeVar
+
+from receipt_codes import KdfParams
 
 T = TypeVar("T")
 
@@ -46,6 +49,16 @@ class KdfRunner:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class ReceiptContext:
+    """What deriving secrets from a receipt needs: the pepper, the cost, and where to run it."""
+
+    pepper: bytes
+    kdf: KdfParams
+    runner: KdfRunner
+    words: int
 
 
 class MeasuredRate:

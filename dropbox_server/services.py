@@ -7,32 +7,18 @@ receipt pool's queue but never delay a member of staff signing in.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 from dropbox_server.config import Settings
 from dropbox_server.datadir import DataDirError, load_pepper, read_receipt_kdf
 from dropbox_server.files.disk import FileDir
-from dropbox_server.kdf import KdfRunner, MeasuredRate
-from dropbox_server.reports.submit import ReceiptContext
-from dropbox_server.store import Database, open_database
+from dropbox_server.kdf import KdfRunner, MeasuredRate, ReceiptContext
 from dropbox_server.store import files as file_store
+from dropbox_server.store import open_database
+from dropbox_server.web.appkeys import Services
 from receipt_codes import derive_reporter_secrets, generate_receipt
-
-
-@dataclass(frozen=True)
-class Services:
-    db: Database
-    kdf: KdfRunner  # receipts: the reporter site and call handlers' caller checks
-    receipts: ReceiptContext
-    files: FileDir
-    staff_kdf: KdfRunner  # staff passwords only
-    receipt_rate: MeasuredRate  # what `kdf` derives per second here, for the receipt throttles
-    # Clean copies are made one at a time: each worker process may use 1 GiB and a core.
-    cleaning: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
 
 @asynccontextmanager

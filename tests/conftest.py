@@ -15,8 +15,9 @@ from aiohttp import web
 
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.config import Settings
-from dropbox_server.provision import init_data_dir
-from dropbox_server.services import Services, open_services
+from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.services import open_services
+from dropbox_server.web.appkeys import Services
 from receipt_codes import KdfParams
 from tests import leakcheck
 

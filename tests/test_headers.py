@@ -6,7 +6,7 @@ import aiohttp
 from aiohttp import web
 
 from dropbox_server.app import create_investigator_app, create_reporter_app
-from dropbox_server.middlewares import SECURITY_HEADERS
+from dropbox_server.web.middlewares import SECURITY_HEADERS
 from tests.conftest import Sites
 from tests.journeys import Reporter
 

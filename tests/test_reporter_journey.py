@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from dropbox_server import keyring
 from dropbox_server.clock import today
+from dropbox_server.custody import keyring
 from dropbox_server.reports import casework
 from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.store import reports as report_store

@@ -6,9 +6,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from dropbox_server import keyring, staff_auth
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
+from dropbox_server.custody import keyring, staff_auth
 from dropbox_server.datadir import write_new_secret_file
 from dropbox_server.forces import HUB_ID
 from dropbox_server.store import open_database, units

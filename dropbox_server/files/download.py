@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from dropbox_server import envelope
+from dropbox_server import envelope, filecrypt
 from dropbox_server.files.disk import FileDir
 from dropbox_server.files.meta import FileMeta, file_context
 from dropbox_server.store import Database
@@ -52,7 +52,7 @@ def open_file(
     context = file_context(report_id, row.id)
     try:
         key = envelope.unseal(private_key, sealed_key)
-        meta = FileMeta.from_bytes(envelope.open_file_meta(key, row.meta_ciphertext, context))
+        meta = FileMeta.from_bytes(filecrypt.open_file_meta(key, row.meta_ciphertext, context))
     except (envelope.EnvelopeError, ValueError, KeyError) as exc:
         raise FileDamaged(row.id) from exc
     return OpenedFile(row=row, meta=meta, key=key, context=context, path=disk.path(row.id))
@@ -77,12 +77,12 @@ async def file_for_unit(
 
 
 def _read(handle: BinaryIO) -> bytes:
-    return handle.read(envelope.FILE_RECORD_BYTES * _RECORDS_PER_READ)
+    return handle.read(filecrypt.FILE_RECORD_BYTES * _RECORDS_PER_READ)
 
 
-def _open_block(opener: envelope.FileOpener, block: bytes) -> bytes:
+def _open_block(opener: filecrypt.FileOpener, block: bytes) -> bytes:
     view = memoryview(block)
-    step = envelope.FILE_RECORD_BYTES
+    step = filecrypt.FILE_RECORD_BYTES
     return b"".join(opener.pull(bytes(view[start : start + step])) for start in range(0, len(block), step))
 
 
@@ -97,7 +97,7 @@ async def plaintext_chunks(opened: OpenedFile) -> AsyncIterator[bytes]:
     except OSError as exc:
         raise FileDamaged(opened.row.id) from exc
     try:
-        opener = envelope.FileOpener(opened.key, handle.read(envelope.FILE_HEADER_BYTES), opened.context)
+        opener = filecrypt.FileOpener(opened.key, handle.read(filecrypt.FILE_HEADER_BYTES), opened.context)
         size = 0
         # Reads go to a worker thread (the disk may be slow); decryption stays on the loop:
         # measured on 2 cores, handing it to threads too cost more than it overlapped.

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from dropbox_server import envelope
+from dropbox_server import envelope, filecrypt
 from dropbox_server.config import FileLimits
 from dropbox_server.files.disk import FileDir
 from dropbox_server.files.meta import (
@@ -53,7 +53,7 @@ class EncryptingSink:
         self._content_type = content_type
         self._key = envelope.random_key()
         self._context = file_context(recipients.report_id, self.file_id)
-        self._sealer = envelope.FileSealer(self._key, self._context)
+        self._sealer = filecrypt.FileSealer(self._key, self._context)
         self._kind: str | None = None
         self._fd: int | None = disk.create_temp(self.file_id)
         _write_all(self._fd, self._sealer.header)
@@ -79,7 +79,7 @@ class EncryptingSink:
         self.stored = NewFile(
             id=self.file_id,
             stored_bytes=self._sealer.sealed_size,
-            meta_ciphertext=envelope.seal_file_meta(self._key, meta.to_bytes(), self._context),
+            meta_ciphertext=filecrypt.seal_file_meta(self._key, meta.to_bytes(), self._context),
             key_for_unit=envelope.seal(r.report_public_key, self._key),
             key_for_reporter=envelope.seal(r.reporter_public_key, self._key)
             if r.reporter_public_key is not None

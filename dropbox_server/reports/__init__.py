@@ -1,1 +1,3 @@
-"""Use cases on reports: submit, check back, follow up, read and reply as a unit."""
+"""Use cases on reports, one module per concept: submission (online and phone), reporter access
+(check back, reply files, withdrawal), casework, case actions, case file, case files, transfer,
+inbox, retention; access and content are what they share."""

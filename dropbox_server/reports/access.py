@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import envelope
-from dropbox_server.keyring import ROLES_WITH_UNIT_KEYS, UnlockedStaff
+from dropbox_server.custody.keyring import ROLES_WITH_UNIT_KEYS, UnlockedStaff
 from dropbox_server.reports.casework import open_report_key
 from dropbox_server.store import Database, ReportRow, units
 from dropbox_server.store import reports as report_store

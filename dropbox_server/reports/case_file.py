@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
-from dropbox_server.keyring import UnlockedStaff
+from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.reports.access import Case, load_case
 from dropbox_server.reports.casework import OpenedReport, open_report
 from dropbox_server.reports.content import item_context

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import envelope
+from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.forces import FORCES_BY_ID
-from dropbox_server.keyring import UnlockedStaff
 from dropbox_server.reports.access import own_unit_keys, require_reader
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.store import Database, ReportRow
@@ -14,7 +14,9 @@ from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store.assignments import Combos
 from dropbox_server.store.casework import (
-    InboxFilter,
+    InboxFilter as InboxFilter,  # re-exported: the staff site builds the filter it passes in
+)
+from dropbox_server.store.casework import (
     SealedSummary,
     facet_counts,
     inbox_page,

@@ -1,4 +1,14 @@
-"""The reporter's side after submitting: check back with the receipt, read replies, follow up."""
+"""The reporter's side after submitting: check back with the receipt, read replies, follow up.
+
+The reporter's side of attachments: the files in the unit's replies, opened with the receipt key.
+
+Security: only files on the unit's replies carry a key sealed to the reporter; what the
+reporter sent is never offered back (the thread shows as little as possible to someone
+who forces a reporter to hand over a receipt), and a file id of any other report, or of
+the reporter's own uploads, is not found.
+
+A reporter deletes their own report from check-back; the unit keeps only that it happened.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +16,15 @@ from dataclasses import dataclass
 
 from dropbox_server import envelope
 from dropbox_server.files.disk import FileDir
-from dropbox_server.files.reporter import ReplyFile, reply_files
+from dropbox_server.files.download import FileNotFound, OpenedFile, open_file
 from dropbox_server.files.upload import UploadBatch
+from dropbox_server.kdf import ReceiptContext
 from dropbox_server.reports.content import item_context
-from dropbox_server.reports.submit import ReceiptContext
+from dropbox_server.reports.retention import remove_ciphertext
 from dropbox_server.store import Database, NewItem, ReportRow
 from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
+from dropbox_server.store import retention as retention_store
 from receipt_codes import Receipt, derive_reporter_secrets
 
 
@@ -108,3 +120,59 @@ async def reporter_follow_up(
     files = await attachments.make_durable()
     await file_store.add_item_with_files(db, report.seq, item, day, files)
     attachments.committed()
+
+
+REPLY_KIND = "unit_reply"
+
+
+@dataclass(frozen=True)
+class ReplyFile:
+    """An attachment as the reporter's thread lists it."""
+
+    id: str
+    name: str
+    size: int
+
+
+async def reply_files(
+    db: Database, disk: FileDir, report_id: str, seq: int, reporter_private: bytes
+) -> dict[int, tuple[ReplyFile, ...]]:
+    """The files of each unit reply (by item id), names opened with the reporter's key."""
+    out: dict[int, list[ReplyFile]] = {}
+    for row in await file_store.files_of_report(db, seq, (REPLY_KIND,)):
+        if row.key_for_reporter is None:
+            continue
+        opened = open_file(disk, report_id, row, row.key_for_reporter, reporter_private)
+        out.setdefault(row.item_id, []).append(ReplyFile(row.id, opened.meta.name, opened.meta.size))
+    return {item_id: tuple(files) for item_id, files in out.items()}
+
+
+async def reporter_file(
+    db: Database, disk: FileDir, report_id: str, seq: int, reporter_private: bytes, file_id: str
+) -> OpenedFile:
+    """One file of a unit reply, for the reporter; raises FileNotFound for anything else."""
+    row = await file_store.get_file(db, seq, file_id)
+    if row is None or row.item_kind != REPLY_KIND or row.key_for_reporter is None:
+        raise FileNotFound(file_id)
+    return open_file(disk, report_id, row, row.key_for_reporter, reporter_private)
+
+
+async def withdraw_report(db: Database, files: FileDir, access: ReporterAccess, day: str) -> bool:
+    """Delete the report, its messages, replies and files; keep a record (id, unit, day).
+
+    Afterwards the receipt opens nothing, exactly like one never issued (its lookup id is
+    gone with the row). Statistics are monthly counters and do not change.
+    Security: not in the audit log. Nothing a reporter does is logged with a precise time
+    (invariant 2); the record keeps the day only. Deletion is real: secure_delete, a WAL
+    checkpoint that truncates old page images, and the ciphertext files unlinked.
+    """
+    report = await report_store.get_report_by_seq(db, access.report_seq)
+    if report is None or report.id != access.report_id:
+        return False
+    record = retention_store.Withdrawn(report.id, report.unit_id, day)
+    file_ids = await retention_store.withdraw(db, report.seq, record)
+    if file_ids is None:
+        return False
+    await remove_ciphertext(files, file_ids)
+    await db.checkpoint()
+    return True

@@ -12,6 +12,8 @@ Conflict of interest: a report whose reporter said the subject works in their ow
 professional standards unit was routed to the national hub. Passing it to that force's unit
 needs an explicit override; the force is read from the decrypted report, not from the clear
 `conflict` flag alone.
+
+The sending unit's read-only record of the reports it passed to other units.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
-from dropbox_server.keyring import UnlockedStaff
-from dropbox_server.reports.access import Case, load_case
+from dropbox_server.custody.keyring import UnlockedStaff
+from dropbox_server.reports.access import Case, load_case, own_unit_keys, require_reader
+from dropbox_server.reports.case_actions import OutcomeError, check_reason
 from dropbox_server.reports.case_file import OUTCOME_REASON, TRANSFER_REASON
 from dropbox_server.reports.casework import open_report, open_report_key
 from dropbox_server.reports.content import ReportContent, item_context
-from dropbox_server.reports.outcomes import OutcomeError, check_reason
 from dropbox_server.store import Database, ReportRow, units
+from dropbox_server.store import retention as retention_store
 from dropbox_server.store import transfers as transfer_store
+from dropbox_server.store.retention import Withdrawn
 
 CONTACT_TRAVELS = "investigating_force"
 
@@ -111,3 +115,39 @@ async def transfer_report(db: Database, staff: UnlockedStaff, req: TransferReque
     entry = audit.pending("transfer", staff=staff.staff, report_id=case.report.id, detail=detail)
     if not await transfer_store.transfer(db, record, entry):
         raise OutcomeError("changed_meanwhile")
+
+
+@dataclass(frozen=True)
+class PassedOn:
+    report_id: str
+    to_unit_id: str
+    day: str
+    reason: str  # "" if the unit key it was sealed to is no longer held
+    contact_passed: bool
+    conflict_override: bool
+
+
+async def passed_on(db: Database, staff: UnlockedStaff) -> tuple[PassedOn, ...]:
+    """What the caller's unit passed on: where, when and why, and nothing of the report itself.
+
+    Security: the reason's item key was sealed to the sending unit's key; it opens only
+    the reason. The report's own keys were re-sealed away, so nothing else opens.
+    """
+    require_reader(staff)
+    keys = await own_unit_keys(db, staff)
+    out = []
+    for t in await transfer_store.transfers_from(db, staff.staff.unit_id):
+        reason = ""
+        private = keys.get(t.sender_unit_key_id)
+        if private is not None:
+            item_key = envelope.unseal(private, t.reason_key_for_sender)
+            raw = envelope.decrypt(item_key, t.reason_ciphertext, item_context(t.report_id, TRANSFER_REASON))
+            reason = raw.decode("utf-8")
+        out.append(PassedOn(t.report_id, t.to_unit_id, t.day, reason, t.contact_passed, t.conflict_override))
+    return tuple(out)
+
+
+async def withdrawn(db: Database, staff: UnlockedStaff) -> list[Withdrawn]:
+    """The unit's record of reports their reporters deleted: id and day, nothing else."""
+    require_reader(staff)
+    return await retention_store.withdrawn_for_unit(db, staff.staff.unit_id)

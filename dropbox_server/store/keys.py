@@ -208,7 +208,7 @@ async def rewrap_staff_key(
         await append_tx(tx, audit)
 
 
-async def move_staff(
+async def change_staff_unit(
     db: Database,
     staff_id: int,
     unit_id: str,

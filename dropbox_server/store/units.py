@@ -28,7 +28,7 @@ async def get_unit(db: Database, unit_id: str) -> UnitRow | None:
     return UnitRow(r["id"], r["name"], r["kind"]) if r else None
 
 
-async def add_unit_key(
+async def insert_unit_key(
     db: Database, unit_id: str, public_key: bytes, day: str, grants: dict[int | None, bytes]
 ) -> int:
     """Add a key to a unit's ring with its sealed copies (staff id → blob; None = custodian)."""
@@ -63,22 +63,20 @@ async def unit_keys(db: Database, unit_id: str) -> list[UnitKeyRow]:
     return [_key_row(r) for r in rows]
 
 
+_GRANTS = (
+    "SELECT g.unit_key_id, k.unit_id, g.staff_id, g.sealed_private_key "
+    "FROM unit_key_grants g JOIN unit_keys k ON k.id = g.unit_key_id "
+)
+
+
 async def grants_for_staff(db: Database, staff_id: int) -> list[GrantRow]:
-    rows = await db.fetch_all(
-        "SELECT g.unit_key_id, k.unit_id, g.staff_id, g.sealed_private_key "
-        "FROM unit_key_grants g JOIN unit_keys k ON k.id = g.unit_key_id "
-        "WHERE g.staff_id = ? ORDER BY g.unit_key_id",
-        (staff_id,),
-    )
+    rows = await db.fetch_all(_GRANTS + "WHERE g.staff_id = ? ORDER BY g.unit_key_id", (staff_id,))
     return [GrantRow(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 async def custodian_grants(db: Database, unit_id: str) -> list[GrantRow]:
     rows = await db.fetch_all(
-        "SELECT g.unit_key_id, k.unit_id, g.staff_id, g.sealed_private_key "
-        "FROM unit_key_grants g JOIN unit_keys k ON k.id = g.unit_key_id "
-        "WHERE g.staff_id IS NULL AND k.unit_id = ? ORDER BY g.unit_key_id",
-        (unit_id,),
+        _GRANTS + "WHERE g.staff_id IS NULL AND k.unit_id = ? ORDER BY g.unit_key_id", (unit_id,)
     )
     return [GrantRow(r[0], r[1], r[2], r[3]) for r in rows]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dropbox_server.middlewares import SECURITY_HEADERS
+from dropbox_server.web.middlewares import SECURITY_HEADERS
 from tests.browser.axe import Captured, open_captured, overflows_at, run_axe
 from tests.browser.conftest import Browsers
 from tests.conftest import Sites

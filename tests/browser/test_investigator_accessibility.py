@@ -9,13 +9,13 @@ import json
 import pyotp
 import pytest
 
-from dropbox_server import staff_auth
 from dropbox_server.clock import today
+from dropbox_server.custody import staff_auth
+from dropbox_server.custody.keyring import unlock_custodian
 from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from dropbox_server.keyring import unlock_custodian
 from dropbox_server.reports.content import ContactDetails, ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
-from dropbox_server.reports.submit import submit_report
+from dropbox_server.reports.submission import submit_report
 from tests.browser.axe import Captured, audit, capture, overflows_at
 from tests.browser.conftest import Browsers
 from tests.browser.test_reporter_accessibility import AUDITS

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from dropbox_server.app import create_reporter_app
 from dropbox_server.config import Settings
-from dropbox_server.services import Services
+from dropbox_server.web.appkeys import Services
 from tests.conftest import _start
 
 

@@ -11,9 +11,9 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from dropbox_server.envelope import FILE_HEADER_BYTES, FILE_RECORD_BYTES, FILE_RECORD_PLAIN
-from dropbox_server.files.casework import case_file
+from dropbox_server.filecrypt import FILE_HEADER_BYTES, FILE_RECORD_BYTES, FILE_RECORD_PLAIN
 from dropbox_server.files.download import FileDamaged, plaintext_chunks
+from dropbox_server.reports.case_files import case_file
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store import files as file_store
 from tests.files.uploads import (

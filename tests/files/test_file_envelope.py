@@ -6,15 +6,15 @@ import secrets
 
 import pytest
 
-from dropbox_server import envelope
-from dropbox_server.envelope import FILE_HEADER_BYTES, FILE_RECORD_BYTES, FILE_RECORD_PLAIN
+from dropbox_server import envelope, filecrypt
+from dropbox_server.filecrypt import FILE_HEADER_BYTES, FILE_RECORD_BYTES, FILE_RECORD_PLAIN
 
 KEY = bytes(range(32))
 CTX = b"tipdrop:v1:file:abc:f1"
 
 
 def seal(data: bytes, key: bytes = KEY, ctx: bytes = CTX, piece: int = 10_000) -> bytes:
-    sealer = envelope.FileSealer(key, ctx)
+    sealer = filecrypt.FileSealer(key, ctx)
     out = bytearray(sealer.header)
     for i in range(0, len(data), piece):
         out += sealer.push(data[i : i + piece])
@@ -25,7 +25,7 @@ def seal(data: bytes, key: bytes = KEY, ctx: bytes = CTX, piece: int = 10_000) -
 
 
 def open_all(blob: bytes, key: bytes = KEY, ctx: bytes = CTX) -> bytes:
-    opener = envelope.FileOpener(key, blob[:FILE_HEADER_BYTES], ctx)
+    opener = filecrypt.FileOpener(key, blob[:FILE_HEADER_BYTES], ctx)
     out = bytearray()
     for i in range(FILE_HEADER_BYTES, len(blob), FILE_RECORD_BYTES):
         out += opener.pull(blob[i : i + FILE_RECORD_BYTES])
@@ -55,12 +55,12 @@ def test_pieces_of_any_size_give_the_same_plaintext() -> None:
     ("records", "padded"), [(1, 1), (2, 2), (3, 3), (8, 8), (9, 10), (17, 18), (8000, 8192)]
 )
 def test_padme_record_counts(records: int, padded: int) -> None:
-    assert envelope.padded_record_count(records) == padded
+    assert filecrypt.padded_record_count(records) == padded
 
 
 def test_padding_overhead_is_bounded_and_sizes_collapse() -> None:
     for n in range(1, 20_000, 37):
-        p = envelope.padded_record_count(n)
+        p = filecrypt.padded_record_count(n)
         assert n <= p <= n * 1.125 + 1
     # Files of different sizes in the same bucket look the same on disk.
     a = seal(secrets.token_bytes(8 * FILE_RECORD_PLAIN + 10))
@@ -71,7 +71,7 @@ def test_padding_overhead_is_bounded_and_sizes_collapse() -> None:
 def test_padding_records_follow_when_needed_and_still_open() -> None:
     data = secrets.token_bytes(8 * FILE_RECORD_PLAIN + 10)  # 9 records -> padded to 10
     blob = seal(data)
-    assert len(blob) == envelope.sealed_file_size(10)
+    assert len(blob) == filecrypt.sealed_file_size(10)
     assert open_all(blob) == data
 
 
@@ -92,7 +92,7 @@ def test_truncated_file_is_refused() -> None:
     with pytest.raises(envelope.EnvelopeError, match="truncated"):
         open_all(blob[:-1])
     with pytest.raises(envelope.EnvelopeError, match="truncated"):
-        envelope.FileOpener(KEY, blob[:10], CTX)
+        filecrypt.FileOpener(KEY, blob[:10], CTX)
 
 
 def test_reordered_repeated_or_extra_records_are_refused() -> None:
@@ -130,17 +130,17 @@ def test_no_plaintext_in_the_ciphertext() -> None:
 
 
 def test_meta_round_trip_and_binding() -> None:
-    blob = envelope.seal_file_meta(KEY, b'{"name": "x.jpg"}', CTX)
-    assert envelope.open_file_meta(KEY, blob, CTX) == b'{"name": "x.jpg"}'
+    blob = filecrypt.seal_file_meta(KEY, b'{"name": "x.jpg"}', CTX)
+    assert filecrypt.open_file_meta(KEY, blob, CTX) == b'{"name": "x.jpg"}'
     with pytest.raises(envelope.EnvelopeError):
-        envelope.open_file_meta(KEY, blob, CTX + b"x")
+        filecrypt.open_file_meta(KEY, blob, CTX + b"x")
     # The metadata key is not the stream key: a meta blob does not open as a plain item.
     with pytest.raises(envelope.EnvelopeError):
         envelope.decrypt(KEY, blob, CTX + b":meta")
 
 
 def test_sealer_refuses_use_after_finish() -> None:
-    sealer = envelope.FileSealer(KEY, CTX)
+    sealer = filecrypt.FileSealer(KEY, CTX)
     list(sealer.finish())
     with pytest.raises(ValueError):
         sealer.push(b"x")

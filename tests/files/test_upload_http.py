@@ -7,7 +7,7 @@ import os
 import aiohttp
 import pytest
 
-from dropbox_server.envelope import FILE_RECORD_PLAIN
+from dropbox_server.filecrypt import FILE_RECORD_PLAIN
 from dropbox_server.files.download import FileDamaged
 from dropbox_server.store import files as file_store
 from tests.conftest import Sites

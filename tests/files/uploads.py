@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from dropbox_server import keyring
-from dropbox_server.files.casework import case_files
+from dropbox_server.custody import keyring
 from dropbox_server.files.download import OpenedFile, plaintext_chunks
+from dropbox_server.reports.case_files import case_files
 from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.store import ReportRow
 from dropbox_server.store import reports as report_store

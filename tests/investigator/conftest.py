@@ -10,16 +10,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from dropbox_server import staff_auth
 from dropbox_server.app import create_investigator_app, create_reporter_app
-from dropbox_server.clock import today
+from dropbox_server.clock import Clocks, today
 from dropbox_server.config import Settings
-from dropbox_server.investigator.context import Clocks
-from dropbox_server.keyring import unlock_custodian
+from dropbox_server.custody import staff_auth
+from dropbox_server.custody.keyring import unlock_custodian
 from dropbox_server.reports.content import ContactDetails, ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
-from dropbox_server.reports.submit import submit_report
-from dropbox_server.services import Services
+from dropbox_server.reports.submission import submit_report
+from dropbox_server.web.appkeys import Services
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, _start
 from tests.investigator.driver import FakeClock, Investigator
 

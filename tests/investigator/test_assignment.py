@@ -9,11 +9,10 @@ from urllib.parse import quote
 import pytest
 
 from dropbox_server.clock import today
-from dropbox_server.keyring import unlock_custodian
-from dropbox_server.keys.revocation import remove_staff
-from dropbox_server.keys.staff_changes import move_staff
-from dropbox_server.reports.reporter_access import open_with_receipt
-from dropbox_server.reports.withdrawal import withdraw_report
+from dropbox_server.custody.keyring import unlock_custodian
+from dropbox_server.custody.revocation import remove_staff
+from dropbox_server.custody.staff_changes import move_staff
+from dropbox_server.reports.reporter_access import open_with_receipt, withdraw_report
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store

@@ -53,7 +53,7 @@ async def test_0002_keeps_version_1_data_and_counts_it(tmp_path: Path) -> None:
     db = await open_database(path, migrate_up_to=1)
     pair = envelope.generate_keypair()
     await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
-    key_id = await units.add_unit_key(db, "u1", pair.public, "2026-01-01", {})
+    key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
     for n, conduct in enumerate(("corruption", "corruption", "discrimination")):
         await report_store.insert_report(db, _report(key_id, pair.public, conduct, n))
     staff_id = await old_staff(db, "old", "investigator", pair.public)

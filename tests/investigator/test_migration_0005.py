@@ -19,7 +19,7 @@ async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
     db = await open_database(path, migrate_up_to=4)
     pair = envelope.generate_keypair()
     await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
-    key_id = await units.add_unit_key(db, "u1", pair.public, "2026-01-01", {})
+    key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
     for n in range(2):
         await report_store.insert_report(db, _report(key_id, pair.public, "corruption", n))
     ids = [await old_staff(db, "sue", "supervisor", pair.public), await old_staff(db, "cal", "call_handler", pair.public)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dropbox_server.clock import today
-from dropbox_server.keys.revocation import remove_staff
+from dropbox_server.custody.revocation import remove_staff
 from tests.investigator.conftest import Workspace, submit
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from dropbox_server import staff_auth
 from dropbox_server.clock import today
 from dropbox_server.config import SessionSettings, ThrottleSettings
+from dropbox_server.custody import staff_auth
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import audit as audit_store
 from tests.investigator.conftest import Workspace, running_workspace

@@ -8,7 +8,7 @@ import pytest
 
 from dropbox_server import totp
 from dropbox_server.config import ThrottleSettings
-from dropbox_server.staff_auth import SignInThrottle
+from dropbox_server.custody.staff_auth import SignInThrottle
 from dropbox_server.store import audit as audit_store
 from dropbox_server.throttle import KeyedBuckets, TokenBucket
 from tests.investigator.conftest import Workspace, running_workspace

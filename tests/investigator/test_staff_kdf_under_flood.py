@@ -16,10 +16,9 @@ import aiohttp
 import pytest
 
 from dropbox_server.app import create_investigator_app, create_reporter_app
-from dropbox_server.appkeys import RECEIPT_THROTTLE
 from dropbox_server.config import Settings, ThrottleSettings
-from dropbox_server.investigator.intake_state import CALLER_RECEIPT_THROTTLE
-from dropbox_server.services import Services, open_services
+from dropbox_server.services import open_services
+from dropbox_server.web.appkeys import CALLER_RECEIPT_THROTTLE, RECEIPT_THROTTLE, Services
 from receipt_codes import generate_receipt
 from tests.conftest import _start
 from tests.investigator.conftest import Workspace, running_workspace

@@ -7,7 +7,7 @@ import re
 import aiohttp
 import pytest
 
-from dropbox_server import keyring
+from dropbox_server.custody import keyring
 from dropbox_server.forces import HUB_ID
 from dropbox_server.reports import casework
 from dropbox_server.reports.content import ContactDetails

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from dropbox_server import audit, envelope, keyring
+from dropbox_server import audit, envelope
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.keys import backup, recovery
-from dropbox_server.keys.rotation import rotate_unit_key
-from dropbox_server.provision import init_data_dir
+from dropbox_server.custody import backup, keyring, recovery
+from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.custody.rotation import rotate_unit_key
 from dropbox_server.reports import casework
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt, reporter_thread
-from dropbox_server.reports.submit import submit_report
+from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import open_services
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import reports as report_store

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from dropbox_server import audit
-from dropbox_server.services import Services
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store import open_database
 from dropbox_server.store.database import backup_file
+from dropbox_server.web.appkeys import Services
 
 
 async def fill(services: Services, entries: int) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dropbox_server.services import Services
+from dropbox_server.web.appkeys import Services
 from onion_config import OnionFiles, list_clients, load_or_create_service_key
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,19 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from dropbox_server import audit, keyring
+from dropbox_server import audit
 from dropbox_server.clock import today
-from dropbox_server.keys.revocation import RemovalRefused, remove_staff
-from dropbox_server.keys.rotation import new_unit_key, rotate_unit_key
+from dropbox_server.custody import keyring
+from dropbox_server.custody.revocation import RemovalRefused, remove_staff
+from dropbox_server.custody.rotation import new_unit_key, rotate_unit_key
 from dropbox_server.reports import casework
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
-from dropbox_server.reports.submit import submit_report
-from dropbox_server.services import Services
+from dropbox_server.reports.submission import submit_report
 from dropbox_server.store import ReportRow, open_database, units
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
+from dropbox_server.web.appkeys import Services
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from dropbox_server import envelope, keyring
+from dropbox_server import envelope
 from dropbox_server.clock import today
-from dropbox_server.keys import staff_changes
-from dropbox_server.keys.revocation import RemovalRefused
-from dropbox_server.services import Services
+from dropbox_server.custody import keyring, staff_changes
+from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store import units
+from dropbox_server.web.appkeys import Services
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
 from tests.keys.test_rotation_revocation import enrol, new_report, readable, unlock
 

@@ -6,7 +6,7 @@ import asyncio
 
 from dropbox_server.app import create_investigator_app
 from dropbox_server.config import RetentionSettings, Settings
-from dropbox_server.services import Services
+from dropbox_server.web.appkeys import Services
 from tests.conftest import _start
 from tests.investigator.conftest import Workspace, submit
 

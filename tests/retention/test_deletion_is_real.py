@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 
 from dropbox_server import audit
-from dropbox_server.retention import run_retention
+from dropbox_server.reports.retention import run_retention
 from dropbox_server.stats.formats import render
 from dropbox_server.stats.table import StatsQuery, statistics
 from dropbox_server.store import retention as retention_store

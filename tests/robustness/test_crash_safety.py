@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from bench.server_process import PASSPHRASE, run_cli, served
-from dropbox_server import keyring
+from dropbox_server.custody import keyring
 from dropbox_server.reports import casework
 from dropbox_server.store import open_database
 from dropbox_server.store import reports as report_store

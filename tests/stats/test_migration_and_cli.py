@@ -11,7 +11,7 @@ import pytest
 
 import run
 from dropbox_server.config import Settings
-from dropbox_server.provision import init_data_dir
+from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.store import open_database
 from dropbox_server.store.database import migrations
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE

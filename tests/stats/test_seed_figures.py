@@ -8,10 +8,10 @@ import time
 import pytest
 
 from dropbox_server.config import RetentionSettings
-from dropbox_server.retention import run_retention
-from dropbox_server.services import Services
+from dropbox_server.reports.retention import run_retention
 from dropbox_server.stats.formats import render
 from dropbox_server.stats.table import StatsQuery, statistics
+from dropbox_server.web.appkeys import Services
 from tests.stats.history import FORCE, MONTHS, build_history
 
 SEED = {"calls": 1988, "online": 890, "intelligence": 867, "investigation": 728, "passed_on": 139}

@@ -1,0 +1,207 @@
+"""`init`, `serve` (behind onions or on 127.0.0.1 only) and `demo`.
+
+onion_config owns Tor; this module only wires it to the sites and the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+import onion_config
+from dropbox_server import envelope
+from dropbox_server.app import create_investigator_app, create_reporter_app
+from dropbox_server.cli.demo_accounts import create_demo_accounts, describe_accounts
+from dropbox_server.cli.prompts import ask_secret
+from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.config import Settings
+from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.services import open_services
+from dropbox_server.web.appkeys import Services
+
+
+def register(sub: Any) -> None:
+    """Add `init`, `serve` and `demo`."""
+    _register_init(sub)
+    p = sub.add_parser("serve", help="run both sites on 127.0.0.1 (behind onion services)")
+    add_data_dir(p)
+    p.add_argument("--no-tor", action="store_true", help="serve on 127.0.0.1 only, without onions")
+    p.add_argument("--reporter-port", type=int, help="reporter site port (default 8080)")
+    p.add_argument("--investigator-port", type=int, help="investigator site port (default 8081)")
+    p.add_argument(
+        "--tor-control-port",
+        type=int,
+        help="attach to a running tor on 127.0.0.1:N (default: launch our own tor)",
+    )
+    p.add_argument("--tor-control-socket", type=Path, help="attach to a running tor's control socket")
+    p.add_argument(
+        "--tor-password-file", type=Path, help="file holding the control password (default: cookie auth)"
+    )
+    p.add_argument("--tor-cmd", default="tor", help="tor executable to launch (default: tor)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="private loopback Tor network + demo data + both sites behind onions")
+    p.add_argument(
+        "--workdir", type=Path, default=Path("demo-data"), help="demo directory (default ./demo-data)"
+    )
+    p.add_argument("--reporter-port", type=int, help="reporter site port (default 8080)")
+    p.add_argument("--investigator-port", type=int, help="investigator site port (default 8081)")
+    p.set_defaults(func=cmd_demo)
+
+
+async def _serve_behind(
+    settings: Any, open_onions: Callable[[], Any], describe: Callable[[Any], str]
+) -> None:
+    """Both sites on 127.0.0.1, published by `open_onions()` until SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    async with open_services(settings) as services:
+        runners = await start_sites(settings, services)
+        try:
+            with contextlib.ExitStack() as stack:
+                # Tor start-up blocks (stem is synchronous): keep it off the event loop.
+                onions = await asyncio.to_thread(stack.enter_context, open_onions())
+                print(describe(onions), flush=True)
+                try:
+                    await stop.wait()
+                finally:
+                    await asyncio.to_thread(stack.close)
+        finally:
+            for runner in runners:
+                await runner.cleanup()
+
+
+def x25519_keypair() -> tuple[bytes, bytes]:
+    """A fresh client-auth key pair from the project's one crypto module."""
+    pair = envelope.generate_keypair()
+    return pair.private, pair.public
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.no_tor:
+        return serve_without_tor(args)
+    settings = settings_from_args(args)
+    attach = args.tor_control_port is not None or args.tor_control_socket is not None
+    tor = onion_config.TorSettings(
+        mode="attach" if attach else "launch",
+        tor_cmd=args.tor_cmd,
+        control_port=args.tor_control_port or 9051,
+        control_socket=args.tor_control_socket,
+        control_password_file=args.tor_password_file,
+    )
+
+    def describe(running: onion_config.RunningOnions) -> str:
+        a = running.addresses
+        return (
+            f"Reporter onion:     {a.reporter_url}\n"
+            f"Investigator onion: {a.investigator_url}  (client authorisation)"
+        )
+
+    asyncio.run(
+        _serve_behind(
+            settings,
+            lambda: onion_config.serve_onions(
+                settings.data_dir, settings.reporter_port, settings.investigator_port, tor
+            ),
+            describe,
+        )
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    workdir = args.workdir.resolve()
+    args.data_dir = workdir / "data"
+    settings = settings_from_args(args)
+    accounts_file = workdir / "demo-accounts.txt"
+    if not settings.database_path.exists():
+        passphrase = secrets.token_urlsafe(18)
+        asyncio.run(init_data_dir(settings, passphrase))
+        print(f"Demo data directory {settings.data_dir}; security staff passphrase: {passphrase}")
+        accounts = asyncio.run(create_demo_accounts(settings, passphrase))
+        print(describe_accounts(accounts, accounts_file))
+    else:
+        print(f"Reusing {settings.data_dir}; demo accounts are in {accounts_file}")
+    print("Building a private Tor network on 127.0.0.1 (about 15-25 s)...", flush=True)
+    asyncio.run(
+        _serve_behind(
+            settings,
+            lambda: onion_config.demo_onions(
+                workdir / "tor-network",
+                settings.data_dir,
+                settings.reporter_port,
+                settings.investigator_port,
+                x25519_keypair,
+            ),
+            lambda demo: demo.describe() + "\nCtrl-C stops everything.",
+        )
+    )
+    return 0
+
+
+log = logging.getLogger("tipdrop")
+
+
+def _register_init(sub: Any) -> None:
+    """Add `init`."""
+    p = sub.add_parser("init", help="create a data directory: database, pepper, unit keys")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_init)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    passphrase = ask_secret("Security staff passphrase (at least 12 characters)", confirm=True)
+    count = asyncio.run(init_data_dir(settings, passphrase))
+    print(f"Created {settings.data_dir}: database, pepper (mode 0600), {count} units with key pairs.")
+    print("Keep the security staff passphrase safe: it is needed to enrol investigators.")
+    return 0
+
+
+async def start_sites(settings: Settings, services: Services) -> list[web.AppRunner]:
+    """Start both sites on 127.0.0.1, each on its own port. Access logs are off.
+
+    Security: no access log means no IP address or user agent is ever written.
+    """
+    runners = []
+    for app, port in (
+        (create_reporter_app(settings, services), settings.reporter_port),
+        (create_investigator_app(settings, services), settings.investigator_port),
+    ):
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, port, reuse_address=True).start()
+        runners.append(runner)
+    return runners
+
+
+async def _serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_services(settings) as services:
+        runners = await start_sites(settings, services)
+        print(f"Reporter site:     http://{settings.host}:{settings.reporter_port}/", flush=True)
+        print(f"Investigator site: http://{settings.host}:{settings.investigator_port}/", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            for runner in runners:
+                await runner.cleanup()
+
+
+def serve_without_tor(args: argparse.Namespace) -> int:
+    """Both sites on 127.0.0.1 only: for tests, benchmarks, or a tor configured by hand."""
+    asyncio.run(_serve(settings_from_args(args)))
+    return 0

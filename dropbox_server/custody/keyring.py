@@ -1,0 +1,135 @@
+"""Unit key rings, the custodian (escrow) key of security staff, and staff key pairs.
+
+Security: a unit's private key exists on disk only sealed to the public keys of the
+unit's members and of the custodian. The custodian's private key is wrapped under the
+security staff passphrase, so creating units, enrolling the first investigator and
+restoring from backup are possible without any member, but never without that passphrase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dropbox_server import envelope
+from dropbox_server.store import Database, UnitRow, units
+from dropbox_server.store import staff as staff_store
+from dropbox_server.store.records import StaffRow
+from receipt_codes import KdfParams
+
+STAFF_KEY_PURPOSE = b"tipdrop:v1:staff-key"
+CUSTODIAN_PURPOSE = b"tipdrop:v1:custodian"
+ROLES_WITH_UNIT_KEYS = frozenset({"investigator", "supervisor"})
+ROLES = ("investigator", "supervisor", "call_handler")
+SUPERVISOR = "supervisor"  # sees the unit's statistics and assigns its reports
+
+
+class KeyringError(Exception):
+    """A key operation cannot go ahead; the message says why in plain words."""
+
+
+@dataclass(frozen=True, repr=False)
+class UnlockedStaff:
+    """A signed-in staff member's private key and the unit private keys it opens."""
+
+    staff: StaffRow
+    private_key: bytes
+    unit_keys: dict[int, bytes]
+
+    def __repr__(self) -> str:
+        return f"UnlockedStaff({self.staff.username})"
+
+
+async def create_custodian(db: Database, passphrase: str, kdf: KdfParams) -> bytes:
+    """Create the custodian key pair once; returns its public key."""
+    if await units.get_custodian(db) is not None:
+        raise KeyringError("this data directory already has a custodian key")
+    pair = envelope.generate_keypair()
+    wrapped = envelope.wrap_with_password(passphrase, pair.private, kdf, CUSTODIAN_PURPOSE)
+    await units.set_custodian(db, pair.public, wrapped)
+    return pair.public
+
+
+async def unlock_custodian(db: Database, passphrase: str) -> bytes:
+    """The custodian private key; raises WrongPassword for a wrong passphrase."""
+    found = await units.get_custodian(db)
+    if found is None:
+        raise KeyringError("no custodian key: run `python run.py init` first")
+    return envelope.unwrap_with_password(passphrase, found[1], CUSTODIAN_PURPOSE)
+
+
+async def create_unit_ring(db: Database, unit: UnitRow, day: str) -> int:
+    """Create a unit with its first key pair, sealed to the custodian; returns the key id."""
+    found = await units.get_custodian(db)
+    if found is None:
+        raise KeyringError("no custodian key: run `python run.py init` first")
+    await units.insert_unit(db, unit, day)
+    pair = envelope.generate_keypair()
+    return await units.insert_unit_key(
+        db, unit.id, pair.public, day, {None: envelope.seal(found[0], pair.private)}
+    )
+
+
+async def unit_private_keys_from_custodian(
+    db: Database, unit_id: str, custodian_private: bytes
+) -> dict[int, bytes]:
+    """Every key of a unit's ring, opened with the custodian key."""
+    return {
+        g.unit_key_id: envelope.unseal(custodian_private, g.sealed_private_key)
+        for g in await units.custodian_grants(db, unit_id)
+    }
+
+
+async def add_staff(
+    db: Database,
+    *,
+    username: str,
+    unit_id: str,
+    role: str,
+    password: str,
+    custodian_private: bytes | None,
+    kdf: KdfParams,
+    totp_secret: bytes | None,
+    day: str,
+) -> int:
+    """Enrol a staff member: a fresh key pair wrapped under their password, unit keys sealed to it.
+
+    Call handlers get no unit keys: they can write reports but never read them.
+    """
+    if role not in ROLES:
+        raise KeyringError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    if await units.get_unit(db, unit_id) is None:
+        raise KeyringError(f"unknown unit {unit_id!r}; `python run.py keys list-units` lists them")
+    if await staff_store.get_staff_by_username(db, username) is not None:
+        raise KeyringError(f"the username {username!r} is taken")
+    pair = envelope.generate_keypair()
+    grants: dict[int, bytes] = {}
+    if role in ROLES_WITH_UNIT_KEYS:
+        if custodian_private is None:
+            raise KeyringError("enrolling an investigator needs the custodian passphrase")
+        opened = await unit_private_keys_from_custodian(db, unit_id, custodian_private)
+        grants = {key_id: envelope.seal(pair.public, private) for key_id, private in opened.items()}
+    return await staff_store.insert_staff(
+        db,
+        username=username,
+        unit_id=unit_id,
+        role=role,
+        public_key=pair.public,
+        wrapped_private_key=envelope.wrap_with_password(password, pair.private, kdf, STAFF_KEY_PURPOSE),
+        totp_secret_sealed=envelope.seal(pair.public, totp_secret) if totp_secret else None,
+        day=day,
+        unit_key_grants=grants,
+    )
+
+
+def unwrap_staff_key(staff: StaffRow, password: str) -> bytes:
+    """The staff member's private key; raises envelope.WrongPassword. Slow: run in the KDF pool."""
+    return envelope.unwrap_with_password(password, staff.wrapped_private_key, STAFF_KEY_PURPOSE)
+
+
+async def unlock_staff(db: Database, staff: StaffRow, private_key: bytes) -> UnlockedStaff:
+    """Open the unit keys sealed to a staff member whose private key is already unwrapped."""
+    opened = {
+        g.unit_key_id: envelope.unseal(private_key, g.sealed_private_key)
+        for g in await units.grants_for_staff(db, staff.id)
+    }
+    return UnlockedStaff(staff=staff, private_key=private_key, unit_keys=opened)

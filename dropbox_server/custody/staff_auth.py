@@ -1,0 +1,244 @@
+"""Staff accounts: enrolment with TOTP, sign-in (password + code), replacing an authenticator.
+
+Security: the password unwraps the staff private key (argon2id, in the KDF pool); only that
+key opens the sealed TOTP secret, so a stolen database alone yields neither. Every refusal
+looks the same to the person signing in, and an unknown username costs the same argon2id
+run as a known one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from dropbox_server import audit, envelope, totp
+from dropbox_server.custody import keyring
+from dropbox_server.kdf import KdfRunner
+from dropbox_server.store import Database, StaffRow
+from dropbox_server.store import staff as staff_store
+from dropbox_server.throttle import KeyedBuckets, TokenBucket
+from receipt_codes import KdfParams
+
+MAX_USERNAME = 64
+MAX_PASSWORD = 1024
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A new account's id and its TOTP secret, shown once to be put in an authenticator app."""
+
+    staff_id: int
+    totp_secret: str
+
+    def __repr__(self) -> str:
+        return f"Enrolment(staff_id={self.staff_id})"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """The unlocked keys on success; otherwise a reason for the audit log, never for the page."""
+
+    unlocked: keyring.UnlockedStaff | None
+    failure: str = ""
+
+
+class SignInThrottle:
+    """Attempts per account and in total, so guessing is slow for one account and for all.
+
+    Every attempt takes a token from both buckets. Real staff sign in a few times a day, so
+    in practice the limits bite on repeated failures only.
+
+    Security: the global bucket is taken first, so attempts refused overall (a flood) spend
+    nobody's own allowance; it also bounds how fast new usernames can fill the per-account table.
+    """
+
+    def __init__(self, per_account: KeyedBuckets, overall: TokenBucket):
+        self._per_account = per_account
+        self._overall = overall
+
+    def try_attempt(self, username: str) -> bool:
+        # Names longer than any account's share one bucket, so keys stay small.
+        return self._overall.try_take() and self._per_account.try_take(
+            username[: MAX_USERNAME + 1].casefold()
+        )
+
+    def retry_after(self) -> int:
+        return self._overall.seconds_until_token()
+
+
+@dataclass
+class Decoy:
+    """The password-wrapped key unknown usernames are checked against (made at start-up)."""
+
+    wrapped: bytes = b""
+
+
+def make_decoy(kdf: KdfParams) -> bytes:
+    """A password-wrapped key nobody can open: unknown usernames are checked against it.
+
+    Slow (one argon2id run): call it in the KDF pool.
+    """
+    return envelope.wrap_with_password(
+        secrets.token_urlsafe(32), envelope.random_key(), kdf, keyring.STAFF_KEY_PURPOSE
+    )
+
+
+async def enrol_staff(
+    db: Database,
+    *,
+    username: str,
+    unit_id: str,
+    role: str,
+    password: str,
+    custodian_private: bytes | None,
+    kdf: KdfParams,
+    day: str,
+) -> Enrolment:
+    """Create an account with a fresh TOTP secret sealed to its public key; log the key change."""
+    secret = totp.new_secret()
+    staff_id = await keyring.add_staff(
+        db,
+        username=username,
+        unit_id=unit_id,
+        role=role,
+        password=password,
+        custodian_private=custodian_private,
+        kdf=kdf,
+        totp_secret=secret.encode("ascii"),
+        day=day,
+    )
+    row = await staff_store.get_staff(db, staff_id)
+    await audit.record(db, audit.pending("staff_enrolled", staff=row, detail=f"role={role}"))
+    return Enrolment(staff_id=staff_id, totp_secret=secret)
+
+
+def _decoy_row(decoy: bytes) -> StaffRow:
+    return StaffRow(0, "", "", "", b"", decoy, None, "", None)
+
+
+async def _check_password(
+    runner: KdfRunner, staff: StaffRow | None, decoy: bytes, password: str
+) -> bytes | None:
+    """The private key if the password is right; one argon2id run whether or not `staff` exists."""
+    target = staff if staff is not None else _decoy_row(decoy)
+    try:
+        private = await runner.run(keyring.unwrap_staff_key, target, password)
+    except envelope.EnvelopeError:
+        return None
+    return private if staff is not None else None
+
+
+async def sign_in(
+    db: Database,
+    runner: KdfRunner,
+    decoy: bytes,
+    credentials: tuple[str, str, str],
+    now: float,
+    day: str,
+) -> SignInResult:
+    """Check username, password and TOTP code; unlock the unit keys; log the attempt.
+
+    Raises KdfBusy when the pool is full (the caller answers 429, nothing is logged).
+    """
+    username, password, code = credentials
+    staff = None
+    if 0 < len(username) <= MAX_USERNAME:
+        staff = await staff_store.get_staff_by_username(db, username)
+    private = await _check_password(runner, staff, decoy, password[:MAX_PASSWORD])
+    failure = _first_failure(staff, private)
+    if staff is not None and private is not None and staff.totp_secret_sealed and not failure:
+        try:
+            failure = await _check_code(db, staff, private, code, now, day)
+        except (envelope.EnvelopeError, UnicodeDecodeError):
+            # Security: whatever the code check meets, the attempt is logged and refused
+            # like every other failure; an error page would tell a right password apart.
+            failure = "authenticator_unreadable"
+    if failure or staff is None or private is None:
+        logged_name = staff.username if staff is not None else audit.UNKNOWN_USERNAME
+        await audit.record(
+            db, audit.pending("sign_in_failed", staff=staff, username=logged_name, detail=failure)
+        )
+        return SignInResult(None, failure)
+    unlocked = await keyring.unlock_staff(db, staff, private)
+    await audit.record(db, audit.pending("sign_in", staff=staff))
+    return SignInResult(unlocked)
+
+
+def _first_failure(staff: StaffRow | None, private: bytes | None) -> str:
+    if staff is None:
+        return "unknown_user"
+    if private is None:
+        return "wrong_password"
+    if staff.totp_secret_sealed is None:
+        return "no_authenticator"
+    return ""
+
+
+async def _check_code(db: Database, staff: StaffRow, private: bytes, code: str, now: float, day: str) -> str:
+    """'' when the code is right and unspent (and is now spent); else the failure reason."""
+    secret = envelope.unseal(private, staff.totp_secret_sealed or b"").decode("ascii")
+    last = await staff_store.last_totp_step(db, staff.id)
+    step = totp.accept(secret, code, now, last)
+    if step is None:
+        return "reused_code" if totp.accept(secret, code, now, None) is not None else "wrong_code"
+    if not await staff_store.claim_totp_step(db, staff.id, step, day):
+        return "reused_code"
+    return ""
+
+
+@dataclass(frozen=True, repr=False)
+class AuthenticatorChange:
+    """What replacing an authenticator needs: who asks, their proof, and the new secret's code."""
+
+    staff_id: int
+    password: str
+    current_code: str
+    new_secret: str
+    new_code: str
+
+
+async def replace_authenticator(
+    db: Database, runner: KdfRunner, change: AuthenticatorChange, now: float, day: str
+) -> str:
+    """Make `new_secret` the account's TOTP secret; '' on success, else the (logged) reason.
+
+    Security: a live session alone is not enough (a stolen cookie must not turn into a
+    lasting second factor): the password (one argon2id run, in the KDF pool) and a code
+    from the current authenticator are checked first, and that code is spent. The new
+    secret is sealed to the staff public key, and a code from it proves it was set up.
+    Raises KdfBusy when the pool is full (the caller answers 429, nothing is logged).
+    """
+    staff = await staff_store.get_staff(db, change.staff_id)
+    if staff is None:
+        return "unknown_user"
+    failure = await _check_proof(db, runner, staff, change, now, day)
+    step = None if failure else totp.accept(change.new_secret, change.new_code, now, None)
+    if failure or step is None:
+        failure = failure or "wrong_new_code"
+        await audit.record(db, audit.pending("authenticator_replace_failed", staff=staff, detail=failure))
+        return failure
+    last = await staff_store.last_totp_step(db, staff.id)
+    await staff_store.replace_totp_secret(
+        db,
+        staff.id,
+        envelope.seal(staff.public_key, change.new_secret.encode("ascii")),
+        max(step, last or 0),
+        audit.pending("authenticator_replaced", staff=staff),
+    )
+    return ""
+
+
+async def _check_proof(
+    db: Database, runner: KdfRunner, staff: StaffRow, change: AuthenticatorChange, now: float, day: str
+) -> str:
+    """'' when the password and a code from the current authenticator are right (the code is spent)."""
+    try:
+        private = await runner.run(keyring.unwrap_staff_key, staff, change.password[:MAX_PASSWORD])
+    except envelope.EnvelopeError:
+        return "wrong_password"
+    if staff.totp_secret_sealed is None:
+        return ""  # security staff removed it (reset-totp): the password is the proof left
+    try:
+        return await _check_code(db, staff, private, change.current_code, now, day)
+    except (envelope.EnvelopeError, UnicodeDecodeError):
+        return "authenticator_unreadable"

@@ -1,1 +1,0 @@
-"""The investigator site: sign-in, unit inbox, report view, replies and outcomes."""

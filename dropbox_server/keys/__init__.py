@@ -1,1 +1,0 @@
-"""Key lifecycle use cases for security staff: rotation, revocation, backup and restore."""

@@ -1,0 +1,5 @@
+"""The web sites: one package per site (reporter/, staff/; room for desk/) over the use cases,
+plus what every site shares: app keys, middlewares, rendering, form reading, file responses.
+
+Views are thin: parse, call one use case, render. They never touch the store or the crypto.
+"""

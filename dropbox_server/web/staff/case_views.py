@@ -1,0 +1,139 @@
+"""Inbox, report view and the passed-on record: parse, call a use case, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from dropbox_server.conduct import CONDUCT_KINDS, OUTCOMES
+from dropbox_server.custody import directory
+from dropbox_server.custody.keyring import SUPERVISOR
+from dropbox_server.forces import FORCES_BY_ID
+from dropbox_server.i18n import lazy
+from dropbox_server.reports.access import require_reader
+from dropbox_server.reports.case_actions import next_outcomes, parse_staff_id
+from dropbox_server.reports.case_file import open_case
+from dropbox_server.reports.inbox import InboxFilter
+from dropbox_server.reports.inbox import inbox as inbox_use_case
+from dropbox_server.reports.transfer import passed_on as passed_on_use_case
+from dropbox_server.reports.transfer import withdrawn as withdrawn_use_case
+from dropbox_server.sessions import Session
+from dropbox_server.web.appkeys import SERVICES, SETTINGS
+from dropbox_server.web.staff.context import StaffSession
+from dropbox_server.web.staff.pages import signed_in, staff_page
+
+CHANNELS = {"online": lazy("Online"), "phone": lazy("Phone")}
+
+
+def _filter_from(query: Any, me: int, members: dict[int, str]) -> tuple[InboxFilter, dict[str, str]]:
+    """Filters from the query string, and the ones understood as query parameters.
+
+    Unknown values are ignored rather than refused. `assigned` is "me", "none" or the id of
+    a member of the unit.
+    """
+    wanted = {k: query.get(k, "") for k in ("outcome", "conduct", "channel", "assigned")}
+    if parse_staff_id(wanted["assigned"]) == me:
+        wanted["assigned"] = "me"  # the form offers oneself only as "me"
+    known = {
+        "outcome": wanted["outcome"] in OUTCOMES,
+        "conduct": wanted["conduct"] in CONDUCT_KINDS,
+        "channel": wanted["channel"] in CHANNELS,
+        "assigned": wanted["assigned"] in ("me", "none") or parse_staff_id(wanted["assigned"]) in members,
+    }
+    kept = {k: v for k, v in wanted.items() if known[k]}
+    assigned = kept.get("assigned", "")
+    where = InboxFilter(
+        outcome=kept.get("outcome"),
+        conduct=kept.get("conduct"),
+        channel=kept.get("channel"),
+        assignee=me if assigned == "me" else parse_staff_id(assigned),
+        unassigned=assigned == "none",
+    )
+    return where, kept
+
+
+async def _members(request: web.Request, unit_id: str) -> dict[int, str]:
+    """The unit's key-holding members by id: who reports can be assigned to."""
+    return await directory.key_holder_names(request.config_dict[SERVICES].db, unit_id)
+
+
+async def _unit_names(request: web.Request) -> dict[str, str]:
+    return await directory.unit_names(request.config_dict[SERVICES].db)
+
+
+@signed_in
+async def inbox(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
+    require_reader(staff.unlocked)
+    me = staff.unlocked.staff
+    members = await _members(request, me.unit_id)
+    where, kept = _filter_from(request.query, me.id, members)
+    page = await inbox_use_case(
+        request.config_dict[SERVICES].db,
+        staff.unlocked,
+        where,
+        before=request.query.get("before"),
+        after=request.query.get("after"),
+    )
+    context = {
+        "page": page,
+        "where": where,
+        "assigned": kept.get("assigned", ""),
+        "members": members,
+        "filter_query": "".join(f"&{k}={v}" for k, v in kept.items()),
+        "outcomes": OUTCOMES,
+        "conduct_kinds": CONDUCT_KINDS,
+        "channels": CHANNELS,
+        "unit_names": await _unit_names(request),
+    }
+    return staff_page(request, "investigator/inbox.html", session, staff, context)
+
+
+async def report_page(
+    request: web.Request,
+    session: Session[Any],
+    staff: StaffSession,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The whole case: every field, contact details (if given), thread, history, actions."""
+    db = request.config_dict[SERVICES].db
+    case = await open_case(db, staff.unlocked, request.match_info["report_id"])
+    report = case.opened.report
+    content = case.opened.content
+    unit_names = await _unit_names(request)
+    context = {
+        "case": case,
+        "report": report,
+        "content": content,
+        "force_name": FORCES_BY_ID[content.force].name if content.force in FORCES_BY_ID else "",
+        "conflicted_unit": content.force if content.conflict else "",
+        "outcomes": OUTCOMES,
+        "next_outcomes": next_outcomes(report.outcome),
+        "conduct_kinds": CONDUCT_KINDS,
+        "channels": CHANNELS,
+        "unit_names": unit_names,
+        "other_units": [(uid, name) for uid, name in unit_names.items() if uid != report.unit_id],
+        "members": await _members(request, report.unit_id) if staff.unlocked.staff.role == SUPERVISOR else {},
+        "errors": errors or {},
+        "values": values or {},
+        "done": request.query.get("done", ""),
+        "limit": request.config_dict[SETTINGS].limits.message_chars,
+    }
+    return staff_page(request, "investigator/report.html", session, staff, context, status=status)
+
+
+@signed_in
+async def report_view(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
+    return await report_page(request, session, staff)
+
+
+@signed_in
+async def passed_on(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
+    db = request.config_dict[SERVICES].db
+    records = await passed_on_use_case(db, staff.unlocked)
+    withdrawn = await withdrawn_use_case(db, staff.unlocked)
+    context = {"records": records, "withdrawn": withdrawn, "unit_names": await _unit_names(request)}
+    return staff_page(request, "investigator/passed_on.html", session, staff, context)
