@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +73,9 @@ def create_reporter_app(settings: Settings, services: Services) -> web.Applicati
         settings.sessions.reporter_idle_seconds,
         settings.sessions.max_live_sessions,
     )
-    app[RECEIPT_THROTTLE] = TokenBucket(
-        settings.throttle.receipt_checks_per_second, settings.throttle.receipt_check_burst
-    )
+    # Sized at start-up (_size_receipt_throttles) unless the settings fix the limits.
+    app[RECEIPT_THROTTLE] = TokenBucket(1.0, 1)
+    app.cleanup_ctx.append(_size_receipt_throttles(RECEIPT_THROTTLE))
     app[SUBMIT_THROTTLE] = TokenBucket(
         settings.throttle.submissions_per_second, settings.throttle.submission_burst
     )
@@ -103,16 +103,19 @@ def create_investigator_app(
     )
     limits = settings.throttle
     app[SIGN_IN_THROTTLE] = SignInThrottle(
-        KeyedBuckets(limits.staff_sign_in_per_account_per_second, limits.staff_sign_in_per_account_burst),
+        KeyedBuckets(
+            limits.staff_sign_in_per_account_per_second,
+            limits.staff_sign_in_per_account_burst,
+            clock=clocks.monotonic,
+        ),
         TokenBucket(limits.staff_sign_in_per_second, limits.staff_sign_in_burst, clock=clocks.monotonic),
     )
     app[DECOY] = Decoy()
     app[SWITCH_PATHS] = SwitchPaths()
     app[OPEN_CALLS] = open_calls_store(clocks.monotonic)
     # Callers' receipts are checked under their own global bucket, as strict as the reporter site's.
-    app[CALLER_RECEIPT_THROTTLE] = TokenBucket(
-        limits.receipt_checks_per_second, limits.receipt_check_burst, clock=clocks.monotonic
-    )
+    app[CALLER_RECEIPT_THROTTLE] = TokenBucket(1.0, 1, clock=clocks.monotonic)
+    app.cleanup_ctx.append(_size_receipt_throttles(CALLER_RECEIPT_THROTTLE))
     app.cleanup_ctx.append(_make_decoy)
     app.cleanup_ctx.append(_sweep_sessions)
     app.cleanup_ctx.append(retention_job)
@@ -122,8 +125,29 @@ def create_investigator_app(
 
 async def _make_decoy(app: web.Application) -> AsyncIterator[None]:
     """One argon2id run at start-up so unknown usernames cost what known ones do."""
-    app[DECOY].wrapped = await app[SERVICES].kdf.run(make_decoy, app[SETTINGS].password_kdf)
+    app[DECOY].wrapped = await app[SERVICES].staff_kdf.run(make_decoy, app[SETTINGS].password_kdf)
     yield
+
+
+def _size_receipt_throttles(
+    key: web.AppKey[TokenBucket],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A start-up step that sizes a receipt throttle to what the receipt KDF pool can do.
+
+    Security: a throttle that admits more than the pool derives only moves the queue into
+    the pool (where every request waits); admitting what it derives keeps waits short
+    and refuses the rest at once with 429.
+    """
+
+    async def size(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        limits = settings.throttle
+        rate = limits.receipt_checks_per_second or await app[SERVICES].receipt_rate.per_second()
+        burst = limits.receipt_check_burst or settings.kdf_workers + limits.max_waiting_kdf
+        app[key].reset(rate, burst)
+        yield
+
+    return size
 
 
 async def _sweep_sessions(app: web.Application) -> AsyncIterator[None]:

@@ -60,11 +60,16 @@ class UploadLimits:
 class ThrottleSettings:
     """Global limits: every reporter arrives through Tor, so per-IP limits mean nothing."""
 
-    receipt_checks_per_second: float = 20.0
-    receipt_check_burst: int = 40
+    # None: what the receipt KDF pool measurably derives per second on this machine
+    # (kdf.MeasuredRate, at start), and a burst of what the pool can hold (workers + waiting).
+    receipt_checks_per_second: float | None = None
+    receipt_check_burst: int | None = None
     submissions_per_second: float = 20.0
     submission_burst: int = 40
     max_waiting_kdf: int = 32
+    # Staff sign-ins and account changes have their own argon2id pool, so no anonymous
+    # load can queue in front of them.
+    max_waiting_staff_kdf: int = 8
     # Staff sign-in attempts: per account (by username typed) and across all accounts.
     staff_sign_in_per_account_per_second: float = 1 / 60
     staff_sign_in_per_account_burst: int = 5
@@ -151,6 +156,7 @@ class Settings:
     reporter_port: int = 8080
     investigator_port: int = 8081
     kdf_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
+    staff_kdf_workers: int = 1
     limits: FormLimits = field(default_factory=FormLimits)
     files: FileLimits = field(default_factory=FileLimits)
     uploads: UploadLimits = field(default_factory=UploadLimits)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -72,3 +73,27 @@ class ReceiptContext:
     kdf: KdfParams
     runner: KdfRunner
     words: int
+
+
+class MeasuredRate:
+    """How many derivations a second a pool completes here, measured once, on first use.
+
+    Why: the receipt throttle must admit no more than the pool can derive, and that depends
+    on this machine as much as on the (fixed) argon2id costs: one run per worker, twice over,
+    all at once, timed on the pool itself.
+    """
+
+    def __init__(self, runner: KdfRunner, workers: int, derive: Callable[[], object]):
+        self._runner = runner
+        self._runs = 2 * workers
+        self._derive = derive
+        self._lock = asyncio.Lock()
+        self._per_second: float | None = None
+
+    async def per_second(self) -> float:
+        async with self._lock:
+            if self._per_second is None:
+                started = time.perf_counter()
+                await asyncio.gather(*(self._runner.run(self._derive) for _ in range(self._runs)))
+                self._per_second = self._runs / max(time.perf_counter() - started, 1e-6)
+            return self._per_second

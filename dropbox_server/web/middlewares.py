@@ -11,7 +11,7 @@ from aiohttp import web
 from dropbox_server.files.disk import StorageFull
 from dropbox_server.i18n import lazy, pick_language, with_language
 from dropbox_server.web.appkeys import LANG
-from dropbox_server.web.formdata import BodyStalled
+from dropbox_server.web.formdata import BodyStalled, FormTooLarge
 from dropbox_server.web.part_headers import UnreadablePart
 from dropbox_server.web.rendering import current_language, render
 
@@ -106,6 +106,9 @@ async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamR
     except StorageFull:
         # The write was rolled back and its files removed before this was raised.
         return error_page(request, 503, "storage_full")
+    except FormTooLarge:
+        # A form a handler reads without its own answer for "too large" (sign-out, say).
+        return error_page(request, 413)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

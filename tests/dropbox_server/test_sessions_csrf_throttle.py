@@ -217,12 +217,17 @@ def test_a_new_key_does_not_reset_another_keys_limit() -> None:
     assert not buckets.try_take("alice"), "cycling other usernames must not refill alice's bucket"
 
 
-def test_keyed_buckets_stay_bounded() -> None:
-    buckets = KeyedBuckets(rate=0.001, burst=1, max_keys=3)
-    for name in ("a", "b", "c", "d"):
+def test_keyed_buckets_stay_bounded_without_forgetting_live_ones() -> None:
+    clock = Clock()
+    buckets = KeyedBuckets(rate=0.001, burst=1, max_keys=3, clock=clock)
+    for name in ("a", "b", "c"):
         assert buckets.try_take(name)
-    assert len(buckets._buckets) <= 3
-    assert buckets._buckets["d"] is not None
+    assert not buckets.try_take("d"), "a full table of live buckets refuses new keys"
+    assert len(buckets) == 3
+    assert not buckets.try_take("a"), "a's spent attempt is still remembered"
+    clock.now += 1000
+    assert buckets.try_take("d"), "refilled buckets are forgotten, making room"
+    assert len(buckets) <= 3
     assert not buckets.try_take("d")
 
 
