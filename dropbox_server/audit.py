@@ -53,6 +53,7 @@ ACTIONS = frozenset(
         "assigned",
         "staff_enrolled",
         "authenticator_replaced",
+        "authenticator_replace_failed",
         "file_download",
         "unit_key_rotated",
         "unit_key_retired",

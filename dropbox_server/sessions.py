@@ -111,6 +111,13 @@ class SessionStore(Generic[T]):
             self.drop(sid)
         return len(doomed)
 
+    def pop_where(self, predicate: Callable[[T], bool]) -> list[T]:
+        """Drop every session whose payload matches; returns their payloads (to wipe them)."""
+        doomed = [(sid, s.payload) for sid, s in self._sessions.items() if predicate(s.payload)]
+        for sid, _ in doomed:
+            self.drop(sid)
+        return [payload for _, payload in doomed]
+
     def sweep(self) -> None:
         """Drop every expired session."""
         now = self._clock()

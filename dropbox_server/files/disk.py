@@ -24,6 +24,11 @@ from typing import BinaryIO
 
 from dropbox_server.files.meta import is_file_id
 
+# StorageFull is re-exported for the web layer, which may not import the store: it is what a
+# write that ran out of room (a file here, or the database) raises after undoing itself.
+from dropbox_server.store.errors import StorageFull as StorageFull
+from dropbox_server.store.errors import is_no_space
+
 log = logging.getLogger("tipdrop.files")
 
 
@@ -95,11 +100,16 @@ class FileDir:
         if not ids:
             return
         day = day_timestamp()
-        for file_id in ids:
-            os.utime(self.temp_path(file_id), (day, day))
-            os.rename(self.temp_path(file_id), self.path(file_id))
-        os.utime(self.root, (day, day))
-        await asyncio.to_thread(fsync_dir, self.root)
+        try:
+            for file_id in ids:
+                os.utime(self.temp_path(file_id), (day, day))
+                os.rename(self.temp_path(file_id), self.path(file_id))
+            os.utime(self.root, (day, day))
+            await asyncio.to_thread(fsync_dir, self.root)
+        except OSError as exc:
+            if is_no_space(exc):
+                raise StorageFull from exc
+            raise
 
     def remove(self, file_ids: Iterable[str]) -> None:
         """Delete uploads that will not be committed, wherever they are."""

@@ -238,7 +238,7 @@ async def test_a_withdrawn_report_leaves_no_assignment_or_caseload(workspace: Wo
     await _assign(sue, report_id, await _id(workspace, sue))
     access = await open_with_receipt(workspace.services.db, workspace.services.receipts, receipt)
     assert access is not None
-    assert await withdraw_report(workspace.services.db, workspace.services.files, access, today())
+    assert await withdraw_report(workspace.services.db, workspace.services.files, access, today()) == "withdrawn"
     assert await _assignees(workspace) == {}
     assert await workspace.services.db.fetch_all("SELECT * FROM caseloads") == []
 

@@ -118,7 +118,7 @@ async def test_every_reporter_use_case_checks_the_row_against_the_reporters_key(
     with pytest.raises(FileNotFound):
         await reporter_reply_file(db, services.files, access, "0" * 32)
     assert not await phone_follow_up(db, access, "planted", today())
-    assert not await withdraw_report(db, services.files, access, today())
+    assert await withdraw_report(db, services.files, access, today()) == "gone"
     assert await db.fetch_one("SELECT 1 FROM items WHERE kind = 'reporter_message'") is None
     assert tuple(await db.fetch_one("SELECT count(*) FROM reports") or ()) == (1,)
 
