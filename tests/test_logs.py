@@ -35,6 +35,9 @@ def test_warnings_and_loop_errors_are_withheld() -> None:
     stream = io.StringIO()
     root = logging.getLogger()
     saved = list(root.handlers), root.level
+    # An earlier in-process run.py main() leaves logging's hook recorded while pytest has since
+    # restored warnings.showwarning, which would make the capture below a silent no-op.
+    logging.captureWarnings(False)
     handler = configure_logging(stream)
     try:
         with warnings.catch_warnings():
