@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable
 
 import onion_config
-from dropbox_server.cli import audit, keys, retention, serve, stats
+from dropbox_server.cli import audit, backup, keys, retention, serve, stats, status
 from dropbox_server.cli.prompts import CliError
 from dropbox_server.datadir import DataDirError
+from dropbox_server.logs import configure_logging
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -27,12 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(sub)
     stats.register(sub)
     retention.register(sub)
+    status.register(sub)
+    backup.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("stem").setLevel(logging.WARNING)  # stem logs every control-port call
+    configure_logging()
     args = build_parser().parse_args(argv)
     func: Command = args.func
     try:

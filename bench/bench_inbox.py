@@ -60,10 +60,15 @@ _BARE_SELECT = (
     "r.contact_scope, r.created_day, r.last_activity_day, r.reporter_public_key, r.report_public_key, "
     "r.contact_public_key "
 )
-BARE_SQL = _BARE_SELECT + "FROM reports r WHERE r.unit_id = ? AND r.seq < ? ORDER BY r.seq DESC LIMIT 26"
+# The inbox's order: newest day first, then the random row key (migration 0006).
+BARE_SQL = _BARE_SELECT + (
+    "FROM reports r WHERE r.unit_id = ? AND (r.created_day, r.seq) < (?, ?) "
+    "ORDER BY r.created_day DESC, r.seq DESC LIMIT 26"
+)
 BARE_ASSIGNED_SQL = _BARE_SELECT + (
     "FROM report_assignments a CROSS JOIN reports r ON r.seq = a.report_seq "
-    "WHERE r.unit_id = ? AND a.report_seq < ? AND a.staff_id = ? ORDER BY a.report_seq DESC LIMIT 26"
+    "WHERE r.unit_id = ? AND (r.created_day, a.report_seq) < (?, ?) AND a.staff_id = ? "
+    "ORDER BY r.created_day DESC, a.report_seq DESC LIMIT 26"
 )
 
 
@@ -117,13 +122,15 @@ async def timed(fn: Callable[[], Awaitable[object]], runs: int) -> list[float]:
     return out
 
 
-def timed_bare(db_path: Path, before_seq: int, runs: int, assignee: int | None = None) -> list[float]:
+def timed_bare(
+    db_path: Path, before: tuple[str, int], runs: int, assignee: int | None = None
+) -> list[float]:
     sql, params = (
-        (BARE_SQL, (UNIT, before_seq))
+        (BARE_SQL, (UNIT, *before))
         if assignee is None
         else (
             BARE_ASSIGNED_SQL,
-            (UNIT, before_seq, assignee),
+            (UNIT, *before, assignee),
         )
     )
     with sqlite3.connect(db_path) as raw:
@@ -212,17 +219,18 @@ async def measure(settings: Settings, services: Services, count: int, runs: int)
     caseloads = await assignment_store.caseloads(services.db, UNIT)
     newest = await report_store.list_unit_reports(services.db, UNIT, 1, 0)
     middle = await report_store.list_unit_reports(services.db, UNIT, 1, count // 2)
-    pages: dict[str, tuple[str | None, int, int | None]] = {
-        "first page": (None, newest[0].seq + 1, None),
-        f"deep page (row {count // 2:,})": (middle[0].id, middle[0].seq, None),
+    top = (newest[0].created_day, newest[0].seq + 1)
+    pages: dict[str, tuple[str | None, tuple[str, int], int | None]] = {
+        "first page": (None, top, None),
+        f"deep page (row {count // 2:,})": (middle[0].id, (middle[0].created_day, middle[0].seq), None),
         f"one colleague's cases ({caseloads.get(colleague.id, 0):,})": (
             None,
-            newest[0].seq + 1,
+            top,
             colleague.id,
         ),
         f"a newcomer's oldest cases ({caseloads.get(newcomer.id, 0)})": (
             None,
-            newest[0].seq + 1,
+            top,
             newcomer.id,
         ),
     }
@@ -237,8 +245,8 @@ async def measure(settings: Settings, services: Services, count: int, runs: int)
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             await sign_in(http, base, staff.staff.username, enrolment.totp_secret)
-            for label, (before, bare_seq, assignee) in pages.items():
-                bare = timed_bare(settings.database_path, bare_seq, runs, assignee)
+            for label, (before, bare_key, assignee) in pages.items():
+                bare = timed_bare(settings.database_path, bare_key, runs, assignee)
                 where = InboxFilter(assignee=assignee)
 
                 async def page(b: str | None = before, w: InboxFilter = where) -> object:

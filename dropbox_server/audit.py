@@ -7,11 +7,13 @@ staff (id, and username for sign-ins), the unit and the report's public id, and 
 code-like detail (e.g. the new outcome code, the receiving unit or the assignee). Never any
 reporter content, reason or message text.
 
-Security (timestamps): staff actions carry a precise UTC time to the second, because
-accountability for who read what and when is the point of the log. Nothing a *reporter*
-does is ever logged: not the submission, a check-back or a follow-up. So no precise
-time is tied to a report's arrival (invariant 2); a staff view only bounds the arrival
-from above, which the day already does better.
+Security (timestamps): entries carry the UTC day only, and their order is the chain's.
+Seconds let a copy of the database date a reporter's follow-up to the window between two
+staff notes on other reports; the day and the order of staff actions keep accountability
+(who read what, on which day, before or after what) without that. Entries written before
+this version keep the second-precision time they were hashed with: rewriting them would
+break the chain and the head recorded outside. Nothing a *reporter* does is ever logged:
+not the submission, a check-back or a follow-up (invariant 2).
 
 Security (failed sign-ins): the username is logged only when it names a real account.
 A string typed into the username box that matches nobody may be a mistyped password,
@@ -51,6 +53,7 @@ ACTIONS = frozenset(
         "assigned",
         "staff_enrolled",
         "authenticator_replaced",
+        "authenticator_replace_failed",
         "file_download",
         "unit_key_rotated",
         "unit_key_retired",
@@ -81,8 +84,8 @@ ACTIONS = frozenset(
 
 
 def now_utc() -> str:
-    """The current UTC time to the second, for staff actions only."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    """Today's UTC date: the only time an audit entry records (see Security above)."""
+    return datetime.now(UTC).date().isoformat()
 
 
 def encode_entry(seq: int, entry: AuditEntry) -> bytes:

@@ -43,19 +43,59 @@ class FileLimits:
 
 
 @dataclass(frozen=True)
+class UploadLimits:
+    """Across the whole reporter site: how many uploads at once, how much disk stays free,
+    and how many file bytes are accepted in any hour (bounding how fast anyone can fill it)."""
+
+    concurrent_uploads: int = 8
+    free_space_watermark_bytes: int = 5 * 1024 * 1024 * 1024
+    bytes_per_hour: int = 10 * 1024 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.concurrent_uploads < 1 or self.bytes_per_hour < 1 or self.free_space_watermark_bytes < 0:
+            raise ValueError("upload limits must be positive")
+
+
+@dataclass(frozen=True)
 class ThrottleSettings:
     """Global limits: every reporter arrives through Tor, so per-IP limits mean nothing."""
 
-    receipt_checks_per_second: float = 20.0
-    receipt_check_burst: int = 40
+    # None: what the receipt KDF pool measurably derives per second on this machine
+    # (kdf.MeasuredRate, at start), and a burst of what the pool can hold (workers + waiting).
+    receipt_checks_per_second: float | None = None
+    receipt_check_burst: int | None = None
     submissions_per_second: float = 20.0
     submission_burst: int = 40
     max_waiting_kdf: int = 32
+    # Staff sign-ins and account changes have their own argon2id pool, so no anonymous
+    # load can queue in front of them.
+    max_waiting_staff_kdf: int = 8
     # Staff sign-in attempts: per account (by username typed) and across all accounts.
     staff_sign_in_per_account_per_second: float = 1 / 60
     staff_sign_in_per_account_burst: int = 5
     staff_sign_in_per_second: float = 0.5
     staff_sign_in_burst: int = 30
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """Bounds on connections, so half-open or idle ones cannot pile up (slow-loris).
+
+    Both sites share one process's file descriptors: `reserved_fds` are kept for the
+    database, attachment files, tor's control port and the KDF pool; the rest is divided
+    between the sites, the reporter site getting what the investigator site does not.
+    """
+
+    # From a connection's opening (or the end of its previous request) to the end of its
+    # request headers; also how long an idle kept-alive connection stays open.
+    header_timeout_seconds: float = 30.0
+    reporter_connections: int = 4096
+    investigator_connections: int = 256
+    reserved_fds: int = 512
+    max_line_bytes: int = 8190
+    max_headers: int = 64
+    # After a refusal, how long to read (and discard) a body the client is still sending.
+    lingering_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +106,7 @@ class SessionSettings:
     staff_idle_seconds: int = 30 * 60
     staff_absolute_seconds: int = 8 * 60 * 60
     max_live_sessions: int = 5_000
+    sweep_seconds: float = 60
 
 
 @dataclass(frozen=True)
@@ -92,6 +133,19 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    """What `run.py status` counts as healthy (besides the upload watermark for free disk)."""
+
+    # The backup timer runs daily; one missed night is tolerated, two are not.
+    backup_max_age_days: int = 2
+    # A unit key older than this should be rotated (`keys rotate-unit-key`).
+    unit_key_max_age_days: int = 2 * 365
+    # Retention runs daily: a report still there this many days after it fell due means
+    # the daily job is not running.
+    retention_grace_days: int = 2
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with, for one data directory."""
 
@@ -103,11 +157,18 @@ class Settings:
     reporter_port: int = 8080
     investigator_port: int = 8081
     kdf_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
+    staff_kdf_workers: int = 1
     limits: FormLimits = field(default_factory=FormLimits)
     files: FileLimits = field(default_factory=FileLimits)
+    uploads: UploadLimits = field(default_factory=UploadLimits)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    # The optional HTTPS door (deploy/caddy): off by default. When on, the reporter site
+    # tells visitors who came through it that Tor Browser is safer (web/reporter/door.py).
+    https_door: bool = False
 
     def __post_init__(self) -> None:
         if self.host != LOOPBACK:
@@ -144,3 +205,8 @@ class Settings:
     @property
     def onion_dir(self) -> Path:
         return self.data_dir / "onion"
+
+    @property
+    def backup_state_path(self) -> Path:
+        """Written by `run.py backup`: {"last_good_day": "YYYY-MM-DD", ...}."""
+        return self.data_dir / "backup-state.json"

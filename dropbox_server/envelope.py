@@ -131,7 +131,14 @@ def wrap_with_password(password: str, secret: bytes, params: KdfParams, purpose:
     Layout: version, t (1 byte), m KiB (4), p (1), salt (16), SecretBox. The parameters
     travel with the blob so they can be raised later without breaking old wraps.
     """
-    salt = secrets.token_bytes(_SALT_BYTES)
+    salt, nonce = secrets.token_bytes(_SALT_BYTES), secrets.token_bytes(SecretBox.NONCE_SIZE)
+    return _wrap_from_parts(password, secret, params, purpose, salt, nonce)
+
+
+def _wrap_from_parts(
+    password: str, secret: bytes, params: KdfParams, purpose: bytes, salt: bytes, nonce: bytes
+) -> bytes:
+    """The deterministic core of `wrap_with_password`; tests pin salt and nonce for known answers."""
     key = _password_key(password, salt, params, purpose)
     header = (
         bytes([VERSION, params.time_cost])
@@ -139,7 +146,7 @@ def wrap_with_password(password: str, secret: bytes, params: KdfParams, purpose:
         + bytes([params.parallelism])
         + salt
     )
-    return header + SecretBox(key).encrypt(secret)
+    return header + SecretBox(key).encrypt(secret, nonce)
 
 
 def unwrap_with_password(password: str, blob: bytes, purpose: bytes) -> bytes:

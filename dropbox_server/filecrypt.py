@@ -169,7 +169,7 @@ class FileOpener:
         self.finished = tag == _TAG_FINAL
         try:
             return bindings.sodium_unpad(plain, FILE_RECORD_PLAIN)
-        except (ValueError, TypeError) as exc:
+        except (CryptoError, ValueError, TypeError) as exc:
             raise EnvelopeError("file end record is damaged") from exc
 
     def close(self) -> None:

@@ -1,17 +1,24 @@
-"""Long-lived collaborators shared by both sites in one process: database, KDF pool, pepper."""
+"""Long-lived collaborators shared by both sites in one process: database, KDF pools, pepper.
+
+Security: two argon2id pools. Receipts (anonymous, from the public onion) use one; staff
+sign-ins and account changes use their own, so a flood of wrong receipts can fill the
+receipt pool's queue but never delay a member of staff signing in.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from dropbox_server.config import Settings
 from dropbox_server.datadir import DataDirError, load_pepper, read_receipt_kdf
 from dropbox_server.files.disk import FileDir
-from dropbox_server.kdf import KdfRunner, ReceiptContext
+from dropbox_server.kdf import KdfRunner, MeasuredRate, ReceiptContext
 from dropbox_server.store import files as file_store
 from dropbox_server.store import open_database
 from dropbox_server.web.appkeys import Services
+from receipt_codes import derive_reporter_secrets, generate_receipt
 
 
 @asynccontextmanager
@@ -40,13 +47,19 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await db.close()
         raise
     runner = KdfRunner(settings.kdf_workers, settings.throttle.max_waiting_kdf)
+    staff_runner = KdfRunner(settings.staff_kdf_workers, settings.throttle.max_waiting_staff_kdf)
+    # A throwaway receipt: the measurement costs exactly what a real check costs.
+    sample = functools.partial(derive_reporter_secrets, generate_receipt(), pepper, settings.receipt_kdf)
     try:
         yield Services(
             db=db,
             kdf=runner,
             receipts=ReceiptContext(pepper, settings.receipt_kdf, runner, settings.receipt_words),
             files=files,
+            staff_kdf=staff_runner,
+            receipt_rate=MeasuredRate(runner, settings.kdf_workers, sample),
         )
     finally:
+        staff_runner.close()
         runner.close()
         await db.close()

@@ -19,7 +19,9 @@ STEP_SECONDS = 30
 DIGITS = 6
 # One step either side forgives a phone clock that is a little fast or slow.
 DRIFT_STEPS = 1
-_CODE = re.compile(r"^\d{6}$")
+# ASCII digits only: `\d` also matches Arabic-Indic, fullwidth and other digits, which
+# hmac.compare_digest cannot compare (it raised, and a 500 told a right password apart).
+_CODE = re.compile(r"[0-9]{6}")
 
 
 def new_secret() -> str:
@@ -69,7 +71,7 @@ def accept(secret: str, typed: str, now: float, last_step: int | None) -> int | 
     the last accepted one is refused even when the code matches (replay).
     """
     code = normalise_code(typed)
-    if not _CODE.match(code):
+    if not _CODE.fullmatch(code):
         return None
     here = current_step(now)
     matched = None

@@ -28,6 +28,7 @@ from onion_config.errors import (
 )
 from onion_config.onion_keys import OnionFiles, OnionServiceKey, load_or_create_service_key
 from onion_config.service import OnionAddresses, RunningOnions, TorSettings, serve_onions
+from onion_config.state import OnionState, read_state, serve_is_running
 from onion_config.testnet import PrivateTorNetwork, TorClient
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "OnionFiles",
     "OnionKeyError",
     "OnionServiceKey",
+    "OnionState",
     "PrivateTorNetwork",
     "PublishFailed",
     "RunningOnions",
@@ -56,6 +58,8 @@ __all__ = [
     "demo_onions",
     "list_clients",
     "load_or_create_service_key",
+    "read_state",
     "remove_client",
+    "serve_is_running",
     "serve_onions",
 ]

@@ -27,7 +27,8 @@ from onion_config.onion_keys import write_secret_file
 KeyPairFactory = Callable[[], tuple[bytes, bytes]]
 """Returns a fresh X25519 key pair as (private 32 bytes, public 32 bytes)."""
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+CLIENT_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
+_NAME = re.compile(CLIENT_NAME)
 _AUTH_LINE = re.compile(r"^descriptor:x25519:([A-Z2-7]{52})$")
 
 
@@ -79,7 +80,7 @@ class ClientCredential:
 
 
 def _check_name(name: str) -> None:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise OnionKeyError(
             "client names are 1-32 letters, digits, '-' or '_', starting with a letter or digit"
         )
@@ -101,7 +102,7 @@ def add_client(clients_dir: Path, name: str, make_keypair: KeyPairFactory) -> Cl
 
 
 def remove_client(clients_dir: Path, name: str) -> None:
-    """Revoke a client; it loses access when the onion is next published."""
+    """Revoke a client; a running `serve` republishes the onion without it within seconds."""
     _check_name(name)
     try:
         (clients_dir / f"{name}.auth").unlink()

@@ -1,8 +1,9 @@
 """``run.py demo``: both sites behind real onions on a private Tor network.
 
-Builds the private network, publishes the onions with ``serve_onions``, and
-starts a client tor that holds a demo investigator's client-auth key, so a
-browser pointed at its SOCKS port can open both sites.
+``demo_network`` builds the private network (the caller prepares its demo
+data meanwhile); ``demo_onions`` publishes the onions with ``serve_onions``
+and starts a client tor that holds a demo investigator's client-auth key, so
+a browser pointed at its SOCKS port can open both sites.
 
 Security: the whole network is on 127.0.0.1 and never meets the public Tor
 network (invariant 8). Each demo run authorises a fresh demo client and
@@ -14,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from onion_config import client_auth
 from onion_config.client_auth import ClientCredential, KeyPairFactory
 from onion_config.errors import OnionKeyError, TorError
-from onion_config.onion_keys import OnionFiles
+from onion_config.onion_keys import OnionFiles, load_or_create_service_key
 from onion_config.service import RunningOnions, serve_onions
 from onion_config.testnet import PrivateTorNetwork, TorClient
 
@@ -73,19 +75,27 @@ class DemoOnions:
 
 
 @contextlib.contextmanager
-def demo_onions(workdir: Path, data_dir: Path, reporter_port: int, investigator_port: int,
-                make_keypair: KeyPairFactory, *, timeout: float = 120.0) -> Iterator[DemoOnions]:
-    """Network, both onions for the sites on those ports, and a client holding the demo key."""
-    clients_dir = OnionFiles.for_data_dir(data_dir).clients_dir
+def demo_onions(network: PrivateTorNetwork, data_dir: Path, reporter_port: int,
+                investigator_port: int, make_keypair: KeyPairFactory, *,
+                timeout: float = 120.0) -> Iterator[DemoOnions]:
+    """Both onions for the sites on those ports, and a client holding the demo key.
+
+    The client tor bootstraps while the onions are being published (it needs only the
+    investigator address, which the key gives without tor), so neither waits for the other.
+    """
+    files = OnionFiles.for_data_dir(data_dir)
     with contextlib.suppress(OnionKeyError):
-        client_auth.remove_client(clients_dir, DEMO_CLIENT)
-    credential = client_auth.add_client(clients_dir, DEMO_CLIENT, make_keypair)
-    with demo_network(workdir, timeout=timeout) as network, serve_onions(
-        data_dir, reporter_port, investigator_port, network=network, publish_timeout=timeout,
-    ) as running:
-        line = credential.auth_private_line(running.addresses.investigator)
-        client = network.start_client("demo", [line], timeout=timeout)
-        try:
-            yield DemoOnions(running, client, credential, network.bootstrap_seconds or 0.0)
-        finally:
-            client.stop()
+        client_auth.remove_client(files.clients_dir, DEMO_CLIENT)
+    credential = client_auth.add_client(files.clients_dir, DEMO_CLIENT, make_keypair)
+    address = load_or_create_service_key(files.investigator_key).hostname
+    with ThreadPoolExecutor(1, thread_name_prefix="demo-client") as pool:
+        starting = pool.submit(network.start_client, "demo",
+                               [credential.auth_private_line(address)], timeout=timeout)
+        # If publishing fails, the network stops the client with every other tor it started.
+        with serve_onions(data_dir, reporter_port, investigator_port, network=network,
+                          publish_timeout=timeout) as running:
+            client = starting.result()
+            try:
+                yield DemoOnions(running, client, credential, network.bootstrap_seconds or 0.0)
+            finally:
+                client.stop()

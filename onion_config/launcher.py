@@ -146,8 +146,9 @@ class LaunchedTor:
         if self._stopped:
             return
         self._stopped = True
-        with contextlib.suppress(Exception):
-            self.controller.close()
+        if self.controller.is_alive():  # closing a dead one can block on stem's send lock
+            with contextlib.suppress(Exception):
+                self.controller.close()
         stop_process(self.process)
 
 

@@ -22,55 +22,22 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nacl.bindings
+
 from onion_config.errors import OnionKeyError
 
 KEY_PREFIX = "ED25519-V3:"
 _VERSION = b"\x03"
 
-# Edwards25519 (RFC 8032, section 5.1). Used only to turn a secret scalar into its
-# public key once per key load; not constant-time, so it never runs on input an
-# attacker controls or can time remotely.
-_P = 2**255 - 19
-_D = (-121665 * pow(121666, _P - 2, _P)) % _P
-_BY = (4 * pow(5, _P - 2, _P)) % _P
 
+def _public_key(scalar: bytes) -> bytes:
+    """The ed25519 public key (scalar x base point) of tor's clamped secret scalar.
 
-def _recover_x(y: int, sign: int) -> int:
-    xx = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
-    x = pow(xx, (_P + 3) // 8, _P)
-    if (x * x - xx) % _P:
-        x = x * pow(2, (_P - 1) // 4, _P) % _P
-    if x % 2 != sign:
-        x = _P - x
-    return x
-
-
-_BX = _recover_x(_BY, 0)
-_Point = tuple[int, int, int, int]  # extended coordinates X, Y, Z, T
-_BASE: _Point = (_BX, _BY, 1, _BX * _BY % _P)
-
-
-def _add(p: _Point, q: _Point) -> _Point:
-    """Complete addition on a=-1 twisted Edwards curves (also used for doubling)."""
-    a = (p[1] - p[0]) * (q[1] - q[0]) % _P
-    b = (p[1] + p[0]) * (q[1] + q[0]) % _P
-    c = 2 * _D * p[3] * q[3] % _P
-    d = 2 * p[2] * q[2] % _P
-    e, f, g, h = b - a, d - c, d + c, b + a
-    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
-
-
-def _scalar_base(scalar: int) -> bytes:
-    result: _Point = (0, 1, 1, 0)
-    addend = _BASE
-    while scalar:
-        if scalar & 1:
-            result = _add(result, addend)
-        addend = _add(addend, addend)
-        scalar >>= 1
-    zinv = pow(result[2], _P - 2, _P)
-    x, y = result[0] * zinv % _P, result[1] * zinv % _P
-    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+    Security: libsodium's constant-time scalar multiplication. Tor's key is the expanded
+    scalar (no seed), which pyca/cryptography cannot take, and `noclamp` keeps the scalar
+    exactly as tor uses it (it is clamped already; from_blob checks that).
+    """
+    return nacl.bindings.crypto_scalarmult_ed25519_base_noclamp(scalar)
 
 
 def onion_address(public_key: bytes) -> str:
@@ -118,7 +85,7 @@ class OnionServiceKey:
             raise OnionKeyError("onion key must decode to tor's 64-byte expanded key")
         if raw[0] & 7 or raw[31] & 0x80 or not raw[31] & 0x40:
             raise OnionKeyError("onion key is not a clamped ed25519 scalar (corrupt file?)")
-        public = _scalar_base(int.from_bytes(raw[:32], "little"))
+        public = _public_key(raw[:32])
         return cls(blob=blob, address=onion_address(public))
 
 
@@ -216,3 +183,18 @@ class OnionFiles:
     def tor_dir(self) -> Path:
         """Working directory of a tor we launch (torrc, DataDirectory, log)."""
         return self.root / "tor"
+
+    @property
+    def testnet_tor_dir(self) -> Path:
+        """Working directory of the onion tor on a private test network (never mixed with tor_dir)."""
+        return self.root / "tor-testnet"
+
+    @property
+    def state_file(self) -> Path:
+        """What a running `serve` last saw of tor (see onion_config.state)."""
+        return self.root / "serve-state.json"
+
+    @property
+    def serve_lock(self) -> Path:
+        """Locked by a running `serve` for as long as it runs."""
+        return self.root / "serve.lock"

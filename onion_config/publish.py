@@ -17,19 +17,40 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import stem
 import stem.control
 import stem.response.events
 from stem.descriptor.hidden_service import HiddenServiceDescriptorV3
 
-from onion_config.client_auth import AuthorisedClient
 from onion_config.errors import NoInvestigatorClients, PublishFailed, TorError
 from onion_config.onion_keys import OnionServiceKey
 from onion_config.torrc import LOOPBACK
 
 VIRTUAL_PORT = 80
+
+
+# Tor Browser opens a handful of connections per site; a circuit asking for more is
+# misbehaving. Over the cap tor closes the whole rendezvous circuit (MaxStreamsCloseCircuit),
+# so one circuit cannot hold hundreds of half-open connections to the sites.
+MAX_STREAMS_PER_CIRCUIT = 32
+
+
+def add_onion_command(key: OnionServiceKey, target_port: int, *, pow_defences: bool,
+                      client_keys: Sequence[str] = ()) -> str:
+    """The ADD_ONION line for one of our services.
+
+    Security: a per-circuit stream cap that closes the circuit, and a target on 127.0.0.1.
+    """
+    flags = ["DiscardPK", "MaxStreamsCloseCircuit"] + (["V3Auth"] if client_keys else [])
+    parts = ["ADD_ONION", key.blob, "Flags=" + ",".join(flags),
+             f"MaxStreams={MAX_STREAMS_PER_CIRCUIT}",
+             f"Port={VIRTUAL_PORT},{LOOPBACK}:{target_port}"]
+    if pow_defences:
+        parts.append("PoWDefensesEnabled=1")  # a keyword, not a flag
+    parts += [f"ClientAuthV3={public}" for public in client_keys]
+    return " ".join(parts)
 
 
 def add_onion(controller: stem.control.Controller, key: OnionServiceKey, target_port: int, *,
@@ -39,13 +60,8 @@ def add_onion(controller: stem.control.Controller, key: OnionServiceKey, target_
     ``client_keys`` are base32 x25519 public keys; when given the service
     requires client authorisation (``Flags=V3Auth``).
     """
-    flags = ["DiscardPK"] + (["V3Auth"] if client_keys else [])
-    parts = ["ADD_ONION", key.blob, "Flags=" + ",".join(flags),
-             f"Port={VIRTUAL_PORT},{LOOPBACK}:{target_port}"]
-    if pow_defences:
-        parts.append("PoWDefensesEnabled=1")  # a keyword, not a flag
-    parts += [f"ClientAuthV3={public}" for public in client_keys]
-    reply = controller.msg(" ".join(parts))  # msg() does not raise on 5xx
+    command = add_onion_command(key, target_port, pow_defences=pow_defences, client_keys=client_keys)
+    reply = controller.msg(command)  # msg() does not raise on 5xx
     if not reply.is_ok():
         code, _, message = reply.content()[0]
         raise PublishFailed(f"tor refused to publish the {label} onion: {code} {message}")
@@ -64,19 +80,18 @@ def publish_reporter(controller: stem.control.Controller, key: OnionServiceKey,
 
 
 def publish_investigator(controller: stem.control.Controller, key: OnionServiceKey,
-                         target_port: int, clients: Iterable[AuthorisedClient]) -> str:
-    """Publish the investigator onion, reachable only by the listed clients.
+                         target_port: int, client_keys: Sequence[str]) -> str:
+    """Publish the investigator onion, reachable only by clients with these public keys.
 
     Proof-of-work is left off: a client without a key cannot even find the
     introduction points, so there is nothing to flood, and staff are spared
     the solving delay.
     Security: raises NoInvestigatorClients rather than publish without client auth.
     """
-    keys = [client.public_b32 for client in clients]
-    if not keys:
+    if not client_keys:
         raise NoInvestigatorClients()
     return add_onion(controller, key, target_port, label="investigator", pow_defences=False,
-                     client_keys=keys)
+                     client_keys=client_keys)
 
 
 def remove_onion(controller: stem.control.Controller, hostname: str) -> None:
@@ -86,19 +101,39 @@ def remove_onion(controller: stem.control.Controller, hostname: str) -> None:
 
 
 class UploadWatcher:
-    """Waits for tor to upload the first descriptor of each onion to an HSDir."""
+    """Tracks which onions tor has uploaded a descriptor for (HS_DESC UPLOADED events).
 
-    def __init__(self, controller: stem.control.Controller) -> None:
+    ``on_change`` is called (from stem's event thread) whenever an onion is first seen
+    uploaded, so a supervisor can record it.
+    """
+
+    def __init__(self, controller: stem.control.Controller,
+                 on_change: Callable[[], None] | None = None) -> None:
         self._controller = controller
+        self._on_change = on_change
         self._uploaded: set[str] = set()
         self._changed = threading.Condition()
         controller.add_event_listener(self._on_event, stem.control.EventType.HS_DESC)
 
     def _on_event(self, event: stem.response.events.HSDescEvent) -> None:
-        if event.action == stem.HSDescAction.UPLOADED:
-            with self._changed:
-                self._uploaded.add(event.address)
-                self._changed.notify_all()
+        if event.action != stem.HSDescAction.UPLOADED:
+            return
+        with self._changed:
+            new = event.address not in self._uploaded
+            self._uploaded.add(event.address)
+            self._changed.notify_all()
+        if new and self._on_change is not None:
+            self._on_change()
+
+    def uploaded(self, hostname: str) -> bool:
+        """True once a descriptor of this onion has reached an HSDir."""
+        with self._changed:
+            return hostname.removesuffix(".onion") in self._uploaded
+
+    def forget(self, hostname: str) -> None:
+        """Wait for a fresh upload of this onion (after it is republished)."""
+        with self._changed:
+            self._uploaded.discard(hostname.removesuffix(".onion"))
 
     def wait(self, hostnames: Iterable[str], timeout: float) -> None:
         """Block until every hostname's descriptor is uploaded; PublishFailed at timeout."""

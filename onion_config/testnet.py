@@ -13,6 +13,7 @@ before tor sees it (invariant 8); no node is an exit; everything binds to
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -156,6 +157,14 @@ class PrivateTorNetwork:
         self.stop()
 
     # -- joining the network --------------------------------------------
+
+    @property
+    def identity(self) -> str:
+        """A name for this network (its authorities' keys); every new network has a new one."""
+        if not self.authorities:
+            raise RuntimeError("start() the network first")
+        lines = "\n".join(a.dir_authority_line() for a in self.authorities)
+        return hashlib.sha256(lines.encode("ascii")).hexdigest()
 
     def common_options(self, data_dir: Path) -> list[torrc.Option]:
         """The options a service or client tor needs to join this network."""

@@ -12,13 +12,23 @@ MAX_RECEIPT_INPUT = 400
 
 
 class ReceiptFormatError(ValueError):
-    """The typed text cannot be a receipt; `unknown_words` names words not in the list."""
+    """The typed text cannot be a receipt; `unknown_words` names words not in the list.
 
-    def __init__(self, reason: str, unknown_words: tuple[str, ...] = (), word_count: int = 0):
+    `words` are the typed words as read (folded, in order), so a page can mark the unknown ones.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        unknown_words: tuple[str, ...] = (),
+        word_count: int = 0,
+        words: tuple[str, ...] = (),
+    ):
         super().__init__(reason)
         self.reason = reason
         self.unknown_words = unknown_words
         self.word_count = word_count
+        self.words = words
 
 
 def parse_receipt(text: str, expected_words: int = MIN_RECEIPT_WORDS) -> Receipt:
@@ -36,7 +46,9 @@ def parse_receipt(text: str, expected_words: int = MIN_RECEIPT_WORDS) -> Receipt
     known = word_set()
     unknown = tuple(dict.fromkeys(w for w in words if w not in known))
     if unknown:
-        raise ReceiptFormatError("unknown_words", unknown_words=unknown, word_count=len(words))
+        raise ReceiptFormatError(
+            "unknown_words", unknown_words=unknown, word_count=len(words), words=tuple(words)
+        )
     if len(words) != expected_words:
-        raise ReceiptFormatError("wrong_count", word_count=len(words))
+        raise ReceiptFormatError("wrong_count", word_count=len(words), words=tuple(words))
     return Receipt(" ".join(words))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the service and its tests need on a fresh Debian machine with Python 3.11:
-# Debian's tor (never started with a public configuration) and chromium, a virtualenv in
+# Debian's tor (never started with a public configuration), chromium, caddy and systemd's
+# tools (neither tor nor caddy started by the package), a virtualenv in
 # .venv, and the Python packages pinned with hashes in requirements.lock.
 # Idempotent: a second run only checks. Usage: scripts/install.sh [--with-test-tools]
 set -euo pipefail
@@ -11,6 +12,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # System packages: tor and chromium through scripts/install_tor.sh, which first blocks the
 # package from starting a tor daemon with the public configuration.
 bash scripts/install_tor.sh
+# caddy (the optional HTTPS door, never started by the package) and systemd-analyze.
+bash scripts/install_ops_tools.sh
 
 need_apt=()
 command -v unshare >/dev/null || need_apt+=(util-linux)

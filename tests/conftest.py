@@ -17,7 +17,8 @@ from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.config import Settings
 from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.services import open_services
-from dropbox_server.web.appkeys import Services
+from dropbox_server.web.appkeys import SETTINGS, Services
+from dropbox_server.web.server import start_site
 from receipt_codes import KdfParams
 from tests import leakcheck
 
@@ -64,11 +65,9 @@ class Sites:
     services: Services
 
 
-async def _start(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+async def _start(app: web.Application, max_connections: int = 256) -> tuple[web.AppRunner, str]:
+    """Serve `app` on a free port the way `serve` does (our protocol handler and limits)."""
+    runner = await start_site(app, app[SETTINGS], 0, max_connections)
     host, port = runner.addresses[0][:2]
     return runner, f"http://{host}:{port}"
 

@@ -1,4 +1,8 @@
-"""Invariant 3: every response of both sites carries the strict headers; no stray cookies."""
+"""Invariant 3: every response of both sites carries the strict headers; no stray cookies.
+
+The only cookies: the reporter session after a right receipt, a staff session after sign-in,
+and the reporter forms' pre-session cookie (a random id binding their CSRF tokens).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from aiohttp import web
 
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.web.middlewares import SECURITY_HEADERS
+from dropbox_server.web.reporter.presession import PRESESSION_COOKIE
 from tests.conftest import Sites
 from tests.journeys import Reporter
 
@@ -38,7 +43,10 @@ async def walk(http: aiohttp.ClientSession, base: str, app: web.Application) -> 
             assert resp.status < 500, (method, path, resp.status)
             assert "Traceback" not in body
             check_headers(resp)
-            assert "Set-Cookie" not in resp.headers, (method, path)
+            for cookie in resp.headers.getall("Set-Cookie", []):
+                # Only the pre-session cookie of the reporter forms (tests/reporter/test_cross_site.py).
+                assert cookie.startswith(f"{PRESESSION_COOKIE}="), (method, path)
+                assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "xpires" not in cookie
             seen += 1
     return seen
 

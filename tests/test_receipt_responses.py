@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 
 from dropbox_server.config import ThrottleSettings
-from receipt_codes import KdfParams, generate_receipt
+from dropbox_server.reports.reporter_access import open_with_receipt
+from receipt_codes import KdfParams, generate_receipt, parse_receipt
 from tests.conftest import Sites, reporter_site
 from tests.journeys import Reporter
 
@@ -39,9 +40,11 @@ async def test_wrong_and_unknown_receipts_are_identical(sites: Sites, http: aioh
     deleted = await reporter.submit_ok()
     kept = await reporter.submit_ok()
     # A receipt whose report was deleted is "wrong" in a different way from one never issued.
+    access = await open_with_receipt(sites.services.db, sites.services.receipts, parse_receipt(deleted))
+    assert access is not None
     with sqlite3.connect(sites.settings.database_path) as conn:
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("DELETE FROM reports WHERE seq = (SELECT min(seq) FROM reports)")
+        conn.execute("DELETE FROM reports WHERE id = ?", (access.report_id,))
     kdf = sites.services.kdf
     before = kdf.completed
     never = await post_receipt(reporter, generate_receipt())

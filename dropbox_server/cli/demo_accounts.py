@@ -3,6 +3,7 @@ call handler, and with desk routing a desk analyst and a desk supervisor."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,8 +11,10 @@ from pathlib import Path
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import keyring, staff_auth
+from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.datadir import write_new_secret_file
 from dropbox_server.forces import DESK_ID, HUB_ID
+from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import open_database, units
 
 SHOWN_UNITS = (HUB_ID, DESK_ID, "metropolitan-police-service", "kent-police")
@@ -27,8 +30,14 @@ class DemoAccount:
 
 
 async def create_demo_accounts(settings: Settings, custodian_passphrase: str) -> list[DemoAccount]:
-    """Enrol the demo accounts with random passwords; returns them to be shown once."""
+    """Enrol the demo accounts with random passwords; returns them to be shown once.
+
+    The enrolments run together, their argon2id runs in a KDF pool of the server's size at a
+    lower CPU priority: the demo's Tor network builds meanwhile, and its directory
+    authorities miss their voting deadlines (10 s later each time) if argon2id starves them.
+    """
     db = await open_database(settings.database_path)
+    runner = KdfRunner(settings.kdf_workers, settings.throttle.max_waiting_kdf, nice=19)
     try:
         custodian = await keyring.unlock_custodian(db, custodian_passphrase)
         all_units = await units.list_units(db)
@@ -44,23 +53,40 @@ async def create_demo_accounts(settings: Settings, custodian_passphrase: str) ->
             ]
         else:
             wanted += [("demo-call-handler", HUB_ID, "call_handler")]
-        accounts = []
-        for username, unit_id, role in wanted:
+        # Never more at once than the pool takes, so none is refused as busy.
+        slots = asyncio.Semaphore(settings.kdf_workers + settings.throttle.max_waiting_kdf)
+
+        async def enrol(username: str, unit_id: str, role: str) -> DemoAccount:
             password = secrets.token_urlsafe(12)
-            enrolment = await staff_auth.enrol_staff(
-                db,
-                username=username,
-                unit_id=unit_id,
-                role=role,
-                password=password,
-                custodian_private=custodian,
-                kdf=settings.password_kdf,
-                day=today(),
-            )
-            accounts.append(DemoAccount(username, unit_id, role, password, enrolment.totp_secret))
-        return accounts
+            async with slots:
+                enrolment = await staff_auth.enrol_staff(
+                    db,
+                    username=username,
+                    unit_id=unit_id,
+                    role=role,
+                    password=password,
+                    custodian_private=custodian,
+                    kdf=settings.password_kdf,
+                    day=today(),
+                    kdf_runner=runner,
+                )
+            return DemoAccount(username, unit_id, role, password, enrolment.totp_secret)
+
+        return list(await asyncio.gather(*(enrol(*w) for w in wanted)))
     finally:
+        runner.close()
         await db.close()
+
+
+async def prepare_demo_data(settings: Settings, accounts_file: Path) -> str:
+    """A new demo data directory with demo staff (or the existing one); what to print."""
+    if settings.database_path.exists():
+        return f"Reusing {settings.data_dir}; demo accounts are in {accounts_file}"
+    passphrase = secrets.token_urlsafe(18)
+    await init_data_dir(settings, passphrase)
+    accounts = await create_demo_accounts(settings, passphrase)
+    return (f"Demo data directory {settings.data_dir}; security staff passphrase: {passphrase}\n"
+            + describe_accounts(accounts, accounts_file))
 
 
 def describe_accounts(accounts: list[DemoAccount], path: Path) -> str:

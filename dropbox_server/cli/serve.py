@@ -9,8 +9,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import secrets
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,14 +20,17 @@ from aiohttp import web
 import onion_config
 from dropbox_server import envelope
 from dropbox_server.app import create_investigator_app, create_reporter_app
-from dropbox_server.cli.demo_accounts import create_demo_accounts, describe_accounts
+from dropbox_server.cli.demo_accounts import prepare_demo_data
 from dropbox_server.cli.prompts import ask_secret
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.config import Settings
 from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.logs import loop_exception_handler
 from dropbox_server.services import open_services
 from dropbox_server.store.deployment import DESK, ROUTINGS
 from dropbox_server.web.appkeys import Services
+from dropbox_server.web.fd_limit import fit_file_descriptors
+from dropbox_server.web.server import start_site
 
 
 def register(sub: Any) -> None:
@@ -48,6 +51,11 @@ def register(sub: Any) -> None:
         "--tor-password-file", type=Path, help="file holding the control password (default: cookie auth)"
     )
     p.add_argument("--tor-cmd", default="tor", help="tor executable to launch (default: tor)")
+    p.add_argument(
+        "--https-door",
+        action="store_true",
+        help="an HTTPS door (deploy/caddy) fronts the reporter site: tell its visitors about Tor Browser",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="private loopback Tor network + demo data + both sites behind onions")
@@ -121,33 +129,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    began = time.monotonic()
     workdir = args.workdir.resolve()
     args.data_dir = workdir / "data"
     settings = settings_from_args(args)
-    accounts_file = workdir / "demo-accounts.txt"
-    if not settings.database_path.exists():
-        passphrase = secrets.token_urlsafe(18)
-        asyncio.run(init_data_dir(settings, passphrase))
-        print(f"Demo data directory {settings.data_dir}; security staff passphrase: {passphrase}")
-        accounts = asyncio.run(create_demo_accounts(settings, passphrase))
-        print(describe_accounts(accounts, accounts_file))
-    else:
-        print(f"Reusing {settings.data_dir}; demo accounts are in {accounts_file}")
-    print("Building a private Tor network on 127.0.0.1 (about 15-25 s)...", flush=True)
-    asyncio.run(
-        _serve_behind(
+    print("Building a private Tor network on 127.0.0.1 while the demo data is prepared...", flush=True)
+    asyncio.run(_demo(settings, workdir, began))
+    return 0
+
+
+async def _demo(settings: Settings, workdir: Path, began: float) -> None:
+    """The network builds in a thread while data and staff are prepared; then both onions."""
+    with contextlib.ExitStack() as stack:
+        building = asyncio.ensure_future(asyncio.to_thread(
+            stack.enter_context, onion_config.demo_network(workdir / "tor-network")))
+        try:
+            print(await prepare_demo_data(settings, workdir / "demo-accounts.txt"), flush=True)
+        finally:
+            # Even when preparing failed: the stack must own the network before it closes.
+            network = await building
+
+        def describe(demo: onion_config.DemoOnions) -> str:
+            return (demo.describe() + f"\nDemo ready {time.monotonic() - began:.1f} s after start. "
+                    "Ctrl-C stops everything.")
+
+        await _serve_behind(
             settings,
             lambda: onion_config.demo_onions(
-                workdir / "tor-network",
-                settings.data_dir,
-                settings.reporter_port,
-                settings.investigator_port,
+                network, settings.data_dir, settings.reporter_port, settings.investigator_port,
                 x25519_keypair,
             ),
-            lambda demo: demo.describe() + "\nCtrl-C stops everything.",
+            describe,
         )
-    )
-    return 0
 
 
 log = logging.getLogger("tipdrop")
@@ -178,19 +191,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 async def start_sites(settings: Settings, services: Services) -> list[web.AppRunner]:
-    """Start both sites on 127.0.0.1, each on its own port. Access logs are off.
+    """Start both sites on 127.0.0.1, each on its own port, with connection caps that fit.
 
-    Security: no access log means no IP address or user agent is ever written.
+    Security: access logs are off (no IP address or user agent is ever written); the soft
+    file-descriptor limit is raised and each site's connection cap sized under it.
     """
-    runners = []
-    for app, port in (
-        (create_reporter_app(settings, services), settings.reporter_port),
-        (create_investigator_app(settings, services), settings.investigator_port),
+    asyncio.get_running_loop().set_exception_handler(loop_exception_handler)
+    caps = fit_file_descriptors(settings.connections)
+    runners: list[web.AppRunner] = []
+    for app, port, cap in (
+        (create_reporter_app(settings, services), settings.reporter_port, caps.reporter),
+        (create_investigator_app(settings, services), settings.investigator_port, caps.investigator),
     ):
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        await web.TCPSite(runner, settings.host, port, reuse_address=True).start()
-        runners.append(runner)
+        runners.append(await start_site(app, settings, port, cap))
     return runners
 
 

@@ -31,6 +31,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     for name in ("reporter_port", "investigator_port"):
         if getattr(args, name, None) is not None:
             overrides[name] = getattr(args, name)
+    if getattr(args, "https_door", False):
+        overrides["https_door"] = True
     kdf = _kdf_from_env()
     if kdf is not None:
         print(f"WARNING: {KDF_ENV} is set: argon2id costs lowered to {kdf} (tests only).")

@@ -35,14 +35,14 @@ from dropbox_server.datadir import create_private_dir, write_new_secret_file
 from dropbox_server.store import Database, units
 from dropbox_server.store import keys as key_store
 from dropbox_server.store.database import backup_file
+from onion_config import OnionFiles, OnionKeyError
+from onion_config.backed_up import backed_up_path, is_backed_up_name
 from receipt_codes import KdfParams
 
 MAGIC = b"TIPDROP-KEY-BACKUP\n"
 VERSION = 1
 PURPOSE = b"tipdrop:v1:key-backup"
 _SUM = 32
-# Onion files worth keeping: the service keys and authorised clients, not tor's working folder.
-_ONION_SKIP = {"tor"}
 
 
 class BackupError(Exception):
@@ -57,13 +57,34 @@ class Restored:
 
 
 def _onion_files(onion_dir: Path) -> dict[str, str]:
+    """The service keys and authorised clients; not tor's working folder, nor stray files."""
     found = {}
     if onion_dir.exists():
         for path in sorted(onion_dir.rglob("*")):
-            rel = path.relative_to(onion_dir)
-            if path.is_file() and rel.parts[0] not in _ONION_SKIP:
-                found[rel.as_posix()] = base64.b64encode(path.read_bytes()).decode("ascii")
+            rel = path.relative_to(onion_dir).as_posix()
+            if path.is_file() and is_backed_up_name(rel):
+                found[rel] = base64.b64encode(path.read_bytes()).decode("ascii")
     return found
+
+
+def _onion_targets(settings: Settings, payload: dict[str, object]) -> dict[Path, bytes]:
+    """Where each onion file of a backup goes, checked before anything is written.
+
+    Security: a crafted backup cannot name `../`, an absolute path or tor's own files.
+    """
+    onion = payload.get("onion")
+    if not isinstance(onion, dict):
+        raise BackupError("the backup's onion files are malformed")
+    files = OnionFiles(settings.onion_dir)
+    targets = {}
+    for name, content in onion.items():
+        try:
+            targets[backed_up_path(files, str(name))] = base64.b64decode(str(content), validate=True)
+        except OnionKeyError:
+            raise BackupError(f"the backup names an onion file that is not allowed: {name!r}") from None
+        except ValueError:
+            raise BackupError(f"the backup's onion file {name!r} is malformed") from None
+    return targets
 
 
 async def _unit_keys(db: Database, custodian_private: bytes) -> dict[str, str]:
@@ -149,27 +170,27 @@ async def restore(backup: Path, passphrase: str, database: Path, settings: Setti
         raise BackupError(f"no database copy at {database}")
     unit_keys = dict(payload["unit_keys"])  # type: ignore[call-overload]
     _check_matches(database, unit_keys)
+    onion = _onion_targets(settings, payload)
     created = not target.exists()
     try:
-        _write_restored(settings, payload, database)
+        _write_restored(settings, payload, onion, database)
     except BaseException:
         if created:
             remove_partial(target)
         raise
-    onion = dict(payload["onion"])  # type: ignore[call-overload]
     return Restored(target, len(unit_keys), len(onion))
 
 
-def _write_restored(settings: Settings, payload: dict[str, object], database: Path) -> None:
+def _write_restored(
+    settings: Settings, payload: dict[str, object], onion: dict[Path, bytes], database: Path
+) -> None:
     create_private_dir(settings.data_dir)
     create_private_dir(settings.files_dir)
     write_new_secret_file(settings.pepper_path, base64.b64decode(str(payload["pepper"])))
     write_new_secret_file(settings.receipt_kdf_path, str(payload["receipt_kdf"]).encode("ascii"))
-    onion = dict(payload["onion"])  # type: ignore[call-overload]
-    for name, content in onion.items():
-        path = settings.onion_dir / name
+    for path, content in onion.items():
         create_private_dir(path.parent)
-        write_new_secret_file(path, base64.b64decode(content))
+        write_new_secret_file(path, content)
     backup_file(database, settings.database_path)
     os.chmod(settings.database_path, 0o600)
 

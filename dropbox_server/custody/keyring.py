@@ -8,9 +8,11 @@ restoring from backup are possible without any member, but never without that pa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from dropbox_server import envelope
+from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import Database, UnitRow, units
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.records import StaffRow
@@ -93,10 +95,12 @@ async def add_staff(
     kdf: KdfParams,
     totp_secret: bytes | None,
     day: str,
+    kdf_runner: KdfRunner | None = None,
 ) -> int:
     """Enrol a staff member: a fresh key pair wrapped under their password, unit keys sealed to it.
 
-    Call handlers get no unit keys: they can write reports but never read them.
+    Call handlers get no unit keys: they can write reports but never read them. With
+    `kdf_runner` the argon2id run happens in that pool, so several enrolments overlap.
     """
     if role not in ROLES:
         raise KeyringError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
@@ -107,6 +111,10 @@ async def add_staff(
     if await staff_store.get_staff_by_username(db, username) is not None:
         raise KeyringError(f"the username {username!r} is taken")
     pair = envelope.generate_keypair()
+    wrap = functools.partial(
+        envelope.wrap_with_password, password, pair.private, kdf, STAFF_KEY_PURPOSE
+    )
+    wrapped = await kdf_runner.run(wrap) if kdf_runner is not None else wrap()
     grants: dict[int, bytes] = {}
     if role in ROLES_WITH_UNIT_KEYS:
         if custodian_private is None:
@@ -119,7 +127,7 @@ async def add_staff(
         unit_id=unit_id,
         role=role,
         public_key=pair.public,
-        wrapped_private_key=envelope.wrap_with_password(password, pair.private, kdf, STAFF_KEY_PURPOSE),
+        wrapped_private_key=wrapped,
         totp_secret_sealed=envelope.seal(pair.public, totp_secret) if totp_secret else None,
         day=day,
         unit_key_grants=grants,

@@ -47,6 +47,9 @@ class SignInThrottle:
 
     Every attempt takes a token from both buckets. Real staff sign in a few times a day, so
     in practice the limits bite on repeated failures only.
+
+    Security: the global bucket is taken first, so attempts refused overall (a flood) spend
+    nobody's own allowance; it also bounds how fast new usernames can fill the per-account table.
     """
 
     def __init__(self, per_account: KeyedBuckets, overall: TokenBucket):
@@ -54,7 +57,10 @@ class SignInThrottle:
         self._overall = overall
 
     def try_attempt(self, username: str) -> bool:
-        return self._per_account.try_take(username.casefold()) and self._overall.try_take()
+        # Names longer than any account's share one bucket, so keys stay small.
+        return self._overall.try_take() and self._per_account.try_take(
+            username[: MAX_USERNAME + 1].casefold()
+        )
 
     def retry_after(self) -> int:
         return self._overall.seconds_until_token()
@@ -87,6 +93,7 @@ async def enrol_staff(
     custodian_private: bytes | None,
     kdf: KdfParams,
     day: str,
+    kdf_runner: KdfRunner | None = None,
 ) -> Enrolment:
     """Create an account with a fresh TOTP secret sealed to its public key; log the key change."""
     secret = totp.new_secret()
@@ -100,6 +107,7 @@ async def enrol_staff(
         kdf=kdf,
         totp_secret=secret.encode("ascii"),
         day=day,
+        kdf_runner=kdf_runner,
     )
     row = await staff_store.get_staff(db, staff_id)
     await audit.record(db, audit.pending("staff_enrolled", staff=row, detail=f"role={role}"))
@@ -141,7 +149,12 @@ async def sign_in(
     private = await _check_password(runner, staff, decoy, password[:MAX_PASSWORD])
     failure = _first_failure(staff, private)
     if staff is not None and private is not None and staff.totp_secret_sealed and not failure:
-        failure = await _check_code(db, staff, private, code, now, day)
+        try:
+            failure = await _check_code(db, staff, private, code, now, day)
+        except (envelope.EnvelopeError, UnicodeDecodeError):
+            # Security: whatever the code check meets, the attempt is logged and refused
+            # like every other failure; an error page would tell a right password apart.
+            failure = "authenticator_unreadable"
     if failure or staff is None or private is None:
         logged_name = staff.username if staff is not None else audit.UNKNOWN_USERNAME
         await audit.record(
@@ -175,23 +188,59 @@ async def _check_code(db: Database, staff: StaffRow, private: bytes, code: str, 
     return ""
 
 
-async def replace_authenticator(
-    db: Database, staff: StaffRow, new_secret: str, code: str, now: float
-) -> bool:
-    """Make `new_secret` the account's TOTP secret once a code from it proves it was set up.
+@dataclass(frozen=True, repr=False)
+class AuthenticatorChange:
+    """What replacing an authenticator needs: who asks, their proof, and the new secret's code."""
 
-    Security: the secret is sealed to the staff public key (no password needed to write it,
-    only to read it back); the confirming step is spent so the code cannot sign anyone in.
+    staff_id: int
+    password: str
+    current_code: str
+    new_secret: str
+    new_code: str
+
+
+async def replace_authenticator(
+    db: Database, runner: KdfRunner, change: AuthenticatorChange, now: float, day: str
+) -> str:
+    """Make `new_secret` the account's TOTP secret; '' on success, else the (logged) reason.
+
+    Security: a live session alone is not enough (a stolen cookie must not turn into a
+    lasting second factor): the password (one argon2id run, in the KDF pool) and a code
+    from the current authenticator are checked first, and that code is spent. The new
+    secret is sealed to the staff public key, and a code from it proves it was set up.
+    Raises KdfBusy when the pool is full (the caller answers 429, nothing is logged).
     """
-    step = totp.accept(new_secret, code, now, None)
-    if step is None:
-        return False
+    staff = await staff_store.get_staff(db, change.staff_id)
+    if staff is None:
+        return "unknown_user"
+    failure = await _check_proof(db, runner, staff, change, now, day)
+    step = None if failure else totp.accept(change.new_secret, change.new_code, now, None)
+    if failure or step is None:
+        failure = failure or "wrong_new_code"
+        await audit.record(db, audit.pending("authenticator_replace_failed", staff=staff, detail=failure))
+        return failure
     last = await staff_store.last_totp_step(db, staff.id)
     await staff_store.replace_totp_secret(
         db,
         staff.id,
-        envelope.seal(staff.public_key, new_secret.encode("ascii")),
+        envelope.seal(staff.public_key, change.new_secret.encode("ascii")),
         max(step, last or 0),
         audit.pending("authenticator_replaced", staff=staff),
     )
-    return True
+    return ""
+
+
+async def _check_proof(
+    db: Database, runner: KdfRunner, staff: StaffRow, change: AuthenticatorChange, now: float, day: str
+) -> str:
+    """'' when the password and a code from the current authenticator are right (the code is spent)."""
+    try:
+        private = await runner.run(keyring.unwrap_staff_key, staff, change.password[:MAX_PASSWORD])
+    except envelope.EnvelopeError:
+        return "wrong_password"
+    if staff.totp_secret_sealed is None:
+        return ""  # security staff removed it (reset-totp): the password is the proof left
+    try:
+        return await _check_code(db, staff, private, change.current_code, now, day)
+    except (envelope.EnvelopeError, UnicodeDecodeError):
+        return "authenticator_unreadable"

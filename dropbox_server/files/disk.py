@@ -18,11 +18,36 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterable
+from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import BinaryIO
 
 from dropbox_server.files.meta import is_file_id
 
+# StorageFull is re-exported for the web layer, which may not import the store: it is what a
+# write that ran out of room (a file here, or the database) raises after undoing itself.
+from dropbox_server.store.errors import StorageFull as StorageFull
+from dropbox_server.store.errors import is_no_space
+
 log = logging.getLogger("tipdrop.files")
+
+
+def day_timestamp() -> float:
+    """Midnight UTC today as a POSIX time: the only time a ciphertext file shows."""
+    return datetime.combine(datetime.now(UTC).date(), time(), UTC).timestamp()
+
+
+def open_for_reading(path: Path) -> BinaryIO:
+    """Open a ciphertext file to read without moving its access time (O_NOATIME).
+
+    Security: a download would otherwise stamp the file with the second it was read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOATIME", 0)
+    try:
+        fd = os.open(path, flags)
+    except PermissionError:  # O_NOATIME needs the file's owner; fall back rather than fail
+        fd = os.open(path, os.O_RDONLY)
+    return os.fdopen(fd, "rb")
 
 
 def fsync_dir(path: Path) -> None:
@@ -62,13 +87,29 @@ class FileDir:
         return os.open(self.temp_path(file_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 
     async def publish(self, file_ids: Iterable[str]) -> None:
-        """Rename finished uploads into place and make the renames durable (before the commit)."""
+        """Rename finished uploads into place and make the renames durable (before the commit).
+
+        Security: each file's access and modification times, and the folder's, are set to
+        midnight UTC of the day, so they tell no more than the day stored in the database.
+        What cannot be set from here: a file's change time (ctime, set by the kernel to the
+        moment of this very call) and the order of inode numbers; both show when, and in
+        which order, files were written to anyone who reads the file system itself rather
+        than a copy of the files (see the README).
+        """
         ids = list(file_ids)
         if not ids:
             return
-        for file_id in ids:
-            os.rename(self.temp_path(file_id), self.path(file_id))
-        await asyncio.to_thread(fsync_dir, self.root)
+        day = day_timestamp()
+        try:
+            for file_id in ids:
+                os.utime(self.temp_path(file_id), (day, day))
+                os.rename(self.temp_path(file_id), self.path(file_id))
+            os.utime(self.root, (day, day))
+            await asyncio.to_thread(fsync_dir, self.root)
+        except OSError as exc:
+            if is_no_space(exc):
+                raise StorageFull from exc
+            raise
 
     def remove(self, file_ids: Iterable[str]) -> None:
         """Delete uploads that will not be committed, wherever they are."""

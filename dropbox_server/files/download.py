@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dropbox_server import envelope, filecrypt
-from dropbox_server.files.disk import FileDir
+from dropbox_server.files.disk import FileDir, open_for_reading
 from dropbox_server.files.meta import FileMeta, file_context
 from dropbox_server.store import Database
 from dropbox_server.store import files as file_store
@@ -93,7 +93,7 @@ async def plaintext_chunks(opened: OpenedFile) -> AsyncIterator[bytes]:
     file ends early or its length differs from the sealed metadata.
     """
     try:
-        handle = await asyncio.to_thread(opened.path.open, "rb")
+        handle = await asyncio.to_thread(open_for_reading, opened.path)
     except OSError as exc:
         raise FileDamaged(opened.row.id) from exc
     try:

@@ -9,7 +9,9 @@ in tmp/ and are removed when anything goes wrong, including a client that discon
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -24,6 +26,7 @@ from dropbox_server.files.meta import (
     file_context,
     new_file_id,
 )
+from dropbox_server.store.errors import StorageFull, is_no_space
 from dropbox_server.store.files import NewFile
 
 
@@ -36,11 +39,23 @@ class Recipients:
     reporter_public_key: bytes | None = None
 
 
+@contextlib.contextmanager
+def _no_space_is_storage_full() -> Iterator[None]:
+    """A full disk while writing a file becomes StorageFull (the batch then removes it)."""
+    try:
+        yield
+    except OSError as exc:
+        if is_no_space(exc):
+            raise StorageFull from exc
+        raise
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+    with _no_space_is_storage_full():
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
 
 
 class EncryptingSink:
@@ -55,8 +70,14 @@ class EncryptingSink:
         self._context = file_context(recipients.report_id, self.file_id)
         self._sealer = filecrypt.FileSealer(self._key, self._context)
         self._kind: str | None = None
-        self._fd: int | None = disk.create_temp(self.file_id)
-        _write_all(self._fd, self._sealer.header)
+        with _no_space_is_storage_full():
+            self._fd: int | None = disk.create_temp(self.file_id)
+        try:
+            _write_all(self._fd, self._sealer.header)
+        except BaseException:
+            self.close()
+            disk.remove([self.file_id])
+            raise
         self.stored: NewFile | None = None
 
     async def write(self, chunk: bytes) -> None:
@@ -72,7 +93,8 @@ class EncryptingSink:
             raise ValueError("this file is closed")
         for record in self._sealer.finish():
             _write_all(self._fd, record)
-        await asyncio.to_thread(os.fsync, self._fd)
+        with _no_space_is_storage_full():
+            await asyncio.to_thread(os.fsync, self._fd)
         self.close()
         meta = FileMeta(self._name, self._content_type, self._sealer.plaintext_bytes, self._kind or "")
         r = self._recipients

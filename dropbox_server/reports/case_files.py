@@ -8,10 +8,14 @@ are audited (file id only, never a name or content).
 
 from __future__ import annotations
 
+import asyncio
+
 from dropbox_server import audit
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.files.disk import FileDir
-from dropbox_server.files.download import FileNotFound, OpenedFile, open_file
+from dropbox_server.files.download import FileNotFound, OpenedFile, open_file, plaintext_chunks
+from dropbox_server.files.meta import FileMeta
+from dropbox_server.files.strip import can_strip, strip_metadata
 from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.reports.access import Case, load_case
 from dropbox_server.reports.case_actions import MessageError
@@ -35,20 +39,56 @@ async def case_files(db: Database, disk: FileDir, staff: UnlockedStaff, report_i
     return [open_file(disk, case.report.id, r, r.key_for_unit, case.report_key) for r in rows]
 
 
-async def case_file(
-    db: Database, disk: FileDir, staff: UnlockedStaff, report_id: str, file_id: str, *, stripped: bool = False
-) -> OpenedFile:
-    """One file of a report in the caller's unit, ready to stream; the download is audited."""
+async def _open_case_file(
+    db: Database, disk: FileDir, staff: UnlockedStaff, report_id: str, file_id: str
+) -> tuple[str, OpenedFile]:
+    """The report's id as stored and the opened file; raises CaseNotFound or FileNotFound."""
     case = await load_case(db, staff, report_id)
     row = await file_store.get_file(db, case.report.seq, file_id)
     if row is None:
         raise FileNotFound(file_id)
-    opened = open_file(disk, case.report.id, row, row.key_for_unit, case.report_key)
-    detail = f"file={file_id}" + (" metadata-removed" if stripped else "")
+    return case.report.id, open_file(disk, case.report.id, row, row.key_for_unit, case.report_key)
+
+
+async def _audit_download(db: Database, staff: UnlockedStaff, report_id: str, detail: str) -> None:
     await audit.record(
-        db, audit.pending(DOWNLOAD_ACTION, staff=staff.staff, report_id=case.report.id, detail=detail)
+        db, audit.pending(DOWNLOAD_ACTION, staff=staff.staff, report_id=report_id, detail=detail)
     )
+
+
+async def case_file(
+    db: Database, disk: FileDir, staff: UnlockedStaff, report_id: str, file_id: str
+) -> OpenedFile:
+    """One file of a report in the caller's unit, ready to stream; the download is audited."""
+    stored_id, opened = await _open_case_file(db, disk, staff, report_id, file_id)
+    await _audit_download(db, staff, stored_id, f"file={file_id}")
     return opened
+
+
+async def clean_copy(
+    db: Database,
+    disk: FileDir,
+    staff: UnlockedStaff,
+    report_id: str,
+    file_id: str,
+    one_at_a_time: asyncio.Semaphore,
+) -> tuple[FileMeta, bytes]:
+    """A copy of one file with its metadata removed (strip.py); audited once it exists.
+
+    Raises FileNotFound when the file has no clean copy (not a JPEG, PNG or PDF, or too
+    large), FileDamaged, or CannotStrip; in each case nothing was handed over and nothing
+    is logged (the audit log records what happened, not what was asked).
+    """
+    stored_id, opened = await _open_case_file(db, disk, staff, report_id, file_id)
+    if not can_strip(opened.meta.kind, opened.meta.size):
+        raise FileNotFound(file_id)
+    async with one_at_a_time:
+        data = bytearray()
+        async for chunk in plaintext_chunks(opened):
+            data += chunk
+        clean = await asyncio.to_thread(strip_metadata, opened.meta.kind, bytes(data))
+    await _audit_download(db, staff, stored_id, f"file={file_id} metadata-removed")
+    return opened.meta, clean
 
 
 async def reply_with_files(

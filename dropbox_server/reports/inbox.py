@@ -136,13 +136,13 @@ def _open_summary(report: ReportRow, sealed: SealedSummary | None, keys: dict[in
 
 async def _cursor(
     db: Database, unit_id: str, direction: str, report_id: str | None
-) -> tuple[str, int] | None:
+) -> tuple[str, str, int] | None:
     if not report_id:
         return None
     found = await report_store.get_report(db, report_id) if report_id.isalnum() else None
     if found is None or found.unit_id != unit_id:
         return None
-    return direction, found.seq
+    return direction, found.created_day, found.seq
 
 
 async def inbox(

@@ -8,11 +8,15 @@ who forces a reporter to hand over a receipt), and a file id of any other report
 the reporter's own uploads, is not found.
 
 A reporter deletes their own report from check-back; the unit keeps only that it happened.
+A report taken by phone is never deleted online: the call handler who typed it in also
+heard its receipt, and could otherwise delete a caller's evidence later, unaudited. From
+the reporter site such a report gets a withdrawal request the unit sees in the thread.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dropbox_server import envelope
 from dropbox_server.files.disk import FileDir
@@ -31,10 +35,15 @@ from receipt_codes import Receipt, derive_reporter_secrets
 
 @dataclass(frozen=True, repr=False)
 class ReporterAccess:
-    """What an open reporter session holds: which report, and the reporter's private key."""
+    """What an open reporter session holds: which report, and the reporter's key pair.
 
-    report_seq: int
+    Security: the report is named by its stable random id, never by a row number, and every
+    use case re-reads the row with the reporter's public key (`reporter_report`), so a
+    session can only ever reach the report its receipt opened.
+    """
+
     report_id: str
+    reporter_public_key: bytes
     private_key: bytes
 
     def __repr__(self) -> str:
@@ -82,7 +91,12 @@ async def open_with_receipt(db: Database, ctx: ReceiptContext, receipt: Receipt)
     pair = envelope.keypair_from_seed(derived.key_seed)
     if report is None or not envelope.secret_equal(pair.public, report.reporter_public_key or b""):
         return None
-    return ReporterAccess(report_seq=report.seq, report_id=report.id, private_key=pair.private)
+    return ReporterAccess(report_id=report.id, reporter_public_key=pair.public, private_key=pair.private)
+
+
+async def reporter_report(db: Database, access: ReporterAccess) -> ReportRow | None:
+    """The session's report, or None once it is gone or no longer this reporter's."""
+    return await report_store.get_reporter_report(db, access.report_id, access.reporter_public_key)
 
 
 async def reporter_thread(
@@ -95,7 +109,7 @@ async def reporter_thread(
     Replies from the unit are opened with the reporter's private key, with their files
     (listed when `disk` is given).
     """
-    report = await report_store.get_report_by_seq(db, access.report_seq)
+    report = await reporter_report(db, access)
     if report is None:
         return None
     files = {}
@@ -122,7 +136,7 @@ async def reporter_follow_up(
     Security: the files are moved into place just before the commit that names them, so
     "sent" is shown only once message and files are all durable.
     """
-    report = await report_store.get_report_by_seq(db, access.report_seq)
+    report = await reporter_report(db, access)
     if report is None:
         raise LookupError("report no longer exists")
     blob, key, _ = envelope.seal_new_item(
@@ -172,22 +186,60 @@ async def reporter_file(
     return open_file(disk, report_id, row, row.key_for_reporter, reporter_private)
 
 
-async def withdraw_report(db: Database, files: FileDir, access: ReporterAccess, day: str) -> bool:
+Withdrawal = Literal["withdrawn", "requested", "gone"]
+
+# Stored (encrypted, like any message) in the unit's language of work; the unit reads it in
+# the thread as a message from the reporter.
+WITHDRAWAL_REQUEST = (
+    "Withdrawal request: the reporter asked online for this report to be withdrawn. It was "
+    "taken by phone, so it cannot be deleted online: the call handler also heard the receipt, "
+    "so this request may not come from the caller. Decide what to do with your supervisor."
+)
+
+
+async def withdraw_report(db: Database, files: FileDir, access: ReporterAccess, day: str) -> Withdrawal:
     """Delete the report, its messages, replies and files; keep a record (id, unit, day).
 
     Afterwards the receipt opens nothing, exactly like one never issued (its lookup id is
     gone with the row). Statistics are monthly counters and do not change.
+    A phone report is not deleted: the unit gets a withdrawal request ("requested").
     Security: not in the audit log. Nothing a reporter does is logged with a precise time
     (invariant 2); the record keeps the day only. Deletion is real: secure_delete, a WAL
     checkpoint that truncates old page images, and the ciphertext files unlinked.
     """
-    report = await report_store.get_report_by_seq(db, access.report_seq)
-    if report is None or report.id != access.report_id:
-        return False
+    report = await reporter_report(db, access)
+    if report is None:
+        return "gone"
+    if report.channel == "phone":
+        await _request_withdrawal(db, report, day)
+        return "requested"
     record = retention_store.Withdrawn(report.id, report.unit_id, day)
     file_ids = await retention_store.withdraw(db, report.seq, record)
     if file_ids is None:
-        return False
+        return "gone"
     await remove_ciphertext(files, file_ids)
     await db.checkpoint()
-    return True
+    return "withdrawn"
+
+
+async def _request_withdrawal(db: Database, report: ReportRow, day: str) -> None:
+    """A message from the reporter asking the unit to withdraw the report (shown as unread).
+
+    Security: sealed to the report key like any reporter message; the report stays whole.
+    """
+    text = WITHDRAWAL_REQUEST.encode("utf-8")
+    blob, key, _ = envelope.seal_new_item(
+        report.report_public_key, text, item_context(report.id, "reporter_message")
+    )
+    item = NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key)
+    await report_store.add_item(db, report.seq, item, day)
+
+
+async def reporter_reply_file(
+    db: Database, disk: FileDir, access: ReporterAccess, file_id: str
+) -> OpenedFile:
+    """One file of a unit reply on the session's report; FileNotFound for anything else."""
+    report = await reporter_report(db, access)
+    if report is None:
+        raise FileNotFound(file_id)
+    return await reporter_file(db, disk, report.id, report.seq, access.private_key, file_id)

@@ -30,7 +30,7 @@ from dropbox_server import envelope
 from dropbox_server.files.upload import UploadBatch
 from dropbox_server.kdf import ReceiptContext
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
-from dropbox_server.reports.reporter_access import ReporterAccess
+from dropbox_server.reports.reporter_access import ReporterAccess, reporter_report
 from dropbox_server.reports.routing import UNKNOWN_FORCE, route_direct, route_report
 from dropbox_server.store import Database, NewItem, NewReport, units
 from dropbox_server.store import files as file_store
@@ -164,8 +164,8 @@ async def phone_follow_up(db: Database, access: ReporterAccess, text: str, day: 
     Security: sealed to the report key like a reporter's own follow-up, so the handler who
     typed it cannot read it back, and counted in the same transaction.
     """
-    report = await report_store.get_report_by_seq(db, access.report_seq)
-    if report is None or report.id != access.report_id:
+    report = await reporter_report(db, access)
+    if report is None:
         return False
     blob, key, _ = envelope.seal_new_item(
         report.report_public_key, text.encode("utf-8"), item_context(report.id, "reporter_message")

@@ -12,8 +12,8 @@ from dropbox_server.store.reports import _REPORT_COLUMNS, _report, add_item_tx
 _R_COLUMNS = ", ".join(f"r.{c.strip()}" for c in _REPORT_COLUMNS.split(","))
 # Unread: never opened by this member of staff, or the reporter has written since.
 _UNREAD = (
-    "(rr.seen_item_id IS NULL OR EXISTS (SELECT 1 FROM items i WHERE i.report_seq = r.seq "
-    "AND i.kind = 'reporter_message' AND i.id > rr.seen_item_id))"
+    "(rr.seen_n IS NULL OR EXISTS (SELECT 1 FROM items i WHERE i.report_seq = r.seq "
+    "AND i.kind = 'reporter_message' AND i.n > rr.seen_n))"
 )
 
 _BY_UNIT = "reports r LEFT JOIN report_assignments a ON a.report_seq = r.seq"
@@ -101,11 +101,12 @@ async def inbox_page(
     unit_id: str,
     staff_id: int,
     where: InboxFilter,
-    cursor: tuple[str, int] | None,
+    cursor: tuple[str, str, int] | None,
     limit: int,
 ) -> list[InboxRow]:
-    """Up to `limit` rows, newest first; cursor ('before'|'after', seq) pages by keyset.
+    """Up to `limit` rows, newest day first; cursor ('before'|'after', day, seq) pages by keyset.
 
+    Within a day the order is the random row key: the database holds no finer order to show.
     Keyset paging keeps a deep page as fast as the first: no OFFSET scan. One member's
     cases are read from their assignments (CROSS JOIN fixes that order for the planner), so a
     small caseload in a large unit costs its size, not a walk down the unit's reports.
@@ -115,22 +116,23 @@ async def inbox_page(
         source, seq_column = _BY_ASSIGNEE, "a.report_seq"
     else:
         source, seq_column = _BY_UNIT, "r.seq"
-    order = "DESC"
+    descending = True
     if cursor is not None:
-        direction, seq = cursor
-        extra += f" AND {seq_column} {'<' if direction == 'before' else '>'} ?"
-        params.append(seq)
-        order = "DESC" if direction == "before" else "ASC"
+        direction, day, seq = cursor
+        descending = direction == "before"
+        extra += f" AND (r.created_day, {seq_column}) {'<' if descending else '>'} (?, ?)"
+        params.extend((day, seq))
+    order = "DESC" if descending else "ASC"
     rows = await db.fetch_all(
         f"SELECT {_R_COLUMNS}, {_UNREAD}, a.staff_id FROM {source} "  # noqa: S608
         "LEFT JOIN report_reads rr ON rr.report_seq = r.seq AND rr.staff_id = ? "
-        f"WHERE r.unit_id = ?{extra} ORDER BY {seq_column} {order} LIMIT ?",
+        f"WHERE r.unit_id = ?{extra} ORDER BY r.created_day {order}, {seq_column} {order} LIMIT ?",
         (staff_id, unit_id, *params, limit),
     )
     page = [
         InboxRow(_report(tuple(r)[:-2]), bool(r[-2]), None if r[-1] is None else int(r[-1])) for r in rows
     ]
-    return page if order == "DESC" else page[::-1]
+    return page if descending else page[::-1]
 
 
 async def sealed_summaries(db: Database, seqs: list[int]) -> dict[int, SealedSummary]:
@@ -148,7 +150,7 @@ async def sealed_summaries(db: Database, seqs: list[int]) -> dict[int, SealedSum
     out = {}
     for r in await db.fetch_all(
         "SELECT report_seq, ciphertext, key_for_unit FROM items "  # noqa: S608
-        f"WHERE kind = 'report' AND report_seq IN ({marks}) ORDER BY id",  # a package's latest wins
+        f"WHERE kind = 'report' AND report_seq IN ({marks}) ORDER BY n",  # a package's latest wins
         seqs,
     ):
         seq = int(r[0])
@@ -157,12 +159,12 @@ async def sealed_summaries(db: Database, seqs: list[int]) -> dict[int, SealedSum
 
 
 async def mark_read(db: Database, staff_id: int, seq: int) -> None:
-    """Remember the newest item this member of staff has now seen on a report."""
+    """Remember how far into a report's items this member of staff has now read."""
     async with db.transaction() as tx:
         await tx.execute(
-            "INSERT INTO report_reads (staff_id, report_seq, seen_item_id) "
-            "VALUES (?, ?, (SELECT coalesce(max(id), 0) FROM items WHERE report_seq = ?)) "
-            "ON CONFLICT (staff_id, report_seq) DO UPDATE SET seen_item_id = excluded.seen_item_id",
+            "INSERT INTO report_reads (staff_id, report_seq, seen_n) "
+            "VALUES (?, ?, (SELECT coalesce(max(n), 0) FROM items WHERE report_seq = ?)) "
+            "ON CONFLICT (staff_id, report_seq) DO UPDATE SET seen_n = excluded.seen_n",
             (staff_id, seq, seq),
         )
 

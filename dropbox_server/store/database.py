@@ -15,7 +15,12 @@ from typing import Any
 
 import aiosqlite
 
+from dropbox_server.store.errors import StorageFull, is_no_space
+
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT_MS = 10_000
+# A checkpoint waits this long for readers, not the full busy timeout (see Database.checkpoint).
+CHECKPOINT_WAIT_MS = 1_000
 
 # Security: secure_delete overwrites deleted content; trusted_schema=OFF stops schema-borne
 # functions; WAL with synchronous=FULL makes a commit durable before we acknowledge it.
@@ -25,7 +30,7 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
     "PRAGMA trusted_schema=OFF",
-    "PRAGMA busy_timeout=10000",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
 )
 
 
@@ -40,15 +45,29 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT on the writer; rolls back on any exception."""
+        """BEGIN IMMEDIATE … COMMIT on the writer; rolls back on any exception.
+
+        A failed COMMIT is rolled back too (SQLite leaves the transaction open after some
+        errors, and rolls it back itself after others). A full disk raises StorageFull.
+        """
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._writer
+                    await self._writer.execute("COMMIT")
+                except BaseException:
+                    await self._rollback()
+                    raise
+            except (sqlite3.Error, OSError) as exc:
+                if is_no_space(exc):
+                    raise StorageFull from exc
                 raise
-            await self._writer.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        # Fails harmlessly when SQLite has already rolled back on its own (e.g. SQLITE_FULL).
+        with contextlib.suppress(sqlite3.OperationalError):
+            await self._writer.execute("ROLLBACK")
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         """Run a read on the reader connection and return the first row."""
@@ -66,9 +85,17 @@ class Database:
         Security: after a deletion, old page images (the deleted content) still sit in the
         WAL until it is overwritten; truncating it removes them. Returns False when a reader
         kept the checkpoint from finishing (the next one will).
+        It waits for readers only briefly: a replicator (Litestream) keeps a read snapshot
+        open all the time, and waiting the full busy timeout would hold every write (a
+        reporter's submission) for 10 s and fail all the same.
         """
-        async with self._write_lock, self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-            row = await cur.fetchone()
+        async with self._write_lock:
+            await self._writer.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                async with self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                    row = await cur.fetchone()
+            finally:
+                await self._writer.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return row is not None and int(row[0]) == 0
 
     async def schema_version(self) -> int:
@@ -106,11 +133,12 @@ async def _migrate(conn: aiosqlite.Connection, up_to: int | None) -> None:
     async with conn.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     current = int(row[0]) if row else 0
+    applied = False
     for version, _name, sql in migrations():
         if version <= current or (up_to is not None and version > up_to):
             continue
-        # SQLite's way to rebuild a table (to change a CHECK): foreign keys off while the
-        # old table is dropped, so no ON DELETE action fires, then every reference checked
+        # SQLite's way to rebuild a table (to change a CHECK or a key): foreign keys off while
+        # the old table is dropped, so no ON DELETE action fires, then every reference checked
         # before the commit. executescript commits first; the version bump is inside the
         # script's transaction.
         await conn.execute("PRAGMA foreign_keys=OFF")
@@ -127,6 +155,11 @@ async def _migrate(conn: aiosqlite.Connection, up_to: int | None) -> None:
             raise
         finally:
             await conn.execute("PRAGMA foreign_keys=ON")
+        applied = True
+    if applied and current > 0:
+        # Security: pages as they were before a migration (e.g. the counters 0006 replaces)
+        # would otherwise linger in the WAL until overwritten.
+        await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 async def open_database(path: Path, *, migrate_up_to: int | None = None) -> Database:

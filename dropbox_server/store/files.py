@@ -60,7 +60,7 @@ async def insert_report_with_files(db: Database, report: NewReport, files: Seque
     async with db.transaction() as tx:
         seq = await _insert_report_tx(tx, report)
         async with tx.execute(
-            "SELECT id FROM items WHERE report_seq = ? AND kind = 'report' ORDER BY id LIMIT 1", (seq,)
+            "SELECT id FROM items WHERE report_seq = ? AND kind = 'report' ORDER BY n LIMIT 1", (seq,)
         ) as cur:
             row = await cur.fetchone()
         if row is None:
@@ -94,7 +94,7 @@ async def files_of_report(db: Database, seq: int, kinds: tuple[str, ...] | None 
     """A report's attachments in the order they were sent, optionally only on some item kinds."""
     rows = await db.fetch_all(
         f"SELECT {_COLUMNS} FROM files f JOIN items i ON i.id = f.item_id "  # noqa: S608
-        "WHERE f.report_seq = ? ORDER BY f.item_id, f.position",
+        "WHERE f.report_seq = ? ORDER BY i.n, f.position",
         (seq,),
     )
     found = [_row(r) for r in rows]

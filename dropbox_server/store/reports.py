@@ -10,6 +10,7 @@ import aiosqlite
 
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import ItemRow, NewItem, NewReport, ReportRow
+from dropbox_server.store.row_keys import new_row_key
 
 _REPORT_COLUMNS = (
     "seq, id, unit_id, first_unit_id, channel, conduct, outcome, conflict, contact_scope, "
@@ -19,9 +20,10 @@ _REPORT_COLUMNS = (
 _ITEM_COLUMNS = (
     "id, report_seq, kind, created_day, author_staff_id, ciphertext, key_for_unit, key_for_reporter"
 )
+# The item's position in its report (`n`) is set by a trigger in the same statement.
 _INSERT_ITEM = (
-    "INSERT INTO items (report_seq, kind, created_day, author_staff_id, ciphertext, "
-    "key_for_unit, key_for_reporter) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO items (id, report_seq, kind, created_day, author_staff_id, ciphertext, "
+    "key_for_unit, key_for_reporter) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -54,12 +56,14 @@ async def insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
 
 
 async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
-    cur = await tx.execute(
-        "INSERT INTO reports (id, unit_id, first_unit_id, channel, conduct, conflict, "
+    seq = new_row_key()
+    await tx.execute(
+        "INSERT INTO reports (seq, id, unit_id, first_unit_id, channel, conduct, conflict, "
         "contact_scope, created_day, last_activity_day, lookup_id, reporter_public_key, "
         "report_public_key, contact_public_key, named_force, desk_state, risk) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
+            seq,
             report.id,
             report.unit_id,
             report.unit_id,
@@ -78,7 +82,6 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
             int(report.risk),
         ),
     )
-    seq = int(cur.lastrowid or 0)
     grants = [(seq, "content", report.unit_key_id, report.sealed_report_key)]
     if report.sealed_contact_key is not None:
         grants.append((seq, "contact", report.unit_key_id, report.sealed_contact_key))
@@ -90,7 +93,16 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
     await tx.executemany(
         _INSERT_ITEM,
         [
-            (seq, i.kind, report.day, i.author_staff_id, i.ciphertext, i.key_for_unit, i.key_for_reporter)
+            (
+                new_row_key(),
+                seq,
+                i.kind,
+                report.day,
+                i.author_staff_id,
+                i.ciphertext,
+                i.key_for_unit,
+                i.key_for_reporter,
+            )
             for i in report.items
         ],
     )
@@ -109,6 +121,15 @@ async def get_report(db: Database, report_id: str) -> ReportRow | None:
     r = await db.fetch_one(
         f"SELECT {_REPORT_COLUMNS} FROM reports WHERE id = ?",  # noqa: S608
         (report_id,),
+    )
+    return _report(r) if r else None
+
+
+async def get_reporter_report(db: Database, report_id: str, reporter_public_key: bytes) -> ReportRow | None:
+    """The report with this stable id, only while it still belongs to this reporter's key."""
+    r = await db.fetch_one(
+        f"SELECT {_REPORT_COLUMNS} FROM reports WHERE id = ? AND reporter_public_key = ?",  # noqa: S608
+        (report_id, reporter_public_key),
     )
     return _report(r) if r else None
 
@@ -132,17 +153,17 @@ async def report_grants(db: Database, seq: int, purpose: str) -> list[tuple[int,
 
 
 async def items(db: Database, seq: int, kinds: tuple[str, ...] | None = None) -> list[ItemRow]:
-    """The items of a report, oldest first, optionally only some kinds."""
+    """The items of a report in the order they were added, optionally only some kinds."""
     if kinds:
         marks = ",".join("?" * len(kinds))
         rows = await db.fetch_all(
             f"SELECT {_ITEM_COLUMNS} FROM items WHERE report_seq = ? AND kind IN ({marks}) "  # noqa: S608
-            "ORDER BY id",
+            "ORDER BY n",
             (seq, *kinds),
         )
     else:
         rows = await db.fetch_all(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE report_seq = ? ORDER BY id",  # noqa: S608
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE report_seq = ? ORDER BY n",  # noqa: S608
             (seq,),
         )
     return [_item(r) for r in rows]
@@ -150,9 +171,11 @@ async def items(db: Database, seq: int, kinds: tuple[str, ...] | None = None) ->
 
 async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: str) -> int:
     """Inside a transaction: append an item to a report and mark the report active today."""
-    cur = await tx.execute(
+    item_id = new_row_key()
+    await tx.execute(
         _INSERT_ITEM,
         (
+            item_id,
             seq,
             item.kind,
             day,
@@ -163,7 +186,7 @@ async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: st
         ),
     )
     await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))
-    return int(cur.lastrowid or 0)
+    return item_id
 
 
 async def add_item(db: Database, seq: int, item: NewItem, day: str) -> int:
@@ -173,10 +196,10 @@ async def add_item(db: Database, seq: int, item: NewItem, day: str) -> int:
 
 
 async def list_unit_reports(db: Database, unit_id: str, limit: int, offset: int) -> list[ReportRow]:
-    """One page of a unit's reports, newest first."""
+    """One page of a unit's reports, newest day first (no order within a day)."""
     rows = await db.fetch_all(
         f"SELECT {_REPORT_COLUMNS} FROM reports WHERE unit_id = ? "  # noqa: S608
-        "ORDER BY seq DESC LIMIT ? OFFSET ?",
+        "ORDER BY created_day DESC, seq DESC LIMIT ? OFFSET ?",
         (unit_id, limit, offset),
     )
     return [_report(r) for r in rows]

@@ -6,7 +6,8 @@ without pulling wiring or a site in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -16,8 +17,9 @@ from dropbox_server.clock import Clocks
 from dropbox_server.config import Settings
 from dropbox_server.csrf import CsrfTokens
 from dropbox_server.custody.staff_auth import Decoy, SignInThrottle
+from dropbox_server.files.admission import UploadGate
 from dropbox_server.files.disk import FileDir
-from dropbox_server.kdf import KdfRunner, ReceiptContext
+from dropbox_server.kdf import KdfRunner, MeasuredRate, ReceiptContext
 from dropbox_server.sessions import SessionStore
 from dropbox_server.store import Database
 from dropbox_server.throttle import TokenBucket
@@ -28,9 +30,13 @@ class Services:
     """Long-lived collaborators shared by both sites in one process (opened by services.py)."""
 
     db: Database
-    kdf: KdfRunner
+    kdf: KdfRunner  # receipts: the reporter site and call handlers' caller checks
     receipts: ReceiptContext
     files: FileDir
+    staff_kdf: KdfRunner  # staff passwords only
+    receipt_rate: MeasuredRate  # what `kdf` derives per second here, for the receipt throttles
+    # Clean copies are made one at a time: each worker process may use 1 GiB and a core.
+    cleaning: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,8 @@ class SwitchPaths:
     home: str = "/"
 
 
-# Both sites: SETTINGS to SWITCH_PATHS; the staff site only: SIGN_IN_THROTTLE and after.
+# Both sites: SETTINGS to SWITCH_PATHS; the staff site only: SIGN_IN_THROTTLE to
+# CALLER_RECEIPT_THROTTLE; the reporter site only: UPLOAD_GATE.
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 TEMPLATES = web.AppKey("templates", Environment)
@@ -62,3 +69,4 @@ DECOY = web.AppKey("decoy", Decoy)
 CLOCKS = web.AppKey("clocks", Clocks)
 OPEN_CALLS = web.AppKey("open_calls", SessionStore[Any])
 CALLER_RECEIPT_THROTTLE = web.AppKey("caller_receipt_throttle", TokenBucket)
+UPLOAD_GATE = web.AppKey("upload_gate", UploadGate)

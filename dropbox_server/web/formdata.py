@@ -10,10 +10,14 @@ from typing import Protocol
 from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict
 
 from dropbox_server.config import FileLimits
+from dropbox_server.files.admission import FileAdmission, FilesRefused
+from dropbox_server.files.disk import StorageFull
 from dropbox_server.web.appkeys import SETTINGS
+from dropbox_server.web.part_headers import UnreadablePart, part_names
 
 MAX_FIELDS = 64
 _CHUNK = 64 * 1024
@@ -35,6 +39,8 @@ class FormData:
     fields: MultiDict[str] = field(default_factory=MultiDict)
     bad_encoding: set[str] = field(default_factory=set)
     file_count: int = 0
+    # Why the files were not taken ("csrf", "busy", "disk"), when they were refused.
+    files_refused: str | None = None
 
     def get(self, name: str) -> str:
         return self.fields.get(name, "")
@@ -51,17 +57,24 @@ class BodyStalled(Exception):
     """The client stopped sending the body; the caller answers 408."""
 
 
-async def read_form(request: web.Request, max_body: int, *, files: FileReceiver | None = None) -> FormData:
+async def read_form(
+    request: web.Request,
+    max_body: int,
+    *,
+    files: FileReceiver | None = None,
+    admission: FileAdmission | None = None,
+) -> FormData:
     """Read an urlencoded or multipart form of text fields.
 
     Bytes that are not UTF-8 are replaced (U+FFFD) and the field is flagged so the page can
     say so; the reporter's text is kept rather than thrown away. Raises FormTooLarge. With
-    `files`, multipart file parts stream to it within its limits; without, they are drained.
+    `files`, multipart file parts stream to it within its limits (and, with `admission`,
+    only once admitted: see _FileCounter); without, they are drained.
     Raises BodyStalled when no byte arrives for the configured idle time; reading is
     cancelled, so a file receiver cleans up as for a disconnect.
     """
     idle = request.config_dict[SETTINGS].limits.body_idle_seconds
-    return await _unless_stalled(request, _read_form(request, max_body, files), idle)
+    return await _unless_stalled(request, _read_form(request, max_body, files, admission), idle)
 
 
 async def _unless_stalled(
@@ -84,10 +97,12 @@ async def _unless_stalled(
             raise BodyStalled
 
 
-async def _read_form(request: web.Request, max_body: int, files: FileReceiver | None) -> FormData:
+async def _read_form(
+    request: web.Request, max_body: int, files: FileReceiver | None, admission: FileAdmission | None
+) -> FormData:
     ctype = request.content_type
     if ctype == "multipart/form-data":
-        return await _read_multipart(request, max_body, files)
+        return await _read_multipart(request, max_body, files, admission)
     if ctype in ("application/x-www-form-urlencoded", ""):
         if request.content_length is not None and request.content_length > max_body:
             raise FormTooLarge
@@ -127,8 +142,12 @@ class FileReceiver(Protocol):
 
     async def begin(self, filename: str, content_type: str) -> FileSink: ...
 
+    def discard(self) -> None: ...
 
-async def _read_text_part(part: BodyPartReader, form: FormData, total: int, max_body: int) -> int:
+
+async def _read_text_part(
+    part: BodyPartReader, name: str, form: FormData, total: int, max_body: int
+) -> int:
     raw = bytearray()
     while chunk := await part.read_chunk(_CHUNK):
         raw += chunk
@@ -136,7 +155,6 @@ async def _read_text_part(part: BodyPartReader, form: FormData, total: int, max_
         if total > max_body:
             raise FormTooLarge
     text, ok = _decode(bytes(raw))
-    name = part.name or ""
     form.fields.add(name, text)
     if not ok:
         form.bad_encoding.add(name)
@@ -153,47 +171,85 @@ async def _drain(part: BodyPartReader, total: int, max_body: int) -> int:
 
 
 class _FileCounter:
-    """Counts files and bytes against the limits while each file is being streamed."""
+    """Counts files and bytes against the limits while each file is being streamed.
 
-    def __init__(self, limits: FileLimits):
+    With an `admission`, the first file part is admitted or refused (CSRF token, uploads
+    at once, free space, hourly bytes) before any byte of it is written, and each chunk is
+    charged before it is written. Once refused, file parts are read and dropped, so the
+    text after them still comes back to the sender; files already written are discarded.
+    """
+
+    def __init__(self, limits: FileLimits, admission: FileAdmission | None):
         self.limits = limits
+        self.admission = admission
         self.files = 0
         self.bytes = 0
+        self.refused: str | None = None
 
-    async def stream(self, part: BodyPartReader, receiver: FileReceiver) -> None:
-        filename = part.filename or ""
+    def _count(self, size: int, chunk: bytes) -> int:
+        size += len(chunk)
+        self.bytes += len(chunk)
+        if size > self.limits.file_bytes:
+            raise FormTooLarge("file")
+        if self.bytes > self.limits.submission_bytes:
+            raise FormTooLarge("total")
+        return size
+
+    async def _drop(self, part: BodyPartReader, chunk: bytes, size: int) -> None:
+        while chunk:
+            size = self._count(size, chunk)
+            chunk = await part.read_chunk(_FILE_CHUNK)
+
+    async def stream(self, part: BodyPartReader, filename: str, receiver: FileReceiver, token: str) -> None:
         first = await part.read_chunk(_FILE_CHUNK)
         if not filename and not first:
             return  # a file input left empty: browsers still send an empty part
         self.files += 1
         if self.files > self.limits.files_per_submission:
             raise FormTooLarge("count")
-        sink = await receiver.begin(filename, part.headers.get(hdrs.CONTENT_TYPE, ""))
+        if self.refused is None and self.admission is not None:
+            try:
+                self.admission.admit(token)
+            except FilesRefused as exc:
+                self.refused = exc.reason
+        if self.refused is not None:
+            await self._drop(part, first, 0)
+            return
         size, chunk = 0, first
-        while chunk:
-            size += len(chunk)
-            self.bytes += len(chunk)
-            if size > self.limits.file_bytes:
-                raise FormTooLarge("file")
-            if self.bytes > self.limits.submission_bytes:
-                raise FormTooLarge("total")
-            await sink.write(chunk)
-            chunk = await part.read_chunk(_FILE_CHUNK)
-        await sink.finish()
+        try:
+            sink = await receiver.begin(filename, part.headers.get(hdrs.CONTENT_TYPE, ""))
+            while chunk:
+                size = self._count(size, chunk)
+                if self.admission is not None:
+                    self.admission.charge(len(chunk))
+                await sink.write(chunk)
+                chunk = await part.read_chunk(_FILE_CHUNK)
+            await sink.finish()
+        except (FilesRefused, StorageFull) as exc:
+            if self.admission is None:
+                raise
+            self.refused = exc.reason if isinstance(exc, FilesRefused) else "disk"
+            receiver.discard()
+            await self._drop(part, chunk, size)
 
 
 async def _read_multipart(
-    request: web.Request, max_body: int, receiver: FileReceiver | None = None
+    request: web.Request,
+    max_body: int,
+    receiver: FileReceiver | None = None,
+    admission: FileAdmission | None = None,
 ) -> FormData:
     """Text fields into memory (capped by `max_body`); file parts streamed to `receiver`.
 
     Security: file bytes never gather in memory or on disk here; each chunk goes straight
     to the receiver, which encrypts it. Any exception leaves the receiver to discard what
-    it has (the caller's context), so a refused or broken upload keeps nothing.
+    it has (the caller's context), so a refused or broken upload keeps nothing. A part
+    whose header cannot be read raises UnreadablePart: the form is refused, never taken
+    without the file.
     """
     form = FormData()
     total = 0
-    counter = _FileCounter(receiver.limits) if receiver is not None else None
+    counter = _FileCounter(receiver.limits, admission) if receiver is not None else None
     try:
         reader = await request.multipart()
         count = 0
@@ -203,12 +259,17 @@ async def _read_multipart(
                 raise web.HTTPBadRequest()
             if not isinstance(part, BodyPartReader):
                 raise web.HTTPBadRequest()
-            if part.filename is None:
-                total = await _read_text_part(part, form, total, max_body)
+            # Not part.name / part.filename: aiohttp's parser loses names with semicolons.
+            names = part_names(part.headers.get(hdrs.CONTENT_DISPOSITION))
+            if names.filename is None:
+                total = await _read_text_part(part, names.name, form, total, max_body)
             elif receiver is None or counter is None:
                 total = await _drain(part, total, max_body)
             else:
-                await counter.stream(part, receiver)
+                await counter.stream(part, names.filename, receiver, form.get("csrf_token"))
+    except HttpProcessingError as exc:
+        # A part header aiohttp could not read at all (a NUL, a line over 8 kB).
+        raise UnreadablePart from exc
     except (ValueError, AssertionError, KeyError, RuntimeError, AttributeError) as exc:
         # aiohttp multipart parser raises a variety of errors on a malformed body.
         raise web.HTTPBadRequest() from exc
@@ -217,4 +278,5 @@ async def _read_multipart(
         raise web.HTTPBadRequest() from exc
     if counter is not None:
         form.file_count = counter.files
+        form.files_refused = counter.refused
     return form

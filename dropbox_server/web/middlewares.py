@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from dropbox_server.files.disk import StorageFull
 from dropbox_server.i18n import lazy, pick_language, with_language
 from dropbox_server.web.appkeys import LANG
-from dropbox_server.web.formdata import BodyStalled
+from dropbox_server.web.formdata import BodyStalled, FormTooLarge
+from dropbox_server.web.part_headers import UnreadablePart
 from dropbox_server.web.rendering import current_language, render
 
 log = logging.getLogger("tipdrop.http")
@@ -81,7 +83,7 @@ def _keep_language(response: web.StreamResponse, lang: str) -> None:
 
 
 def error_page(request: web.Request, status: int, message: str | None = None) -> web.Response:
-    """The friendly page for an error status."""
+    """The friendly page for an error status; `message` picks a more exact explanation."""
     title = ERROR_TITLES.get(status, ERROR_TITLES[400] if status < 500 else ERROR_TITLES[500])
     return render(
         request, "error.html", {"status": status, "title": title, "message": message}, status=status
@@ -99,6 +101,14 @@ async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     except BodyStalled:
         return error_page(request, 408)
+    except UnreadablePart:
+        return error_page(request, 400, "unreadable_part")
+    except StorageFull:
+        # The write was rolled back and its files removed before this was raised.
+        return error_page(request, 503, "storage_full")
+    except FormTooLarge:
+        # A form a handler reads without its own answer for "too large" (sign-out, say).
+        return error_page(request, 413)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

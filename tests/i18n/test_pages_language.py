@@ -73,10 +73,15 @@ async def every_page(sites: Sites, lang: str) -> dict[str, str]:
             "/report", multipart(report_fields(csrf_token="bad"))
         )
         assert status == 403
-        status, pages["receipt"] = await c.post_text(
-            "/report", multipart(report_fields(csrf_token=await c.token("/report")))
-        )
+        sent_form = multipart(report_fields(csrf_token=await c.token("/report")))
+        resp = await c.post("/report", sent_form)
+        assert resp.status == 303 and redirect_lang(resp) == lang
+        status, pages["receipt"] = await c.get("/receipt")
         assert status == 200
+        status, pages["receipt-gone"] = await c.get("/receipt")
+        assert status == 410
+        status, pages["report-already-sent"] = await c.post_text("/report", sent_form)
+        assert status == 409
         match = _RECEIPT.search(pages["receipt"])
         assert match
         receipt = match.group(1).strip()

@@ -9,6 +9,7 @@ from html import unescape
 import aiohttp
 import pyotp
 
+from dropbox_server.store import Database
 from tests.journeys import csrf_from
 
 _REPORT_LINK = re.compile(r'<a href="/reports/([a-z0-9]+)">')
@@ -96,3 +97,12 @@ def report_ids(page: str) -> list[str]:
 def text_of(page: str) -> str:
     """Page text with tags removed and entities decoded (for 'is this shown' checks)."""
     return unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+async def inbox_order(db: Database, unit_id: str) -> list[str]:
+    """A unit's report ids in the inbox's order: newest day first, then by the random row key
+    (the database keeps no finer order; see migration 0006)."""
+    rows = await db.fetch_all(
+        "SELECT id FROM reports WHERE unit_id = ? ORDER BY created_day DESC, seq DESC", (unit_id,)
+    )
+    return [str(r[0]) for r in rows]

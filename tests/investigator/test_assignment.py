@@ -18,7 +18,7 @@ from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from tests.conftest import CUSTODIAN_PASSPHRASE
 from tests.investigator.conftest import Workspace, submit
-from tests.investigator.driver import Investigator, report_ids, text_of
+from tests.investigator.driver import Investigator, inbox_order, report_ids, text_of
 
 
 def _seen(page: str) -> str:
@@ -69,7 +69,7 @@ async def test_supervisor_assigns_and_the_assignee_sees_it_as_theirs(workspace: 
     assert 'action="/reports/' + reports[0] + '/assign"' not in page  # only supervisors get the form
 
     _, inbox = await alice.get("/inbox?assigned=me")
-    assert report_ids(inbox) == [reports[1], reports[0]]
+    assert sorted(report_ids(inbox)) == sorted([reports[1], reports[0]])  # one day: no order
     assert "2 of 4 reports match" in text_of(inbox)
     assert _assigned_option(inbox, "me") == 2
     assert _assigned_option(inbox, "none") == 1
@@ -238,7 +238,7 @@ async def test_a_withdrawn_report_leaves_no_assignment_or_caseload(workspace: Wo
     await _assign(sue, report_id, await _id(workspace, sue))
     access = await open_with_receipt(workspace.services.db, workspace.services.receipts, receipt)
     assert access is not None
-    assert await withdraw_report(workspace.services.db, workspace.services.files, access, today())
+    assert await withdraw_report(workspace.services.db, workspace.services.files, access, today()) == "withdrawn"
     assert await _assignees(workspace) == {}
     assert await workspace.services.db.fetch_all("SELECT * FROM caseloads") == []
 
@@ -268,10 +268,11 @@ async def test_odd_ids_are_refused_or_ignored_never_a_server_error(workspace: Wo
 
 
 async def test_paging_keeps_the_assignment_filter_and_ones_own_id_means_me(workspace: Workspace) -> None:
-    reports = [(await submit(workspace, what_happened=f"case {n}"))[1] for n in range(30)]
+    for n in range(30):
+        await submit(workspace, what_happened=f"case {n}")
     sue = await workspace.signed_in("sue", "kent-police", role="supervisor")
     sue_id = await _id(workspace, sue)
-    mine = reports[::-1][:27]  # newest first, as the inbox lists them
+    mine = (await inbox_order(workspace.services.db, "kent-police"))[:27]  # as the inbox lists them
     async with workspace.services.db.transaction() as tx:
         for report_id in mine:
             await tx.execute(

@@ -7,7 +7,7 @@ import sqlite3
 
 from dropbox_server.reports.content import ContactDetails
 from tests.investigator.conftest import Workspace, submit
-from tests.investigator.driver import report_ids, text_of
+from tests.investigator.driver import inbox_order, report_ids, text_of
 from tests.journeys import Reporter
 
 
@@ -16,15 +16,17 @@ async def test_units_see_only_their_own_reports(workspace: Workspace) -> None:
     essex = [(await submit(workspace, force="essex-police"))[1] for _ in range(2)]
     alice = await workspace.signed_in("alice", "kent-police")
     bob = await workspace.signed_in("bob", "essex-police")
-    assert report_ids((await alice.get("/inbox"))[1]) == kent[::-1]
-    assert report_ids((await bob.get("/inbox"))[1]) == essex[::-1]
+    db = workspace.services.db
+    assert report_ids((await alice.get("/inbox"))[1]) == await inbox_order(db, "kent-police")
+    assert report_ids((await bob.get("/inbox"))[1]) == await inbox_order(db, "essex-police")
+    assert sorted(await inbox_order(db, "kent-police")) == sorted(kent)
     for report_id in essex:
         status, page = await alice.get(f"/reports/{report_id}")
         assert status == 404 and "An officer took money" not in page
     # The same answer for an id that does not exist at all.
     assert (await alice.get("/reports/abcdefghijklmnop"))[0] == 404
     # A cursor from another unit is ignored rather than used to page that unit.
-    assert report_ids((await alice.get(f"/inbox?before={essex[0]}"))[1]) == kent[::-1]
+    assert report_ids((await alice.get(f"/inbox?before={essex[0]}"))[1]) == await inbox_order(db, "kent-police")
 
 
 async def test_unit_id_alone_does_not_open_a_report(workspace: Workspace) -> None:
@@ -40,12 +42,15 @@ async def test_unit_id_alone_does_not_open_a_report(workspace: Workspace) -> Non
 
 
 async def test_pages_run_newest_first_with_keyset_links(workspace: Workspace) -> None:
-    ids = [(await submit(workspace, what_happened=f"report number {i}"))[1] for i in range(60)]
-    newest_first = ids[::-1]
+    """Newest day first; within a day (all 60 here) in the random row key's order, which keyset
+    paging must keep exactly, both ways."""
+    for i in range(60):
+        await submit(workspace, what_happened=f"report number {i}")
+    newest_first = await inbox_order(workspace.services.db, "kent-police")
     alice = await workspace.signed_in("alice", "kent-police")
     _, page1 = await alice.get("/inbox")
     assert report_ids(page1) == newest_first[:25]
-    assert "report number 59" in page1  # the rows shown are decrypted for their summaries
+    assert "report number " in page1  # the rows shown are decrypted for their summaries
     assert "Newer reports" not in page1
     older = re.search(r'href="(/inbox\?before=[a-z0-9]+)"', page1).group(1)  # type: ignore[union-attr]
     _, page2 = await alice.get(older)

@@ -28,14 +28,15 @@ async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
     db = await open_database(path, migrate_up_to=5)
     try:
         assert await db.schema_version() == 5
+        first, second = [int(r[0]) for r in await db.fetch_all("SELECT seq FROM reports ORDER BY seq")]
         assert await assignment_store.caseloads(db, "u1") == {}
-        change = assignment_store.AssignmentChange(1, "u1", ids[0], ids[0], "2026-01-02", None)
+        change = assignment_store.AssignmentChange(first, "u1", ids[0], ids[0], "2026-01-02", None)
         assert await assignment_store.replace_assignment(db, change, audit.pending("assigned"))
         assert await assignment_store.caseloads(db, "u1") == {ids[0]: 1}
         # A stale view of the assignee writes nothing.
         assert not await assignment_store.replace_assignment(db, change, audit.pending("assigned"))
         # A call handler holds no unit keys, so the schema refuses them as an assignee.
-        to_caller = assignment_store.AssignmentChange(2, "u1", ids[1], ids[0], "2026-01-02", None)
+        to_caller = assignment_store.AssignmentChange(second, "u1", ids[1], ids[0], "2026-01-02", None)
         with pytest.raises(assignment_store.AssigneeRefused):
             await assignment_store.replace_assignment(db, to_caller, audit.pending("assigned"))
         with pytest.raises(sqlite3.IntegrityError):

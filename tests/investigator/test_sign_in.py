@@ -197,14 +197,19 @@ async def test_the_authenticator_can_be_replaced(workspace: Workspace, clock: Fa
     new_secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
     import pyotp
 
-    wrong = await alice.post("/account/authenticator", {"code": alice.code(offset_steps=1)})
+    proof = {"password": alice.password, "current_code": alice.code(offset_steps=1)}
+    wrong = await alice.post("/account/authenticator", {"code": alice.code(offset_steps=1), **proof})
     assert wrong[0] == 400
     _, page = await alice.get("/account/authenticator")
     assert new_secret in page  # the pending secret is kept until confirmed
-    status, where = await alice.post("/account/authenticator", {"code": pyotp.TOTP(new_secret).at(clock.now)})
+    clock.advance(30)
+    proof["current_code"] = alice.code(offset_steps=1)
+    status, where = await alice.post(
+        "/account/authenticator", {"code": pyotp.TOTP(new_secret).at(clock.now), **proof}
+    )
     assert (status, where) == (303, "/account/authenticator?result=replaced")
     await alice.sign_out()
-    clock.advance(30)
+    clock.advance(60)
     assert (await alice.sign_in_with("alice", alice.password, alice.code()))[0] == 401
     alice.secret = new_secret
     await alice.sign_in()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -271,3 +273,55 @@ async def test_a_lost_custodian_passphrase_is_recovered_from_the_key_backup(tmp_
         assert opened and all(envelope.public_key_of(v) == public[k] for k, v in opened.items())
         assert set(await key_store.custodian_held_keys(db)) == set(before)
         assert (await audit.verify(db)).ok
+
+
+def _rewrapped(keys_file: Path, onion: dict[str, str], out: Path) -> Path:
+    """The same backup with its onion files replaced, wrapped and summed like a real one."""
+    payload = backup.read_backup(keys_file, BACKUP_PASSPHRASE)
+    payload["onion"] = onion
+    body = (
+        backup.MAGIC
+        + bytes([backup.VERSION])
+        + envelope.wrap_with_password(
+            BACKUP_PASSPHRASE, json.dumps(payload).encode("utf-8"), CHEAP_KDF, backup.PURPOSE
+        )
+    )
+    out.write_bytes(body + envelope.checksum(body))
+    return out
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../escaped.key",
+        "investigator_clients/../../escaped.key",
+        "/ABSOLUTE/escaped.key",
+        "tor/torrc",
+        "investigator_clients/.hidden.auth",
+        "reporter.key/",
+        "investigator_clients/a/b.auth",
+        "investigator_clients/alice.auth\x00",
+    ],
+)
+async def test_restore_refuses_onion_names_that_are_not_plain_known_files(tmp_path: Path, name: str) -> None:
+    _, _, _, keys_file, db_copy = await prepared(tmp_path)
+    payload = backup.read_backup(keys_file, BACKUP_PASSPHRASE)
+    onion = dict(payload["onion"])  # type: ignore[call-overload]
+    target = settings_at(tmp_path / "deep" / "restored")
+    absolute = tmp_path / "absolute"
+    crafted = {**onion, name.replace("/ABSOLUTE", str(absolute)): base64.b64encode(b"x").decode()}
+    with pytest.raises(backup.BackupError, match="onion file"):
+        await backup.restore(_rewrapped(keys_file, crafted, tmp_path / "crafted"), BACKUP_PASSPHRASE, db_copy, target)
+    assert not target.data_dir.exists()
+    assert not (tmp_path / "deep" / "escaped.key").exists() and not absolute.exists()
+    assert not list(tmp_path.rglob("escaped.key"))
+
+
+def test_a_backup_carries_only_the_onion_files_it_can_restore(tmp_path: Path) -> None:
+    files = OnionFiles.for_data_dir(tmp_path)
+    load_or_create_service_key(files.reporter_key)
+    (files.root / "notes.txt").write_text("not ours")
+    (files.root / ".reporter.key.1a2b.tmp").write_text("left by a crash")
+    (files.tor_dir).mkdir()
+    (files.tor_dir / "torrc").write_text("tor's working folder")
+    assert sorted(backup._onion_files(files.root)) == ["reporter.key"]

@@ -34,6 +34,34 @@ def tor_blob(seed: bytes) -> str:
     return KEY_PREFIX + base64.b64encode(bytes(expanded)).decode()
 
 
+# Produced by tor 0.4 itself on the private loopback network: `ADD_ONION NEW:ED25519-V3`
+# answered this PrivateKey and ServiceID (tests/onion/test_private_network.py::
+# test_tor_agrees_with_our_address_derivation prints a fresh pair with -s).
+TOR_VECTOR = (
+    "ED25519-V3:uDaXwTZ1sSqxqk+2KGmkhw0VG7EX9aOJjb88GNpeYVOL6baKefXVUkyrXYRTU3XZvaL4WTt4O/mbFpekmDF5gQ==",
+    "oswt2po5etzex5holczwhtzgjrrif53a7swhq4f4g23aqnn7ebqqrtyd",
+)
+
+
+def test_address_of_a_key_tor_generated() -> None:
+    blob, address = TOR_VECTOR
+    assert OnionServiceKey.from_blob(blob).address == address
+    raw = bytearray(base64.b64decode(blob[len(KEY_PREFIX) :]))
+    raw[40] ^= 1  # the hash prefix plays no part in the address
+    assert OnionServiceKey.from_blob(KEY_PREFIX + base64.b64encode(bytes(raw)).decode()).address == address
+    raw[1] ^= 1  # one bit of the scalar: another address
+    assert OnionServiceKey.from_blob(KEY_PREFIX + base64.b64encode(bytes(raw)).decode()).address != address
+
+
+def test_no_hand_written_curve_arithmetic_is_left() -> None:
+    """The address comes from libsodium's constant-time scalar multiplication only."""
+    import onion_config.onion_keys as module
+
+    source = Path(module.__file__).read_text("utf-8")
+    assert "2**255 - 19" not in source and "_scalar_base" not in source
+    assert "crypto_scalarmult_ed25519_base_noclamp" in source
+
+
 def test_address_of_rfc8032_key() -> None:
     key = OnionServiceKey.from_blob(tor_blob(RFC_SEED))
     assert key.address == onion_address(RFC_PUBLIC)

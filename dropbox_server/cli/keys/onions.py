@@ -16,6 +16,9 @@ from dropbox_server.cli.serve import x25519_keypair
 from dropbox_server.cli.settings_args import add_data_dir
 from dropbox_server.datadir import create_private_dir, write_new_secret_file
 
+LIVE_NOTE = ("A running `serve` republishes the investigator onion with the new client list "
+             "within a few seconds; no restart is needed.")
+
 
 def register_clients(keys: Any) -> None:
     """Add the onion-client subcommands to `keys`: add, list and remove."""
@@ -95,7 +98,7 @@ def _rotate(files: onion_config.OnionFiles, names: list[str], out_dir: Path | No
     """Replace each client's key and show the new one once.
 
     Security: the private half is printed (and, with --out-dir, written 0600) for handing
-    over, never kept here; the old key stops working when the onion is next published.
+    over, never kept here; the old key stops working as soon as `serve` republishes the onion.
     """
     address = onion_config.load_or_create_service_key(files.investigator_key).address
     if out_dir is not None:
@@ -123,7 +126,7 @@ def _rotate_command(args: argparse.Namespace, names: list[str]) -> int:
         print("Nothing was changed.")
         return 1
     _rotate(files, chosen, out_dir)
-    print("Restart `run.py serve` for the change to take effect.")
+    print(LIVE_NOTE)
     for name in chosen:
         log_command(args, "onion_client_rotated", f"client={name}")
     return 0
@@ -147,7 +150,7 @@ def cmd_add_onion_client(args: argparse.Namespace) -> int:
     print("Give them this key once, over a safe channel. It is not stored here and cannot be shown again.")
     print(f"  Tor Browser asks for:      {credential.tor_browser_key()}")
     print(f"  or, in ClientOnionAuthDir: {credential.auth_private_line(address)}")
-    print("Restart `run.py serve` for the change to take effect.")
+    print(LIVE_NOTE)
     log_command(args, "onion_client_added", f"client={credential.name}")
     return 0
 
@@ -162,6 +165,6 @@ def cmd_list_onion_clients(args: argparse.Namespace) -> int:
 def cmd_remove_onion_client(args: argparse.Namespace) -> int:
     files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
     onion_config.remove_client(files.clients_dir, args.name)
-    print(f"Revoked {args.name}; restart `run.py serve` for the change to take effect.")
+    print(f"Revoked {args.name}. {LIVE_NOTE}")
     log_command(args, "onion_client_removed", f"client={args.name}")
     return 0

@@ -11,6 +11,7 @@ ROUTES = [
     web.get("/", views.landing, name="landing"),
     web.get("/report", views.report_form, name="report"),
     web.post("/report", views.report_submit),
+    web.get("/receipt", views.receipt_page, name="receipt"),
     web.get("/check", views.check_form, name="check"),
     web.post("/check", views.check_submit),
     web.get("/thread", views.thread, name="thread"),

@@ -24,10 +24,14 @@ def start_session(request: web.Request, access: ReporterAccess) -> NoReturn:
     """Open a session for a right receipt and send the reporter to the thread.
 
     Security: the cookie is HttpOnly and SameSite=Strict, has no expiry (it dies with the
-    browser), and names only a random id; the reporter's key stays in server memory.
+    browser), and names only a random id; the reporter's key stays in server memory. A report
+    has one live session: this one ends the report's older session, and the browser's own
+    older session (another receipt checked in the same browser) ends too.
     """
+    sessions = request.config_dict[SESSIONS]
+    sessions.drop(request.cookies.get(REPORTER_COOKIE, ""))
     try:
-        session = request.config_dict[SESSIONS].create(access)
+        session = sessions.create(access, owner=access.report_id)
     except SessionsFull:
         raise web.HTTPServiceUnavailable() from None
     response = web.HTTPSeeOther(f"/thread{lang_query(request, '?')}")

@@ -78,7 +78,7 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
     try:
         result = await staff_auth.sign_in(
             services.db,
-            services.kdf,
+            services.staff_kdf,
             request.config_dict[DECOY].wrapped,
             (username, form.get("password"), form.get("code")),
             clocks.wall(),
@@ -147,20 +147,54 @@ async def authenticator_form(
     return _authenticator_page(request, session, staff)
 
 
+def _end_other_sessions(request: web.Request, staff: StaffSession) -> int:
+    """End every other session of this account and drop the keys in them."""
+    staff_id = staff.unlocked.staff.id
+    others = request.config_dict[SESSIONS].pop_where(
+        lambda p: isinstance(p, StaffSession) and p is not staff and p.unlocked.staff.id == staff_id
+    )
+    for other in others:
+        other.wipe()
+    return len(others)
+
+
 @signed_in
 async def authenticator_submit(
     request: web.Request, session: Session[Any], staff: StaffSession
 ) -> web.StreamResponse:
+    """Replace the authenticator with the password, a current code and a code from the new one.
+
+    Security: throttled with sign-in (the password is checked here too); on success every
+    other session of the account ends, so whoever else held one must sign in again.
+    """
     form = await read_form(request, _FORM_BYTES)
     if not csrf_ok(request, session, form.get("csrf_token")):
         return _authenticator_page(request, session, staff, status=403, problem="csrf")
     if staff.pending_totp is None:
         return _authenticator_page(request, session, staff, status=400, problem="expired")
-    db = request.config_dict[SERVICES].db
-    ok = await staff_auth.replace_authenticator(
-        db, staff.unlocked.staff, staff.pending_totp, form.get("code"), request.config_dict[CLOCKS].wall()
+    throttle = request.config_dict[SIGN_IN_THROTTLE]
+    if not throttle.try_attempt(staff.unlocked.staff.username):
+        page = _authenticator_page(request, session, staff, status=429, problem="throttled")
+        page.headers["Retry-After"] = str(throttle.retry_after())
+        return page
+    services = request.config_dict[SERVICES]
+    change = staff_auth.AuthenticatorChange(
+        staff_id=staff.unlocked.staff.id,
+        password=form.get("password"),
+        current_code=form.get("current_code"),
+        new_secret=staff.pending_totp,
+        new_code=form.get("code"),
     )
-    if not ok:
+    try:
+        failure = await staff_auth.replace_authenticator(
+            services.db, services.staff_kdf, change, request.config_dict[CLOCKS].wall(), today()
+        )
+    except KdfBusy:
+        return _authenticator_page(request, session, staff, status=429, problem="throttled")
+    if failure == "wrong_new_code":
         return _authenticator_page(request, session, staff, status=400, problem="wrong_code")
+    if failure:
+        return _authenticator_page(request, session, staff, status=400, problem="not_you")
     staff.pending_totp = None
+    _end_other_sessions(request, staff)
     raise web.HTTPSeeOther("/account/authenticator?result=replaced")

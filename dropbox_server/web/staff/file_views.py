@@ -1,19 +1,18 @@
 """Investigator site handlers for attachments: the case's files, downloads, and replies with files.
 
-Thin: parse, call a use case in files.casework, render or stream. Every handler runs
+Thin: parse, call a use case in reports.case_files, render or stream. Every handler runs
 behind investigator.pages.signed_in (a live staff session, 404 for other units' reports).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import web
 
 from dropbox_server.clock import today
-from dropbox_server.files.download import FileDamaged, FileNotFound, OpenedFile, plaintext_chunks
-from dropbox_server.files.strip import CannotStrip, can_strip, strip_metadata
+from dropbox_server.files.download import FileDamaged, FileNotFound
+from dropbox_server.files.strip import CannotStrip, can_strip
 from dropbox_server.files.upload import UploadBatch
 from dropbox_server.reports import case_files as file_cases
 from dropbox_server.reports.access import load_case
@@ -67,23 +66,18 @@ async def case_files(request: web.Request, session: Session[Any], staff: StaffSe
     return await _files_page(request, session, staff)
 
 
-async def _opened(request: web.Request, staff: StaffSession, *, stripped: bool = False) -> OpenedFile:
-    services = request.config_dict[SERVICES]
-    return await file_cases.case_file(
-        services.db,
-        services.files,
-        staff.unlocked,
-        request.match_info["report_id"],
-        request.match_info["file_id"],
-        stripped=stripped,
-    )
-
-
 @signed_in
 async def download(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
     """The file exactly as it was sent, streamed and decrypted on the fly."""
+    services = request.config_dict[SERVICES]
     try:
-        opened = await _opened(request, staff)
+        opened = await file_cases.case_file(
+            services.db,
+            services.files,
+            staff.unlocked,
+            request.match_info["report_id"],
+            request.match_info["file_id"],
+        )
     except FileNotFound:
         return error_page(request, 404)
     except FileDamaged:
@@ -95,26 +89,26 @@ async def download(request: web.Request, session: Session[Any], staff: StaffSess
 async def download_clean(
     request: web.Request, session: Session[Any], staff: StaffSession
 ) -> web.StreamResponse:
-    """A copy without metadata (JPEG, PNG, PDF up to strip.STRIP_MAX_BYTES), made in memory."""
+    """A copy without metadata (JPEG, PNG, PDF up to strip.STRIP_MAX_BYTES), made in a worker process."""
+    services = request.config_dict[SERVICES]
     try:
-        opened = await _opened(request, staff, stripped=True)
-        if not can_strip(opened.meta.kind, opened.meta.size):
-            return error_page(request, 404)
-        data = bytearray()
-        async for chunk in plaintext_chunks(opened):
-            data += chunk
-        clean = await asyncio.to_thread(strip_metadata, opened.meta.kind, bytes(data))
+        meta, clean = await file_cases.clean_copy(
+            services.db,
+            services.files,
+            staff.unlocked,
+            request.match_info["report_id"],
+            request.match_info["file_id"],
+            services.cleaning,
+        )
     except FileNotFound:
         return error_page(request, 404)
     except FileDamaged:
         return damaged_page(request, _back(request))
     except CannotStrip:
         return await _files_page(request, session, staff, problem="cannot_strip", status=422)
-    name = opened.meta.name
-    stem, dot, ext = name.rpartition(".")
-    clean_name = f"{stem} (metadata removed).{ext}" if dot and stem else f"{name} (metadata removed)"
-    headers = download_headers(clean_name, len(clean))
-    return web.Response(body=clean, headers=headers)
+    stem, dot, ext = meta.name.rpartition(".")
+    clean_name = f"{stem} (metadata removed).{ext}" if dot and stem else f"{meta.name} (metadata removed)"
+    return web.Response(body=clean, headers=download_headers(clean_name, len(clean)))
 
 
 @signed_in

@@ -1,0 +1,1 @@
+"""Scheduled backups of a data directory (database snapshot and attachment ciphertext) and their restore."""

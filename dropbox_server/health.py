@@ -1,0 +1,176 @@
+"""The service's health at a glance: tor, both onions, database, disk, backups, keys, retention.
+
+Each check says whether it is well and one line why, plus a few numbers for machines.
+`run.py status` prints them (exit 0 only when every check is well); the same summary can
+be shown to supervisors because nothing here reads or names reporter data.
+
+Security: only counts, unit ids, booleans and days are read: no report content, no
+staff name, no address, no time finer than a day.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import onion_config
+from dropbox_server.clock import parse_day
+from dropbox_server.config import Settings
+from dropbox_server.reports.retention import cutoff
+from dropbox_server.store import health as health_store
+
+GIB = 1024**3
+Value = str | int | bool | list[str] | None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the summary."""
+
+    name: str
+    ok: bool
+    summary: str
+    facts: dict[str, Value] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Health:
+    """Every check, on one day."""
+
+    day: str
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def as_json(self) -> str:
+        return json.dumps({
+            "ok": self.ok,
+            "day": self.day,
+            "checks": {c.name: {"ok": c.ok, "summary": c.summary, **c.facts} for c in self.checks},
+        }, indent=2, sort_keys=True)
+
+    def as_text(self) -> str:
+        lines = [f"{'ok  ' if c.ok else 'FAIL'}  {c.name:<13} {c.summary}" for c in self.checks]
+        lines.append("All is well." if self.ok else "Something needs attention (see FAIL above).")
+        return "\n".join(lines)
+
+
+def tor_checks(data_dir: Path) -> list[Check]:
+    """Tor and both onions, as the running `serve` last recorded them."""
+    files = onion_config.OnionFiles.for_data_dir(data_dir)
+    state = onion_config.read_state(files.state_file)
+    if not onion_config.serve_is_running(files.serve_lock) or state is None:
+        down = Check("tor", False, "`serve` is not running, so neither onion is published",
+                     {"serve_running": False})
+        return [down, Check("reporter", False, "not published"),
+                Check("investigator", False, "not published")]
+    tor = Check("tor", state.tor_up,
+                f"{'up' if state.tor_up else 'DOWN (serve is restarting it)'} ({state.mode}); "
+                f"restarted {state.tor_restarts} times since serve started",
+                {"serve_running": True, "mode": state.mode, "restarts": state.tor_restarts})
+    reporter = Check("reporter", state.reporter_published,
+                     "onion published" if state.reporter_published else "onion NOT published")
+    clients = state.investigator_clients
+    investigator = Check(
+        "investigator", state.investigator_published,
+        f"onion {'published' if state.investigator_published else 'NOT published'}, "
+        f"{clients} authorised client{'s' if clients != 1 else ''}",
+        {"clients": clients})
+    return [tor, reporter, investigator]
+
+
+def disk_check(settings: Settings) -> Check:
+    """Free space where the data directory lives, against the watermark."""
+    free = shutil.disk_usage(settings.data_dir).free
+    ok = free >= settings.uploads.free_space_watermark_bytes
+    return Check("disk", ok,
+                 f"{free / GIB:.1f} GiB free; new files are refused below "
+                 f"{settings.uploads.free_space_watermark_bytes / GIB:.1f} GiB",
+                 {"free_bytes": free, "min_free_bytes": settings.uploads.free_space_watermark_bytes})
+
+
+def backup_check(settings: Settings, today: str) -> Check:
+    """Days since the last good backup, from the backup's own record."""
+    try:
+        raw = json.loads(settings.backup_state_path.read_text(encoding="utf-8"))
+        last = str(raw["last_good_day"])
+        days = (parse_day(today) - parse_day(last)).days
+    except FileNotFoundError:
+        return Check("backup", False, "no good backup yet", {"last_good_day": None})
+    except (OSError, ValueError, KeyError, TypeError):
+        return Check("backup", False, f"{settings.backup_state_path.name} is unreadable",
+                     {"last_good_day": None})
+    limit = settings.health.backup_max_age_days
+    return Check("backup", days <= limit,
+                 f"last good backup {days} day{'s' if days != 1 else ''} ago ({last}); "
+                 f"limit {limit}", {"last_good_day": last, "days_since": days})
+
+
+def database_checks(settings: Settings, today: str) -> list[Check]:
+    """quick_check, unit keys and their holders, and retention, from one read-only look."""
+    if not settings.database_path.exists():
+        return [Check("database", False, f"no database in {settings.data_dir}")]
+    try:
+        with health_store.read_only(settings.database_path) as conn:
+            integrity = health_store.quick_check(conn)
+            if integrity != ["ok"]:
+                return [Check("database", False, "quick_check found problems: " + "; ".join(integrity))]
+            return [Check("database", True, "quick_check ok"),
+                    *_key_checks(conn, settings, today), _retention_check(conn, settings, today)]
+    except sqlite3.Error as exc:
+        return [Check("database", False, f"cannot be read ({type(exc).__name__})")]
+
+
+def _key_checks(conn: sqlite3.Connection, settings: Settings, today: str) -> list[Check]:
+    units = health_store.unit_keys(conn)
+    now = parse_day(today)
+    ages = {u.unit_id: (now - parse_day(u.key_day)).days for u in units if u.key_day}
+    limit = settings.health.unit_key_max_age_days
+    old = sorted(unit for unit, days in ages.items() if days > limit)
+    keyless = sorted(u.unit_id for u in units if u.key_day is None)
+    oldest = max(ages.values(), default=0)
+    keys = Check("unit keys", not old and not keyless,
+                 f"oldest current unit key {oldest} days (limit {limit})"
+                 + (f"; older: {', '.join(old)}" if old else "")
+                 + (f"; no current key: {', '.join(keyless)}" if keyless else ""),
+                 {"oldest_days": oldest, "older_than_limit": old, "without_key": keyless})
+    unheld = [u for u in units if u.holders == 0]
+    stranded = sorted(u.unit_id for u in unheld if u.reports)
+    holders = Check("key holders", not stranded,
+                    f"{len(unheld)} of {len(units)} units have no member holding their key"
+                    + (f"; with reports nobody can open: {', '.join(stranded)}" if stranded else ""),
+                    {"units_without_holder": sorted(u.unit_id for u in unheld),
+                     "with_reports": stranded})
+    return [keys, holders]
+
+
+def _retention_check(conn: sqlite3.Connection, settings: Settings, today: str) -> Check:
+    policy = settings.retention
+    late = (parse_day(today) - timedelta(days=settings.health.retention_grace_days)).isoformat()
+    due = overdue = 0
+    for outcome in health_store.outcomes(conn):
+        days = policy.days_for(outcome)
+        due += health_store.count_inactive_since(conn, outcome, cutoff(today, days))
+        overdue += health_store.count_inactive_since(conn, outcome, cutoff(late, days))
+    summary = f"{due} report{'s' if due != 1 else ''} due for deletion"
+    if overdue:
+        summary += f", {overdue} overdue (is the daily retention job running?)"
+    return Check("retention", overdue == 0, summary, {"due": due, "overdue": overdue})
+
+
+def gather(settings: Settings, today: str) -> Health:
+    """Every check for this data directory."""
+    if not settings.data_dir.is_dir():
+        return Health(today, [Check("data", False, f"{settings.data_dir} is not a data directory")])
+    return Health(today, [
+        *tor_checks(settings.data_dir),
+        *database_checks(settings, today),
+        disk_check(settings),
+        backup_check(settings, today),
+    ])

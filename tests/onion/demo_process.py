@@ -1,0 +1,92 @@
+"""`run.py demo` as a child process: start it, wait (bounded) for its ready lines, stop it."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_LINE = "Ctrl-C stops everything."
+CHEAP_KDF = "1,8192,1"
+
+
+@dataclass
+class DemoProcess:
+    """A running demo and every line it has printed so far."""
+
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+    _queue: queue.Queue[str | None] = field(default_factory=queue.Queue)
+    _pump: threading.Thread | None = None
+
+    def wait_ready(self, timeout: float, what: str = "demo") -> str:
+        """Every line up to and including the ready line; AssertionError with the output if not."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                line = self._queue.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                line = ""
+                if left <= 0:
+                    raise AssertionError(f"{what}: not ready in time:\n" + "".join(self.lines[-40:])) from None
+            if line is None:
+                raise AssertionError(
+                    f"{what}: exited with {self.process.wait()}:\n" + "".join(self.lines[-40:])
+                )
+            if line:
+                self.lines.append(line)
+                if READY_LINE in line:
+                    return "".join(self.lines)
+
+    def value(self, pattern: str) -> str:
+        """The first group of the first printed line matching pattern."""
+        for line in self.lines:
+            match = re.search(pattern, line)
+            if match:
+                return match.group(1)
+        raise AssertionError(f"the demo printed no line matching {pattern!r}")
+
+    def stop(self, timeout: float = 60.0) -> int:
+        """SIGINT, as Ctrl-C would; kill if it lingers. Returns the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        status = self.process.wait()
+        if self._pump is not None:
+            self._pump.join(timeout=10)  # it ends at the pipe's end of file
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return status
+
+
+def start_demo(workdir: Path, ports: tuple[int, int]) -> DemoProcess:
+    """Start `run.py demo` on workdir with cheap argon2id (tests only) on these site ports."""
+    env = {**os.environ, "TIPDROP_KDF": CHEAP_KDF, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "demo", "--workdir", str(workdir),
+         "--reporter-port", str(ports[0]), "--investigator-port", str(ports[1])],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
+    )
+    demo = DemoProcess(process)
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            demo._queue.put(line)
+        demo._queue.put(None)
+
+    demo._pump = threading.Thread(target=pump, daemon=True)
+    demo._pump.start()
+    return demo
