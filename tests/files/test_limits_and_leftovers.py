@@ -14,8 +14,9 @@ from dropbox_server.config import FileLimits, FormLimits, Settings
 from dropbox_server.services import open_services
 from dropbox_server.store import files as file_store
 from tests.conftest import Sites
+from tests.files.test_upload_admission import fresh_token
 from tests.files.uploads import stored_files, submit_with_files
-from tests.journeys import Reporter, csrf_from, report_fields
+from tests.journeys import Reporter, report_fields
 
 SMALL = FileLimits(file_bytes=200_000, submission_bytes=300_000, files_per_submission=3)
 CUT_SHORT = FileLimits(file_bytes=8_000_000, submission_bytes=8_000_000, files_per_submission=3)
@@ -96,15 +97,13 @@ async def test_text_fields_keep_their_own_cap(sites: Sites, http: aiohttp.Client
 
 async def _half_a_body_then_close(sites: Sites, total_file: int) -> None:
     """Send the headers and half a multipart body by hand, wait until a temp file exists, close."""
-    reporter = Reporter(aiohttp.ClientSession(), sites.reporter_url)
-    try:
-        _, page = await reporter.get("/report")
-    finally:
-        await reporter.http.close()
+    # Files are written only once the form's token is good, and a token is good only with the
+    # pre-session cookie of the browser it was issued to.
+    token, cookie = await fresh_token(sites.reporter_url)
     boundary = "cutShortBoundary"
     head = "".join(
         f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-        for k, v in (report_fields() | {"csrf_token": csrf_from(page)}).items()
+        for k, v in (report_fields() | {"csrf_token": token}).items()
     )
     head += f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="cut.bin"\r\n'
     head += "Content-Type: application/octet-stream\r\n\r\n"
@@ -113,7 +112,7 @@ async def _half_a_body_then_close(sites: Sites, total_file: int) -> None:
     sock = socket.create_connection(("127.0.0.1", port))
     try:
         sock.sendall(
-            f"POST /report HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {body_length}\r\n"
+            f"POST /report HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {body_length}\r\n{cookie}"
             f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n".encode()
             + head.encode()
             + os.urandom(total_file // 2)
