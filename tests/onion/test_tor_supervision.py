@@ -104,9 +104,10 @@ async def test_tor_killed_mid_journey_comes_back_with_the_same_onions(
         killed = time.monotonic()
         os.kill(old_pid, signal.SIGKILL)
         await _until(lambda: running.tor_restarts == 1, BACK_WITHIN)
+        await asyncio.to_thread(running.wait_published, PUBLISH_TIMEOUT)
         restarted = time.monotonic() - killed
         status, page = await get_through_tor(tor_client.socks_port, addresses.reporter_url,
-                                             timeout=BACK_WITHIN - restarted)
+                                             timeout=BACK_WITHIN)
         assert status == 200 and "Report corruption" in page
         print(f"tor killed: restarted and republished after {restarted:.1f} s, "
               f"reporter onion answered after {time.monotonic() - killed:.1f} s")
@@ -133,6 +134,7 @@ async def test_dropped_control_connection_is_reopened(
     # Tor took ownership of this connection: closing it makes that tor exit as well.
     await asyncio.to_thread(running.controller.close)
     await _until(lambda: running.tor_restarts == 1, BACK_WITHIN)
+    await asyncio.to_thread(running.wait_published, PUBLISH_TIMEOUT)
     status, _ = await get_through_tor(tor_client.socks_port, running.addresses.reporter_url,
                                       timeout=BACK_WITHIN)
     assert status == 200
@@ -198,6 +200,7 @@ async def test_attached_tor_restarted_is_reattached(
             system = await asyncio.to_thread(_system_tor, tor_network, tmp_path / "system-tor",
                                              control_port)
             await _until(lambda: running.tor_restarts == 1, BACK_WITHIN)
+            await asyncio.to_thread(running.wait_published, PUBLISH_TIMEOUT)
             status, _ = await get_through_tor(tor_client.socks_port, running.addresses.reporter_url,
                                               timeout=BACK_WITHIN)
             assert status == 200
