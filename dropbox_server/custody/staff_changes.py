@@ -80,10 +80,13 @@ async def reset_password(
     return Reset(username, new_key=True, totp_secret=secret)
 
 
-async def reset_totp(db: Database, username: str) -> str:
-    """A new authenticator secret, sealed to the account's public key; returns it to hand over."""
+async def reset_totp(db: Database, username: str, secret: str | None = None) -> str:
+    """A new authenticator secret (made here unless given), sealed to the account's public key.
+
+    Returns it to hand over; the command line passes one it has already shown.
+    """
     staff = await _staff(db, username)
-    secret = totp.new_secret()
+    secret = secret if secret is not None else totp.new_secret()
     sealed = envelope.seal(staff.public_key, secret.encode("ascii"))
     await staff_store.replace_totp_secret(db, staff.id, sealed, -1, audit.pending("totp_reset", staff=staff))
     return secret

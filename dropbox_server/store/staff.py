@@ -32,9 +32,13 @@ async def insert_staff(
 ) -> int:
     """Create a staff member and, in the same transaction, their sealed copies of unit keys."""
     async with db.transaction() as tx:
+        # Security: the next id after every id ever used, so a removed account's id (and its
+        # audit history) never passes to someone else; a trigger refuses reuse too.
         cur = await tx.execute(
-            "INSERT INTO staff (username, unit_id, role, public_key, wrapped_private_key, "
-            "totp_secret_sealed, created_day) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO staff (id, username, unit_id, role, public_key, wrapped_private_key, "
+            "totp_secret_sealed, created_day) VALUES ("
+            "(SELECT max(coalesce((SELECT max(id) FROM staff_ids_used), 0), "
+            "coalesce((SELECT max(id) FROM staff), 0)) + 1), ?, ?, ?, ?, ?, ?, ?)",
             (username, unit_id, role, public_key, wrapped_private_key, totp_secret_sealed, day),
         )
         staff_id = int(cur.lastrowid or 0)
