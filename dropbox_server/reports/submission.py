@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from dropbox_server import envelope
@@ -32,6 +33,7 @@ from dropbox_server.forces import FORCES_BY_ID, HUB_ID
 from dropbox_server.kdf import ReceiptContext
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
 from dropbox_server.reports.reporter_access import ReporterAccess
+from dropbox_server.reports.unit_choices import active_force_ids
 from dropbox_server.store import Database, NewItem, NewReport, units
 from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
@@ -41,13 +43,15 @@ from receipt_codes import Receipt, derive_reporter_secrets, generate_receipt
 UNKNOWN_FORCE = "unknown"
 
 
-def route(content: ReportContent) -> str:
+def route(content: ReportContent, active: Collection[str] | None = None) -> str:
     """The unit a new report goes to.
 
     Unknown force → national hub. Conflict of interest (the person works in that force's
-    own professional standards or anti-corruption unit) → national hub.
+    own professional standards or anti-corruption unit) → national hub. A force whose unit is
+    not in `active` (retired, or never created) → national hub.
     """
-    if content.force == UNKNOWN_FORCE or content.conflict or content.force not in FORCES_BY_ID:
+    known = FORCES_BY_ID if active is None else active
+    if content.force == UNKNOWN_FORCE or content.conflict or content.force not in known:
         return HUB_ID
     return content.force
 
@@ -91,7 +95,7 @@ async def submit_report(
     Attachments (encrypted to `draft`'s key as they arrived) are moved into place just
     before the commit that names them, so the receipt means every file is durable too.
     """
-    unit_id = route(content)
+    unit_id = route(content, await active_force_ids(db))
     unit_key = await units.current_unit_key(db, unit_id)
     if unit_key is None:
         raise RuntimeError(f"unit {unit_id} has no key; the data directory is incomplete")

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from dropbox_server import audit, envelope
@@ -24,7 +25,7 @@ from dropbox_server.services import open_services
 from dropbox_server.store import StaffRow, open_database
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
-from tests.conftest import CUSTODIAN_PASSPHRASE
+from tests.conftest import CUSTODIAN_PASSPHRASE, Sites
 from tests.officer import OPERATOR, officer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -495,3 +496,24 @@ async def test_ids_of_accounts_removed_before_the_migration_are_not_reused(setti
     finally:
         await upgraded.close()
     assert new_id == 3
+
+
+async def test_the_forms_offer_the_units_in_the_database(sites: Sites, http: aiohttp.ClientSession) -> None:
+    """A unit created on the command line is on the reporter's form at once; retired, it is
+    gone and a report naming it goes to the hub."""
+    data_dir = sites.settings.data_dir
+    made = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "New Force Police", "--yes")
+    assert made.returncode == 0, made.stderr
+    async with http.get(f"{sites.reporter_url}/report") as resp:
+        page = await resp.text()
+    assert 'value="new-force"' in page and "New Force Police" in page
+    assert 'value="kent-police"' in page, "the seeded forces are still offered"
+    assert run(data_dir, "keys", "retire-unit", "--id", "new-force", "--yes").returncode == 0
+    async with http.get(f"{sites.reporter_url}/report") as resp:
+        assert 'value="new-force"' not in await resp.text()
+    db = sites.services.db
+    content = ReportContent(force="new-force", conduct="corruption", what_happened="stale form")
+    receipt = await submit_report(db, sites.services.receipts, content, None, "online", today())
+    access = await open_with_receipt(db, sites.services.receipts, receipt)
+    assert access is not None
+    assert rows(data_dir, "SELECT unit_id FROM reports WHERE id = ?", access.report_id) == [("national-hub",)]

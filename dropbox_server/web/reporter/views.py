@@ -13,7 +13,7 @@ from dropbox_server.files.admission import FileAdmission
 from dropbox_server.files.disk import StorageFull
 from dropbox_server.files.download import FileDamaged, FileNotFound
 from dropbox_server.files.upload import Recipients, UploadBatch
-from dropbox_server.forces import FORCES
+from dropbox_server.forces import Force
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.reports.reporter_access import (
     ReporterThread,
@@ -24,6 +24,7 @@ from dropbox_server.reports.reporter_access import (
     withdraw_report,
 )
 from dropbox_server.reports.submission import ReportDraft, new_draft, submit_report
+from dropbox_server.reports.unit_choices import force_choices
 from dropbox_server.sessions import Session
 from dropbox_server.web.appkeys import (
     CSRF,
@@ -63,6 +64,7 @@ async def landing(request: web.Request) -> web.Response:
 
 def _report_page(
     request: web.Request,
+    forces: list[Force],
     values: dict[str, str],
     errors: dict,  # type: ignore[type-arg]
     *,
@@ -74,7 +76,7 @@ def _report_page(
         request,
         "reporter/report.html",
         {
-            "forces": FORCES,
+            "forces": forces,
             "conduct_kinds": CONDUCT_KINDS,
             "values": values,
             "errors": errors,
@@ -89,7 +91,8 @@ def _report_page(
 
 
 async def report_form(request: web.Request) -> web.Response:
-    return _report_page(request, dict.fromkeys(ALL_FIELDS, ""), {})
+    forces = await force_choices(request.config_dict[SERVICES].db)
+    return _report_page(request, forces, dict.fromkeys(ALL_FIELDS, ""), {})
 
 
 async def report_submit(request: web.Request) -> web.Response:
@@ -130,12 +133,15 @@ async def _submit_checked(
     request: web.Request, form: FormData, draft: ReportDraft, batch: UploadBatch, admission: FileAdmission
 ) -> web.Response:
     settings = request.config_dict[SETTINGS]
-    result = validate_report(form, settings.limits)
+    forces = await force_choices(request.config_dict[SERVICES].db)
+    result = validate_report(form, settings.limits, {f.unit_id for f in forces})
     dropped = form.file_count > 0
 
     def again(status: int, note: str = "", errors: dict[str, FieldError] | None = None) -> web.Response:
         # Nothing typed is lost: the form comes back with every value and a fresh token.
-        return _report_page(request, result.values, errors or {}, status=status, note=note, dropped=dropped)
+        return _report_page(
+            request, forces, result.values, errors or {}, status=status, note=note, dropped=dropped
+        )
 
     if admission.refused == "throttled":
         return again(429, "busy")
