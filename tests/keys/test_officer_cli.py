@@ -325,6 +325,18 @@ async def test_a_closed_output_never_loses_a_new_accounts_secret(data_dir: Path)
     assert "standard output was closed before the end; nothing was changed" in err
     assert "Traceback" not in err and "BrokenPipeError" not in err
     assert staff_row(data_dir, "alice") is None, "no account whose authenticator secret nobody saw"
+    enrol_cli(data_dir, "alice")
+    rekey = subprocess.Popen(
+        command(data_dir, "keys", "reset-password", "--username", "alice", "--old-password-lost", "--yes"),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=ENV, text=True,
+    )  # fmt: skip
+    assert rekey.stdout is not None and rekey.stdin is not None
+    rekey.stdout.close()
+    rekey.stdin.write(f"{CUSTODIAN_PASSPHRASE}\na brand new password\n")
+    rekey.stdin.close()
+    _, err = finish(rekey)
+    assert rekey.returncode == 1 and "nothing was changed" in err, err
+    assert opens_with(data_dir, "alice", "pw-alice-long"), "not re-keyed behind a secret nobody saw"
 
 
 # 5. Checks and confirmations.

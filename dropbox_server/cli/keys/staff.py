@@ -183,9 +183,19 @@ async def _reset_password(args: argparse.Namespace, answers: tuple[str, str, str
         try:
             if args.old_password_lost:
                 custodian = await unlock(db, passphrase)
-                with guard().changing(f"{args.username} re-keyed with a new password"):
+                if await staff_store.get_staff_by_username(db, args.username) is None:
+                    raise CliError(f"no member of staff is called {args.username!r}; nothing was changed")
+                secret = totp.new_secret()
+                _show_totp(args.username, secret)  # shown (and flushed) before it is stored
+                with guard().changing(f"{args.username} re-keyed with a new password and authenticator"):
                     return await staff_changes.reset_password(
-                        db, args.username, new, kdf_settings, old_password=None, custodian_private=custodian
+                        db,
+                        args.username,
+                        new,
+                        kdf_settings,
+                        old_password=None,
+                        custodian_private=custodian,
+                        totp_secret=secret,
                     )
             await _refuse_passphrase_as_password(db, new)
             with guard().changing(f"{args.username}'s password changed"):
@@ -209,8 +219,7 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
         return _declined()
     done = asyncio.run(_reset_password(args, (passphrase, old, new)))
     if done.totp_secret:
-        print(f"{done.username} has a new key pair, their unit's keys and a new authenticator.")
-        _show_totp(done.username, done.totp_secret)
+        print(f"{done.username} has a new key pair, their unit's keys and a new authenticator (above).")
     else:
         print(f"{done.username}'s password is changed; their key and authenticator are unchanged.")
     return 0
