@@ -16,7 +16,7 @@ import pytest
 from dropbox_server import audit, envelope
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring
+from dropbox_server.custody import backup, keyring
 from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
@@ -529,3 +529,25 @@ async def test_the_forms_offer_the_units_in_the_database(sites: Sites, http: aio
     access = await open_with_receipt(db, sites.services.receipts, receipt)
     assert access is not None
     assert rows(data_dir, "SELECT unit_id FROM reports WHERE id = ?", access.report_id) == [("national-hub",)]
+
+
+async def test_a_restore_that_fails_before_its_audit_entry_leaves_no_target(data_dir: Path, tmp_path: Path) -> None:
+    """The deterministic half of item 3: whatever stops the restore before its audit entry is
+    written (here the entry itself fails), the target never appears, and a rerun works."""
+    keys_file, db_copy = tmp_path / "keys.backup", tmp_path / "db.copy"
+    secrets = f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n"
+    assert run(data_dir, "keys", "backup", "--out", str(keys_file), stdin=secrets).returncode == 0
+    assert run(data_dir, "keys", "backup-db", "--out", str(db_copy)).returncode == 0
+    target = Settings.for_data_dir(tmp_path / "restored")
+
+    async def cut_off(staging: Settings) -> None:
+        assert staging.database_path.exists() and not target.data_dir.exists()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await backup.restore(keys_file, BACKUP_PASSPHRASE, db_copy, target, before_publish=cut_off)
+    assert not target.data_dir.exists()
+    assert not backup.staging_dir(target.data_dir).exists()
+    again = run(target.data_dir, "keys", "restore", "--in", str(keys_file), "--database", str(db_copy),
+                stdin=f"{BACKUP_PASSPHRASE}\n")  # fmt: skip
+    assert again.returncode == 0, again.stderr
