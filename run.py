@@ -3,15 +3,33 @@
 
 from __future__ import annotations
 
-import argparse
+import os
+import signal
 import sys
-from collections.abc import Callable
 
-import onion_config
-from dropbox_server.cli import audit, backup, keys, retention, serve, stats, status
-from dropbox_server.cli.prompts import CliError
-from dropbox_server.datadir import DataDirError
-from dropbox_server.logs import configure_logging
+
+def _interrupted_while_starting(_signum: int, _frame: object) -> None:
+    """Ctrl-C before the command has started (while importing): nothing was changed yet."""
+    sys.stderr.write("interrupted; nothing was changed\n")
+    os._exit(130)
+
+
+if __name__ == "__main__":
+    # Installed before the (slow) imports, so an early Ctrl-C never shows a traceback.
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+    signal.signal(signal.SIGTERM, _interrupted_while_starting)
+
+import argparse  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import onion_config  # noqa: E402
+from dropbox_server import audit  # noqa: E402
+from dropbox_server.cli import audit as audit_cli  # noqa: E402
+from dropbox_server.cli import backup, keys, retention, serve, stats, status  # noqa: E402
+from dropbox_server.cli.interrupts import guard  # noqa: E402
+from dropbox_server.cli.prompts import CliError, operator_name  # noqa: E402
+from dropbox_server.datadir import DataDirError  # noqa: E402
+from dropbox_server.logs import configure_logging  # noqa: E402
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -24,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     keys.register(sub)
     serve.register(sub)
-    audit.register(sub)
+    audit_cli.register(sub)
     stats.register(sub)
     retention.register(sub)
     status.register(sub)
@@ -32,17 +50,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_as_operator(func: Command, args: argparse.Namespace) -> int:
+    """Commands that change something record who ran them (`--operator`, or asked first)."""
+    if not hasattr(args, "operator_required"):
+        return func(args)
+    name = operator_name(args)
+    if name is None:
+        return func(args)
+    with audit.operator_scope(name):
+        return func(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     configure_logging()
     args = build_parser().parse_args(argv)
     func: Command = args.func
+    previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    if args.command in ("serve", "demo"):
+        # serve and demo stop on SIGINT/SIGTERM themselves.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    else:
+        # Every other command says what it changed when interrupted.
+        guard().install()
     try:
-        return func(args)
+        status = _run_as_operator(func, args)
+        sys.stdout.flush()
+        return status
     except (CliError, DataDirError, onion_config.TorError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        guard().leave_closed_output()
+        return 1
     except KeyboardInterrupt:
+        guard().leave_interrupted()
         return 130
+    finally:
+        # In-process callers (tests) get their handlers back; a finished command ignores late signals.
+        for sig, handler in zip((signal.SIGINT, signal.SIGTERM), previous, strict=True):
+            signal.signal(sig, signal.SIG_IGN if handler is _interrupted_while_starting else handler)
 
 
 if __name__ == "__main__":

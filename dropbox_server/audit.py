@@ -29,7 +29,9 @@ head hash for security staff to record elsewhere and compare later.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -79,8 +81,26 @@ ACTIONS = frozenset(
         "relay_sent",
         "relay_declined",
         "desk_closed",
+        "custodian_recovered",
+        "custodian_passphrase_failed",
+        "unit_renamed",
+        "unit_retired",
     }
 )
+# Who ran the command-line action being recorded (set once per command by the CLI).
+# Security: a ContextVar, not a global: each asyncio.run copies it, and the web service
+# never sets it, so a staff member's own entries never carry an operator.
+_OPERATOR: ContextVar[str | None] = ContextVar("audit_operator", default=None)
+
+
+@contextmanager
+def operator_scope(name: str) -> Iterator[None]:
+    """Every entry made inside carries `by=NAME`: the security officer who ran the command."""
+    token = _OPERATOR.set(name)
+    try:
+        yield
+    finally:
+        _OPERATOR.reset(token)
 
 
 def now_utc() -> str:
@@ -121,6 +141,9 @@ def pending(
     """An entry ready to append (in the transaction of the action it records, where possible)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    operator = _OPERATOR.get()
+    if operator is not None:
+        detail = f"{detail} by={operator}".strip()
     entry = AuditEntry(
         at=clock(),
         action=action,

@@ -51,7 +51,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 async def _log(settings: Settings, action: str, detail: str) -> None:
     db = await open_database(settings.database_path)
     try:
-        await audit.record(db, audit.pending(action, username="security staff (command line)", detail=detail))
+        await audit.record(db, audit.pending(action, username="(command line)", detail=detail))
     finally:
         await db.close()
 

@@ -6,7 +6,8 @@ import argparse
 import asyncio
 from typing import Any
 
-from dropbox_server.cli.prompts import CliError
+from dropbox_server.cli.interrupts import guard
+from dropbox_server.cli.prompts import CliError, add_operator, confirm, end_of_input
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
@@ -21,7 +22,9 @@ def register(sub: Any) -> None:
     rsub = parser.add_subparsers(dest="retention_command", required=True, metavar="RETENTION_COMMAND")
     p = rsub.add_parser("run", help="delete expired reports, their replies and files (audited)")
     add_data_dir(p)
+    add_operator(p)
     p.add_argument("--dry-run", action="store_true", help="list what would be deleted; delete nothing")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_run)
 
 
@@ -38,14 +41,29 @@ async def _run(settings: Settings, dry_run: bool) -> RetentionResult:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Print one line per report deleted (id, unit, outcome, last activity day), then a summary."""
+    """Print one line per report deleted (id, unit, outcome, last activity day), then a summary.
+
+    A real run first shows what it would delete (a dry run) and asks for confirmation.
+    """
     settings = settings_from_args(args)
-    result = asyncio.run(_run(settings, args.dry_run))
-    verb = "would delete" if result.dry_run else "deleted"
+    end_of_input()
+    preview = asyncio.run(_run(settings, True))
+    for r in preview.deleted:
+        print(
+            f"would delete {r.id}  unit={r.unit_id}  outcome={r.outcome}  last_activity={r.last_activity_day}"
+        )
+    print(f"would delete {len(preview.deleted)} report(s); nothing was deleted yet.")
+    if args.dry_run or not preview.deleted:
+        return 0
+    if not confirm(f"Delete these {len(preview.deleted)} report(s) for good?", assume_yes=args.yes):
+        print("Nothing was changed.")
+        return 1
+    with guard().changing("expired reports deleted"):
+        result = asyncio.run(_run(settings, False))
     for r in result.deleted:
-        print(f"{verb} {r.id}  unit={r.unit_id}  outcome={r.outcome}  last_activity={r.last_activity_day}")
+        print(f"deleted {r.id}  unit={r.unit_id}  outcome={r.outcome}  last_activity={r.last_activity_day}")
     print(
-        f"{len(result.deleted)} reports {verb}; {result.files_removed} files removed; "
+        f"deleted {len(result.deleted)} report(s); {result.files_removed} files removed; "
         f"{result.withdrawn_records_expired} withdrawal records expired."
     )
     return 0

@@ -25,10 +25,12 @@ import json
 import os
 import shutil
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from dropbox_server import envelope
+from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import keyring
 from dropbox_server.datadir import create_private_dir, write_new_secret_file
@@ -87,26 +89,31 @@ def _onion_targets(settings: Settings, payload: dict[str, object]) -> dict[Path,
     return targets
 
 
-async def _unit_keys(db: Database, custodian_private: bytes) -> dict[str, str]:
-    """Every unit private key, by key id, opened with the custodian key."""
-    out = {}
+async def _unit_keys(db: Database, custodian_private: bytes) -> tuple[dict[str, str], dict[str, str]]:
+    """Every unit private key, by key id, opened with the custodian key; and each key's unit."""
+    out, owners = {}, {}
     for unit in await units.list_units(db):
         for key_id, private in (
             await keyring.unit_private_keys_from_custodian(db, unit.id, custodian_private)
         ).items():
             out[str(key_id)] = base64.b64encode(private).decode("ascii")
-    return out
+            owners[str(key_id)] = unit.id
+    return out, owners
 
 
 async def write_backup(
     settings: Settings, db: Database, custodian_private: bytes, passphrase: str, out: Path, kdf: KdfParams
 ) -> int:
     """Write the key backup to `out` (which must not exist); returns how many unit keys it holds."""
+    unit_keys, owners = await _unit_keys(db, custodian_private)
     payload = {
         "pepper": base64.b64encode(settings.pepper_path.read_bytes()).decode("ascii"),
         "receipt_kdf": settings.receipt_kdf_path.read_text("ascii"),
         "onion": _onion_files(settings.onion_dir),
-        "unit_keys": await _unit_keys(db, custodian_private),
+        "unit_keys": unit_keys,
+        # For `keys verify-backup` (older backups lack them; restore does not need them).
+        "unit_of_key": owners,
+        "day": today(),
     }
     body = (
         MAGIC
@@ -143,6 +150,57 @@ def read_backup(path: Path, passphrase: str) -> dict[str, object]:
     return payload
 
 
+@dataclass(frozen=True)
+class BackupSummary:
+    """What a key backup holds, as `keys verify-backup` tells it (no secret in it)."""
+
+    day: str | None
+    pepper: bool
+    receipt_kdf: bool
+    onion_keys: tuple[str, ...]
+    onion_clients: int
+    unit_keys: dict[int, str | None]
+
+    def units(self) -> list[tuple[str | None, list[int]]]:
+        by_unit: dict[str | None, list[int]] = {}
+        for key_id, unit_id in sorted(self.unit_keys.items()):
+            by_unit.setdefault(unit_id, []).append(key_id)
+        return sorted(by_unit.items(), key=lambda item: item[0] or "")
+
+
+def describe_backup(path: Path, passphrase: str) -> BackupSummary:
+    """Open a backup and check each part is well formed; restores and writes nothing.
+
+    Every unit private key is checked to yield a public key, so a backup that opens but
+    holds garbage is caught here rather than on the day it is needed.
+    """
+    payload = read_backup(path, passphrase)
+    stored = payload.get("unit_keys")
+    owners = payload.get("unit_of_key")
+    onion = payload.get("onion")
+    if not isinstance(stored, dict) or not isinstance(onion, dict):
+        raise BackupError(f"{path} opens but its contents are malformed")
+    try:
+        for value in stored.values():
+            envelope.public_key_of(base64.b64decode(str(value), validate=True))
+        base64.b64decode(str(payload.get("pepper", "")), validate=True)
+    except (ValueError, envelope.EnvelopeError):
+        raise BackupError(f"{path} opens but a key in it is malformed") from None
+    names = {str(n) for n in onion}
+    day = payload.get("day")
+    return BackupSummary(
+        day=str(day) if isinstance(day, str) else None,
+        pepper=bool(payload.get("pepper")),
+        receipt_kdf=bool(payload.get("receipt_kdf")),
+        onion_keys=tuple(k for k in ("reporter", "investigator") if f"{k}.key" in names),
+        onion_clients=sum(1 for n in names if n.startswith("investigator_clients/")),
+        unit_keys={
+            int(k): (str(owners.get(k)) if isinstance(owners, dict) and owners.get(k) else None)
+            for k in stored
+        },
+    )
+
+
 def _check_matches(database: Path, unit_keys: dict[str, str]) -> None:
     """The database copy is sound, and every unit key in the backup is the private half of one of its keys."""
     problem = key_store.database_file_problem(database)
@@ -157,10 +215,26 @@ def _check_matches(database: Path, unit_keys: dict[str, str]) -> None:
             raise BackupError(f"the database copy does not belong with this key backup (unit key #{key_id})")
 
 
-async def restore(backup: Path, passphrase: str, database: Path, settings: Settings) -> Restored:
+def staging_dir(target: Path) -> Path:
+    """Where a restore is built before it is moved into place: beside the target, same disk."""
+    return target.parent / f".{target.name}.restoring"
+
+
+async def restore(
+    backup: Path,
+    passphrase: str,
+    database: Path,
+    settings: Settings,
+    before_publish: Callable[[Settings], Awaitable[None]] | None = None,
+) -> Restored:
     """Rebuild a data directory from a key backup and a database copy.
 
-    Everything is checked before anything is written; a non-empty target is refused.
+    Everything is checked before anything is written; a non-empty target is refused. The
+    directory is built beside the target and moved into place in one rename only when all of
+    it, including what `before_publish` writes (the audit entry), is there.
+    Security: an interruption leaves either no target or a complete one, never a
+    complete-looking directory without its audit entry; the half-built staging directory is
+    this function's own and is cleared by the next run.
     """
     target = settings.data_dir
     if target.exists() and any(target.iterdir()):
@@ -170,13 +244,18 @@ async def restore(backup: Path, passphrase: str, database: Path, settings: Setti
         raise BackupError(f"no database copy at {database}")
     unit_keys = dict(payload["unit_keys"])  # type: ignore[call-overload]
     _check_matches(database, unit_keys)
-    onion = _onion_targets(settings, payload)
-    created = not target.exists()
+    staging = settings.with_changes(data_dir=staging_dir(target))
+    onion = _onion_targets(staging, payload)
+    remove_partial(staging.data_dir)  # left by an interrupted run
     try:
-        _write_restored(settings, payload, onion, database)
+        _write_restored(staging, payload, onion, database)
+        if before_publish is not None:
+            await before_publish(staging)
+        if target.exists():
+            target.rmdir()  # empty (checked above); rename cannot replace a directory otherwise
+        staging.data_dir.rename(target)
     except BaseException:
-        if created:
-            remove_partial(target)
+        remove_partial(staging.data_dir)
         raise
     return Restored(target, len(unit_keys), len(onion))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
 from dropbox_server.custody import keyring
-from dropbox_server.store import Database, units
+from dropbox_server.store import Database, unit_admin, units
 from dropbox_server.store import keys as key_store
 from dropbox_server.store.audit import PendingAudit
 
@@ -80,6 +80,7 @@ async def rotate_unit_key(
         if custodian_private is None:
             raise RotationError("re-sealing old reports needs the security staff passphrase")
         old_keys = await keyring.unit_private_keys_from_custodian(db, unit_id, custodian_private)
+        await _refuse_unopenable(db, unit_id, set(old_keys))
     key, pair = await new_unit_key(db, unit_id, day)
     try:
         new_key_id = await key_store.add_unit_key(db, key)
@@ -100,6 +101,27 @@ async def rotate_unit_key(
             "keys while re-sealing, so they were not retired; run the rotation with --reseal-old again"
         )
     return Rotation(unit_id, new_key_id, members, resealed, retired)
+
+
+async def _refuse_unopenable(db: Database, unit_id: str, opened: set[int]) -> None:
+    """Refuse to re-seal when an unretired key the custodian cannot open still seals reports.
+
+    Security: such a key (its custodian copy dropped by a forced recovery) could be neither
+    re-sealed nor retired, so "done" would be false; nothing is changed and the reports named.
+    """
+    missing = [
+        k.key_id
+        for k in await unit_admin.key_holders(db, unit_id)
+        if k.retired_day is None and k.key_id not in opened
+    ]
+    stuck = await unit_admin.reports_sealed_to(db, missing)
+    if stuck:
+        raise RotationError(
+            f"the custodian key cannot open {unit_id}'s key(s) {', '.join(map(str, missing))} "
+            f"(dropped by a forced recovery), so report(s) {', '.join(stuck)} sealed to them cannot be "
+            "re-sealed and would stay readable only by the members who hold those keys; "
+            "nothing was changed (`keys list-units` shows who holds them)"
+        )
 
 
 async def reseal_to(

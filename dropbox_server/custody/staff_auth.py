@@ -94,9 +94,14 @@ async def enrol_staff(
     kdf: KdfParams,
     day: str,
     kdf_runner: KdfRunner | None = None,
+    totp_secret: str | None = None,
 ) -> Enrolment:
-    """Create an account with a fresh TOTP secret sealed to its public key; log the key change."""
-    secret = totp.new_secret()
+    """Create an account with a TOTP secret sealed to its public key; log the key change.
+
+    The command line passes `totp_secret` after showing it, so the account exists only once
+    its secret has been seen; otherwise a fresh one is made.
+    """
+    secret = totp_secret if totp_secret is not None else totp.new_secret()
     staff_id = await keyring.add_staff(
         db,
         username=username,

@@ -42,6 +42,7 @@ async def reset_password(
     *,
     old_password: str | None,
     custodian_private: bytes | None,
+    totp_secret: str | None = None,
 ) -> Reset:
     """Set a new password.
 
@@ -64,7 +65,8 @@ async def reset_password(
     if custodian_private is None:
         raise StaffChangeRefused("without the old password, the security staff passphrase is needed")
     pair = envelope.generate_keypair()
-    secret = totp.new_secret()
+    # The command line passes a secret it has already shown, so a closed pipe loses nothing.
+    secret = totp_secret if totp_secret is not None else totp.new_secret()
     grants = await _unit_grants(db, staff.unit_id, staff.role, pair.public, custodian_private)
     await key_store.replace_staff_key(
         db,
@@ -80,10 +82,13 @@ async def reset_password(
     return Reset(username, new_key=True, totp_secret=secret)
 
 
-async def reset_totp(db: Database, username: str) -> str:
-    """A new authenticator secret, sealed to the account's public key; returns it to hand over."""
+async def reset_totp(db: Database, username: str, secret: str | None = None) -> str:
+    """A new authenticator secret (made here unless given), sealed to the account's public key.
+
+    Returns it to hand over; the command line passes one it has already shown.
+    """
     staff = await _staff(db, username)
-    secret = totp.new_secret()
+    secret = secret if secret is not None else totp.new_secret()
     sealed = envelope.seal(staff.public_key, secret.encode("ascii"))
     await staff_store.replace_totp_secret(db, staff.id, sealed, -1, audit.pending("totp_reset", staff=staff))
     return secret

@@ -104,7 +104,7 @@ async def run_retention(
         )
         if result.deleted:
             await db.checkpoint()
-    if result.deleted:
+    if result.deleted and not dry_run:
         log.info("retention deleted %d reports and %d files", len(result.deleted), result.files_removed)
     return result
 

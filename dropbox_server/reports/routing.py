@@ -11,10 +11,12 @@ is unknown or the subject works in that force's own professional standards unit.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from dropbox_server.forces import DESK_ID, FORCES_BY_ID, HUB_ID
 from dropbox_server.reports.content import ReportContent
+from dropbox_server.reports.unit_choices import active_force_ids
 from dropbox_server.store import Database
 from dropbox_server.store import deployment as deployment_store
 from dropbox_server.store.deployment import DESK
@@ -31,9 +33,11 @@ class Route:
     desk_state: str | None
 
 
-def route_direct(content: ReportContent) -> str:
-    """Direct routing: unknown force or a conflict of interest → the national hub."""
-    if content.force == UNKNOWN_FORCE or content.conflict or content.force not in FORCES_BY_ID:
+def route_direct(content: ReportContent, active: Collection[str] | None = None) -> str:
+    """Direct routing: unknown force, a conflict of interest, or a force whose unit is not in
+    `active` (retired, or never created; None: the seeded list) → the national hub."""
+    known = FORCES_BY_ID if active is None else active
+    if content.force == UNKNOWN_FORCE or content.conflict or content.force not in known:
         return HUB_ID
     return content.force
 
@@ -49,7 +53,8 @@ async def route_report(db: Database, content: ReportContent) -> Route:
     Security: under desk routing the hub and conflict rules become the desk's judgement
     (it chooses the receiving unit of each package); the report itself never reaches a force.
     """
+    active = await active_force_ids(db)
     if await deployment_store.routing(db) == DESK:
-        named = content.force if content.force in FORCES_BY_ID else None
+        named = content.force if content.force in active else None
         return Route(DESK_ID, named, "new")
-    return Route(route_direct(content), None, None)
+    return Route(route_direct(content, active), None, None)

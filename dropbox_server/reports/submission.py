@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from dropbox_server import envelope
@@ -50,9 +51,9 @@ __all__ = [
 ]
 
 
-def route(content: ReportContent) -> str:
+def route(content: ReportContent, active: Collection[str] | None = None) -> str:
     """The unit a new report goes to under direct routing (see reports/routing.py)."""
-    return route_direct(content)
+    return route_direct(content, active)
 
 
 def new_report_id() -> str:

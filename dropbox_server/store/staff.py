@@ -32,9 +32,17 @@ async def insert_staff(
 ) -> int:
     """Create a staff member and, in the same transaction, their sealed copies of unit keys."""
     async with db.transaction() as tx:
+        # Security: the next id after every id ever used, so a removed account's id (and its
+        # audit history) never passes to someone else; a trigger refuses reuse too. (Tests of
+        # older migrations insert into a schema from before staff_ids_used: plain max + 1.)
+        remembered = await (
+            await tx.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'staff_ids_used'")
+        ).fetchone()
+        used = "(SELECT max(id) FROM staff_ids_used)" if remembered else "0"
         cur = await tx.execute(
-            "INSERT INTO staff (username, unit_id, role, public_key, wrapped_private_key, "
-            "totp_secret_sealed, created_day) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO staff (id, username, unit_id, role, public_key, wrapped_private_key, "  # noqa: S608
+            f"totp_secret_sealed, created_day) VALUES ((SELECT max(coalesce({used}, 0), "
+            "coalesce((SELECT max(id) FROM staff), 0)) + 1), ?, ?, ?, ?, ?, ?, ?)",
             (username, unit_id, role, public_key, wrapped_private_key, totp_secret_sealed, day),
         )
         staff_id = int(cur.lastrowid or 0)

@@ -36,6 +36,7 @@ from dropbox_server.store import staff as staff_store
 from receipt_codes import Receipt
 from tests.backups.helpers import ROOT, settings_at, submit, upload
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.officer import officer
 
 BACKUP_PASSPHRASE = "a long backup passphrase"
 MEMBERS = {"alice": "kent-police", "bob": "essex-police"}
@@ -43,7 +44,7 @@ MEMBERS = {"alice": "kent-police", "bob": "essex-police"}
 
 def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *args],
+        [sys.executable, str(ROOT / "run.py"), *args, *officer(args)],
         input=stdin,
         capture_output=True,
         text=True,

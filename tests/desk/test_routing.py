@@ -70,7 +70,9 @@ def test_command_line_routing(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     listed = cli("keys", "list-units", "--data-dir", data, stdin="")
     assert "\nRouting: direct\n" in listed.stdout and "\ndesk " not in listed.stdout
-    switched = cli("keys", "set-routing", "--data-dir", data, "--routing", "desk", stdin="")
+    switched = cli(
+        "keys", "set-routing", "--data-dir", data, "--routing", "desk", "--operator", "jo.smith", stdin=""
+    )
     assert switched.returncode == 0, switched.stderr
     assert "Created the desk unit" in switched.stdout
     listed = cli("keys", "list-units", "--data-dir", data, stdin="")

@@ -75,7 +75,7 @@ async def test_0006_renumbers_every_key_and_keeps_every_link(tmp_path: Path) -> 
     await audit.record(db, audit.pending("note", report_id="r1", clock=lambda: _OLD_TIME))
     await db.close()
 
-    db = await open_database(path)
+    db = await open_database(path, migrate_up_to=6)  # later migrations have their own tests
     try:
         assert await db.schema_version() == 6
         wal = path.with_name(path.name + "-wal")

@@ -15,6 +15,7 @@ from dropbox_server import audit
 from dropbox_server.store import audit as audit_store
 from tests.conftest import CUSTODIAN_PASSPHRASE
 from tests.investigator.conftest import Workspace, submit
+from tests.officer import OPERATOR, officer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TIPDROP_KDF": "1,8192,1"}
     return subprocess.run(
-        [sys.executable, "run.py", *args],
+        [sys.executable, "run.py", *args, *officer(args)],
         cwd=REPO,
         input=stdin,
         capture_output=True,
@@ -158,7 +159,7 @@ async def test_add_investigator_cli_enrols_totp_and_logs_it(workspace: Workspace
     dave.username, dave.password, dave.secret = "dave", "dave-password-long", secret
     await dave.sign_in()
     rows = await audit_store.entries(workspace.services.db)
-    assert ("staff_enrolled", "dave", "role=investigator") in [
+    assert ("staff_enrolled", "dave", f"role=investigator by={OPERATOR}") in [
         (r.entry.action, r.entry.username, r.entry.detail) for r in rows
     ]
     # The secret is stored sealed, never as text.

@@ -30,6 +30,7 @@ from dropbox_server.store import units
 from dropbox_server.store.database import backup_file
 from onion_config import OnionFiles, list_clients, load_or_create_service_key
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.officer import officer
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKUP_PASSPHRASE = "a long backup passphrase"
@@ -161,7 +162,7 @@ async def test_restore_refuses_a_non_empty_directory_and_a_foreign_database(tmp_
 
 def cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *args],
+        [sys.executable, str(ROOT / "run.py"), *args, *officer(args)],
         input=stdin,
         capture_output=True,
         text=True,
@@ -229,7 +230,8 @@ async def test_disaster_drill_with_the_command_line(tmp_path: Path) -> None:
     with sqlite3.connect(settings.database_path) as conn:
         assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'restored'").fetchone()[0] == 1
     recover = ["keys", "recover-custodian", "--data-dir", data, "--in", str(keys_file)]
-    assert "--yes" in cli(*recover, stdin="").stderr
+    unconfirmed = cli(*recover, stdin=f"{BACKUP_PASSPHRASE}\nthe new staff passphrase\n")
+    assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr
     recovered = cli(*recover, "--yes", stdin=f"{BACKUP_PASSPHRASE}\nthe new staff passphrase\n")
     assert recovered.returncode == 0 and "holds 49 unit keys" in recovered.stdout, recovered.stderr
     rotated = cli(

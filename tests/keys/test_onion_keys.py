@@ -9,13 +9,14 @@ from pathlib import Path
 
 from dropbox_server.web.appkeys import Services
 from onion_config import OnionFiles, list_clients, load_or_create_service_key
+from tests.officer import OFFICER
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), "keys", *args, "--data-dir", str(data_dir)],
+        [sys.executable, str(ROOT / "run.py"), "keys", *args, "--data-dir", str(data_dir), *OFFICER],
         input="",
         capture_output=True,
         text=True,

@@ -24,6 +24,7 @@ from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.web.appkeys import Services
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.officer import officer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -191,7 +192,7 @@ async def test_removing_the_last_key_holder_is_refused_unless_forced(services: S
 
 def cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *args, "--data-dir", str(data_dir)],
+        [sys.executable, str(ROOT / "run.py"), *args, "--data-dir", str(data_dir), *officer(args)],
         input=stdin,
         capture_output=True,
         text=True,
@@ -219,7 +220,7 @@ async def test_cli_rotation_and_removal(services: Services) -> None:
     assert plain.returncode == 0 and "sealed to 2 member(s)" in plain.stdout, plain.stderr
     unknown = cli(data_dir, "keys", "rotate-unit-key", "--unit", "atlantis", "--yes")
     assert unknown.returncode == 1 and "unknown unit" in unknown.stderr
-    unconfirmed = cli(data_dir, "keys", "rotate-unit-key", "--unit", "kent-police", stdin="x\n")
+    unconfirmed = cli(data_dir, "keys", "rotate-unit-key", "--unit", "kent-police")
     assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr
     done = cli(
         data_dir,

@@ -17,6 +17,7 @@ from dropbox_server.store import units
 from dropbox_server.web.appkeys import Services
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
 from tests.keys.test_rotation_revocation import enrol, new_report, readable, unlock
+from tests.officer import OFFICER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,7 +123,7 @@ async def test_creating_a_unit(services: Services) -> None:
 
 def cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), "keys", *args, "--data-dir", str(data_dir)],
+        [sys.executable, str(ROOT / "run.py"), "keys", *args, "--data-dir", str(data_dir), *OFFICER],
         input=stdin,
         capture_output=True,
         text=True,
@@ -133,7 +134,7 @@ def cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProc
 
 async def test_account_commands(services: Services) -> None:
     data_dir = services.db.path.parent
-    created = cli(data_dir, "create-unit", "--id", "renamed-force", "--name", "Renamed Force: PSD")
+    created = cli(data_dir, "create-unit", "--id", "renamed-force", "--name", "Renamed Force: PSD", "--yes")
     assert created.returncode == 0, created.stderr
     listed = cli(data_dir, "list-units")
     assert "renamed-force" in listed.stdout
@@ -160,7 +161,7 @@ async def test_account_commands(services: Services) -> None:
         "alice",
         "--old-password-lost",
         "--yes",
-        stdin="wrong passphrase\n",
+        stdin="wrong passphrase\nbrand new password\n",
     )
     assert lost.returncode == 1 and "wrong security staff passphrase" in lost.stderr
     rekeyed = cli(

@@ -11,7 +11,7 @@ from typing import Any
 import onion_config
 from dropbox_server import envelope
 from dropbox_server.cli.audit import log_command
-from dropbox_server.cli.prompts import CliError, confirm
+from dropbox_server.cli.prompts import CliError, add_operator, confirm, end_of_input
 from dropbox_server.cli.serve import x25519_keypair
 from dropbox_server.cli.settings_args import add_data_dir
 from dropbox_server.datadir import create_private_dir, write_new_secret_file
@@ -26,14 +26,18 @@ def register_clients(keys: Any) -> None:
         "add-onion-client", help="authorise an investigator's Tor Browser for the investigator onion"
     )
     add_data_dir(p)
+    add_operator(p)
     p.add_argument("name", help="who the key is for (letters, digits, - and _)")
     p.set_defaults(func=cmd_add_onion_client)
     p = keys.add_parser("list-onion-clients", help="list authorised investigator onion clients")
     add_data_dir(p)
+    add_operator(p, required=None)
     p.set_defaults(func=cmd_list_onion_clients)
     p = keys.add_parser("remove-onion-client", help="revoke an investigator onion client")
     add_data_dir(p)
+    add_operator(p)
     p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_remove_onion_client)
 
 
@@ -41,9 +45,11 @@ def register(keys: Any) -> None:
     """Add the onion key subcommands to `keys`."""
     p = keys.add_parser("show-onions", help="show both onion addresses and the authorised clients")
     add_data_dir(p)
+    add_operator(p, required=None)
     p.set_defaults(func=cmd_show_onions)
     p = keys.add_parser("rotate-client-auth", help="new client-authorisation keys for the investigator onion")
     add_data_dir(p)
+    add_operator(p)
     p.add_argument("names", nargs="*", metavar="NAME", help="clients to rotate (default: every client)")
     p.add_argument(
         "--out-dir",
@@ -54,6 +60,7 @@ def register(keys: Any) -> None:
     p.set_defaults(func=cmd_rotate_client_auth)
     p = keys.add_parser("rotate-onion-client", help="give one investigator onion client a new key")
     add_data_dir(p)
+    add_operator(p)
     p.add_argument("name")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_rotate_onion_client)
@@ -164,6 +171,13 @@ def cmd_list_onion_clients(args: argparse.Namespace) -> int:
 
 def cmd_remove_onion_client(args: argparse.Namespace) -> int:
     files = onion_config.OnionFiles.for_data_dir(args.data_dir.resolve())
+    end_of_input()
+    if args.name not in {c.name for c in onion_config.list_clients(files.clients_dir)}:
+        raise CliError(f"no investigator onion client is called {args.name!r}; nothing was changed")
+    if not confirm(f"Revoke {args.name}? That Tor Browser can no longer reach the investigator site.",
+                   assume_yes=args.yes):
+        print("Nothing was changed.")
+        return 1
     onion_config.remove_client(files.clients_dir, args.name)
     print(f"Revoked {args.name}. {LIVE_NOTE}")
     log_command(args, "onion_client_removed", f"client={args.name}")

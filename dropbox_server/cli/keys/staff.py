@@ -1,163 +1,279 @@
-"""`keys add-investigator`, `list-units`, `set-routing`, `create-unit`, `reset-password`,
-`reset-totp`, `move-investigator`: units, routing and accounts, changed by security staff."""
+"""`keys add-investigator`, `list-units`, `set-routing`, `create-unit`, `rename-unit`,
+`retire-unit`, `reset-password`, `reset-totp`, `move-investigator`: units, routing and accounts,
+changed by security staff.
+
+Every command reads all its answers first (cli.prompts, same order whatever the options),
+refuses extra input, and only then changes anything, inside `guard().changing(...)`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
-from dropbox_server import envelope, totp
-from dropbox_server.cli.keys.lifecycle import _custodian
-from dropbox_server.cli.prompts import CliError, ask_secret, confirm
+from dropbox_server import totp
+from dropbox_server.cli.interrupts import guard
+from dropbox_server.cli.keys.officer import (
+    ask_passphrase,
+    database,
+    new_password,
+    unlock,
+    valid_username,
+)
+from dropbox_server.cli.prompts import CliError, add_operator, ask_secret, confirm, end_of_input
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
-from dropbox_server.config import Settings
-from dropbox_server.custody import keyring, staff_auth, staff_changes
+from dropbox_server.custody import keyring, staff_auth, staff_changes, unit_admin
 from dropbox_server.custody.desk import RoutingError, set_routing
 from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.custody.rotation import RotationError
 from dropbox_server.forces import DESK_ID
+from dropbox_server.store import Database
 from dropbox_server.store import deployment as deployment_store
-from dropbox_server.store import open_database, units
+from dropbox_server.store import staff as staff_store
 from dropbox_server.store.deployment import DESK, ROUTINGS
 
 
 def register(keys: Any) -> None:
     """Add the unit and account changes to `keys`."""
     p = keys.add_parser("create-unit", help="create a unit (a new force or a renamed one) with a key pair")
-    add_data_dir(p)
-    p.add_argument("--id", required=True, help="short id, e.g. new-force-police")
+    _common(p)
+    p.add_argument(
+        "--id", required=True, help="short id: lowercase words joined by '-', e.g. new-force-police"
+    )
     p.add_argument("--name", required=True, help="the unit's full name")
     p.add_argument("--kind", default="force", choices=("force", "hub"))
     p.set_defaults(func=cmd_create_unit)
+    p = keys.add_parser("rename-unit", help="give a unit a new name (its id, keys and reports stay)")
+    _common(p)
+    p.add_argument("--id", required=True, help="the unit's id (see `keys list-units`)")
+    p.add_argument("--name", required=True, help="the unit's new full name")
+    p.set_defaults(func=cmd_rename_unit)
+    p = keys.add_parser(
+        "retire-unit", help="route no new reports to a unit (refused while it holds open reports)"
+    )
+    _common(p)
+    p.add_argument("--id", required=True, help="the unit's id (see `keys list-units`)")
+    p.set_defaults(func=cmd_retire_unit)
     p = keys.add_parser(
         "reset-password", help="set a new password (re-keys the account if the old one is lost)"
     )
-    add_data_dir(p)
+    _common(p)
     p.add_argument("--username", required=True)
     p.add_argument(
         "--old-password-lost", action="store_true", help="re-key with the security staff passphrase"
     )
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_reset_password)
     p = keys.add_parser("reset-totp", help="give an account a new authenticator secret")
-    add_data_dir(p)
+    _common(p)
     p.add_argument("--username", required=True)
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_reset_totp)
     p = keys.add_parser("move-investigator", help="move a member of staff to another unit")
-    add_data_dir(p)
+    _common(p)
     p.add_argument("--username", required=True)
     p.add_argument("--to-unit", required=True)
     p.add_argument("--force", action="store_true", help="even if they are their unit's last key holder")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_move)
 
 
-def _new_password(username: str) -> str:
-    password = ask_secret(f"New password for {username}", confirm=True)
-    if len(password) < 10:
-        raise CliError("the password must be at least 10 characters")
-    return password
+def _common(p: argparse.ArgumentParser) -> None:
+    add_data_dir(p)
+    add_operator(p)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
-def _show_totp(username: str, secret: str) -> None:
-    print(f"New authenticator secret for {username} (hand it over in person): {secret}")
-    print(totp.qr_terminal(totp.provisioning_uri(secret, username)))
+def _show_totp(username: str, secret: str, qr: bool = True) -> None:
+    """Print the secret and flush: a closed pipe raises here, before anything is stored."""
+    uri = totp.provisioning_uri(secret, username)
+    print(f"New authenticator secret for {username}: hand it over in person; it is shown only now.")
+    print(f"TOTP secret: {secret}")
+    print(f"otpauth URI: {uri}")
+    if qr:
+        print(totp.qr_terminal(uri))
+    sys.stdout.flush()
 
 
-async def _create_unit(args: argparse.Namespace) -> int:
-    db = await open_database(settings_from_args(args).database_path)
-    try:
-        return await staff_changes.create_unit(db, args.id, args.name, args.kind, today())
-    except staff_changes.StaffChangeRefused as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        await db.close()
+def _refused(exc: Exception) -> CliError:
+    return CliError(f"{exc}; nothing was changed")
+
+
+def _declined() -> int:
+    print("Nothing was changed.")
+    return 1
+
+
+async def _create_unit(args: argparse.Namespace, unit_id: str, name: str) -> int:
+    async with database(args) as db:
+        try:
+            with guard().changing(f"unit {unit_id} created"):
+                return await staff_changes.create_unit(db, unit_id, name, args.kind, today())
+        except staff_changes.StaffChangeRefused as exc:
+            raise _refused(exc) from None
 
 
 def cmd_create_unit(args: argparse.Namespace) -> int:
-    key_id = asyncio.run(_create_unit(args))
-    print(
-        f"Created unit {args.id} ({args.name}) with key #{key_id}; enrol its members with add-investigator."
-    )
+    try:
+        unit_id = unit_admin.check_unit_id(args.id)
+        name = unit_admin.check_unit_name(args.name)
+    except unit_admin.UnitRefused as exc:
+        raise _refused(exc) from None
+    end_of_input()
+    if not confirm(
+        f"Create the {args.kind} unit {unit_id} ({name}) with a new key pair?", assume_yes=args.yes
+    ):
+        return _declined()
+    key_id = asyncio.run(_create_unit(args, unit_id, name))
+    print(f"Created unit {unit_id} ({name}) with key #{key_id}; enrol its members with add-investigator.")
+    print("It is on the reporter's and the phone form's list of forces from now on.")
     return 0
 
 
-async def _reset_password(args: argparse.Namespace) -> staff_changes.Reset:
-    kdf = settings_from_args(args).password_kdf
-    try:
-        if args.old_password_lost:
-            async with _custodian(args) as (db, custodian):
-                new = _new_password(args.username)
-                return await staff_changes.reset_password(
-                    db, args.username, new, kdf, old_password=None, custodian_private=custodian
-                )
-        db = await open_database(settings_from_args(args).database_path)
+async def _rename_unit(args: argparse.Namespace) -> str:
+    async with database(args) as db:
         try:
-            old = ask_secret(f"Current password of {args.username}")
-            new = _new_password(args.username)
-            return await staff_changes.reset_password(
-                db, args.username, new, kdf, old_password=old, custodian_private=None
-            )
-        finally:
-            await db.close()
-    except staff_changes.StaffChangeRefused as exc:
-        raise CliError(str(exc)) from None
+            await unit_admin.existing_unit(db, args.id)
+            with guard().changing(f"unit {args.id} renamed"):
+                return await unit_admin.rename_unit(db, args.id, args.name)
+        except unit_admin.UnitRefused as exc:
+            raise _refused(exc) from None
+
+
+def cmd_rename_unit(args: argparse.Namespace) -> int:
+    try:
+        name = unit_admin.check_unit_name(args.name)
+    except unit_admin.UnitRefused as exc:
+        raise _refused(exc) from None
+    end_of_input()
+    if not confirm(f"Rename {args.id} to {name!r}?", assume_yes=args.yes):
+        return _declined()
+    old = asyncio.run(_rename_unit(args))
+    print(f"Renamed {args.id}: {old!r} is now {name!r}. Its id, keys and reports are unchanged.")
+    return 0
+
+
+async def _retire_unit(args: argparse.Namespace) -> None:
+    async with database(args) as db:
+        try:
+            await unit_admin.existing_unit(db, args.id)
+            with guard().changing(f"unit {args.id} retired"):
+                await unit_admin.retire_unit(db, args.id, today())
+        except unit_admin.UnitRefused as exc:
+            raise _refused(exc) from None
+
+
+def cmd_retire_unit(args: argparse.Namespace) -> int:
+    end_of_input()
+    if not confirm(f"Retire {args.id}? No new reports will be routed to it.", assume_yes=args.yes):
+        return _declined()
+    asyncio.run(_retire_unit(args))
+    print(f"Retired {args.id}: no new reports are routed to it; its members still read what it holds.")
+    return 0
+
+
+async def _refuse_passphrase_as_password(db: Database, password: str) -> None:
+    """Security: a new password that opens the custodian key is the staff passphrase: refused."""
+    try:
+        await keyring.unlock_custodian(db, password)
+    except Exception:
+        return
+    raise CliError("that is the security staff passphrase, not a new password; nothing was changed")
+
+
+async def _reset_password(args: argparse.Namespace, answers: tuple[str, str, str]) -> staff_changes.Reset:
+    passphrase, old, new = answers
+    kdf_settings = settings_from_args(args).password_kdf
+    async with database(args) as db:
+        try:
+            if args.old_password_lost:
+                custodian = await unlock(db, passphrase)
+                if await staff_store.get_staff_by_username(db, args.username) is None:
+                    raise CliError(f"no member of staff is called {args.username!r}; nothing was changed")
+                secret = totp.new_secret()
+                _show_totp(args.username, secret)  # shown (and flushed) before it is stored
+                with guard().changing(f"{args.username} re-keyed with a new password and authenticator"):
+                    return await staff_changes.reset_password(
+                        db,
+                        args.username,
+                        new,
+                        kdf_settings,
+                        old_password=None,
+                        custodian_private=custodian,
+                        totp_secret=secret,
+                    )
+            await _refuse_passphrase_as_password(db, new)
+            with guard().changing(f"{args.username}'s password changed"):
+                return await staff_changes.reset_password(
+                    db, args.username, new, kdf_settings, old_password=old, custodian_private=None
+                )
+        except staff_changes.StaffChangeRefused as exc:
+            raise CliError(str(exc)) from None
 
 
 def cmd_reset_password(args: argparse.Namespace) -> int:
+    if args.old_password_lost:
+        passphrase, old = ask_passphrase(), ""
+    else:
+        passphrase, old = "", ask_secret(f"Current password of {args.username}")
+    new = new_password(args.username, passphrase)
+    end_of_input()
     if args.old_password_lost and not confirm(
         f"Re-key {args.username}? Their authenticator will be replaced too.", assume_yes=args.yes
     ):
-        print("Nothing was changed.")
-        return 1
-    done = asyncio.run(_reset_password(args))
+        return _declined()
+    done = asyncio.run(_reset_password(args, (passphrase, old, new)))
     if done.totp_secret:
-        print(f"{done.username} has a new key pair, their unit's keys and a new authenticator.")
-        _show_totp(done.username, done.totp_secret)
+        print(f"{done.username} has a new key pair, their unit's keys and a new authenticator (above).")
     else:
         print(f"{done.username}'s password is changed; their key and authenticator are unchanged.")
     return 0
 
 
-async def _reset_totp(args: argparse.Namespace) -> str:
-    db = await open_database(settings_from_args(args).database_path)
-    try:
-        return await staff_changes.reset_totp(db, args.username)
-    except staff_changes.StaffChangeRefused as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        await db.close()
+async def _reset_totp(args: argparse.Namespace) -> None:
+    async with database(args) as db:
+        if await staff_store.get_staff_by_username(db, args.username) is None:
+            raise CliError(f"no member of staff is called {args.username!r}; nothing was changed")
+        secret = totp.new_secret()
+        _show_totp(args.username, secret)
+        try:
+            with guard().changing(f"{args.username}'s authenticator replaced"):
+                await staff_changes.reset_totp(db, args.username, secret)
+        except staff_changes.StaffChangeRefused as exc:
+            raise _refused(exc) from None
 
 
 def cmd_reset_totp(args: argparse.Namespace) -> int:
+    """Security: the new secret is shown before it is stored, so a closed pipe loses nothing."""
+    end_of_input()
     if not confirm(f"Replace {args.username}'s authenticator?", assume_yes=args.yes):
-        print("Nothing was changed.")
-        return 1
-    _show_totp(args.username, asyncio.run(_reset_totp(args)))
+        return _declined()
+    asyncio.run(_reset_totp(args))
+    print(f"{args.username}'s old authenticator no longer works; the secret above replaces it.")
     return 0
 
 
-async def _move(args: argparse.Namespace) -> None:
-    async with _custodian(args) as (db, custodian):
+async def _move(args: argparse.Namespace, passphrase: str) -> int | None:
+    async with database(args) as db:
+        custodian = await unlock(db, passphrase)
         try:
-            new_key = await staff_changes.move_staff(
-                db, args.username, args.to_unit, custodian, today(), force=args.force
-            )
+            with guard().changing(f"{args.username} moved to {args.to_unit}"):
+                return await staff_changes.move_staff(
+                    db, args.username, args.to_unit, custodian, today(), force=args.force
+                )
         except (staff_changes.StaffChangeRefused, RemovalRefused, RotationError) as exc:
             raise CliError(str(exc)) from None
-    print(f"Moved {args.username} to {args.to_unit}: they hold its keys, and none of their old unit's.")
-    if new_key is not None:
-        print(f"Their old unit now seals new reports to key #{new_key}, which they never held.")
 
 
 def cmd_move(args: argparse.Namespace) -> int:
+    passphrase = ask_passphrase()
+    end_of_input()
     if not confirm(f"Move {args.username} to {args.to_unit}?", assume_yes=args.yes):
-        print("Nothing was changed.")
-        return 1
-    asyncio.run(_move(args))
+        return _declined()
+    new_key = asyncio.run(_move(args, passphrase))
+    print(f"Moved {args.username} to {args.to_unit}: they hold its keys, and none of their old unit's.")
+    if new_key is not None:
+        print(f"Their old unit now seals new reports to key #{new_key}, which they never held.")
     return 0
 
 
@@ -165,109 +281,132 @@ def register_accounts(keys: Any) -> None:
     """Add the `keys` subcommands for units and staff."""
     p = keys.add_parser("add-investigator", help="enrol a staff member in a unit")
     add_data_dir(p)
+    add_operator(p)
     p.add_argument("--unit", required=True, help="unit id (see `keys list-units`)")
-    p.add_argument("--username", required=True)
+    p.add_argument("--username", required=True, help="lowercase letters, digits, '.', '_' or '-'")
     p.add_argument("--role", default="investigator", choices=keyring.ROLES)
     p.add_argument("--no-qr", action="store_true", help="do not draw the authenticator QR code")
     p.set_defaults(func=cmd_add_investigator)
-    p = keys.add_parser("list-units", help="show the routing and list units with their key ids")
+    p = keys.add_parser(
+        "list-units",
+        help="show the routing and list units: each key, who holds it, and keys only the custodian holds",
+    )
     add_data_dir(p)
+    p.add_argument("--unit", help="only this unit")
+    add_operator(p, required=None)
     p.set_defaults(func=cmd_list_units)
     p = keys.add_parser(
         "set-routing",
         help="route new reports to the independent desk (creating it) or directly to forces",
     )
     add_data_dir(p)
+    add_operator(p)
     p.add_argument("--routing", required=True, choices=ROUTINGS)
     p.set_defaults(func=cmd_set_routing)
 
 
-async def _add_investigator(settings: Settings, args: argparse.Namespace) -> staff_auth.Enrolment:
-    db = await open_database(settings.database_path)
-    try:
-        custodian_private = None
-        if args.role in keyring.ROLES_WITH_UNIT_KEYS:
-            passphrase = ask_secret("Security staff passphrase")
-            try:
-                custodian_private = await keyring.unlock_custodian(db, passphrase)
-            except envelope.WrongPassword:
-                raise CliError("wrong security staff passphrase; nothing was changed") from None
-        password = ask_secret(f"New password for {args.username}", confirm=True)
-        if len(password) < 10:
-            raise CliError("the password must be at least 10 characters")
+async def _add_investigator(args: argparse.Namespace, passphrase: str, password: str) -> int:
+    settings = settings_from_args(args)
+    async with database(args) as db:
+        custodian = await unlock(db, passphrase)
         try:
-            return await staff_auth.enrol_staff(
-                db,
-                username=args.username,
-                unit_id=args.unit,
-                role=args.role,
-                password=password,
-                custodian_private=custodian_private,
-                kdf=settings.password_kdf,
-                day=today(),
-            )
+            await unit_admin.existing_unit(db, args.unit)
+        except unit_admin.UnitRefused as exc:
+            raise _refused(exc) from None
+        if await staff_store.get_staff_by_username(db, args.username) is not None:
+            raise CliError(f"the username {args.username!r} is taken; nothing was changed")
+        secret = totp.new_secret()
+        # Shown (and flushed) first: if the output is closed, nothing is created.
+        _show_totp(args.username, secret, qr=not args.no_qr)
+        try:
+            with guard().changing(f"{args.username} enrolled"):
+                enrolment = await staff_auth.enrol_staff(
+                    db,
+                    username=args.username,
+                    unit_id=args.unit,
+                    role=args.role,
+                    password=password,
+                    custodian_private=custodian if args.role in keyring.ROLES_WITH_UNIT_KEYS else None,
+                    kdf=settings.password_kdf,
+                    day=today(),
+                    totp_secret=secret,
+                )
         except keyring.KeyringError as exc:
-            raise CliError(str(exc)) from None
-    finally:
-        await db.close()
+            raise _refused(exc) from None
+        return enrolment.staff_id
 
 
 def cmd_add_investigator(args: argparse.Namespace) -> int:
     """Enrol a staff member and their authenticator: the TOTP secret is shown once, here.
 
-    Security: the secret is printed to this terminal only (never logged or written to a file);
-    it is stored sealed to the new member's public key.
+    Every role answers the same questions in the same order: the security staff passphrase
+    (only security staff enrol anyone), then the new password.
+    Security: the secret is shown (and flushed) before the account exists, so a closed pipe
+    or Ctrl-C never leaves an account whose secret nobody saw; it is printed to this terminal
+    only (never logged or written to a file) and stored sealed to the new member's public key.
     """
-    settings = settings_from_args(args)
-    enrolment = asyncio.run(_add_investigator(settings, args))
-    uri = totp.provisioning_uri(enrolment.totp_secret, args.username)
-    print(f"Enrolled {args.username} (id {enrolment.staff_id}) as {args.role} in unit {args.unit}.")
-    print("Give the new member this authenticator secret in person; it is shown only now.")
-    print(f"TOTP secret: {enrolment.totp_secret}")
-    print(f"otpauth URI: {uri}")
-    if not args.no_qr:
-        print(totp.qr_terminal(uri))
+    username = valid_username(args.username)
+    passphrase = ask_passphrase()
+    password = new_password(username, passphrase)
+    end_of_input()
+    staff_id = asyncio.run(_add_investigator(args, passphrase, password))
+    print(f"Enrolled {username} (id {staff_id}) as {args.role} in unit {args.unit}.")
+    print("Give the new member the authenticator secret above in person; it is not shown again.")
     return 0
 
 
-async def _list_units(settings: Settings) -> tuple[str, list[tuple[str, str, list[str]]]]:
-    db = await open_database(settings.database_path)
-    try:
-        out = []
-        for unit in await units.list_units(db):
-            keys = [
-                f"#{k.id} {envelope.fingerprint(k.public_key)}{' (retired)' if k.retired_day else ''}"
-                for k in await units.unit_keys(db, unit.id)
-            ]
-            out.append((unit.id, unit.name, keys))
-        return await deployment_store.routing(db), out
-    finally:
-        await db.close()
+async def _list_units(args: argparse.Namespace) -> tuple[str, list[unit_admin.UnitKeys]]:
+    async with database(args) as db:
+        if args.unit is not None:
+            try:
+                await unit_admin.existing_unit(db, args.unit)
+            except unit_admin.UnitRefused as exc:
+                raise CliError(str(exc)) from None
+        return await deployment_store.routing(db), await unit_admin.units_with_keys(db, args.unit)
 
 
 def cmd_list_units(args: argparse.Namespace) -> int:
-    routing, listed = asyncio.run(_list_units(settings_from_args(args)))
+    """The routing, then per unit: the current key, who holds each key, and keys no member holds."""
+    routing, listed = asyncio.run(_list_units(args))
     print(f"Routing: {routing}" + (" (reports go to the independent desk)" if routing == DESK else ""))
-    for unit_id, name, keys in listed:
-        print(f"{unit_id:45} {name}")
-        for key in keys:
-            print(f"{'':45}   key {key}")
+    for unit in listed:
+        retired = f"  (retired {unit.retired_day})" if unit.retired_day else ""
+        print(f"{unit.unit_id:45} {unit.name}{retired}")
+        current = unit.current
+        for key in unit.keys:
+            state = (
+                "current"
+                if current is not None and key.key_id == current.key_id
+                else f"retired {key.retired_day}"
+                if key.retired_day
+                else "older, still in use"
+            )
+            holders = ", ".join(key.members) or "no member"
+            custodian = " + custodian" if key.custodian else ""
+            print(f"{'':4}key #{key.key_id} ({state}, made {key.created_day}): {holders}{custodian}")
+        if unit.custodian_only:
+            print(f"{'':4}only the custodian holds key(s) {', '.join(map(str, unit.custodian_only))}")
+        if unit.unheld:
+            print(
+                f"{'':4}NOBODY holds key(s) {', '.join(map(str, unit.unheld))}: "
+                "what is sealed to them is lost"
+            )
     return 0
 
 
-async def _set_routing(settings: Settings, routing: str) -> bool:
-    db = await open_database(settings.database_path)
-    try:
-        return await set_routing(db, routing, today())
-    except RoutingError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        await db.close()
+async def _set_routing(args: argparse.Namespace) -> bool:
+    async with database(args) as db:
+        try:
+            with guard().changing(f"routing set to {args.routing}"):
+                return await set_routing(db, args.routing, today())
+        except RoutingError as exc:
+            raise _refused(exc) from None
 
 
 def cmd_set_routing(args: argparse.Namespace) -> int:
     """Switch routing; reports already delivered stay where they are."""
-    created = asyncio.run(_set_routing(settings_from_args(args), args.routing))
+    end_of_input()
+    created = asyncio.run(_set_routing(args))
     if created:
         print(f"Created the desk unit ({DESK_ID}) with its first key, sealed to the custodian key.")
         print("Enrol its members with add-investigator --unit desk --role desk_analyst|desk_supervisor.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from dropbox_server.conduct import CONDUCT_KINDS
@@ -52,8 +53,14 @@ def _limit_for(name: str, limits: FormLimits) -> int:
     return limits.long_field_chars
 
 
-def validate_report(form: FormData, limits: FormLimits) -> ReportFormResult:
-    """Check the report form; on any problem, keep every value so the page can show it again."""
+def validate_report(
+    form: FormData, limits: FormLimits, force_ids: Collection[str] | None = None
+) -> ReportFormResult:
+    """Check the report form; on any problem, keep every value so the page can show it again.
+
+    `force_ids`: the forces on offer (from the database); the seeded list when not given.
+    """
+    known_forces = FORCES_BY_ID if force_ids is None else force_ids
     values = {name: form.get(name).replace("\r\n", "\n") for name in ALL_FIELDS}
     errors: dict[str, FieldError] = {}
     for name in (*SHORT_FIELDS, *MEDIUM_FIELDS, *LONG_FIELDS):
@@ -64,7 +71,7 @@ def validate_report(form: FormData, limits: FormLimits) -> ReportFormResult:
             )
         elif name in form.bad_encoding:
             errors[name] = FieldError(lazy("Some characters could not be read. Please check this text."))
-    if values["force"] not in FORCES_BY_ID and values["force"] != UNKNOWN_FORCE:
+    if values["force"] not in known_forces and values["force"] != UNKNOWN_FORCE:
         errors["force"] = FieldError(lazy("Choose the force, or choose “I don’t know”."))
     if values["conduct"] not in CONDUCT_KINDS:
         errors["conduct"] = FieldError(lazy("Choose the kind of conduct that is closest."))

@@ -14,7 +14,7 @@ from dropbox_server.files.admission import FileAdmission
 from dropbox_server.files.disk import StorageFull
 from dropbox_server.files.download import FileDamaged, FileNotFound
 from dropbox_server.files.upload import Recipients, UploadBatch
-from dropbox_server.forces import FORCES
+from dropbox_server.forces import Force
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.reports.reporter_access import (
     ReporterThread,
@@ -26,6 +26,7 @@ from dropbox_server.reports.reporter_access import (
 )
 from dropbox_server.reports.routing import desk_routing
 from dropbox_server.reports.submission import ReportDraft, new_draft, submit_report
+from dropbox_server.reports.unit_choices import force_choices
 from dropbox_server.sessions import Session
 from dropbox_server.web.appkeys import (
     CSRF,
@@ -75,6 +76,7 @@ async def landing(request: web.Request) -> web.Response:
 
 async def _report_page(
     request: web.Request,
+    forces: list[Force],
     values: dict[str, str],
     errors: dict,  # type: ignore[type-arg]
     *,
@@ -86,7 +88,7 @@ async def _report_page(
         request,
         "reporter/report.html",
         {
-            "forces": FORCES,
+            "forces": forces,
             "conduct_kinds": CONDUCT_KINDS,
             "values": values,
             "errors": errors,
@@ -102,7 +104,8 @@ async def _report_page(
 
 
 async def report_form(request: web.Request) -> web.Response:
-    return await _report_page(request, dict.fromkeys(ALL_FIELDS, ""), {})
+    forces = await force_choices(request.config_dict[SERVICES].db)
+    return await _report_page(request, forces, dict.fromkeys(ALL_FIELDS, ""), {})
 
 
 async def report_submit(request: web.Request) -> web.Response:
@@ -173,19 +176,20 @@ async def _submit_checked(
     claim: _FormClaim,
 ) -> web.Response:
     settings = request.config_dict[SETTINGS]
-    result = validate_report(form, settings.limits)
+    forces = await force_choices(request.config_dict[SERVICES].db)
+    result = validate_report(form, settings.limits, {f.unit_id for f in forces})
     dropped = form.file_count > 0
 
     async def again(status: int, note: str = "", errors: dict[str, FieldError] | None = None) -> web.Response:
         # Nothing typed is lost: the form comes back with every value and a fresh token.
         return await _report_page(
-            request, result.values, errors or {}, status=status, note=note, dropped=dropped
+            request, forces, result.values, errors or {}, status=status, note=note, dropped=dropped
         )
 
     if admission.refused == "throttled":
         return await again(429, "busy")
     if not admission.token_ok(form.get("csrf_token")):
-        return await _token_refused(request, claim.state, result, dropped)
+        return await _token_refused(request, forces, claim.state, result, dropped)
     sent = False
     try:
         if form.files_refused in ("busy", "disk"):
@@ -220,7 +224,7 @@ async def _submit_checked(
 
 
 async def _token_refused(
-    request: web.Request, state: TokenState, result: ReportFormResult, dropped: bool
+    request: web.Request, forces: list[Force], state: TokenState, result: ReportFormResult, dropped: bool
 ) -> web.Response:
     """The answer to a report form whose token was spent (409) or bad (403)."""
     if state is TokenState.SPENT:
@@ -230,8 +234,10 @@ async def _token_refused(
     # only to a browser that sent our SameSite=Strict cookie. A post another site started
     # never carries it, and must not leave its own words ready to send under a valid token.
     if sent_presession_id(request) is None:
-        return await _report_page(request, dict.fromkeys(ALL_FIELDS, ""), {}, status=403, note="csrf")
-    return await _report_page(request, result.values, result.errors, status=403, note="csrf", dropped=dropped)
+        return await _report_page(request, forces, dict.fromkeys(ALL_FIELDS, ""), {}, status=403, note="csrf")
+    return await _report_page(
+        request, forces, result.values, result.errors, status=403, note="csrf", dropped=dropped
+    )
 
 
 def _already_sent(request: web.Request) -> web.Response:

@@ -14,11 +14,11 @@ from aiohttp import web
 
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS, REPORTER_STATUS
-from dropbox_server.forces import FORCES
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.reports.access import RoleNotAllowed
 from dropbox_server.reports.reporter_access import open_with_receipt, reporter_thread
 from dropbox_server.reports.submission import phone_follow_up, take_phone_report
+from dropbox_server.reports.unit_choices import active_force_ids, force_choices
 from dropbox_server.sessions import Session, SessionsFull
 from dropbox_server.web.appkeys import CALLER_RECEIPT_THROTTLE, OPEN_CALLS, SERVICES, SETTINGS
 from dropbox_server.web.formdata import FormData, FormTooLarge, read_form
@@ -48,12 +48,12 @@ async def _form(
         return error_page(request, 413)
 
 
-def _intake_page(
+async def _intake_page(
     request: web.Request, session: Session[Any], staff: StaffSession, values: dict[str, str],
     errors: dict[str, Any], *, note: str = "", status: int = 200,
 ) -> web.Response:  # fmt: skip
     context = {
-        "forces": FORCES,
+        "forces": await force_choices(request.config_dict[SERVICES].db),
         "conduct_kinds": CONDUCT_KINDS,
         "values": values,
         "errors": errors,
@@ -66,7 +66,7 @@ def _intake_page(
 @signed_in
 async def intake_form(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
     _only_call_handlers(staff)
-    return _intake_page(request, session, staff, dict.fromkeys(ALL_FIELDS, ""), {})
+    return await _intake_page(request, session, staff, dict.fromkeys(ALL_FIELDS, ""), {})
 
 
 @signed_in
@@ -77,18 +77,21 @@ async def intake_submit(
     form = await _form(request, staff)
     if isinstance(form, web.Response):
         return form
-    result = validate_report(form, request.config_dict[SETTINGS].limits)
-    if not csrf_ok(request, session, form.get("csrf_token")):
-        return _intake_page(request, session, staff, result.values, result.errors, note="csrf", status=403)
-    if result.content is None:
-        return _intake_page(request, session, staff, result.values, result.errors, status=400)
     services = request.config_dict[SERVICES]
+    force_ids = await active_force_ids(services.db)
+    result = validate_report(form, request.config_dict[SETTINGS].limits, force_ids)
+    if not csrf_ok(request, session, form.get("csrf_token")):
+        return await _intake_page(
+            request, session, staff, result.values, result.errors, note="csrf", status=403
+        )
+    if result.content is None:
+        return await _intake_page(request, session, staff, result.values, result.errors, status=400)
     try:
         receipt = await take_phone_report(
             services.db, services.receipts, result.content, result.contact, today()
         )
     except KdfBusy:
-        return _intake_page(request, session, staff, result.values, {}, note="busy", status=429)
+        return await _intake_page(request, session, staff, result.values, {}, note="busy", status=429)
     words = receipt.split(" ")
     context = {"words": words, "bits": int(receipt_entropy_bits(len(words)))}
     return staff_page(request, "investigator/intake_receipt.html", session, staff, context)

@@ -1,0 +1,123 @@
+"""SQL for security staff's view of units: who holds which key, what is sealed where, renaming
+and retiring units."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dropbox_server.store.audit import PendingAudit, append_tx
+from dropbox_server.store.database import Database
+
+# A report is open ('new' or 'assessing') until it has a final outcome (reports.case_actions).
+CLOSED_OUTCOMES = ("investigation", "safeguarding", "intelligence", "no-further-action", "out-of-scope")
+
+
+@dataclass(frozen=True)
+class KeyHolders:
+    """One unit key: its holders' usernames and whether the custodian holds it."""
+
+    key_id: int
+    unit_id: str
+    created_day: str
+    retired_day: str | None
+    members: tuple[str, ...]
+    custodian: bool
+
+
+async def key_holders(db: Database, unit_id: str) -> list[KeyHolders]:
+    """Every key of a unit, oldest first, with who holds a sealed copy of it."""
+    keys = await db.fetch_all(
+        "SELECT id, created_day, retired_day FROM unit_keys WHERE unit_id = ? ORDER BY id", (unit_id,)
+    )
+    grants = await db.fetch_all(
+        "SELECT g.unit_key_id, s.username, g.staff_id IS NULL FROM unit_key_grants g "
+        "JOIN unit_keys k ON k.id = g.unit_key_id LEFT JOIN staff s ON s.id = g.staff_id "
+        "WHERE k.unit_id = ? ORDER BY s.username",
+        (unit_id,),
+    )
+    out = []
+    for k in keys:
+        mine = [g for g in grants if int(g[0]) == int(k[0])]
+        out.append(
+            KeyHolders(
+                int(k[0]),
+                unit_id,
+                str(k[1]),
+                k[2],
+                tuple(str(g[1]) for g in mine if not g[2]),
+                any(bool(g[2]) for g in mine),
+            )
+        )
+    return out
+
+
+async def reports_sealed_to(db: Database, key_ids: Sequence[int]) -> list[str]:
+    """Public ids of reports with anything (content, contact, a passed-on reason) sealed to `key_ids`."""
+    if not key_ids:
+        return []
+    marks = ",".join("?" * len(key_ids))
+    rows = await db.fetch_all(
+        "SELECT DISTINCT r.id FROM reports r WHERE r.seq IN ("  # noqa: S608
+        f"SELECT report_seq FROM report_key_grants WHERE unit_key_id IN ({marks}) "
+        f"UNION SELECT report_seq FROM transfers WHERE sender_unit_key_id IN ({marks})) ORDER BY r.id",
+        (*key_ids, *key_ids),
+    )
+    return [str(r[0]) for r in rows]
+
+
+async def unit_retired_day(db: Database, unit_id: str) -> str | None:
+    r = await db.fetch_one("SELECT retired_day FROM units WHERE id = ?", (unit_id,))
+    return str(r[0]) if r and r[0] else None
+
+
+async def open_report_ids(db: Database, unit_id: str) -> list[str]:
+    """Public ids of the reports a unit holds that are still open."""
+    marks = ",".join("?" * len(CLOSED_OUTCOMES))
+    rows = await db.fetch_all(
+        f"SELECT id FROM reports WHERE unit_id = ? AND outcome NOT IN ({marks}) ORDER BY id",  # noqa: S608
+        (unit_id, *CLOSED_OUTCOMES),
+    )
+    return [str(r[0]) for r in rows]
+
+
+async def rename_unit(db: Database, unit_id: str, name: str, audit: PendingAudit) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE units SET name = ? WHERE id = ?", (name, unit_id))
+        await append_tx(tx, audit)
+
+
+async def retire_unit(db: Database, unit_id: str, day: str, audit: PendingAudit) -> list[str]:
+    """Retire a unit unless it holds open reports (checked in the same transaction); returns them."""
+    marks = ",".join("?" * len(CLOSED_OUTCOMES))
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            f"SELECT id FROM reports WHERE unit_id = ? AND outcome NOT IN ({marks}) ORDER BY id",  # noqa: S608
+            (unit_id, *CLOSED_OUTCOMES),
+        )
+        still_open = [str(r[0]) for r in await cur.fetchall()]
+        if still_open:
+            return still_open
+        await tx.execute("UPDATE units SET retired_day = ? WHERE id = ?", (day, unit_id))
+        await append_tx(tx, audit)
+    return []
+
+
+async def active_units(db: Database) -> list[tuple[str, str, str]]:
+    """(id, name, kind) of every unit that takes new reports, hub first then by name."""
+    rows = await db.fetch_all(
+        "SELECT id, name, kind FROM units WHERE retired_day IS NULL ORDER BY kind DESC, name"
+    )
+    return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+async def units_of_keys(db: Database, key_ids: Sequence[int]) -> list[str]:
+    """The units the given unit keys belong to."""
+    if not key_ids:
+        return []
+    marks = ",".join("?" * len(key_ids))
+    rows = await db.fetch_all(
+        f"SELECT DISTINCT unit_id FROM unit_keys WHERE id IN ({marks}) ORDER BY unit_id",  # noqa: S608
+        tuple(key_ids),
+    )
+    return [str(r[0]) for r in rows]
