@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 import onion_config
-from dropbox_server.cli import audit, backup, keys, retention, serve, stats, status
+from dropbox_server.cli import audit, backup, keys, retention, serve, shares, stats, status
 from dropbox_server.cli.prompts import CliError
 from dropbox_server.datadir import DataDirError
 from dropbox_server.logs import configure_logging
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Command = args.func
     try:
+        shares.refuse_unsplit(args)
         return func(args)
     except (CliError, DataDirError, onion_config.TorError) as exc:
         print(f"error: {exc}", file=sys.stderr)

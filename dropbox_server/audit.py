@@ -67,6 +67,11 @@ ACTIONS = frozenset(
         "onion_client_removed",
         "onion_client_rotated",
         "report_deleted",
+        "custodian_split",
+        "custodian_reshared",
+        "enrolment_requested",
+        "enrolment_approved",
+        "key_holder_notice_acknowledged",
     }
 )
 

@@ -11,24 +11,13 @@ from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from receipt_codes import parse_receipt
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites
+from tests.conftest import Sites, enrol_member
 from tests.journeys import Reporter
 
 
 async def enrol(sites: Sites, username: str, unit: str) -> keyring.UnlockedStaff:
     db = sites.services.db
-    custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
-    await keyring.add_staff(
-        db,
-        username=username,
-        unit_id=unit,
-        role="investigator",
-        password="pw-" + username,
-        custodian_private=custodian,
-        kdf=CHEAP_KDF,
-        totp_secret=None,
-        day=today(),
-    )
+    await enrol_member(db, username=username, unit_id=unit, role="investigator", password="pw-" + username)
     row = await staff_store.get_staff_by_username(db, username)
     assert row is not None
     return await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "pw-" + username))

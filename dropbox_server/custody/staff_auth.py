@@ -8,14 +8,16 @@ run as a known one.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope, totp
-from dropbox_server.custody import keyring
+from dropbox_server.custody import enrolment, keyring
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import Database, StaffRow
 from dropbox_server.store import staff as staff_store
+from dropbox_server.store.enrolments import PendingEnrolment
 from dropbox_server.throttle import KeyedBuckets, TokenBucket
 from receipt_codes import KdfParams
 
@@ -25,10 +27,16 @@ MAX_PASSWORD = 1024
 
 @dataclass(frozen=True)
 class Enrolment:
-    """A new account's id and its TOTP secret, shown once to be put in an authenticator app."""
+    """A new account's id (None while it waits for approval), its TOTP secret (shown once) and
+    its key's fingerprint (for the approver to compare)."""
 
-    staff_id: int
+    staff_id: int | None
     totp_secret: str
+    fingerprint: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.staff_id is None
 
     def __repr__(self) -> str:
         return f"Enrolment(staff_id={self.staff_id})"
@@ -94,9 +102,28 @@ async def enrol_staff(
     kdf: KdfParams,
     day: str,
     kdf_runner: KdfRunner | None = None,
+    requested_by: str = "security staff (command line)",
 ) -> Enrolment:
-    """Create an account with a fresh TOTP secret sealed to its public key; log the key change."""
+    """Create an account with a fresh TOTP secret sealed to its public key; log the key change.
+
+    Security: a key-holding account for a unit that already has key holders is only
+    requested here; a current member approves it on the staff site (custody/enrolment.py).
+    The first key holder of a unit gets the unit's keys from the custodian (K shares).
+    """
     secret = totp.new_secret()
+    if role in keyring.ROLES_WITH_UNIT_KEYS and await enrolment.unit_has_key_holders(db, unit_id):
+        await keyring.check_new_account(db, username, unit_id, role)
+        pair = envelope.generate_keypair()
+        wrap = functools.partial(
+            envelope.wrap_with_password, password, pair.private, kdf, keyring.STAFF_KEY_PURPOSE
+        )
+        wrapped = await kdf_runner.run(wrap) if kdf_runner is not None else wrap()
+        new = PendingEnrolment(
+            0, username, unit_id, role, pair.public, wrapped,
+            envelope.seal(pair.public, secret.encode("ascii")), requested_by, day,
+        )
+        await enrolment.request(db, new, requested_by=requested_by)
+        return Enrolment(None, secret, envelope.fingerprint(pair.public))
     staff_id = await keyring.add_staff(
         db,
         username=username,
@@ -111,7 +138,7 @@ async def enrol_staff(
     )
     row = await staff_store.get_staff(db, staff_id)
     await audit.record(db, audit.pending("staff_enrolled", staff=row, detail=f"role={role}"))
-    return Enrolment(staff_id=staff_id, totp_secret=secret)
+    return Enrolment(staff_id, secret, envelope.fingerprint(row.public_key) if row else "")
 
 
 def _decoy_row(decoy: bytes) -> StaffRow:

@@ -255,8 +255,20 @@ async def custodian_held_keys(db: Database) -> dict[int, bytes]:
     return {int(r[0]): bytes(r[1]) for r in rows}
 
 
+async def custodian_sealed_keys(db: Database) -> dict[int, bytes]:
+    """The custodian's sealed copy of every unit key it holds, by unit key id."""
+    rows = await db.fetch_all(
+        "SELECT unit_key_id, sealed_private_key FROM unit_key_grants WHERE staff_id IS NULL ORDER BY 1"
+    )
+    return {int(r[0]): bytes(r[1]) for r in rows}
+
+
 async def replace_custodian(
-    db: Database, public_key: bytes, wrapped_private_key: bytes, grants: dict[int, bytes], audit: PendingAudit
+    db: Database,
+    public_key: bytes,
+    wrapped_private_key: bytes | None,
+    grants: dict[int, bytes],
+    audit: PendingAudit,
 ) -> None:
     """A new custodian key pair, with its copies of unit keys replacing the old custodian's."""
     async with db.transaction() as tx:

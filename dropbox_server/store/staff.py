@@ -14,6 +14,10 @@ _COLUMNS = (
 )
 
 
+class FirstHolderTaken(Exception):
+    """The unit gained a key holder meanwhile: a new one now needs a member's approval."""
+
+
 def _row(r: sqlite3.Row) -> StaffRow:
     return StaffRow(*r)
 
@@ -29,9 +33,20 @@ async def insert_staff(
     totp_secret_sealed: bytes | None,
     day: str,
     unit_key_grants: dict[int, bytes],
+    first_key_holder_of: str | None = None,
 ) -> int:
-    """Create a staff member and, in the same transaction, their sealed copies of unit keys."""
+    """Create a staff member and, in the same transaction, their sealed copies of unit keys.
+
+    With `first_key_holder_of`, refuses (FirstHolderTaken) if that unit already has a key holder.
+    """
     async with db.transaction() as tx:
+        if first_key_holder_of is not None:
+            async with tx.execute(
+                "SELECT 1 FROM staff WHERE unit_id = ? AND role IN ('investigator', 'supervisor')",
+                (first_key_holder_of,),
+            ) as cur:
+                if await cur.fetchone():
+                    raise FirstHolderTaken(first_key_holder_of)
         cur = await tx.execute(
             "INSERT INTO staff (username, unit_id, role, public_key, wrapped_private_key, "
             "totp_secret_sealed, created_day) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -12,13 +12,15 @@ from typing import Any
 
 from dropbox_server import envelope
 from dropbox_server.cli.audit import log_command
-from dropbox_server.cli.prompts import CliError, ask_secret, confirm
+from dropbox_server.cli.prompts import CliError, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.cli.shares import restore_custodian, unlock_with_shares
 from dropbox_server.clock import today
-from dropbox_server.custody import backup, keyring, recovery
+from dropbox_server.custody import backup
 from dropbox_server.custody.revocation import RemovalRefused, remove_staff
 from dropbox_server.custody.rotation import RotationError, rotate_unit_key
 from dropbox_server.store import Database, StaffRow, open_database
+from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.database import backup_file
 
@@ -39,7 +41,7 @@ def register(keys: Any) -> None:
     p.add_argument("--force", action="store_true", help="even if they are the unit's last key holder")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_remove_investigator)
-    p = keys.add_parser("backup", help="write the pepper, onion keys and unit keys to one encrypted file")
+    p = keys.add_parser("backup", help="write the pepper and onion keys to one file sealed to the custodian")
     add_data_dir(p)
     p.add_argument("--out", type=Path, required=True, help="new file to write (never overwritten)")
     p.set_defaults(func=cmd_backup)
@@ -52,13 +54,11 @@ def register(keys: Any) -> None:
     add_data_dir(p)
     p.add_argument("--out", type=Path, required=True, help="new file to write (never overwritten)")
     p.set_defaults(func=cmd_backup_db)
-    p = keys.add_parser(
-        "recover-custodian", help="lost security staff passphrase: a new one, from a key backup"
-    )
+    p = keys.add_parser("recover-custodian", help="replaced by `keys reshare` (custodian shares)")
     add_data_dir(p)
-    p.add_argument("--in", dest="backup", type=Path, required=True, help="the key backup file")
-    p.add_argument("--force", action="store_true", help="even if unit keys were made after the backup")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--in", dest="backup", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--yes", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_recover_custodian)
     p = keys.add_parser("list-staff", help="list staff with their unit, role and last sign-in day")
     add_data_dir(p)
@@ -81,14 +81,9 @@ async def _database(args: argparse.Namespace) -> AsyncIterator[Database]:
 
 @asynccontextmanager
 async def _custodian(args: argparse.Namespace) -> AsyncIterator[tuple[Database, bytes]]:
-    """The database and the custodian key, opened with the security staff passphrase."""
+    """The database and the custodian key, rebuilt from K custodian shares (asked first)."""
     async with _database(args) as db:
-        passphrase = ask_secret("Security staff passphrase")
-        try:
-            custodian = await keyring.unlock_custodian(db, passphrase)
-        except envelope.WrongPassword:
-            raise CliError("wrong security staff passphrase; nothing was changed") from None
-        yield db, custodian
+        yield db, await unlock_with_shares(db)
 
 
 async def _rotate(args: argparse.Namespace) -> None:
@@ -164,40 +159,38 @@ def _bar(label: str) -> Callable[[int, int], None]:
     return show
 
 
-async def _backup(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    async with _custodian(args) as (db, custodian):
-        passphrase = ask_secret("New backup passphrase (at least 12 characters)", confirm=True)
-        if len(passphrase) < 12:
-            raise CliError("the backup passphrase must be at least 12 characters")
-        try:
-            return await backup.write_backup(
-                settings, db, custodian, passphrase, args.out, settings.password_kdf
-            )
-        except backup.BackupError as exc:
-            raise CliError(str(exc)) from None
+async def _custodian_public(args: argparse.Namespace) -> bytes:
+    async with _database(args) as db:
+        public = await enrolment_store.custodian_public_key(db)
+    if public is None:
+        raise CliError("no custodian key: run `python run.py init` first")
+    return public
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    """Security: the file is useless without its passphrase; keep the two apart."""
-    count = asyncio.run(_backup(args))
-    print(f"Wrote {args.out} (mode 0600): pepper, receipt costs, onion keys and {count} unit keys.")
-    print("Keep it with a database copy (`keys backup-db`) and store the passphrase separately.")
-    log_command(args, "keys_backed_up", f"unit_keys={count}")
+    """Security: sealed to the custodian public key: written without shares, opened only with K."""
+    settings = settings_from_args(args)
+    public = asyncio.run(_custodian_public(args))
+    try:
+        count = backup.write_backup(settings, public, args.out)
+    except backup.BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Wrote {args.out} (mode 0600): pepper, receipt costs and {count} onion files,")
+    print(f"sealed to the custodian key {envelope.fingerprint(public)}; restoring it needs the shares.")
+    print("Keep it with a database copy (`keys backup-db`).")
+    log_command(args, "keys_backed_up", f"onion_files={count}")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    passphrase = ask_secret("Backup passphrase")
     try:
-        done = asyncio.run(backup.restore(args.backup, passphrase, args.database, settings))
+        private = restore_custodian(args.backup)
+        done = asyncio.run(backup.restore(args.backup, private, args.database, settings))
     except backup.BackupError as exc:
         raise CliError(f"{exc}; nothing was changed") from None
-    print(
-        f"Restored {done.data_dir}: {done.unit_keys} unit keys, {done.onion_files} onion files, the database."
-    )
-    log_command(args, "restored", f"unit_keys={done.unit_keys}")
+    print(f"Restored {done.data_dir}: {done.onion_files} onion files and the database.")
+    log_command(args, "restored", f"onion_files={done.onion_files}")
     return 0
 
 
@@ -212,29 +205,9 @@ def cmd_backup_db(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _recover(args: argparse.Namespace) -> recovery.Recovery:
-    settings = settings_from_args(args)
-    async with _database(args) as db:
-        backup_passphrase = ask_secret("Backup passphrase")
-        passphrase = ask_secret("New security staff passphrase (at least 12 characters)", confirm=True)
-        if len(passphrase) < 12:
-            raise CliError("the security staff passphrase must be at least 12 characters")
-        try:
-            return await recovery.recover_custodian(
-                db, args.backup, backup_passphrase, passphrase, settings.password_kdf, force=args.force
-            )
-        except backup.BackupError as exc:
-            raise CliError(f"{exc}; nothing was changed") from None
-
-
 def cmd_recover_custodian(args: argparse.Namespace) -> int:
-    """Security: the old passphrase stops working; every custodian copy is made anew."""
-    if not confirm("Replace the security staff passphrase and custodian key?", assume_yes=args.yes):
-        print("Nothing was changed.")
-        return 1
-    done = asyncio.run(_recover(args))
-    print(f"New custodian key holds {done.unit_keys} unit keys; the old passphrase no longer opens anything.")
-    if done.dropped:
-        print(f"Unit keys {', '.join(map(str, done.dropped))} are now held by their units' members only.")
-    print("Make a new key backup now (`keys backup`).")
-    return 0
+    """The custodian is held as shares now: reissuing them is `keys reshare`."""
+    raise CliError(
+        "the custodian key is held as shares now: with enough of them, `keys reshare` issues a "
+        "new set (and a new key); with fewer, nothing can recover it, by design"
+    )

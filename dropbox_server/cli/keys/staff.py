@@ -7,13 +7,14 @@ import argparse
 import asyncio
 from typing import Any
 
-from dropbox_server import envelope, totp
+from dropbox_server import envelope, passwords, totp
 from dropbox_server.cli.keys.lifecycle import _custodian
-from dropbox_server.cli.prompts import CliError, ask_secret, confirm
+from dropbox_server.cli.prompts import CliError, ask_new_password, ask_secret, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.cli.shares import unlock_with_shares
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring, staff_auth, staff_changes
+from dropbox_server.custody import enrolment, keyring, staff_auth, staff_changes
 from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.custody.rotation import RotationError
 from dropbox_server.store import open_database, units
@@ -33,7 +34,7 @@ def register(keys: Any) -> None:
     add_data_dir(p)
     p.add_argument("--username", required=True)
     p.add_argument(
-        "--old-password-lost", action="store_true", help="re-key with the security staff passphrase"
+        "--old-password-lost", action="store_true", help="re-key with the custodian shares"
     )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_reset_password)
@@ -52,10 +53,10 @@ def register(keys: Any) -> None:
 
 
 def _new_password(username: str) -> str:
-    password = ask_secret(f"New password for {username}", confirm=True)
-    if len(password) < 10:
-        raise CliError("the password must be at least 10 characters")
-    return password
+    """A password zxcvbn scores 4, or a generated passphrase (blank entry)."""
+    return ask_new_password(
+        username, lambda p: passwords.weakness(p, (username,)), passwords.generated_passphrase
+    )
 
 
 def _show_totp(username: str, secret: str) -> None:
@@ -175,15 +176,13 @@ async def _add_investigator(settings: Settings, args: argparse.Namespace) -> sta
     db = await open_database(settings.database_path)
     try:
         custodian_private = None
-        if args.role in keyring.ROLES_WITH_UNIT_KEYS:
-            passphrase = ask_secret("Security staff passphrase")
-            try:
-                custodian_private = await keyring.unlock_custodian(db, passphrase)
-            except envelope.WrongPassword:
-                raise CliError("wrong security staff passphrase; nothing was changed") from None
-        password = ask_secret(f"New password for {args.username}", confirm=True)
-        if len(password) < 10:
-            raise CliError("the password must be at least 10 characters")
+        # Only a unit's first key holder takes its keys from the custodian (K shares); anyone
+        # after that waits for a current member to approve them on the staff site.
+        if args.role in keyring.ROLES_WITH_UNIT_KEYS and not await enrolment.unit_has_key_holders(
+            db, args.unit
+        ):
+            custodian_private = await unlock_with_shares(db)
+        password = _new_password(args.username)
         try:
             return await staff_auth.enrol_staff(
                 db,
@@ -208,11 +207,16 @@ def cmd_add_investigator(args: argparse.Namespace) -> int:
     it is stored sealed to the new member's public key.
     """
     settings = settings_from_args(args)
-    enrolment = asyncio.run(_add_investigator(settings, args))
-    uri = totp.provisioning_uri(enrolment.totp_secret, args.username)
-    print(f"Enrolled {args.username} (id {enrolment.staff_id}) as {args.role} in unit {args.unit}.")
+    done = asyncio.run(_add_investigator(settings, args))
+    uri = totp.provisioning_uri(done.totp_secret, args.username)
+    if done.pending:
+        print(f"{args.username} ({args.role}, key {done.fingerprint}) waits for approval: a current")
+        print(f"key holder of {args.unit} must sign in and approve them under Key holders. Until then")
+        print("they cannot sign in. Tell the approver the key fingerprint above to compare.")
+    else:
+        print(f"Enrolled {args.username} (id {done.staff_id}) as {args.role} in unit {args.unit}.")
     print("Give the new member this authenticator secret in person; it is shown only now.")
-    print(f"TOTP secret: {enrolment.totp_secret}")
+    print(f"TOTP secret: {done.totp_secret}")
     print(f"otpauth URI: {uri}")
     if not args.no_qr:
         print(totp.qr_terminal(uri))
