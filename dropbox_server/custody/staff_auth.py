@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from dropbox_server import audit, envelope, totp
 from dropbox_server.custody import enrolment, keyring
-from dropbox_server.kdf import KdfRunner
+from dropbox_server.kdf import KdfBusy, KdfRunner
 from dropbox_server.store import Database, StaffRow
+from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.enrolments import PendingEnrolment
 from dropbox_server.throttle import KeyedBuckets, TokenBucket
@@ -164,9 +165,13 @@ async def sign_in(
     credentials: tuple[str, str, str],
     now: float,
     day: str,
+    raise_to: KdfParams | None = None,
 ) -> SignInResult:
     """Check username, password and TOTP code; unlock the unit keys; log the attempt.
 
+    With `raise_to`, a key wrapped at a lower argon2id cost is re-wrapped at that cost
+    after a successful sign-in (the only moment the password is known), so keys made
+    before the costs went up do not stay cheaper to guess offline.
     Raises KdfBusy when the pool is full (the caller answers 429, nothing is logged).
     """
     username, password, code = credentials
@@ -190,7 +195,24 @@ async def sign_in(
         return SignInResult(None, failure)
     unlocked = await keyring.unlock_staff(db, staff, private)
     await audit.record(db, audit.pending("sign_in", staff=staff))
+    if raise_to is not None and _cheaper(envelope.wrap_cost(staff.wrapped_private_key), raise_to):
+        try:
+            wrapped = await runner.run(
+                envelope.wrap_with_password,
+                password[:MAX_PASSWORD],
+                private,
+                raise_to,
+                keyring.STAFF_KEY_PURPOSE,
+            )
+        except KdfBusy:
+            return SignInResult(unlocked)  # busy now: the next sign-in raises it
+        entry = audit.pending("password_reset", staff=staff, detail="wrap_cost_raised")
+        await key_store.rewrap_staff_key(db, staff.id, wrapped, entry)
     return SignInResult(unlocked)
+
+
+def _cheaper(have: KdfParams, want: KdfParams) -> bool:
+    return have.memory_kib < want.memory_kib or have.time_cost < want.time_cost
 
 
 def _first_failure(staff: StaffRow | None, private: bytes | None) -> str:

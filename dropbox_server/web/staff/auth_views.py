@@ -13,7 +13,16 @@ from dropbox_server.custody import enrolment, staff_auth
 from dropbox_server.i18n import DEFAULT_LANGUAGE, lazy, translations
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.sessions import Session, SessionsFull
-from dropbox_server.web.appkeys import CLOCKS, CSRF, DECOY, LANG, SERVICES, SESSIONS, SIGN_IN_THROTTLE
+from dropbox_server.web.appkeys import (
+    CLOCKS,
+    CSRF,
+    DECOY,
+    LANG,
+    SERVICES,
+    SESSIONS,
+    SETTINGS,
+    SIGN_IN_THROTTLE,
+)
 from dropbox_server.web.formdata import FormTooLarge, read_form
 from dropbox_server.web.middlewares import error_page
 from dropbox_server.web.rendering import render
@@ -83,6 +92,7 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
             (username, form.get("password"), form.get("code")),
             clocks.wall(),
             today(),
+            raise_to=request.config_dict[SETTINGS].password_kdf,
         )
     except KdfBusy:
         return _too_many(request, 5)
