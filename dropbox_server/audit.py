@@ -72,6 +72,7 @@ ACTIONS = frozenset(
         "enrolment_requested",
         "enrolment_approved",
         "key_holder_notice_acknowledged",
+        "password_change_failed",
     }
 )
 

@@ -152,5 +152,8 @@ async def reshare(db: Database, old_private: bytes, spec: ShareSpec) -> list[Iss
     shares = issue(pair.private, spec)
     detail = f"threshold={spec.threshold} shares={spec.count} unit_keys={len(grants)}"
     entry = audit.pending("custodian_reshared", username=COMMAND_LINE, detail=detail)
-    await key_store.replace_custodian(db, pair.public, None, grants, entry)
+    try:
+        await key_store.replace_custodian(db, pair.public, None, grants, entry)
+    except key_store.MembersChanged:
+        raise CustodianError("a unit key was made meanwhile; nothing was changed, run it again") from None
     return shares

@@ -12,7 +12,7 @@ import functools
 import secrets
 from dataclasses import dataclass
 
-from dropbox_server import audit, envelope, totp
+from dropbox_server import audit, envelope, passwords, totp
 from dropbox_server.custody import enrolment, keyring
 from dropbox_server.kdf import KdfBusy, KdfRunner
 from dropbox_server.store import Database, StaffRow
@@ -293,3 +293,42 @@ async def _check_proof(
         return await _check_code(db, staff, private, change.current_code, now, day)
     except (envelope.EnvelopeError, UnicodeDecodeError):
         return "authenticator_unreadable"
+
+
+@dataclass(frozen=True, repr=False)
+class PasswordChange:
+    """A signed-in member changing their own password: the current one and the new one, twice."""
+
+    staff_id: int
+    current: str
+    new: str
+    again: str
+
+
+async def change_own_password(
+    db: Database, runner: KdfRunner, change: PasswordChange, kdf: KdfParams
+) -> str:
+    """Re-wrap the member's key under a new password; '' on success, else the (logged) reason.
+
+    Security: the new password must score 4 with zxcvbn (the key it wraps opens the unit's
+    reports to anyone who guesses it from a database copy); the current password is checked
+    in the KDF pool, and the new wrap is made at the current cost. Raises KdfBusy.
+    """
+    staff = await staff_store.get_staff(db, change.staff_id)
+    if staff is None:
+        return "unknown_user"
+    if change.new != change.again:
+        return "mismatch"
+    if passwords.weakness(change.new, (staff.username,)) is not None:
+        return "weak"
+    try:
+        private = await runner.run(keyring.unwrap_staff_key, staff, change.current[:MAX_PASSWORD])
+    except envelope.EnvelopeError:
+        await audit.record(db, audit.pending("password_change_failed", staff=staff, detail="wrong_password"))
+        return "wrong_password"
+    wrapped = await runner.run(
+        envelope.wrap_with_password, change.new, private, kdf, keyring.STAFF_KEY_PURPOSE
+    )
+    entry = audit.pending("password_reset", staff=staff, detail="own")
+    await key_store.rewrap_staff_key(db, staff.id, wrapped, entry)
+    return ""

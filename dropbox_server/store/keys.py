@@ -270,8 +270,16 @@ async def replace_custodian(
     grants: dict[int, bytes],
     audit: PendingAudit,
 ) -> None:
-    """A new custodian key pair, with its copies of unit keys replacing the old custodian's."""
+    """A new custodian key pair, with its copies of unit keys replacing the old custodian's.
+
+    Security: the old custodian's copies are read again inside the transaction and must be
+    exactly the ones re-sealed, so a unit key made meanwhile is never left without a copy.
+    """
     async with db.transaction() as tx:
+        async with tx.execute("SELECT unit_key_id FROM unit_key_grants WHERE staff_id IS NULL") as cur:
+            held = {int(r[0]) for r in await cur.fetchall()}
+        if held != set(grants):
+            raise MembersChanged("custodian")
         await tx.execute(
             "UPDATE custodian SET public_key = ?, wrapped_private_key = ? WHERE id = 1",
             (public_key, wrapped_private_key),

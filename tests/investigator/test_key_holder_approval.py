@@ -8,9 +8,11 @@ import re
 import aiohttp
 import pytest
 
+from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.custody import keyring
 from dropbox_server.store import audit as audit_store
+from dropbox_server.store import staff as staff_store
 from tests.conftest import CHEAP_KDF, unlock_custodian
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.driver import Investigator, text_of
@@ -82,6 +84,11 @@ async def test_a_second_key_holder_needs_a_members_approval_and_every_member_is_
         "/key-holders/notices/acknowledge", {"notice": notice.group(1), "back": "/inbox"}, csrf_page=inbox
     )
     assert (status, where) == (303, "/inbox")
+    for elsewhere in ("//evil.example/", "/\\evil.example", "https://evil.example/"):
+        status, where = await carol.post(
+            "/key-holders/notices/acknowledge", {"notice": notice.group(1), "back": elsewhere}, csrf_page=inbox
+        )
+        assert (status, where) == (303, "/"), "never back to another site"
     await carol.sign_out()
     workspace.clock.advance(30)
     await carol.sign_in()
@@ -120,3 +127,30 @@ def test_a_weak_password_is_refused_and_a_blank_one_is_generated(workspace: Work
     assert made.returncode == 0, made.stderr
     generated = re.search(r"erin's password is the generated passphrase: ([a-z-]+)", made.stdout)
     assert generated and len(generated.group(1).split("-")) == 7
+
+
+async def test_changing_ones_password_on_the_staff_site_needs_a_strong_one(workspace: Workspace) -> None:
+    alice = await workspace.signed_in("alice", "kent-police")
+    _, page = await alice.get("/account/password")
+    suggestion = re.search(r'<code class="secret">([a-z-]+)</code>', page)
+    assert suggestion and len(suggestion.group(1).split("-")) == 7
+    cases = (
+        ({"current": alice.password, "new": "Password1!", "again": "Password1!"}, 400, "too easy to guess"),
+        ({"current": alice.password, "new": suggestion.group(1), "again": "other"}, 400, "not the same"),
+        ({"current": "wrong", "new": suggestion.group(1), "again": suggestion.group(1)}, 400, "not right"),
+        ({"current": alice.password, "new": suggestion.group(1), "again": suggestion.group(1),
+          "csrf_token": "forged"}, 403, "expired"),
+    )
+    for form, status, words in cases:
+        got, body = await alice.post("/account/password", form, csrf_page=page)
+        assert got == status and words in text_of(body), (form, got)
+    new = suggestion.group(1)
+    got, where = await alice.post(
+        "/account/password", {"current": alice.password, "new": new, "again": new}, csrf_page=page
+    )
+    assert (got, where) == (303, "/account/password?result=changed")
+    row = await staff_store.get_staff_by_username(workspace.services.db, "alice")
+    assert row is not None
+    with pytest.raises(envelope.WrongPassword):
+        keyring.unwrap_staff_key(row, alice.password)
+    assert keyring.unwrap_staff_key(row, new)

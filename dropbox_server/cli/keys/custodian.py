@@ -57,8 +57,9 @@ def cmd_split_custodian(args: argparse.Namespace) -> int:
     shares = asyncio.run(_split(args, spec))
     show_shares(shares, spec.threshold)
     print("The passphrase-wrapped custodian key is removed from the database. Older database copies")
-    print("still hold it: destroy them, or run `keys reshare` to move to a new custodian key.")
-    print("Then make a new key backup (`keys backup`): older key backups used the passphrase.")
+    print("(backup sets, the Litestream replica's history) still hold it: destroy them, or run")
+    print("`keys reshare` to move to a new custodian key. Make a new key backup (`keys backup`) and")
+    print("destroy the old ones: they hold every unit key under one backup passphrase.")
     return 0
 
 

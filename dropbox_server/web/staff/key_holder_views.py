@@ -7,6 +7,7 @@ never the custodian; each POST carries the session's CSRF token and is audited.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +24,9 @@ from dropbox_server.web.staff.context import StaffSession
 from dropbox_server.web.staff.pages import csrf_ok, signed_in, staff_page
 
 _FORM_BYTES = 4 * 1024
+# Security: back to a page of this site only: no scheme, no "//host", no backslash (which
+# browsers read as a slash), no whitespace.
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&;-]*")
 
 
 async def _page(
@@ -78,4 +82,4 @@ async def acknowledge(request: web.Request, session: Session[Any], staff: StaffS
     await enrolment.acknowledge(request.config_dict[SERVICES].db, staff.unlocked.staff, notice_id)
     staff.key_notices = [n for n in staff.key_notices if n.id != notice_id]
     back = form.get("back")
-    raise web.HTTPSeeOther(back if back.startswith("/") and not back.startswith("//") else "/")
+    raise web.HTTPSeeOther(back if _LOCAL_PATH.fullmatch(back) else "/")

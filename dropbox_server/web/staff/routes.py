@@ -10,6 +10,7 @@ from dropbox_server.web.staff import (
     case_views,
     intake_views,
     key_holder_views,
+    password_views,
     stats_views,
 )
 from dropbox_server.web.staff import file_views as file_views
@@ -28,6 +29,8 @@ ROUTES = [
     web.post("/sign-out", auth_views.sign_out, name="sign_out"),
     web.get("/account/authenticator", auth_views.authenticator_form, name="authenticator"),
     web.post("/account/authenticator", auth_views.authenticator_submit),
+    web.get("/account/password", password_views.password_form, name="password"),
+    web.post("/account/password", password_views.password_submit),
     web.get("/key-holders", key_holder_views.key_holders, name="key_holders"),
     web.post("/key-holders/approve", key_holder_views.approve),
     web.post("/key-holders/notices/acknowledge", key_holder_views.acknowledge),
