@@ -73,6 +73,7 @@ ACTIONS = frozenset(
         "enrolment_approved",
         "key_holder_notice_acknowledged",
         "password_change_failed",
+        "enrolment_approval_refused",
     }
 )
 

@@ -26,11 +26,11 @@ __all__ = ["EnrolmentRefused", "KeyHolderNotice", "PendingView", "approve", "req
 
 
 class EnrolmentRefused(Exception):
-    """The approval cannot go ahead; the code names why (for the page), nothing was changed."""
+    """The approval cannot go ahead; `reason` names why (for the page), nothing was changed."""
 
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -283,14 +283,26 @@ async def _check_proof(
     db: Database, runner: KdfRunner, staff: StaffRow, change: AuthenticatorChange, now: float, day: str
 ) -> str:
     """'' when the password and a code from the current authenticator are right (the code is spent)."""
+    return await confirm_identity(db, runner, staff, (change.password, change.current_code), now, day)
+
+
+async def confirm_identity(
+    db: Database, runner: KdfRunner, staff: StaffRow, proof: tuple[str, str], now: float, day: str
+) -> str:
+    """'' when (password, TOTP code) are right and the code unspent (it is then spent); else why not.
+
+    For actions a live session alone must not do (a stolen cookie): replacing the
+    authenticator, approving a new key holder. Raises KdfBusy when the pool is full.
+    """
+    password, code = proof
     try:
-        private = await runner.run(keyring.unwrap_staff_key, staff, change.password[:MAX_PASSWORD])
+        private = await runner.run(keyring.unwrap_staff_key, staff, password[:MAX_PASSWORD])
     except envelope.EnvelopeError:
         return "wrong_password"
     if staff.totp_secret_sealed is None:
         return ""  # security staff removed it (reset-totp): the password is the proof left
     try:
-        return await _check_code(db, staff, private, change.current_code, now, day)
+        return await _check_code(db, staff, private, code, now, day)
     except (envelope.EnvelopeError, UnicodeDecodeError):
         return "authenticator_unreadable"
 

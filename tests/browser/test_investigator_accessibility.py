@@ -87,6 +87,8 @@ async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Br
     await visit("report-files", f"/reports/{report_id}/files")
     await visit("passed-on", "/passed-on")
     await visit("authenticator", "/account/authenticator")
+    await visit("key-holders", "/key-holders")
+    await visit("password", "/account/password")
 
     found = await audit(await browsers.auditor.new_page(), pages)
     AUDITS.mkdir(parents=True, exist_ok=True)

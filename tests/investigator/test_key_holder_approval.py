@@ -39,6 +39,11 @@ async def _dave(ws: Workspace) -> Investigator:
     return dave
 
 
+def proof(who: Investigator) -> dict[str, str]:
+    """The approver's password and a code from their authenticator."""
+    return {"password": who.password, "code": who.code()}
+
+
 async def test_a_second_key_holder_needs_a_members_approval_and_every_member_is_told(
     workspace: Workspace,
 ) -> None:
@@ -55,16 +60,23 @@ async def test_a_second_key_holder_needs_a_members_approval_and_every_member_is_
     # Another unit's member sees nothing to approve and cannot approve it.
     _, page = await bob.get("/key-holders")
     assert "dave" not in text_of(page)
-    status, _ = await bob.post("/key-holders/approve", {"username": "dave"})
+    workspace.clock.advance(30)  # a code spent at sign-in cannot be used again
+    status, _ = await bob.post("/key-holders/approve", {"username": "dave", **proof(bob)})
     assert status == 404
     # A member of the unit sees it with the key's fingerprint; without a good token, refused.
     _, page = await alice.get("/key-holders")
     assert "dave" in text_of(page) and fingerprint in text_of(page)
     status, _ = await alice.post("/key-holders/approve", {"username": "dave", "csrf_token": "forged"})
     assert status == 403
-    status, where = await alice.post("/key-holders/approve", {"username": "dave"}, csrf_page=page)
+    workspace.clock.advance(30)
+    stolen_cookie = {"username": "dave", "password": "a guess", "code": alice.code()}
+    status, body = await alice.post("/key-holders/approve", stolen_cookie, csrf_page=page)
+    assert status == 400 and "was not right" in text_of(body), "a live session alone cannot approve"
+    workspace.clock.advance(30)
+    status, where = await alice.post("/key-holders/approve", {"username": "dave", **proof(alice)}, csrf_page=page)
     assert (status, where) == (303, "/key-holders?result=approved")
-    status, _ = await alice.post("/key-holders/approve", {"username": "dave"}, csrf_page=page)
+    workspace.clock.advance(30)
+    status, _ = await alice.post("/key-holders/approve", {"username": "dave", **proof(alice)}, csrf_page=page)
     assert status == 404, "approving twice finds nothing waiting"
 
     await dave.sign_in()

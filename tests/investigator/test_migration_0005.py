@@ -28,7 +28,7 @@ async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
 
     db = await open_database(path)
     try:
-        assert await db.schema_version() == 5
+        assert await db.schema_version() >= 5
         assert await assignment_store.caseloads(db, "u1") == {}
         change = assignment_store.AssignmentChange(1, "u1", ids[0], ids[0], "2026-01-02", None)
         assert await assignment_store.replace_assignment(db, change, audit.pending("assigned"))

@@ -2,7 +2,9 @@
 
 Security: approving re-seals the approver's own copies of the unit's keys (held in this
 session's memory) to the newcomer, so it needs a second person besides security staff and
-never the custodian; each POST carries the session's CSRF token and is audited.
+never the custodian. A live session is not enough: the approver gives their password and a
+fresh TOTP code (throttled with sign-in). Each POST carries the session's CSRF token and is
+audited.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from typing import Any
 
 from aiohttp import web
 
+from dropbox_server import audit
 from dropbox_server.clock import today
-from dropbox_server.custody import enrolment
+from dropbox_server.custody import enrolment, staff_auth
 from dropbox_server.custody.keyring import ROLES_WITH_UNIT_KEYS
+from dropbox_server.kdf import KdfBusy
 from dropbox_server.reports.access import RoleNotAllowed
 from dropbox_server.sessions import Session
-from dropbox_server.web.appkeys import SERVICES
+from dropbox_server.web.appkeys import CLOCKS, SERVICES, SIGN_IN_THROTTLE
 from dropbox_server.web.formdata import FormTooLarge, read_form
 from dropbox_server.web.middlewares import error_page
 from dropbox_server.web.staff.context import StaffSession
@@ -56,13 +60,25 @@ async def approve(request: web.Request, session: Session[Any], staff: StaffSessi
         return await _page(request, session, staff, problem="csrf", status=403)
     if staff.unlocked.staff.role not in ROLES_WITH_UNIT_KEYS:
         raise RoleNotAllowed
+    throttle = request.config_dict[SIGN_IN_THROTTLE]
+    if not throttle.try_attempt(staff.unlocked.staff.username):
+        return await _page(request, session, staff, problem="throttled", status=429)
+    db, me = request.config_dict[SERVICES].db, staff.unlocked.staff
     try:
-        await enrolment.approve(
-            request.config_dict[SERVICES].db, staff.unlocked, form.get("username").strip(), today()
+        failure = await staff_auth.confirm_identity(
+            db, request.config_dict[SERVICES].staff_kdf, me,
+            (form.get("password"), form.get("code")), request.config_dict[CLOCKS].wall(), today(),
         )
+    except KdfBusy:
+        return await _page(request, session, staff, problem="throttled", status=429)
+    if failure:
+        await audit.record(db, audit.pending("enrolment_approval_refused", staff=me, detail=failure))
+        return await _page(request, session, staff, problem="not_you", status=400)
+    try:
+        await enrolment.approve(db, staff.unlocked, form.get("username").strip(), today())
     except enrolment.EnrolmentRefused as exc:
-        status = 409 if exc.code == "no_keys" else 404
-        return await _page(request, session, staff, problem=exc.code, status=status)
+        status = 409 if exc.reason == "no_keys" else 404
+        return await _page(request, session, staff, problem=exc.reason, status=status)
     raise web.HTTPSeeOther("/key-holders?result=approved")
 
 
