@@ -40,6 +40,9 @@ def show_shares(shares: list[custodian.IssuedShare], threshold: int) -> None:
     print(f"Custodian shares: any {threshold} of these {len(shares)} open the custodian key.")
     print("Each is shown once, now. Write it on paper; it is not stored anywhere.")
     tty = sys.stdout.isatty() and sys.stdin.isatty()
+    if not sys.stdout.isatty():
+        print("WARNING: standard output is not a terminal: the shares went wherever it leads; "
+              "treat that as secret and destroy it once they are written down.", file=sys.stderr)
     for share in shares:
         if tty:
             input(f"Press Enter when only the holder of {share.label} can see the screen. ")
@@ -47,7 +50,7 @@ def show_shares(shares: list[custodian.IssuedShare], threshold: int) -> None:
         print(share.words)
         if tty:
             input("Press Enter once it is written down (the screen is then cleared). ")
-            print("\033[2J\033[H", end="")
+            print("\033[3J\033[2J\033[H", end="")  # scrollback too, then the screen
     print(f"Fewer than {threshold} shares open nothing; keep them with different people.")
 
 

@@ -90,6 +90,17 @@ async def test_a_passphrase_made_directory_is_split_once_into_shares(tmp_path: P
         await db.close()
     listed = run("keys", "list-staff", "--data-dir", data)
     assert listed.returncode == 0, listed.stderr
+    # `keys reshare`: K current shares give a new key and new shares; the old ones stop working.
+    reshared = run("keys", "reshare", "--data-dir", data, "--yes", "--threshold", "2", "--shares", "3",
+                   stdin=f"{shares[0]}\n{shares[2]}\n")
+    assert reshared.returncode == 0, reshared.stderr
+    out = reshared.stdout.splitlines()
+    new = [out[i + 1] for i, line in enumerate(out) if line.startswith("--- share ")]
+    assert len(new) == 3 and not set(new) & set(shares)
+    rotate = ("keys", "rotate-unit-key", "--data-dir", data, "--unit", "kent-police", "--reseal-old", "--yes")
+    old = run(*rotate, stdin=f"{shares[0]}\n{shares[1]}\n")
+    assert old.returncode == 1 and "not this service's custodian key" in old.stderr
+    assert run(*rotate, stdin=f"{new[0]}\n{new[2]}\n").returncode == 0
     # With SQLite's secure_delete, the wrapped key's bytes are gone from the file too.
     with sqlite3.connect(settings.database_path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
