@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dropbox_server import custodian_shares
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import custodian, enrolment, keyring, staff_auth
@@ -34,7 +35,8 @@ def save_shares(data_dir: Path, init_output: str) -> None:
 
 
 async def custodian_key(db: Database, data_dir: Path) -> bytes:
-    return await custodian.unlock(db, shares_file(data_dir).read_text().splitlines()[: SPEC.threshold])
+    shares = shares_file(data_dir).read_text().splitlines()
+    return await custodian.unlock(db, shares[: custodian_shares.read_share(shares[0]).threshold])
 
 
 async def enrol(
