@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from dropbox_server import audit, envelope
 from dropbox_server.custody import keyring
@@ -22,7 +23,25 @@ from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
 from dropbox_server.store.enrolments import KeyHolderNotice, PendingEnrolment
 
-__all__ = ["EnrolmentRefused", "KeyHolderNotice", "PendingView", "approve", "request", "waiting"]
+__all__ = [
+    "EnrolmentRefused",
+    "KeyHolderNotice",
+    "PendingEnrolment",
+    "PendingView",
+    "all_waiting",
+    "approve",
+    "request",
+    "waiting",
+]
+
+
+# A request nobody approved within this many days can no longer be approved: a forgotten
+# request must not turn into a key holder months later. Security staff make a new one.
+PENDING_DAYS = 14
+
+
+def _fresh(p: PendingEnrolment, day: str) -> bool:
+    return date.fromisoformat(p.requested_day) >= date.fromisoformat(day) - timedelta(days=PENDING_DAYS)
 
 
 class EnrolmentRefused(Exception):
@@ -72,13 +91,19 @@ def may_approve(approver: StaffRow, pending: PendingEnrolment) -> bool:
     return approver.unit_id == pending.unit_id and approver.role in keyring.ROLES_WITH_UNIT_KEYS
 
 
-async def waiting(db: Database, approver: StaffRow) -> list[PendingView]:
-    """The accounts this member may approve."""
+async def waiting(db: Database, approver: StaffRow, day: str) -> list[PendingView]:
+    """The accounts this member may approve (requests younger than PENDING_DAYS)."""
     return [
         PendingView(p.username, p.role, p.requested_by, p.requested_day, envelope.fingerprint(p.public_key))
         for p in await enrolment_store.pending_for_unit(db, approver.unit_id)
-        if may_approve(approver, p)
+        if may_approve(approver, p) and _fresh(p, day)
     ]
+
+
+async def all_waiting(db: Database, unit_id: str | None) -> list[PendingEnrolment]:
+    """Every account waiting for approval (for security staff's `keys list-staff`)."""
+    units_ = [unit_id] if unit_id else [u.id for u in await units.list_units(db)]
+    return [p for u in units_ for p in await enrolment_store.pending_for_unit(db, u)]
 
 
 async def approve(db: Database, approver: keyring.UnlockedStaff, username: str, day: str) -> None:
@@ -89,7 +114,7 @@ async def approve(db: Database, approver: keyring.UnlockedStaff, username: str, 
     member and the request still pending, and tells every member.
     """
     pending = await enrolment_store.pending_by_username(db, username)
-    if pending is None or not may_approve(approver.staff, pending):
+    if pending is None or not may_approve(approver.staff, pending) or not _fresh(pending, day):
         raise EnrolmentRefused("not_found")
     ring = {k.id: k.public_key for k in await units.unit_keys(db, pending.unit_id)}
     grants = {

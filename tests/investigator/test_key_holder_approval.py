@@ -4,13 +4,14 @@ unit approves it on the staff site, and every member is told until they acknowle
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import aiohttp
 import pytest
 
 from dropbox_server import envelope
 from dropbox_server.clock import today
-from dropbox_server.custody import keyring
+from dropbox_server.custody import enrolment, keyring
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store import staff as staff_store
 from tests.conftest import CHEAP_KDF, unlock_custodian
@@ -166,3 +167,21 @@ async def test_changing_ones_password_on_the_staff_site_needs_a_strong_one(works
     with pytest.raises(envelope.WrongPassword):
         keyring.unwrap_staff_key(row, alice.password)
     assert keyring.unwrap_staff_key(row, new)
+
+
+async def test_a_request_nobody_approved_in_two_weeks_expires_and_security_staff_see_it(
+    workspace: Workspace,
+) -> None:
+    await workspace.enrol("alice", "kent-police")
+    await _dave(workspace)
+    listed = run_cli("keys", "list-staff", "--data-dir", str(workspace.settings.data_dir))
+    assert re.search(r"dave .* waiting for a member's approval since " + today(), listed.stdout)
+    db = workspace.services.db
+    row = await staff_store.get_staff_by_username(db, "alice")
+    assert row is not None
+    alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "pw-alice-long-enough"))
+    later = (date.fromisoformat(today()) + timedelta(days=enrolment.PENDING_DAYS + 1)).isoformat()
+    assert await enrolment.waiting(db, alice.staff, later) == []
+    with pytest.raises(enrolment.EnrolmentRefused):
+        await enrolment.approve(db, alice, "dave", later)
+    assert [p.username for p in await enrolment.waiting(db, alice.staff, today())] == ["dave"]

@@ -16,7 +16,8 @@ from dropbox_server.cli.prompts import CliError, confirm
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.cli.shares import restore_custodian, unlock_with_shares
 from dropbox_server.clock import today
-from dropbox_server.custody import backup
+from dropbox_server.custody import backup, enrolment
+from dropbox_server.custody.enrolment import PendingEnrolment
 from dropbox_server.custody.revocation import RemovalRefused, remove_staff
 from dropbox_server.custody.rotation import RotationError, rotate_unit_key
 from dropbox_server.store import Database, StaffRow, open_database
@@ -137,14 +138,18 @@ def cmd_remove_investigator(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _staff(args: argparse.Namespace) -> list[StaffRow]:
+async def _staff(args: argparse.Namespace) -> tuple[list[StaffRow], list[PendingEnrolment]]:
     async with _database(args) as db:
-        return await staff_store.list_staff(db, args.unit)
+        return await staff_store.list_staff(db, args.unit), await enrolment.all_waiting(db, args.unit)
 
 
 def cmd_list_staff(args: argparse.Namespace) -> int:
-    for s in asyncio.run(_staff(args)):
+    members, waiting = asyncio.run(_staff(args))
+    for s in members:
         print(f"{s.username:30} {s.role:13} {s.unit_id:40} last sign-in {s.last_sign_in_day or 'never'}")
+    for p in waiting:
+        print(f"{p.username:30} {p.role:13} {p.unit_id:40} waiting for a member's approval since "
+              f"{p.requested_day} (key {envelope.fingerprint(p.public_key)})")
     return 0
 
 

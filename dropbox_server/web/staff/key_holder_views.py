@@ -38,7 +38,7 @@ async def _page(
 ) -> web.Response:
     if staff.unlocked.staff.role not in ROLES_WITH_UNIT_KEYS:
         raise RoleNotAllowed
-    waiting = await enrolment.waiting(request.config_dict[SERVICES].db, staff.unlocked.staff)
+    waiting = await enrolment.waiting(request.config_dict[SERVICES].db, staff.unlocked.staff, today())
     context = {"waiting": waiting, "problem": problem, "done": request.query.get("result", "")}
     return staff_page(request, "investigator/key_holders.html", session, staff, context, status=status)
 
