@@ -39,6 +39,9 @@ def show_shares(shares: list[custodian.IssuedShare], threshold: int) -> None:
     """Print each share once, labelled for its holder; on a terminal, one screen per holder."""
     print(f"Custodian shares: any {threshold} of these {len(shares)} open the custodian key.")
     print("Each is shown once, now. Write it on paper; it is not stored anywhere.")
+    if shares:
+        print(f"Custodian key fingerprint (write it beside each share; `keys backup` shows the one "
+              f"in use): {shares[0].fingerprint}")
     tty = sys.stdout.isatty() and sys.stdin.isatty()
     if not sys.stdout.isatty():
         print("WARNING: standard output is not a terminal: the shares went wherever it leads; "

@@ -61,6 +61,7 @@ class IssuedShare:
 
     label: str
     words: str
+    fingerprint: str  # of the custodian PUBLIC key: written beside each share, to compare later
 
     def __repr__(self) -> str:
         return f"IssuedShare({self.label})"
@@ -70,7 +71,8 @@ def issue(private: bytes, spec: ShareSpec) -> list[IssuedShare]:
     """Split a custodian private key into the shares `spec` asks for, labelled for their holders."""
     words = custodian_shares.split(private, spec.threshold, spec.count)
     labels = spec.holders or tuple(f"share {i} of {spec.count}" for i in range(1, spec.count + 1))
-    return [IssuedShare(label, w) for label, w in zip(labels, words, strict=True)]
+    fingerprint = envelope.fingerprint(envelope.public_key_of(private))
+    return [IssuedShare(label, w, fingerprint) for label, w in zip(labels, words, strict=True)]
 
 
 async def create(db: Database, spec: ShareSpec) -> list[IssuedShare]:
