@@ -25,7 +25,7 @@ from collections.abc import Callable  # noqa: E402
 import onion_config  # noqa: E402
 from dropbox_server import audit  # noqa: E402
 from dropbox_server.cli import audit as audit_cli  # noqa: E402
-from dropbox_server.cli import backup, keys, retention, serve, stats, status  # noqa: E402
+from dropbox_server.cli import backup, keys, retention, serve, shares, stats, status  # noqa: E402
 from dropbox_server.cli.interrupts import guard  # noqa: E402
 from dropbox_server.cli.prompts import CliError, operator_name  # noqa: E402
 from dropbox_server.datadir import DataDirError  # noqa: E402
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         # Every other command says what it changed when interrupted.
         guard().install()
     try:
+        shares.refuse_unsplit(args)
         status = _run_as_operator(func, args)
         sys.stdout.flush()
         return status

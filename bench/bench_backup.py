@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import custodian_keys
 from dropbox_server.backups import sets
 from dropbox_server.backups.restore import check_set
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.services import open_services
 from receipt_codes import KdfParams
 from tests.backups.helpers import submit
@@ -36,7 +36,7 @@ MiB = 1024 * 1024
 
 
 async def fill(settings: Settings, files: int, mib: int) -> None:
-    await init_data_dir(settings, "a bench passphrase")
+    await custodian_keys.init_with_shares(settings)
     async with open_services(settings) as services:
         for n in range(0, files, 5):
             batch = {f"f{n + i}.bin": os.urandom(mib * MiB) for i in range(min(5, files - n))}

@@ -25,12 +25,12 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_inbox import BATCH, CHEAP, PASSPHRASE, figures, sign_in, synthetic_report, timed
+from bench import custodian_keys
+from bench.bench_inbox import BATCH, CHEAP, figures, sign_in, synthetic_report, timed
 from dropbox_server.app import create_investigator_app
 from dropbox_server.clock import days_before, today
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring, staff_auth
-from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.custody import keyring
 from dropbox_server.forces import DESK_ID, FORCES
 from dropbox_server.reports import packages
 from dropbox_server.services import Services, open_services
@@ -67,11 +67,10 @@ async def load(services: Services, count: int) -> float:
 async def member(
     services: Services, username: str, unit: str, role: str
 ) -> tuple[str, keyring.UnlockedStaff]:
-    custodian = await keyring.unlock_custodian(services.db, PASSPHRASE)
-    enrolment = await staff_auth.enrol_staff(
-        services.db, username=username, unit_id=unit, role=role, password="bench-password",
-        custodian_private=custodian, kdf=CHEAP, day=today(),
-    )  # fmt: skip
+    enrolment = await custodian_keys.enrol(
+        services.db, services.db.path.parent, username, unit, "bench-password", CHEAP, role=role
+    )
+    assert enrolment.staff_id is not None
     row = await staff_store.get_staff(services.db, enrolment.staff_id)
     assert row is not None
     return enrolment.totp_secret, await keyring.unlock_staff(
@@ -140,7 +139,7 @@ async def main() -> None:
         settings = Settings.for_data_dir(data_dir, receipt_kdf=CHEAP, password_kdf=CHEAP)
         fresh = not settings.database_path.exists()
         if fresh:
-            await init_data_dir(settings, PASSPHRASE, routing="desk")
+            await custodian_keys.init_with_shares(settings, routing="desk")
         async with open_services(settings) as services:
             if fresh:
                 seconds = await load(services, args.reports)

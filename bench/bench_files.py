@@ -36,11 +36,12 @@ from aiohttp.payload import AsyncIterablePayload
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.server_process import PASSPHRASE, served
+from bench import custodian_keys
+from bench.server_process import served
 from dropbox_server import envelope, filecrypt
 from dropbox_server.clock import today
 from dropbox_server.config import FileLimits
-from dropbox_server.custody import keyring, staff_auth
+from dropbox_server.custody import keyring
 from dropbox_server.datadir import load_pepper
 from dropbox_server.files.disk import FileDir
 from dropbox_server.files.upload import UploadBatch
@@ -132,17 +133,7 @@ async def store_reply(data_dir: Path, receipt_report_id: str, size: int) -> tupl
     """A unit reply carrying one file of `size` bytes, through the real use case; (file id, sha256)."""
     db = await open_database(data_dir / "tipdrop.sqlite3")
     try:
-        custodian = await keyring.unlock_custodian(db, PASSPHRASE)
-        await staff_auth.enrol_staff(
-            db,
-            username="bench",
-            unit_id="kent-police",
-            role="investigator",
-            password="bench password 1",
-            custodian_private=custodian,
-            kdf=CHEAP,
-            day=today(),
-        )
+        await custodian_keys.enrol(db, data_dir, "bench", "kent-police", "bench password 1", CHEAP)
         row = await staff_store.get_staff_by_username(db, "bench")
         if row is None:
             raise RuntimeError("enrolment failed")

@@ -30,13 +30,13 @@ import pyotp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import custodian_keys
 from dropbox_server import envelope
 from dropbox_server.app import create_investigator_app
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS
 from dropbox_server.config import Settings
 from dropbox_server.custody import keyring, staff_auth
-from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.reports.inbox import inbox
 from dropbox_server.reports.submission import new_report_id
@@ -51,7 +51,6 @@ from receipt_codes import KdfParams
 
 UNIT = "kent-police"
 CHEAP = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
-PASSPHRASE = "bench custodian passphrase"
 BATCH = 5_000
 COLLEAGUES = 5
 ASSIGN_EVERY = 10  # one report in ten is assigned to a colleague
@@ -174,19 +173,10 @@ async def enrol(
     services: Services, username: str | None = None
 ) -> tuple[staff_auth.Enrolment, keyring.UnlockedStaff]:
     """A fresh investigator for this run (a new name each time, so a kept data dir works)."""
-    custodian = await keyring.unlock_custodian(services.db, PASSPHRASE)
     username = username or f"bench{int(time.time())}"
-    enrolment = await staff_auth.enrol_staff(
-        services.db,
-        username=username,
-        unit_id=UNIT,
-        role="investigator",
-        password="bench-password",
-        custodian_private=custodian,
-        kdf=CHEAP,
-        day=today(),
-    )
-    row = await staff_store.get_staff(services.db, enrolment.staff_id)
+    data_dir = services.db.path.parent
+    enrolment = await custodian_keys.enrol(services.db, data_dir, username, UNIT, "bench-password", CHEAP)
+    row = await staff_store.get_staff(services.db, enrolment.staff_id or 0)
     assert row is not None
     staff = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "bench-password"))
     return enrolment, staff
@@ -282,7 +272,7 @@ async def main() -> None:
         settings = Settings.for_data_dir(data_dir, receipt_kdf=CHEAP, password_kdf=CHEAP)
         fresh = not settings.database_path.exists()
         if fresh:
-            await init_data_dir(settings, PASSPHRASE, routing="direct")  # a force unit's own inbox
+            await custodian_keys.init_with_shares(settings, routing="direct")  # a force unit's own inbox
         async with open_services(settings) as services:
             if fresh:
                 seconds = await load(services, args.reports)

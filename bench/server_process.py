@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.custodian_keys import save_shares
+
 ROOT = Path(__file__).resolve().parent.parent
-PASSPHRASE = "benchmark custodian passphrase"
 
 
 def free_port() -> int:
@@ -46,7 +47,7 @@ def run_cli(args: list[str], stdin: str = "", env: dict[str, str] | None = None)
 def served(data_dir: Path, env: dict[str, str] | None = None, *, initialise: bool = True) -> Iterator[Server]:
     """`run.py init` (unless the directory exists) then `run.py serve --no-tor`; stopped on exit."""
     if initialise:
-        run_cli(["init", "--data-dir", str(data_dir)], f"{PASSPHRASE}\n", env)
+        save_shares(data_dir, run_cli(["init", "--data-dir", str(data_dir)], "", env))
     rport, iport = free_port(), free_port()
     # The server's own output is kept beside the data directory so leak checks can read it.
     log = (data_dir.parent / "server.log").open("ab")

@@ -83,8 +83,16 @@ ACTIONS = frozenset(
         "desk_closed",
         "custodian_recovered",
         "custodian_passphrase_failed",
+        "custodian_shares_refused",
         "unit_renamed",
         "unit_retired",
+        "custodian_split",
+        "custodian_reshared",
+        "enrolment_requested",
+        "enrolment_approved",
+        "key_holder_notice_acknowledged",
+        "password_change_failed",
+        "enrolment_approval_refused",
     }
 )
 # Who ran the command-line action being recorded (set once per command by the CLI).

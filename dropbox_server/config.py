@@ -145,13 +145,20 @@ class HealthSettings:
     retention_grace_days: int = 2
 
 
+# Key-wrapping argon2id (staff private keys): a stolen database copy lets an insider guess a
+# staff password offline, one run per guess, so this is four times RFC 9106's second
+# recommendation in memory. Each wrapped key records its own cost, so older (cheaper) wraps
+# still open and are raised at the member's next sign-in.
+WRAP_KDF = KdfParams(time_cost=3, memory_kib=256 * 1024, parallelism=4)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with, for one data directory."""
 
     data_dir: Path
     receipt_kdf: KdfParams = field(default_factory=KdfParams)
-    password_kdf: KdfParams = field(default_factory=KdfParams)
+    password_kdf: KdfParams = WRAP_KDF
     receipt_words: int = 7
     host: str = LOOPBACK
     reporter_port: int = 8080

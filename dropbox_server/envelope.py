@@ -149,6 +149,17 @@ def _wrap_from_parts(
     return header + SecretBox(key).encrypt(secret, nonce)
 
 
+def wrap_cost(blob: bytes) -> KdfParams:
+    """The argon2id cost a password-wrapped blob was made with (recorded in its header)."""
+    check_version(blob)
+    if len(blob) < 7:
+        raise EnvelopeError("wrapped secret is truncated")
+    try:
+        return KdfParams(time_cost=blob[1], memory_kib=int.from_bytes(blob[2:6], "big"), parallelism=blob[6])
+    except ValueError as exc:
+        raise EnvelopeError("wrapped secret has bad parameters") from exc
+
+
 def unwrap_with_password(password: str, blob: bytes, purpose: bytes) -> bytes:
     """Open a blob made by `wrap_with_password`; raises WrongPassword on any mismatch."""
     check_version(blob)

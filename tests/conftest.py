@@ -14,9 +14,15 @@ import pytest
 from aiohttp import web
 
 from dropbox_server.app import create_investigator_app, create_reporter_app
+from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.custody import custodian, enrolment, keyring, staff_auth
+from dropbox_server.custody.custodian import ShareSpec
+from dropbox_server.custody.provision import Initialised, init_data_dir
 from dropbox_server.services import open_services
+from dropbox_server.store import Database
+from dropbox_server.store import keys as key_store
+from dropbox_server.store import staff as staff_store
 from dropbox_server.web.appkeys import SETTINGS, Services
 from dropbox_server.web.server import start_site
 from receipt_codes import KdfParams
@@ -33,7 +39,51 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 CHEAP_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
-CUSTODIAN_PASSPHRASE = "correct horse battery staple"
+# Tests split the custodian key 2 of 3; the shares are written beside (never inside) the
+# data directory, as their holders would keep them apart from the server.
+TEST_SHARES = ShareSpec(threshold=2, count=3)
+SHARES_FILE = "custodian-shares.txt"
+
+
+async def init_test_data_dir(settings: Settings, *, routing: str = "direct") -> Initialised:
+    """`init` with the test split; the shares go to a file next to the data directory.
+
+    Routing is `direct` unless a test asks for the desk (the product's default)."""
+    done = await init_data_dir(settings, TEST_SHARES, routing=routing)
+    (settings.data_dir.parent / SHARES_FILE).write_text("\n".join(s.words for s in done.shares) + "\n")
+    return done
+
+
+def custodian_shares_of(data_dir: Path) -> list[str]:
+    """The custodian shares `init_test_data_dir` issued for this data directory."""
+    return (data_dir.parent / SHARES_FILE).read_text().splitlines()
+
+
+async def unlock_custodian(db: Database) -> bytes:
+    """The custodian key from K of the test shares, through the real share path."""
+    shares = custodian_shares_of(db.path.parent)
+    return await custodian.unlock(db, shares[: TEST_SHARES.threshold])
+
+
+async def enrol_member(
+    db: Database, *, username: str, unit_id: str, role: str, password: str, kdf: KdfParams = CHEAP_KDF
+) -> staff_auth.Enrolment:
+    """Enrol as `keys add-investigator` does, then, for a unit that has key holders, approve it
+    with enrolment.approve as a current member would (the fixture takes that member's unit keys
+    from the custodian, standing in for their signed-in session)."""
+    custodian_private = await unlock_custodian(db)
+    done = await staff_auth.enrol_staff(
+        db, username=username, unit_id=unit_id, role=role, password=password,
+        custodian_private=custodian_private, kdf=kdf, day=today(),
+    )
+    if not done.pending:
+        return done
+    approver_row = (await key_store.members_with_unit_keys(db, unit_id))[0]
+    keys = await keyring.unit_private_keys_from_custodian(db, unit_id, custodian_private)
+    await enrolment.approve(db, keyring.UnlockedStaff(approver_row, b"", keys), username, today())
+    row = await staff_store.get_staff_by_username(db, username)
+    assert row is not None
+    return staff_auth.Enrolment(row.id, done.totp_secret, done.fingerprint)
 
 
 @pytest.fixture
@@ -50,7 +100,7 @@ def routing() -> str:
 
 @pytest.fixture
 async def services(settings: Settings, routing: str) -> AsyncIterator[Services]:
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE, routing=routing)
+    await init_test_data_dir(settings, routing=routing)
     async with open_services(settings) as opened:
         yield opened
 
@@ -95,7 +145,7 @@ async def reporter_site(tmp_path: Path, routing: str = "desk", **overrides: obje
     """A reporter site alone on a fresh data directory, with settings overridden (limits, costs)."""
     values: dict[str, object] = {"receipt_kdf": CHEAP_KDF, "password_kdf": CHEAP_KDF, **overrides}
     settings = Settings.for_data_dir(tmp_path / "data", **values)
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE, routing=routing)
+    await init_test_data_dir(settings, routing=routing)
     async with open_services(settings) as services:
         runner, url = await _start(create_reporter_app(settings, services))
         try:

@@ -54,15 +54,16 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dropbox_server.forces",
         "dropbox_server.i18n",
         "dropbox_server.logs",
+        "dropbox_server.passwords",
     ),
     ("dropbox_server.store",),
-    ("dropbox_server.envelope", "dropbox_server.filecrypt"),
+    ("dropbox_server.envelope", "dropbox_server.filecrypt", "dropbox_server.custodian_shares"),
     ("onion_config", "receipt_codes"),
 )
 VIEWS = "dropbox_server.web"
 # The one web module that may name store types: it declares what the apps hold.
 VIEW_STORE_EXCEPTIONS = ("dropbox_server.web.appkeys",)
-CRYPTO = ("dropbox_server.envelope", "dropbox_server.filecrypt")
+CRYPTO = ("dropbox_server.envelope", "dropbox_server.filecrypt", "dropbox_server.custodian_shares")
 
 
 def module_name(path: Path) -> str:
@@ -181,11 +182,21 @@ def test_only_the_envelope_filecrypt_and_receipt_codes_touch_nacl_and_argon2() -
     allowed = (
         "dropbox_server/envelope.py",
         "dropbox_server/filecrypt.py",
+        "dropbox_server/custodian_shares.py",
         "receipt_codes/",
         "onion_config/onion_keys.py",
     )
     offenders = [
         rel(p) for p in modules() if imported(p) & {"nacl", "argon2"} and not rel(p).startswith(allowed)
+    ]
+    assert offenders == []
+
+
+def test_only_custodian_shares_imports_slip39() -> None:
+    offenders = [
+        rel(p)
+        for p in modules()
+        if "shamir_mnemonic" in imported(p) and rel(p) != "dropbox_server/custodian_shares.py"
     ]
     assert offenders == []
 

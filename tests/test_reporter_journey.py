@@ -12,23 +12,18 @@ from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from receipt_codes import parse_receipt
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites
+from tests.conftest import Sites, enrol_member
 from tests.journeys import Reporter
 
 
 async def enrol(sites: Sites, username: str, unit: str) -> keyring.UnlockedStaff:
     db = sites.services.db
-    custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
-    await keyring.add_staff(
+    await enrol_member(
         db,
         username=username,
         unit_id=unit,
         role="desk_analyst" if unit == DESK_ID else "investigator",  # whoever holds the report
         password="pw-" + username,
-        custodian_private=custodian,
-        kdf=CHEAP_KDF,
-        totp_secret=None,
-        day=today(),
     )
     row = await staff_store.get_staff_by_username(db, username)
     assert row is not None

@@ -11,8 +11,9 @@ from typing import Any
 from dropbox_server.backups import sets
 from dropbox_server.backups.restore import restore_set
 from dropbox_server.cli import audit
-from dropbox_server.cli.prompts import CliError, ask_secret
+from dropbox_server.cli.prompts import CliError
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.cli.shares import restore_custodian
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import backup as key_backup
@@ -61,18 +62,18 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _restore(set_dir: Path, key_file: Path, passphrase: str, settings: Settings) -> sets.Manifest:
+async def _restore(set_dir: Path, key_file: Path, custodian: bytes, settings: Settings) -> sets.Manifest:
     async def keys_step(database: Path) -> object:
-        return await key_backup.restore(key_file, passphrase, database, settings)
+        return await key_backup.restore(key_file, custodian, database, settings)
 
     return (await restore_set(set_dir, settings, keys_step)).manifest
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    passphrase = ask_secret("Backup passphrase")
     try:
-        manifest = asyncio.run(_restore(args.set_dir, args.key_backup, passphrase, settings))
+        custodian = restore_custodian(args.key_backup)
+        manifest = asyncio.run(_restore(args.set_dir, args.key_backup, custodian, settings))
     except (key_backup.BackupError, sets.BackupSetError) as exc:
         raise CliError(f"{exc}; nothing was changed") from None
     print(f"Restored {settings.data_dir} from the set of {manifest.day}: database, {manifest.files} files.")

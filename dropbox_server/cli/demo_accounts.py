@@ -10,12 +10,13 @@ from pathlib import Path
 
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring, staff_auth
+from dropbox_server.custody import custodian, enrolment, keyring, staff_auth
 from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.datadir import write_new_secret_file
 from dropbox_server.forces import DESK_ID, HUB_ID
 from dropbox_server.kdf import KdfRunner
-from dropbox_server.store import open_database, units
+from dropbox_server.store import Database, open_database, units
+from dropbox_server.store import staff as staff_store
 
 SHOWN_UNITS = (HUB_ID, DESK_ID, "metropolitan-police-service", "kent-police")
 
@@ -29,28 +30,32 @@ class DemoAccount:
     totp_secret: str
 
 
-async def create_demo_accounts(settings: Settings, custodian_passphrase: str) -> list[DemoAccount]:
+async def create_demo_accounts(settings: Settings, custodian_private: bytes) -> list[DemoAccount]:
     """Enrol the demo accounts with random passwords; returns them to be shown once.
 
     The enrolments run together, their argon2id runs in a KDF pool of the server's size at a
     lower CPU priority: the demo's Tor network builds meanwhile, and its directory
     authorities miss their voting deadlines (10 s later each time) if argon2id starves them.
+    Each unit's first investigator takes the keys from the custodian; the supervisor joins a
+    unit that has one, so that investigator approves them, as a real second key holder needs.
     """
     db = await open_database(settings.database_path)
     runner = KdfRunner(settings.kdf_workers, settings.throttle.max_waiting_kdf, nice=19)
     try:
-        custodian = await keyring.unlock_custodian(db, custodian_passphrase)
+        custodian = custodian_private
         all_units = await units.list_units(db)
         wanted = [(f"demo-{u.id}", u.id, "investigator") for u in all_units if u.kind != "desk"]
-        wanted += [("demo-supervisor", "kent-police", "supervisor")]
+        # Second key holders of a unit wait for a member's approval (custody/enrolment.py).
+        second = [("demo-supervisor", "kent-police", "supervisor")]
         if any(u.kind == "desk" for u in all_units):
             # Desk routing: call handlers belong to the desk, and it needs two members to
-            # approve a package (an analyst drafts, a supervisor approves).
+            # approve a package (an analyst drafts, a supervisor approves); the analyst, its
+            # first key holder, approves the supervisor.
             wanted += [
                 ("demo-desk-analyst", DESK_ID, keyring.DESK_ANALYST),
-                ("demo-desk-supervisor", DESK_ID, keyring.DESK_SUPERVISOR),
                 ("demo-call-handler", DESK_ID, "call_handler"),
             ]
+            second.append(("demo-desk-supervisor", DESK_ID, keyring.DESK_SUPERVISOR))
         else:
             wanted += [("demo-call-handler", HUB_ID, "call_handler")]
         # Never more at once than the pool takes, so none is refused as busy.
@@ -72,20 +77,40 @@ async def create_demo_accounts(settings: Settings, custodian_passphrase: str) ->
                 )
             return DemoAccount(username, unit_id, role, password, enrolment.totp_secret)
 
-        return list(await asyncio.gather(*(enrol(*w) for w in wanted)))
+        accounts = list(await asyncio.gather(*(enrol(*w) for w in wanted)))
+        for username, unit_id, role in second:
+            waiting = await enrol(username, unit_id, role)
+            approver = next(a for a in accounts if a.unit_id == unit_id and a.role != "call_handler")
+            await _approve(db, runner, approver, waiting.username)
+            accounts.append(waiting)
+        return accounts
     finally:
         runner.close()
         await db.close()
+
+
+async def _approve(db: Database, runner: KdfRunner, approver: DemoAccount, username: str) -> None:
+    """The demo's unit member approves the new key holder, as they would on the staff site."""
+    row = await staff_store.get_staff_by_username(db, approver.username)
+    if row is None:
+        raise RuntimeError(f"demo account {approver.username} was not enrolled")
+    private = await runner.run(keyring.unwrap_staff_key, row, approver.password)
+    await enrolment.approve(db, await keyring.unlock_staff(db, row, private), username, today())
 
 
 async def prepare_demo_data(settings: Settings, accounts_file: Path) -> str:
     """A new demo data directory with demo staff (or the existing one); what to print."""
     if settings.database_path.exists():
         return f"Reusing {settings.data_dir}; demo accounts are in {accounts_file}"
-    passphrase = secrets.token_urlsafe(18)
-    await init_data_dir(settings, passphrase)
-    accounts = await create_demo_accounts(settings, passphrase)
-    return (f"Demo data directory {settings.data_dir}; security staff passphrase: {passphrase}\n"
+    done = await init_data_dir(settings, custodian.ShareSpec(threshold=2, count=3))
+    db = await open_database(settings.database_path)
+    try:
+        private = await custodian.unlock(db, [s.words for s in done.shares[:2]])
+    finally:
+        await db.close()
+    accounts = await create_demo_accounts(settings, private)
+    shares = "\n".join(f"  {s.label}: {s.words}" for s in done.shares)
+    return (f"Demo data directory {settings.data_dir}; demo custodian shares (any 2 of 3):\n{shares}\n"
             + describe_accounts(accounts, accounts_file))
 
 

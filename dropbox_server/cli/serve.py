@@ -21,8 +21,8 @@ import onion_config
 from dropbox_server import envelope
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.cli.demo_accounts import prepare_demo_data
-from dropbox_server.cli.prompts import ask_secret
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.cli.shares import add_share_args, share_spec, show_shares
 from dropbox_server.config import Settings
 from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.logs import loop_exception_handler
@@ -168,7 +168,7 @@ log = logging.getLogger("tipdrop")
 
 def _register_init(sub: Any) -> None:
     """Add `init`."""
-    p = sub.add_parser("init", help="create a data directory: database, pepper, unit keys")
+    p = sub.add_parser("init", help="create a data directory: database, pepper, unit keys, custodian shares")
     add_data_dir(p)
     p.add_argument(
         "--routing",
@@ -177,16 +177,19 @@ def _register_init(sub: Any) -> None:
         help="desk (default): every report goes to the independent desk, forces get approved "
         "packages only; direct: reports go straight to the named force's unit",
     )
+    add_share_args(p)
     p.set_defaults(func=cmd_init)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    """Security: the custodian private key is split into shares, printed once, never stored."""
     settings = settings_from_args(args)
-    passphrase = ask_secret("Security staff passphrase (at least 12 characters)", confirm=True)
-    count = asyncio.run(init_data_dir(settings, passphrase, routing=args.routing))
-    print(f"Created {settings.data_dir}: database, pepper (mode 0600), {count} units with key pairs.")
+    spec = share_spec(args)
+    done = asyncio.run(init_data_dir(settings, spec, routing=args.routing))
+    print(f"Created {settings.data_dir}: database, pepper (mode 0600), {done.units} units with key pairs.")
     print(f"Routing: {args.routing}.")
-    print("Keep the security staff passphrase safe: it is needed to enrol investigators.")
+    show_shares(done.shares, spec.threshold)
+    print(f"Enrolling a unit's first key holder, restoring and re-keying need {spec.threshold} shares.")
     return 0
 
 

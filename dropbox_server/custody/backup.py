@@ -1,21 +1,18 @@
-"""Key backups: one file with the pepper, onion keys and unit private keys, under a passphrase.
+"""Key backups: one file with the pepper, receipt costs and onion keys, sealed to the custodian.
 
-File layout: MAGIC, a version byte, the passphrase-wrapped payload (argon2id + SecretBox,
-via envelope.wrap_with_password, which records its own costs), then a BLAKE2b checksum of
-everything before it. The checksum tells a damaged or truncated file from a wrong
-passphrase; the SecretBox MAC makes any change to the payload fail to open.
+File layout: MAGIC, a version byte (2), the custodian public key (32 bytes), a content key
+sealed to it (length-prefixed), the payload encrypted under the content key (bound to
+everything before it), then a BLAKE2b checksum of everything before it. The checksum tells a
+damaged or truncated file from wrong shares; the AEAD makes any change fail to open.
 
-What it holds, and why unit keys rather than the custodian key: the database copy already
-holds the custodian key (wrapped under the security staff passphrase) and every unit key
-sealed to it, so a database copy plus that passphrase reopens every report. What a database
-copy cannot bring back lives beside it: the pepper (without it no receipt works), the
-receipt costs and the onion keys (without them the addresses change). The unit private
-keys are added as a second, independent way in for the day the security staff passphrase
-is lost (`keys recover-custodian`), and to check on restore that a database copy belongs
-with the backup. They rather than the custodian key because a backup then covers only the
-keys that existed when it was made: after a rotation with --reseal-old, a stolen backup
-and its passphrase open nothing submitted later, where a copy of the custodian key would
-open every key made afterwards too.
+What it holds and why: a database copy already holds every unit key sealed to the custodian
+public key (and to each member), so with K custodian shares a database copy reopens every
+report; what it cannot bring back lives beside it: the pepper (without it no receipt works),
+the receipt costs and the onion keys (without them the addresses change). No unit key and no
+passphrase is in the file. Because it is sealed to the custodian's PUBLIC key, a scheduled
+job can write it with nobody's shares; restoring it needs K shares, exactly as using the
+database copy does, so the file adds no new way in. After `keys reshare` (a new custodian
+key) make a new key backup: older ones open only with the older shares.
 """
 
 from __future__ import annotations
@@ -32,18 +29,17 @@ from pathlib import Path
 from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring
 from dropbox_server.datadir import create_private_dir, write_new_secret_file
-from dropbox_server.store import Database, units
+from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
 from dropbox_server.store.database import backup_file
 from onion_config import OnionFiles, OnionKeyError
 from onion_config.backed_up import backed_up_path, is_backed_up_name
-from receipt_codes import KdfParams
 
 MAGIC = b"TIPDROP-KEY-BACKUP\n"
-VERSION = 1
-PURPOSE = b"tipdrop:v1:key-backup"
+VERSION = 2
+CONTEXT = b"tipdrop:v2:key-backup"
+_PUBLIC = 32
 _SUM = 32
 
 
@@ -54,7 +50,6 @@ class BackupError(Exception):
 @dataclass(frozen=True)
 class Restored:
     data_dir: Path
-    unit_keys: int
     onion_files: int
 
 
@@ -89,46 +84,37 @@ def _onion_targets(settings: Settings, payload: dict[str, object]) -> dict[Path,
     return targets
 
 
-async def _unit_keys(db: Database, custodian_private: bytes) -> tuple[dict[str, str], dict[str, str]]:
-    """Every unit private key, by key id, opened with the custodian key; and each key's unit."""
-    out, owners = {}, {}
-    for unit in await units.list_units(db):
-        for key_id, private in (
-            await keyring.unit_private_keys_from_custodian(db, unit.id, custodian_private)
-        ).items():
-            out[str(key_id)] = base64.b64encode(private).decode("ascii")
-            owners[str(key_id)] = unit.id
-    return out, owners
+def write_backup(settings: Settings, custodian_public: bytes, out: Path) -> int:
+    """Write the key backup to `out` (which must not exist); returns how many onion files it holds.
 
-
-async def write_backup(
-    settings: Settings, db: Database, custodian_private: bytes, passphrase: str, out: Path, kdf: KdfParams
-) -> int:
-    """Write the key backup to `out` (which must not exist); returns how many unit keys it holds."""
-    unit_keys, owners = await _unit_keys(db, custodian_private)
+    Security: sealed to the custodian public key, so writing it needs no shares and the
+    server can never open it again.
+    """
+    onion = _onion_files(settings.onion_dir)
     payload = {
         "pepper": base64.b64encode(settings.pepper_path.read_bytes()).decode("ascii"),
         "receipt_kdf": settings.receipt_kdf_path.read_text("ascii"),
-        "onion": _onion_files(settings.onion_dir),
-        "unit_keys": unit_keys,
-        # For `keys verify-backup` (older backups lack them; restore does not need them).
-        "unit_of_key": owners,
-        "day": today(),
+        "onion": onion,
+        "custodian": base64.b64encode(custodian_public).decode("ascii"),
+        "day": today(),  # for `keys verify-backup` (older backups lack it)
     }
-    body = (
-        MAGIC
-        + bytes([VERSION])
-        + envelope.wrap_with_password(passphrase, json.dumps(payload).encode("utf-8"), kdf, PURPOSE)
-    )
+    key = envelope.random_key()
+    sealed = envelope.seal(custodian_public, key)
+    header = MAGIC + bytes([VERSION]) + custodian_public + len(sealed).to_bytes(2, "big") + sealed
+    body = header + envelope.encrypt(key, json.dumps(payload).encode("utf-8"), CONTEXT + header)
     try:
         write_new_secret_file(out, body + envelope.checksum(body))
     except FileExistsError:
         raise BackupError(f"{out} already exists; choose a new file name") from None
-    return len(payload["unit_keys"])
+    return len(onion)
 
 
-def read_backup(path: Path, passphrase: str) -> dict[str, object]:
-    """Check and open a backup file; raises BackupError with a plain reason."""
+def backup_custodian(path: Path) -> bytes:
+    """The custodian public key a backup file is sealed to (checked, not opened)."""
+    return _split(path, _read_checked(path))[0]
+
+
+def _read_checked(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -138,12 +124,36 @@ def read_backup(path: Path, passphrase: str) -> dict[str, object]:
     body, digest = data[:-_SUM], data[-_SUM:]
     if not envelope.secret_equal(envelope.checksum(body), digest):
         raise BackupError(f"{path} is damaged or truncated: its checksum does not match")
-    if body[len(MAGIC)] != VERSION:
-        raise BackupError(f"{path} is a backup of version {body[len(MAGIC)]}, which this version cannot read")
+    version = body[len(MAGIC)]
+    if version == 1:
+        raise BackupError(
+            f"{path} was made under the old security staff passphrase; this version restores only "
+            "backups sealed to the custodian shares (make a new one with `keys backup`)"
+        )
+    if version != VERSION:
+        raise BackupError(f"{path} is a backup of version {version}, which this version cannot read")
+    return body
+
+
+def _split(path: Path, body: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """(custodian public key, sealed content key, header, ciphertext) of a checked body."""
+    at = len(MAGIC) + 1
+    public = body[at : at + _PUBLIC]
+    size = int.from_bytes(body[at + _PUBLIC : at + _PUBLIC + 2], "big")
+    start = at + _PUBLIC + 2
+    if len(public) != _PUBLIC or len(body) < start + size:
+        raise BackupError(f"{path} is damaged: its header is cut short")
+    return public, body[start : start + size], body[: start + size], body[start + size :]
+
+
+def read_backup(path: Path, custodian_private: bytes) -> dict[str, object]:
+    """Check and open a backup file with the custodian key; raises BackupError with a plain reason."""
+    public, sealed, header, ciphertext = _split(path, _read_checked(path))
+    if not envelope.secret_equal(envelope.public_key_of(custodian_private), public):
+        raise BackupError("these custodian shares are not the ones this key backup is sealed to")
     try:
-        raw = envelope.unwrap_with_password(passphrase, body[len(MAGIC) + 1 :], PURPOSE)
-    except envelope.WrongPassword:
-        raise BackupError("wrong backup passphrase") from None
+        key = envelope.unseal(custodian_private, sealed)
+        raw = envelope.decrypt(key, ciphertext, CONTEXT + header)
     except envelope.EnvelopeError as exc:
         raise BackupError(f"{path} is damaged: {exc}") from None
     payload: dict[str, object] = json.loads(raw)
@@ -159,33 +169,20 @@ class BackupSummary:
     receipt_kdf: bool
     onion_keys: tuple[str, ...]
     onion_clients: int
-    unit_keys: dict[int, str | None]
-
-    def units(self) -> list[tuple[str | None, list[int]]]:
-        by_unit: dict[str | None, list[int]] = {}
-        for key_id, unit_id in sorted(self.unit_keys.items()):
-            by_unit.setdefault(unit_id, []).append(key_id)
-        return sorted(by_unit.items(), key=lambda item: item[0] or "")
+    custodian_fingerprint: str
 
 
-def describe_backup(path: Path, passphrase: str) -> BackupSummary:
-    """Open a backup and check each part is well formed; restores and writes nothing.
-
-    Every unit private key is checked to yield a public key, so a backup that opens but
-    holds garbage is caught here rather than on the day it is needed.
-    """
-    payload = read_backup(path, passphrase)
-    stored = payload.get("unit_keys")
-    owners = payload.get("unit_of_key")
+def describe_backup(path: Path, custodian_private: bytes) -> BackupSummary:
+    """Open a backup with the custodian key and check each part is well formed; restores and
+    writes nothing, so a backup that opens but holds garbage is caught before the day it is needed."""
+    payload = read_backup(path, custodian_private)
     onion = payload.get("onion")
-    if not isinstance(stored, dict) or not isinstance(onion, dict):
+    if not isinstance(onion, dict):
         raise BackupError(f"{path} opens but its contents are malformed")
     try:
-        for value in stored.values():
-            envelope.public_key_of(base64.b64decode(str(value), validate=True))
         base64.b64decode(str(payload.get("pepper", "")), validate=True)
-    except (ValueError, envelope.EnvelopeError):
-        raise BackupError(f"{path} opens but a key in it is malformed") from None
+    except ValueError:
+        raise BackupError(f"{path} opens but its pepper is malformed") from None
     names = {str(n) for n in onion}
     day = payload.get("day")
     return BackupSummary(
@@ -194,25 +191,21 @@ def describe_backup(path: Path, passphrase: str) -> BackupSummary:
         receipt_kdf=bool(payload.get("receipt_kdf")),
         onion_keys=tuple(k for k in ("reporter", "investigator") if f"{k}.key" in names),
         onion_clients=sum(1 for n in names if n.startswith("investigator_clients/")),
-        unit_keys={
-            int(k): (str(owners.get(k)) if isinstance(owners, dict) and owners.get(k) else None)
-            for k in stored
-        },
+        custodian_fingerprint=envelope.fingerprint(envelope.public_key_of(custodian_private)),
     )
 
 
-def _check_matches(database: Path, unit_keys: dict[str, str]) -> None:
-    """The database copy is sound, and every unit key in the backup is the private half of one of its keys."""
+def _check_matches(database: Path, custodian_public: bytes) -> None:
+    """The database copy is sound and seals its unit keys to the custodian this backup is sealed to."""
     problem = key_store.database_file_problem(database)
     if problem is not None:
         raise BackupError(f"{database} is not a sound tip drop database: {problem}")
     try:
-        public = {str(k): v for k, v in units.unit_public_keys_in_file(database).items()}
+        in_copy = enrolment_store.custodian_public_in_file(database)
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{database} is not a readable tip drop database: {exc}") from None
-    for key_id, private in unit_keys.items():
-        if public.get(key_id) != envelope.public_key_of(base64.b64decode(private)):
-            raise BackupError(f"the database copy does not belong with this key backup (unit key #{key_id})")
+    if in_copy is None or not envelope.secret_equal(in_copy, custodian_public):
+        raise BackupError("the database copy does not belong with this key backup (another custodian key)")
 
 
 def staging_dir(target: Path) -> Path:
@@ -222,7 +215,7 @@ def staging_dir(target: Path) -> Path:
 
 async def restore(
     backup: Path,
-    passphrase: str,
+    custodian_private: bytes,
     database: Path,
     settings: Settings,
     before_publish: Callable[[Settings], Awaitable[None]] | None = None,
@@ -232,18 +225,17 @@ async def restore(
     Everything is checked before anything is written; a non-empty target is refused. The
     directory is built beside the target and moved into place in one rename only when all of
     it, including what `before_publish` writes (the audit entry), is there.
-    Security: an interruption leaves either no target or a complete one, never a
-    complete-looking directory without its audit entry; the half-built staging directory is
-    this function's own and is cleared by the next run.
+    Security: needs the custodian key (K shares) to open the backup. An interruption leaves
+    either no target or a complete one, never a complete-looking directory without its audit
+    entry; the half-built staging directory is this function's own and is cleared by the next run.
     """
     target = settings.data_dir
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty; restore only into a new or empty directory")
-    payload = read_backup(backup, passphrase)
+    payload = read_backup(backup, custodian_private)
     if not database.is_file():
         raise BackupError(f"no database copy at {database}")
-    unit_keys = dict(payload["unit_keys"])  # type: ignore[call-overload]
-    _check_matches(database, unit_keys)
+    _check_matches(database, envelope.public_key_of(custodian_private))
     staging = settings.with_changes(data_dir=staging_dir(target))
     onion = _onion_targets(staging, payload)
     remove_partial(staging.data_dir)  # left by an interrupted run
@@ -257,7 +249,7 @@ async def restore(
     except BaseException:
         remove_partial(staging.data_dir)
         raise
-    return Restored(target, len(unit_keys), len(onion))
+    return Restored(target, len(onion))
 
 
 def _write_restored(

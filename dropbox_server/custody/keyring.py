@@ -1,9 +1,9 @@
 """Unit key rings, the custodian (escrow) key of security staff, and staff key pairs.
 
 Security: a unit's private key exists on disk only sealed to the public keys of the
-unit's members and of the custodian. The custodian's private key is wrapped under the
-security staff passphrase, so creating units, enrolling the first investigator and
-restoring from backup are possible without any member, but never without that passphrase.
+unit's members and of the custodian. The custodian's private key is held offline as K-of-N
+SLIP-39 shares (custody/custodian.py), so creating units needs nobody's secret, and enrolling
+the first investigator or restoring from backup needs K share holders, never one person.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from dropbox_server import envelope
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import Database, UnitRow, units
+from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.records import StaffRow
 from receipt_codes import KdfParams
 
 STAFF_KEY_PURPOSE = b"tipdrop:v1:staff-key"
-CUSTODIAN_PURPOSE = b"tipdrop:v1:custodian"
 DESK_ANALYST = "desk_analyst"  # reads reports at the desk, drafts packages
 DESK_SUPERVISOR = "desk_supervisor"  # also approves or rejects another member's package
 DESK_ROLES = frozenset({DESK_ANALYST, DESK_SUPERVISOR})
@@ -44,33 +44,15 @@ class UnlockedStaff:
         return f"UnlockedStaff({self.staff.username})"
 
 
-async def create_custodian(db: Database, passphrase: str, kdf: KdfParams) -> bytes:
-    """Create the custodian key pair once; returns its public key."""
-    if await units.get_custodian(db) is not None:
-        raise KeyringError("this data directory already has a custodian key")
-    pair = envelope.generate_keypair()
-    wrapped = envelope.wrap_with_password(passphrase, pair.private, kdf, CUSTODIAN_PURPOSE)
-    await units.set_custodian(db, pair.public, wrapped)
-    return pair.public
-
-
-async def unlock_custodian(db: Database, passphrase: str) -> bytes:
-    """The custodian private key; raises WrongPassword for a wrong passphrase."""
-    found = await units.get_custodian(db)
-    if found is None:
-        raise KeyringError("no custodian key: run `python run.py init` first")
-    return envelope.unwrap_with_password(passphrase, found[1], CUSTODIAN_PURPOSE)
-
-
 async def create_unit_ring(db: Database, unit: UnitRow, day: str) -> int:
     """Create a unit with its first key pair, sealed to the custodian; returns the key id."""
-    found = await units.get_custodian(db)
-    if found is None:
+    custodian_public = await enrolment_store.custodian_public_key(db)
+    if custodian_public is None:
         raise KeyringError("no custodian key: run `python run.py init` first")
     await units.insert_unit(db, unit, day)
     pair = envelope.generate_keypair()
     return await units.insert_unit_key(
-        db, unit.id, pair.public, day, {None: envelope.seal(found[0], pair.private)}
+        db, unit.id, pair.public, day, {None: envelope.seal(custodian_public, pair.private)}
     )
 
 
@@ -82,6 +64,21 @@ async def unit_private_keys_from_custodian(
         g.unit_key_id: envelope.unseal(custodian_private, g.sealed_private_key)
         for g in await units.custodian_grants(db, unit_id)
     }
+
+
+async def check_new_account(db: Database, username: str, unit_id: str, role: str) -> None:
+    """Refuse an unknown role or unit, a role that does not fit the unit (desk roles at the
+    desk only), or a username a member (or an account waiting for approval) already has."""
+    if role not in ROLES:
+        raise KeyringError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    unit = await units.get_unit(db, unit_id)
+    if unit is None:
+        raise KeyringError(f"unknown unit {unit_id!r}; `python run.py keys list-units` lists them")
+    check_role_fits_unit(role, unit)
+    if await staff_store.get_staff_by_username(db, username) is not None:
+        raise KeyringError(f"the username {username!r} is taken")
+    if await enrolment_store.pending_by_username(db, username) is not None:
+        raise KeyringError(f"the username {username!r} is taken (an account waiting for approval)")
 
 
 async def add_staff(
@@ -101,15 +98,11 @@ async def add_staff(
 
     Call handlers get no unit keys: they can write reports but never read them. With
     `kdf_runner` the argon2id run happens in that pool, so several enrolments overlap.
+    Security: the custodian gives unit keys only to a unit's FIRST key holder; the store
+    refuses it (inside its transaction) once the unit has one, so anyone after that needs a
+    member's approval (custody/enrolment.py).
     """
-    if role not in ROLES:
-        raise KeyringError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    unit = await units.get_unit(db, unit_id)
-    if unit is None:
-        raise KeyringError(f"unknown unit {unit_id!r}; `python run.py keys list-units` lists them")
-    check_role_fits_unit(role, unit)
-    if await staff_store.get_staff_by_username(db, username) is not None:
-        raise KeyringError(f"the username {username!r} is taken")
+    await check_new_account(db, username, unit_id, role)
     pair = envelope.generate_keypair()
     wrap = functools.partial(
         envelope.wrap_with_password, password, pair.private, kdf, STAFF_KEY_PURPOSE
@@ -118,20 +111,26 @@ async def add_staff(
     grants: dict[int, bytes] = {}
     if role in ROLES_WITH_UNIT_KEYS:
         if custodian_private is None:
-            raise KeyringError("enrolling an investigator needs the custodian passphrase")
+            raise KeyringError("enrolling the first key holder of a unit needs the custodian shares")
         opened = await unit_private_keys_from_custodian(db, unit_id, custodian_private)
         grants = {key_id: envelope.seal(pair.public, private) for key_id, private in opened.items()}
-    return await staff_store.insert_staff(
-        db,
-        username=username,
-        unit_id=unit_id,
-        role=role,
-        public_key=pair.public,
-        wrapped_private_key=wrapped,
-        totp_secret_sealed=envelope.seal(pair.public, totp_secret) if totp_secret else None,
-        day=day,
-        unit_key_grants=grants,
-    )
+    try:
+        return await staff_store.insert_staff(
+            db,
+            username=username,
+            unit_id=unit_id,
+            role=role,
+            public_key=pair.public,
+            wrapped_private_key=wrapped,
+            totp_secret_sealed=envelope.seal(pair.public, totp_secret) if totp_secret else None,
+            day=day,
+            unit_key_grants=grants,
+            first_key_holder_of=unit_id if role in ROLES_WITH_UNIT_KEYS else None,
+        )
+    except staff_store.FirstHolderTaken:
+        raise KeyringError(
+            f"{unit_id} has a key holder now: a new one needs a member's approval; run it again"
+        ) from None
 
 
 def check_role_fits_unit(role: str, unit: UnitRow) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring
+from dropbox_server.custody import custodian, keyring
 from dropbox_server.custody.desk import set_routing
 from dropbox_server.datadir import DataDirError, create_pepper, create_private_dir, write_receipt_kdf
 from dropbox_server.forces import FORCES, HUB_ID, HUB_NAME
@@ -12,19 +14,25 @@ from dropbox_server.store import UnitRow, open_database
 from dropbox_server.store.deployment import DESK, ROUTINGS
 
 
-async def init_data_dir(settings: Settings, custodian_passphrase: str, *, routing: str = DESK) -> int:
+@dataclass(frozen=True, repr=False)
+class Initialised:
+    """What `init` made: how many units, and the custodian shares to print once each."""
+
+    units: int
+    shares: list[custodian.IssuedShare]
+
+
+async def init_data_dir(settings: Settings, spec: custodian.ShareSpec, *, routing: str = DESK) -> Initialised:
     """Create the data directory with a unit (and key pair) for every force and the hub,
     and with `desk` routing (the default) the independent desk too.
 
     Refuses a directory that already holds a database or pepper, so nothing is overwritten.
-    Returns the number of units created.
+    Security: the custodian private key is split into `spec`'s shares and never stored.
     """
     if routing not in ROUTINGS:
         raise DataDirError(f"routing is one of {', '.join(ROUTINGS)}")
     if settings.database_path.exists() or settings.pepper_path.exists():
         raise DataDirError(f"{settings.data_dir} is already initialised; refusing to overwrite it")
-    if len(custodian_passphrase) < 12:
-        raise DataDirError("the security staff passphrase must be at least 12 characters")
     create_private_dir(settings.data_dir)
     create_private_dir(settings.files_dir)
     create_pepper(settings.pepper_path)
@@ -33,11 +41,11 @@ async def init_data_dir(settings: Settings, custodian_passphrase: str, *, routin
     db = await open_database(settings.database_path)
     try:
         day = today()
-        await keyring.create_custodian(db, custodian_passphrase, settings.password_kdf)
+        shares = await custodian.create(db, spec)
         await keyring.create_unit_ring(db, UnitRow(HUB_ID, HUB_NAME, "hub"), day)
         for force in FORCES:
             await keyring.create_unit_ring(db, UnitRow(force.unit_id, force.unit_name, "force"), day)
         desk_created = await set_routing(db, routing, day, record=False)
     finally:
         await db.close()
-    return len(FORCES) + 1 + int(desk_created)
+    return Initialised(len(FORCES) + 1 + int(desk_created), shares)

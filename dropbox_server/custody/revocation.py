@@ -31,7 +31,7 @@ async def refuse_last_key_holder(db: Database, staff: StaffRow, doing: str, forc
     if [h.id for h in holders] == [staff.id]:
         raise RemovalRefused(
             f"{staff.username} is the last member of {staff.unit_id} who can read its reports; "
-            f"after {doing} nobody in the unit could, and only the security staff passphrase "
+            f"after {doing} nobody in the unit could, and only K custodian shares "
             "(the custodian key) would open them. Enrol a replacement first, or use --force."
         )
 

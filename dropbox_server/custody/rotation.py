@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dropbox_server import audit, envelope
 from dropbox_server.custody import keyring
 from dropbox_server.store import Database, unit_admin, units
+from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
 from dropbox_server.store.audit import PendingAudit
 
@@ -41,13 +42,13 @@ async def new_unit_key(
     """
     if await units.get_unit(db, unit_id) is None:
         raise RotationError(f"unknown unit {unit_id!r}; `python run.py keys list-units` lists them")
-    custodian = await units.get_custodian(db)
+    custodian = await enrolment_store.custodian_public_key(db)
     if custodian is None:
         raise RotationError("no custodian key: run `python run.py init` first")
     members = [m for m in await key_store.members_with_unit_keys(db, unit_id) if m.id != leaving]
     pair = envelope.generate_keypair()
     grants: dict[int | None, bytes] = {m.id: envelope.seal(m.public_key, pair.private) for m in members}
-    grants[None] = envelope.seal(custodian[0], pair.private)
+    grants[None] = envelope.seal(custodian, pair.private)
 
     def entry(key_id: int) -> PendingAudit:
         detail = f"unit={unit_id} key={key_id} holders={len(members)}"
@@ -78,7 +79,7 @@ async def rotate_unit_key(
     old_keys: dict[int, bytes] = {}
     if reseal_old:
         if custodian_private is None:
-            raise RotationError("re-sealing old reports needs the security staff passphrase")
+            raise RotationError("re-sealing old reports needs the custodian shares")
         old_keys = await keyring.unit_private_keys_from_custodian(db, unit_id, custodian_private)
         await _refuse_unopenable(db, unit_id, set(old_keys))
     key, pair = await new_unit_key(db, unit_id, day)

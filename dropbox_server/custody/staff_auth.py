@@ -8,14 +8,17 @@ run as a known one.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 
-from dropbox_server import audit, envelope, totp
-from dropbox_server.custody import keyring
-from dropbox_server.kdf import KdfRunner
+from dropbox_server import audit, envelope, passwords, totp
+from dropbox_server.custody import enrolment, keyring
+from dropbox_server.kdf import KdfBusy, KdfRunner
 from dropbox_server.store import Database, StaffRow
+from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
+from dropbox_server.store.enrolments import PendingEnrolment
 from dropbox_server.throttle import KeyedBuckets, TokenBucket
 from receipt_codes import KdfParams
 
@@ -25,10 +28,16 @@ MAX_PASSWORD = 1024
 
 @dataclass(frozen=True)
 class Enrolment:
-    """A new account's id and its TOTP secret, shown once to be put in an authenticator app."""
+    """A new account's id (None while it waits for approval), its TOTP secret (shown once) and
+    its key's fingerprint (for the approver to compare)."""
 
-    staff_id: int
+    staff_id: int | None
     totp_secret: str
+    fingerprint: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.staff_id is None
 
     def __repr__(self) -> str:
         return f"Enrolment(staff_id={self.staff_id})"
@@ -95,13 +104,30 @@ async def enrol_staff(
     day: str,
     kdf_runner: KdfRunner | None = None,
     totp_secret: str | None = None,
+    requested_by: str = "security staff (command line)",
 ) -> Enrolment:
     """Create an account with a TOTP secret sealed to its public key; log the key change.
 
     The command line passes `totp_secret` after showing it, so the account exists only once
     its secret has been seen; otherwise a fresh one is made.
+    Security: a key-holding account for a unit that already has key holders is only
+    requested here; a current member approves it on the staff site (custody/enrolment.py).
+    The first key holder of a unit gets the unit's keys from the custodian (K shares).
     """
     secret = totp_secret if totp_secret is not None else totp.new_secret()
+    if role in keyring.ROLES_WITH_UNIT_KEYS and await enrolment.unit_has_key_holders(db, unit_id):
+        await keyring.check_new_account(db, username, unit_id, role)
+        pair = envelope.generate_keypair()
+        wrap = functools.partial(
+            envelope.wrap_with_password, password, pair.private, kdf, keyring.STAFF_KEY_PURPOSE
+        )
+        wrapped = await kdf_runner.run(wrap) if kdf_runner is not None else wrap()
+        new = PendingEnrolment(
+            0, username, unit_id, role, pair.public, wrapped,
+            envelope.seal(pair.public, secret.encode("ascii")), requested_by, day,
+        )
+        await enrolment.request(db, new, requested_by=requested_by)
+        return Enrolment(None, secret, envelope.fingerprint(pair.public))
     staff_id = await keyring.add_staff(
         db,
         username=username,
@@ -116,7 +142,7 @@ async def enrol_staff(
     )
     row = await staff_store.get_staff(db, staff_id)
     await audit.record(db, audit.pending("staff_enrolled", staff=row, detail=f"role={role}"))
-    return Enrolment(staff_id=staff_id, totp_secret=secret)
+    return Enrolment(staff_id, secret, envelope.fingerprint(row.public_key) if row else "")
 
 
 def _decoy_row(decoy: bytes) -> StaffRow:
@@ -142,9 +168,13 @@ async def sign_in(
     credentials: tuple[str, str, str],
     now: float,
     day: str,
+    raise_to: KdfParams | None = None,
 ) -> SignInResult:
     """Check username, password and TOTP code; unlock the unit keys; log the attempt.
 
+    With `raise_to`, a key wrapped at a lower argon2id cost is re-wrapped at that cost
+    after a successful sign-in (the only moment the password is known), so keys made
+    before the costs went up do not stay cheaper to guess offline.
     Raises KdfBusy when the pool is full (the caller answers 429, nothing is logged).
     """
     username, password, code = credentials
@@ -168,7 +198,24 @@ async def sign_in(
         return SignInResult(None, failure)
     unlocked = await keyring.unlock_staff(db, staff, private)
     await audit.record(db, audit.pending("sign_in", staff=staff))
+    if raise_to is not None and _cheaper(envelope.wrap_cost(staff.wrapped_private_key), raise_to):
+        try:
+            wrapped = await runner.run(
+                envelope.wrap_with_password,
+                password[:MAX_PASSWORD],
+                private,
+                raise_to,
+                keyring.STAFF_KEY_PURPOSE,
+            )
+        except KdfBusy:
+            return SignInResult(unlocked)  # busy now: the next sign-in raises it
+        entry = audit.pending("password_reset", staff=staff, detail="wrap_cost_raised")
+        await key_store.rewrap_staff_key(db, staff.id, wrapped, entry)
     return SignInResult(unlocked)
+
+
+def _cheaper(have: KdfParams, want: KdfParams) -> bool:
+    return have.memory_kib < want.memory_kib or have.time_cost < want.time_cost
 
 
 def _first_failure(staff: StaffRow | None, private: bytes | None) -> str:
@@ -239,13 +286,64 @@ async def _check_proof(
     db: Database, runner: KdfRunner, staff: StaffRow, change: AuthenticatorChange, now: float, day: str
 ) -> str:
     """'' when the password and a code from the current authenticator are right (the code is spent)."""
+    return await confirm_identity(db, runner, staff, (change.password, change.current_code), now, day)
+
+
+async def confirm_identity(
+    db: Database, runner: KdfRunner, staff: StaffRow, proof: tuple[str, str], now: float, day: str
+) -> str:
+    """'' when (password, TOTP code) are right and the code unspent (it is then spent); else why not.
+
+    For actions a live session alone must not do (a stolen cookie): replacing the
+    authenticator, approving a new key holder. Raises KdfBusy when the pool is full.
+    """
+    password, code = proof
     try:
-        private = await runner.run(keyring.unwrap_staff_key, staff, change.password[:MAX_PASSWORD])
+        private = await runner.run(keyring.unwrap_staff_key, staff, password[:MAX_PASSWORD])
     except envelope.EnvelopeError:
         return "wrong_password"
     if staff.totp_secret_sealed is None:
         return ""  # security staff removed it (reset-totp): the password is the proof left
     try:
-        return await _check_code(db, staff, private, change.current_code, now, day)
+        return await _check_code(db, staff, private, code, now, day)
     except (envelope.EnvelopeError, UnicodeDecodeError):
         return "authenticator_unreadable"
+
+
+@dataclass(frozen=True, repr=False)
+class PasswordChange:
+    """A signed-in member changing their own password: the current one and the new one, twice."""
+
+    staff_id: int
+    current: str
+    new: str
+    again: str
+
+
+async def change_own_password(
+    db: Database, runner: KdfRunner, change: PasswordChange, kdf: KdfParams
+) -> str:
+    """Re-wrap the member's key under a new password; '' on success, else the (logged) reason.
+
+    Security: the new password must score 4 with zxcvbn (the key it wraps opens the unit's
+    reports to anyone who guesses it from a database copy); the current password is checked
+    in the KDF pool, and the new wrap is made at the current cost. Raises KdfBusy.
+    """
+    staff = await staff_store.get_staff(db, change.staff_id)
+    if staff is None:
+        return "unknown_user"
+    if change.new != change.again:
+        return "mismatch"
+    if passwords.weakness(change.new, (staff.username,)) is not None:
+        return "weak"
+    try:
+        private = await runner.run(keyring.unwrap_staff_key, staff, change.current[:MAX_PASSWORD])
+    except envelope.EnvelopeError:
+        await audit.record(db, audit.pending("password_change_failed", staff=staff, detail="wrong_password"))
+        return "wrong_password"
+    wrapped = await runner.run(
+        envelope.wrap_with_password, change.new, private, kdf, keyring.STAFF_KEY_PURPOSE
+    )
+    entry = audit.pending("password_reset", staff=staff, detail="own")
+    await key_store.rewrap_staff_key(db, staff.id, wrapped, entry)
+    return ""

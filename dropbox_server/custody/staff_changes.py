@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope, totp
-from dropbox_server.custody import keyring
+from dropbox_server.clock import today
+from dropbox_server.custody import custodian, keyring
 from dropbox_server.custody.revocation import refuse_last_key_holder
 from dropbox_server.custody.rotation import RotationError, new_unit_key
 from dropbox_server.store import Database, StaffRow, UnitRow, units
+from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
 from receipt_codes import KdfParams
+
+CUSTODIAN_APPROVAL = "the custodian share holders"
 
 
 class StaffChangeRefused(Exception):
@@ -49,7 +53,7 @@ async def reset_password(
     With the old password, the same key pair is re-wrapped: nothing else changes. Without it,
     the old key cannot be opened, so the account gets a new key pair, a new TOTP secret and
     fresh copies of its unit's keys from the custodian key.
-    Security: that path needs the security staff passphrase, is audited, and replaces the
+    Security: that path needs K custodian shares, is audited, is shown to the unit's members, and replaces the
     authenticator, so nobody can take over an account without the person noticing: their
     old authenticator stops working and the new secret must be handed to them.
     """
@@ -63,7 +67,7 @@ async def reset_password(
         await key_store.rewrap_staff_key(db, staff.id, wrapped, audit.pending("password_reset", staff=staff))
         return Reset(username, new_key=False, totp_secret=None)
     if custodian_private is None:
-        raise StaffChangeRefused("without the old password, the security staff passphrase is needed")
+        raise StaffChangeRefused("without the old password, the custodian shares are needed")
     pair = envelope.generate_keypair()
     # The command line passes a secret it has already shown, so a closed pipe loses nothing.
     secret = totp_secret if totp_secret is not None else totp.new_secret()
@@ -79,6 +83,11 @@ async def reset_password(
         unit_key_grants=grants,
         audit=audit.pending("password_reset", staff=staff, detail="new_key"),
     )
+    if grants:
+        # A new key now holds the unit's keys: every other member is told, as for a newcomer.
+        await enrolment_store.notify_members(
+            db, staff.unit_id, staff.username, custodian.COMMAND_LINE, CUSTODIAN_APPROVAL, today()
+        )
     return Reset(username, new_key=True, totp_secret=secret)
 
 
@@ -121,11 +130,16 @@ async def move_staff(
         rotation, _pair = await new_unit_key(db, staff.unit_id, day, leaving=staff.id)
     entry = audit.pending("staff_moved", staff=staff, detail=f"from={staff.unit_id} to={to_unit}")
     try:
-        return await key_store.change_staff_unit(db, staff.id, to_unit, grants, entry, rotation)
+        new_key = await key_store.change_staff_unit(db, staff.id, to_unit, grants, entry, rotation)
     except key_store.MembersChanged:
         raise RotationError(
             f"the members of {staff.unit_id} changed meanwhile; nothing was changed, run it again"
         ) from None
+    if grants:
+        await enrolment_store.notify_members(
+            db, to_unit, staff.username, custodian.COMMAND_LINE, CUSTODIAN_APPROVAL, day
+        )
+    return new_key
 
 
 async def create_unit(db: Database, unit_id: str, name: str, kind: str, day: str) -> int:

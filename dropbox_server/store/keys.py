@@ -13,7 +13,7 @@ import aiosqlite
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import StaffRow
-from dropbox_server.store.staff import list_staff
+from dropbox_server.store.staff import KEY_HOLDING_ROLES, list_staff
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class SealedUnder:
     sealed: bytes
 
 
-_KEY_HOLDING_ROLES = ("investigator", "supervisor", "desk_analyst", "desk_supervisor")
+_KEY_HOLDING_ROLES = KEY_HOLDING_ROLES
 
 
 class MembersChanged(Exception):
@@ -255,11 +255,31 @@ async def custodian_held_keys(db: Database) -> dict[int, bytes]:
     return {int(r[0]): bytes(r[1]) for r in rows}
 
 
+async def custodian_sealed_keys(db: Database) -> dict[int, bytes]:
+    """The custodian's sealed copy of every unit key it holds, by unit key id."""
+    rows = await db.fetch_all(
+        "SELECT unit_key_id, sealed_private_key FROM unit_key_grants WHERE staff_id IS NULL ORDER BY 1"
+    )
+    return {int(r[0]): bytes(r[1]) for r in rows}
+
+
 async def replace_custodian(
-    db: Database, public_key: bytes, wrapped_private_key: bytes, grants: dict[int, bytes], audit: PendingAudit
+    db: Database,
+    public_key: bytes,
+    wrapped_private_key: bytes | None,
+    grants: dict[int, bytes],
+    audit: PendingAudit,
 ) -> None:
-    """A new custodian key pair, with its copies of unit keys replacing the old custodian's."""
+    """A new custodian key pair, with its copies of unit keys replacing the old custodian's.
+
+    Security: the old custodian's copies are read again inside the transaction and must be
+    exactly the ones re-sealed, so a unit key made meanwhile is never left without a copy.
+    """
     async with db.transaction() as tx:
+        async with tx.execute("SELECT unit_key_id FROM unit_key_grants WHERE staff_id IS NULL") as cur:
+            held = {int(r[0]) for r in await cur.fetchall()}
+        if held != set(grants):
+            raise MembersChanged("custodian")
         await tx.execute(
             "UPDATE custodian SET public_key = ?, wrapped_private_key = ? WHERE id = 1",
             (public_key, wrapped_private_key),

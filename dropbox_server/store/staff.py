@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 
+import aiosqlite
+
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import StaffRow
+
+# The roles that hold their unit's keys (force investigators and supervisors, the desk's
+# analysts and supervisors): the one list every key-holder query in the store uses.
+KEY_HOLDING_ROLES = ("investigator", "supervisor", "desk_analyst", "desk_supervisor")
+_HOLDER_MARKS = ",".join("?" * len(KEY_HOLDING_ROLES))
 
 _COLUMNS = (
     "id, username, unit_id, role, public_key, wrapped_private_key, totp_secret_sealed, "
@@ -14,8 +21,31 @@ _COLUMNS = (
 )
 
 
+class FirstHolderTaken(Exception):
+    """The unit gained a key holder meanwhile: a new one now needs a member's approval."""
+
+
 def _row(r: sqlite3.Row) -> StaffRow:
     return StaffRow(*r)
+
+
+async def next_staff_id_tx(tx: aiosqlite.Connection) -> int:
+    """The id for a new staff row, inside the transaction that inserts it.
+
+    Security: the next id after every id ever used, so a removed account's id (and its
+    audit history) never passes to someone else; a trigger refuses reuse too. (Tests of
+    older migrations insert into a schema from before staff_ids_used: plain max + 1.)
+    """
+    async with tx.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'staff_ids_used'"
+    ) as cur:
+        remembered = await cur.fetchone()
+    used = "(SELECT max(id) FROM staff_ids_used)" if remembered else "0"
+    async with tx.execute(
+        f"SELECT max(coalesce({used}, 0), coalesce((SELECT max(id) FROM staff), 0)) + 1"  # noqa: S608
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 1
 
 
 async def insert_staff(
@@ -29,23 +59,26 @@ async def insert_staff(
     totp_secret_sealed: bytes | None,
     day: str,
     unit_key_grants: dict[int, bytes],
+    first_key_holder_of: str | None = None,
 ) -> int:
-    """Create a staff member and, in the same transaction, their sealed copies of unit keys."""
+    """Create a staff member and, in the same transaction, their sealed copies of unit keys.
+
+    With `first_key_holder_of`, refuses (FirstHolderTaken) if that unit already has a key holder.
+    """
     async with db.transaction() as tx:
-        # Security: the next id after every id ever used, so a removed account's id (and its
-        # audit history) never passes to someone else; a trigger refuses reuse too. (Tests of
-        # older migrations insert into a schema from before staff_ids_used: plain max + 1.)
-        remembered = await (
-            await tx.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'staff_ids_used'")
-        ).fetchone()
-        used = "(SELECT max(id) FROM staff_ids_used)" if remembered else "0"
-        cur = await tx.execute(
-            "INSERT INTO staff (id, username, unit_id, role, public_key, wrapped_private_key, "  # noqa: S608
-            f"totp_secret_sealed, created_day) VALUES ((SELECT max(coalesce({used}, 0), "
-            "coalesce((SELECT max(id) FROM staff), 0)) + 1), ?, ?, ?, ?, ?, ?, ?)",
-            (username, unit_id, role, public_key, wrapped_private_key, totp_secret_sealed, day),
+        if first_key_holder_of is not None:
+            async with tx.execute(
+                f"SELECT 1 FROM staff WHERE unit_id = ? AND role IN ({_HOLDER_MARKS})",  # noqa: S608
+                (first_key_holder_of, *KEY_HOLDING_ROLES),
+            ) as cur:
+                if await cur.fetchone():
+                    raise FirstHolderTaken(first_key_holder_of)
+        staff_id = await next_staff_id_tx(tx)
+        await tx.execute(
+            "INSERT INTO staff (id, username, unit_id, role, public_key, wrapped_private_key, "
+            "totp_secret_sealed, created_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (staff_id, username, unit_id, role, public_key, wrapped_private_key, totp_secret_sealed, day),
         )
-        staff_id = int(cur.lastrowid or 0)
         await tx.executemany(
             "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, ?, ?)",
             [(key_id, staff_id, blob) for key_id, blob in unit_key_grants.items()],

@@ -81,19 +81,6 @@ async def custodian_grants(db: Database, unit_id: str) -> list[GrantRow]:
     return [GrantRow(r[0], r[1], r[2], r[3]) for r in rows]
 
 
-async def set_custodian(db: Database, public_key: bytes, wrapped_private_key: bytes) -> None:
-    async with db.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO custodian (id, public_key, wrapped_private_key) VALUES (1, ?, ?)",
-            (public_key, wrapped_private_key),
-        )
-
-
-async def get_custodian(db: Database) -> tuple[bytes, bytes] | None:
-    r = await db.fetch_one("SELECT public_key, wrapped_private_key FROM custodian WHERE id = 1")
-    return (r[0], r[1]) if r else None
-
-
 def unit_public_keys_in_file(path: Path) -> dict[int, bytes]:
     """Every unit key's public half in a database file, opened read-only (nothing is written)."""
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:

@@ -2,8 +2,8 @@
 command line (key backup + `backup`), destroyed, restored into a clean directory, and every
 report, reply and file opens again with the project's own use cases.
 
-The custody step is kept in two small functions (`back_up_keys`, `restore_command`): when
-custody moves to SLIP-39 shares, only they change.
+The custody step is kept in two small functions (`back_up_keys`, `restore_command`): the key
+backup is sealed to the custodian public key, and restoring takes K custodian shares.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import keyring
-from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.files.download import OpenedFile, plaintext_chunks
 from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.reports import casework
@@ -35,14 +34,13 @@ from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from receipt_codes import Receipt
 from tests.backups.helpers import ROOT, settings_at, submit, upload
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.conftest import custodian_shares_of, enrol_member, init_test_data_dir
 from tests.officer import officer
 
-BACKUP_PASSPHRASE = "a long backup passphrase"
 MEMBERS = {"alice": "kent-police", "bob": "essex-police"}
 
 
-def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def cli(*args: str, stdin: str = "", ok: bool = True) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, str(ROOT / "run.py"), *args, *officer(args)],
         input=stdin,
@@ -51,7 +49,7 @@ def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         env={"TIPDROP_KDF": "1,8192,1", "PATH": "/usr/bin"},
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0 or not ok, done.stderr
     return done
 
 
@@ -73,21 +71,12 @@ async def member(services: Services, username: str) -> keyring.UnlockedStaff:
 
 async def build(settings: Settings) -> Expected:
     """Two units' reports; replies with and without files; a follow-up with a file."""
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    await init_test_data_dir(settings)
     expected = Expected()
     async with open_services(settings) as services:
-        custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
         for username, unit in MEMBERS.items():
-            await keyring.add_staff(
-                services.db,
-                username=username,
-                unit_id=unit,
-                role="investigator",
-                password=f"{username} password",
-                custodian_private=custodian,
-                kdf=CHEAP_KDF,
-                totp_secret=None,
-                day=today(),
+            await enrol_member(
+                services.db, username=username, unit_id=unit, role="investigator", password=f"{username} password"
             )
         for n, (username, unit) in enumerate(MEMBERS.items()):
             files = {f"evidence-{n}-{i}.bin": os.urandom(70_000 * (i + 1) + n) for i in range(2)}
@@ -154,7 +143,7 @@ async def check_everything_opens(settings: Settings, expected: Expected) -> None
 
 
 def back_up_keys(data_dir: Path, out: Path) -> None:
-    """Custody today: one key backup file under a passphrase (issue 18 moves this to shares)."""
+    """A key backup sealed to the custodian public key: no shares are needed to write it."""
     cli(
         "keys",
         "backup",
@@ -162,11 +151,13 @@ def back_up_keys(data_dir: Path, out: Path) -> None:
         str(data_dir),
         "--out",
         str(out),
-        stdin=f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n",
     )
 
 
-def restore_command(set_dir: Path, key_file: Path, target: Path) -> subprocess.CompletedProcess[str]:
+def restore_command(
+    set_dir: Path, key_file: Path, target: Path, shares: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """Restoring needs K custodian shares, one a line."""
     return cli(
         "restore",
         "--data-dir",
@@ -175,7 +166,8 @@ def restore_command(set_dir: Path, key_file: Path, target: Path) -> subprocess.C
         str(set_dir),
         "--key-backup",
         str(key_file),
-        stdin=f"{BACKUP_PASSPHRASE}\n",
+        stdin="".join(s + "\n" for s in shares),
+        ok=False,
     )
 
 
@@ -197,5 +189,10 @@ async def test_back_up_destroy_restore_everything_opens(tmp_path: Path) -> None:
 
     shutil.rmtree(settings.data_dir)
     restored = settings_at(tmp_path / "clean")
-    restore_command(set_dir, key_file, restored.data_dir)
+    shares = custodian_shares_of(settings.data_dir)
+    short = restore_command(set_dir, key_file, restored.data_dir, shares[:1])
+    assert short.returncode == 1 and "1 more custodian share(s) needed" in short.stderr
+    assert not restored.data_dir.exists()
+    done = restore_command(set_dir, key_file, restored.data_dir, shares[1:])
+    assert done.returncode == 0, done.stderr
     await check_everything_opens(restored, expected)

@@ -10,15 +10,12 @@ import pyotp
 import pytest
 from playwright.async_api import Page
 
-from dropbox_server.clock import today
-from dropbox_server.custody import staff_auth
-from dropbox_server.custody.keyring import unlock_custodian
 from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from tests.browser.axe import Captured, audit, capture
 from tests.browser.conftest import Browsers
 from tests.browser.test_investigator_accessibility import a_report
 from tests.browser.test_reporter_accessibility import AUDITS
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites
+from tests.conftest import Sites, enrol_member
 
 pytestmark = pytest.mark.browser
 
@@ -26,12 +23,9 @@ pytestmark = pytest.mark.browser
 async def signed_in_page(
     sites: Sites, browsers: Browsers, username: str, unit: str, role: str, suffix: str
 ) -> Page:
-    custodian = await unlock_custodian(sites.services.db, CUSTODIAN_PASSPHRASE)
     password = f"pw-{username}-long-enough"
-    enrolment = await staff_auth.enrol_staff(
-        sites.services.db, username=username, unit_id=unit, role=role, password=password,
-        custodian_private=custodian, kdf=CHEAP_KDF, day=today(),
-    )  # fmt: skip
+    # A unit's second key holder is approved by a member, as on the staff site.
+    enrolment = await enrol_member(sites.services.db, username=username, unit_id=unit, role=role, password=password)
     SECRETS[username] = (password, enrolment.totp_secret)
     return await sign_in(sites, browsers, username, suffix)
 

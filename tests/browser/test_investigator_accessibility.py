@@ -10,8 +10,6 @@ import pyotp
 import pytest
 
 from dropbox_server.clock import today
-from dropbox_server.custody import staff_auth
-from dropbox_server.custody.keyring import unlock_custodian
 from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dropbox_server.reports.content import ContactDetails, ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
@@ -19,7 +17,7 @@ from dropbox_server.reports.submission import submit_report
 from tests.browser.axe import Captured, audit, capture, overflows_at
 from tests.browser.conftest import Browsers
 from tests.browser.test_reporter_accessibility import AUDITS
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites
+from tests.conftest import Sites, enrol_member
 
 pytestmark = pytest.mark.browser
 
@@ -38,17 +36,9 @@ async def a_report(sites: Sites) -> str:
 
 
 async def enrol(sites: Sites, username: str, role: str = "investigator") -> tuple[str, str]:
-    custodian = await unlock_custodian(sites.services.db, CUSTODIAN_PASSPHRASE)
     password = f"pw-{username}-long-enough"
-    enrolment = await staff_auth.enrol_staff(
-        sites.services.db,
-        username=username,
-        unit_id="kent-police",
-        role=role,
-        password=password,
-        custodian_private=custodian,
-        kdf=CHEAP_KDF,
-        day=today(),
+    enrolment = await enrol_member(
+        sites.services.db, username=username, unit_id="kent-police", role=role, password=password
     )
     return password, enrolment.totp_secret
 
@@ -97,6 +87,8 @@ async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Br
     await visit("report-files", f"/reports/{report_id}/files")
     await visit("passed-on", "/passed-on")
     await visit("authenticator", "/account/authenticator")
+    await visit("key-holders", "/key-holders")
+    await visit("password", "/account/password")
 
     found = await audit(await browsers.auditor.new_page(), pages)
     AUDITS.mkdir(parents=True, exist_ok=True)

@@ -25,9 +25,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from dropbox_server.custody.provision import init_data_dir
 from tests.backups.helpers import ROOT, settings_at
-from tests.conftest import CUSTODIAN_PASSPHRASE
+from tests.conftest import init_test_data_dir
 from tests.journeys import Reporter
 from tests.scan import scan
 
@@ -131,7 +130,7 @@ def outside_tmp() -> Iterator[Path]:
 
 async def test_serve_works_when_only_the_data_directory_is_writable(outside_tmp: Path) -> None:
     settings = settings_at(outside_tmp / "data")
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    await init_test_data_dir(settings)
     probe = outside_tmp / "written-from-outside"
     denied = subprocess.run(
         sandboxed(settings.data_dir, ["touch", str(probe)]), capture_output=True, text=True
@@ -160,7 +159,7 @@ async def test_serve_works_when_only_the_data_directory_is_writable(outside_tmp:
 async def test_backup_works_when_only_the_data_and_backup_folders_are_writable(outside_tmp: Path) -> None:
     """As tipdrop-backup.service runs it: ReadWritePaths = the data directory and the backups."""
     settings = settings_at(outside_tmp / "data")
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    await init_test_data_dir(settings)
     backups = outside_tmp / "backups"
     backups.mkdir()
     command = [sys.executable, str(ROOT / "run.py"), "backup", "--data-dir", str(settings.data_dir)]

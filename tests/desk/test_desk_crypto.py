@@ -19,7 +19,7 @@ from dropbox_server.reports import packages
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import Services
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.conftest import enrol_member, unlock_custodian
 from tests.desk.flow import PACKAGE
 
 MARKERS = ("Qxname", "Qxcollar", "Qxwhen", "Qxwhere", "Qxwhat", "Qxelse", "Qxhow", "Qxsafe")
@@ -31,11 +31,8 @@ KINDS = (
 
 async def _member(services: Services, username: str, unit: str, role: str) -> keyring.UnlockedStaff:
     db = services.db
-    custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
-    await keyring.add_staff(
-        db, username=username, unit_id=unit, role=role, password="pw-long-enough-1",
-        custodian_private=custodian, kdf=CHEAP_KDF, totp_secret=None, day=today(),
-    )  # fmt: skip
+    # A second key holder of a unit is approved by a current member (custody/enrolment.py).
+    await enrol_member(db, username=username, unit_id=unit, role=role, password="pw-long-enough-1")
     from dropbox_server.store import staff as staff_store
 
     row = await staff_store.get_staff_by_username(db, username)
@@ -100,7 +97,7 @@ async def test_kent_key_and_database_open_no_reporter_text(services: Services) -
     await packages.submit_draft(db, analyst, draft, today())
     await packages.approve_draft(db, supervisor, draft, set(packages.CHECKLIST), today())
 
-    custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
+    custodian = await unlock_custodian(db)
     kent_keys = await keyring.unit_private_keys_from_custodian(db, "kent-police", custodian)
     desk_keys = await keyring.unit_private_keys_from_custodian(db, "desk", custodian)
     await services.db.checkpoint()

@@ -35,7 +35,10 @@ async def test_0007_keeps_direct_routing_reports_staff_and_statistics(tmp_path: 
     db = await open_database(path, migrate_up_to=5)
     pair = envelope.generate_keypair()
     await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
-    await units.set_custodian(db, pair.public, b"wrapped")
+    async with db.transaction() as tx:  # the custodian as a version-5 directory held it
+        await tx.execute(
+            "INSERT INTO custodian (id, public_key, wrapped_private_key) VALUES (1, ?, ?)", (pair.public, b"wrapped")
+        )
     key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
     for n in range(2):
         await old_report(db, _report(key_id, pair.public, "corruption", n))

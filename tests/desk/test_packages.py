@@ -19,17 +19,14 @@ from dropbox_server.reports.transfer import TransferRequest, transfer_report
 from dropbox_server.services import Services
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.conftest import enrol_member
 from tests.desk.flow import PACKAGE
 
 
 async def member(services: Services, username: str, unit: str, role: str) -> keyring.UnlockedStaff:
     db = services.db
-    custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
-    await keyring.add_staff(
-        db, username=username, unit_id=unit, role=role, password="pw-long-enough-1",
-        custodian_private=custodian, kdf=CHEAP_KDF, totp_secret=None, day=today(),
-    )  # fmt: skip
+    # A second key holder of a unit is approved by a current member (custody/enrolment.py).
+    await enrol_member(db, username=username, unit_id=unit, role=role, password="pw-long-enough-1")
     row = await staff_store.get_staff_by_username(db, username)
     assert row is not None
     return await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "pw-long-enough-1"))

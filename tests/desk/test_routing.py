@@ -10,13 +10,12 @@ import pytest
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody.keyring import KeyringError
-from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import open_services
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import units
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.conftest import CHEAP_KDF, init_test_data_dir, unlock_custodian
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.driver import text_of
 from tests.keys.test_backup_restore import cli
@@ -38,7 +37,7 @@ async def test_direct_routing_delivers_to_the_named_force(workspace: Workspace) 
 
 async def test_desk_is_the_default_and_takes_every_report(tmp_path: Path) -> None:
     settings = Settings.for_data_dir(tmp_path / "data", receipt_kdf=CHEAP_KDF, password_kdf=CHEAP_KDF)
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    await init_test_data_dir(settings, routing="desk")  # what `init` does by default
     async with open_services(settings) as services:
         db = services.db
         for force, conflict in (("kent-police", False), ("kent-police", True), ("unknown", False)):
@@ -55,7 +54,7 @@ async def test_desk_is_the_default_and_takes_every_report(tmp_path: Path) -> Non
         # Desk roles belong to the desk; force roles do not.
         from dropbox_server.custody import keyring
 
-        custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
+        custodian = await unlock_custodian(db)
         for unit, role in (("kent-police", "desk_analyst"), ("desk", "investigator")):
             with pytest.raises(KeyringError):
                 await keyring.add_staff(
@@ -66,7 +65,7 @@ async def test_desk_is_the_default_and_takes_every_report(tmp_path: Path) -> Non
 
 def test_command_line_routing(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    made = cli("init", "--data-dir", data, "--routing", "direct", stdin=f"{CUSTODIAN_PASSPHRASE}\n" * 2)
+    made = cli("init", "--data-dir", data, "--routing", "direct", stdin="")  # prints the shares
     assert made.returncode == 0, made.stderr
     listed = cli("keys", "list-units", "--data-dir", data, stdin="")
     assert "\nRouting: direct\n" in listed.stdout and "\ndesk " not in listed.stdout

@@ -13,13 +13,11 @@ import pytest
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.clock import Clocks, today
 from dropbox_server.config import Settings
-from dropbox_server.custody import staff_auth
-from dropbox_server.custody.keyring import unlock_custodian
 from dropbox_server.reports.content import ContactDetails, ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.web.appkeys import Services
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, _start
+from tests.conftest import _start, enrol_member
 from tests.investigator.driver import FakeClock, Investigator
 
 
@@ -35,18 +33,8 @@ class Workspace:
     async def enrol(self, username: str, unit: str, role: str = "investigator") -> Investigator:
         """Enrol a member of staff the way `keys add-investigator` does, and open a browser."""
         db = self.services.db
-        custodian = await unlock_custodian(db, CUSTODIAN_PASSPHRASE)
         password = f"pw-{username}-long-enough"
-        enrolment = await staff_auth.enrol_staff(
-            db,
-            username=username,
-            unit_id=unit,
-            role=role,
-            password=password,
-            custodian_private=custodian,
-            kdf=CHEAP_KDF,
-            day=today(),
-        )
+        enrolment = await enrol_member(db, username=username, unit_id=unit, role=role, password=password)
         http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.sessions.append(http)
         return Investigator(

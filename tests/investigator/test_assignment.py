@@ -9,14 +9,13 @@ from urllib.parse import quote
 import pytest
 
 from dropbox_server.clock import today
-from dropbox_server.custody.keyring import unlock_custodian
 from dropbox_server.custody.revocation import remove_staff
 from dropbox_server.custody.staff_changes import move_staff
 from dropbox_server.reports.reporter_access import open_with_receipt, withdraw_report
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
-from tests.conftest import CUSTODIAN_PASSPHRASE
+from tests.conftest import unlock_custodian
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.driver import Investigator, inbox_order, report_ids, text_of
 
@@ -186,7 +185,7 @@ async def test_removing_or_moving_a_member_unassigns_their_reports(workspace: Wo
     await _assign(sue, second, await _id(workspace, bob))
 
     await remove_staff(workspace.services.db, "alice", today())
-    custodian = await unlock_custodian(workspace.services.db, CUSTODIAN_PASSPHRASE)
+    custodian = await unlock_custodian(workspace.services.db)
     await move_staff(workspace.services.db, "bob", "essex-police", custodian, today())
     assert await _assignees(workspace) == {}
     _, inbox = await sue.get("/inbox")

@@ -13,11 +13,12 @@ import pytest
 
 from dropbox_server import audit
 from dropbox_server.store import audit as audit_store
-from tests.conftest import CUSTODIAN_PASSPHRASE
+from tests.conftest import custodian_shares_of
 from tests.investigator.conftest import Workspace, submit
 from tests.officer import OPERATOR, officer
 
 REPO = Path(__file__).resolve().parents[2]
+DAVE_PASSWORD = "quartz-lantern-harbour-violet-9"
 
 
 def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -149,14 +150,14 @@ async def test_add_investigator_cli_enrols_totp_and_logs_it(workspace: Workspace
         "kent-police",
         "--username",
         "dave",
-        stdin=f"{CUSTODIAN_PASSPHRASE}\ndave-password-long\n",
+        stdin="\n".join([*custodian_shares_of(workspace.settings.data_dir)[:2], DAVE_PASSWORD, ""]),
     )
     assert done.returncode == 0, done.stderr
     secret = re.search(r"TOTP secret: ([A-Z2-7]{32})", done.stdout).group(1)  # type: ignore[union-attr]
     assert "otpauth://totp/" in done.stdout and f"secret={secret}" in done.stdout
     assert "█" in done.stdout or "▀" in done.stdout  # the QR drawn for the terminal
     dave = await workspace.enrol("dave-browser", "kent-police")
-    dave.username, dave.password, dave.secret = "dave", "dave-password-long", secret
+    dave.username, dave.password, dave.secret = "dave", DAVE_PASSWORD, secret
     await dave.sign_in()
     rows = await audit_store.entries(workspace.services.db)
     assert ("staff_enrolled", "dave", f"role=investigator by={OPERATOR}") in [

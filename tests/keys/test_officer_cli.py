@@ -17,7 +17,6 @@ from dropbox_server import audit, envelope
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import backup, keyring
-from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.reports.submission import submit_report
@@ -26,12 +25,17 @@ from dropbox_server.store import StaffRow, open_database
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.database import migrations
-from tests.conftest import CUSTODIAN_PASSPHRASE, Sites
+from tests.conftest import Sites, custodian_shares_of, init_test_data_dir, unlock_custodian
 from tests.officer import OPERATOR, officer
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"TIPDROP_KDF": "1,8192,1", "PATH": "/usr/bin"}
-BACKUP_PASSPHRASE = "a long backup passphrase"
+KEY_HOLDING = ("investigator", "supervisor", "desk_analyst", "desk_supervisor")
+
+
+def shares(data_dir: Path) -> str:
+    """K of the custodian shares `init` issued for this data directory, one a line."""
+    return "".join(s + "\n" for s in custodian_shares_of(data_dir)[:2])
 
 
 def command(data_dir: Path, *args: str) -> list[str]:
@@ -45,6 +49,11 @@ def run(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProc
 
 
 def enrol_cli(data_dir: Path, username: str, role: str = "investigator", unit: str = "kent-police") -> str:
+    """Enrol as the officer would: K shares only for a unit's first key holder (a later key
+    holder waits for a member's approval instead), then the new password."""
+    marks = ",".join("?" * len(KEY_HOLDING))
+    holders = rows(data_dir, f"SELECT count(*) FROM staff WHERE unit_id = ? AND role IN ({marks})", unit, *KEY_HOLDING)
+    first = role in KEY_HOLDING and holders == [(0,)]
     done = run(
         data_dir,
         "keys",
@@ -56,7 +65,7 @@ def enrol_cli(data_dir: Path, username: str, role: str = "investigator", unit: s
         "--role",
         role,
         "--no-qr",
-        stdin=f"{CUSTODIAN_PASSPHRASE}\npw-{username}-long\n",
+        stdin=(shares(data_dir) if first else "") + f"{username} glacier violet trombone\n",
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -88,7 +97,7 @@ def audit_details(data_dir: Path, action: str) -> list[str]:
 
 @pytest.fixture
 async def data_dir(settings: Settings) -> Path:
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE, routing="direct")  # reports reach the named force
+    await init_test_data_dir(settings, routing="direct")  # reports reach the named force
     return settings.data_dir
 
 
@@ -104,13 +113,12 @@ async def submitted(settings: Settings, force: str = "kent-police") -> str:
 # 1. Every role answers the same questions in the same order.
 
 
-async def test_a_call_handler_answers_the_same_questions_and_never_gets_the_passphrase(
+async def test_a_call_handler_is_asked_no_custodian_share_and_extra_input_is_refused(
     data_dir: Path,
 ) -> None:
     out = enrol_cli(data_dir, "carol", role="call_handler")
     assert "Enrolled carol" in out
-    assert opens_with(data_dir, "carol", "pw-carol-long")
-    assert not opens_with(data_dir, "carol", CUSTODIAN_PASSPHRASE), "the passphrase is nobody's password"
+    assert opens_with(data_dir, "carol", "carol glacier violet trombone")
     extra = run(
         data_dir,
         "keys",
@@ -121,82 +129,16 @@ async def test_a_call_handler_answers_the_same_questions_and_never_gets_the_pass
         "dave",
         "--role",
         "call_handler",
-        stdin=f"{CUSTODIAN_PASSPHRASE}\npw-dave-long\nleft over\n",
+        stdin="dave glacier violet trombone\nleft over\n",
     )
     assert extra.returncode == 1 and "more line(s) on standard input" in extra.stderr
     assert staff_row(data_dir, "dave") is None
-    same = run(
-        data_dir,
-        "keys",
-        "add-investigator",
-        "--unit",
-        "kent-police",
-        "--username",
-        "erin",
-        stdin=f"{CUSTODIAN_PASSPHRASE}\n{CUSTODIAN_PASSPHRASE}\n",
-    )
-    assert same.returncode == 1 and "is the security staff passphrase" in same.stderr
-    assert CUSTODIAN_PASSPHRASE not in same.stderr + same.stdout
+    first = run(
+        data_dir, "keys", "add-investigator", "--unit", "kent-police", "--username", "erin",
+        stdin="erin glacier violet trombone\n",
+    )  # fmt: skip
+    assert first.returncode == 1 and "custodian share" in first.stderr, "a first key holder needs K shares"
     assert staff_row(data_dir, "erin") is None
-    old_password = run(
-        data_dir,
-        "keys",
-        "reset-password",
-        "--username",
-        "carol",
-        stdin=f"pw-carol-long\n{CUSTODIAN_PASSPHRASE}\n",
-    )
-    assert old_password.returncode == 1 and "is the security staff passphrase" in old_password.stderr
-    assert opens_with(data_dir, "carol", "pw-carol-long")
-
-
-# 2. A forced recovery names what it loses; re-sealing never claims success over it.
-
-
-async def test_forced_recovery_names_the_reports_it_loses_and_reseal_does_not_lie(
-    data_dir: Path, settings: Settings
-) -> None:
-    enrol_cli(data_dir, "alice")
-    keys_file = data_dir.parent / "keys.backup"
-    wrote = run(
-        data_dir,
-        "keys",
-        "backup",
-        "--out",
-        str(keys_file),
-        stdin=f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n",
-    )
-    assert wrote.returncode == 0, wrote.stderr
-    assert run(data_dir, "keys", "rotate-unit-key", "--unit", "kent-police", "--yes").returncode == 0
-    report_id = await submitted(settings)
-    recover = ("keys", "recover-custodian", "--in", str(keys_file), "--yes")
-    answers = f"{BACKUP_PASSPHRASE}\nthe new staff passphrase\n"
-    unforced = run(data_dir, *recover, stdin=answers)
-    assert unforced.returncode == 1 and "1 report(s) would become unreadable" in unforced.stderr
-    declined = run(data_dir, *recover, "--force", stdin=answers + "y\n")
-    assert declined.returncode == 1 and "not confirmed; nothing was changed" in declined.stderr
-    assert report_id in declined.stdout and "still held by alice" in declined.stdout
-    assert audit_details(data_dir, "custodian_recovered") == []
-    forced = run(data_dir, *recover, "--force", stdin=answers + "lose 1 reports\n")
-    assert forced.returncode == 0, forced.stderr
-    [detail] = audit_details(data_dir, "custodian_recovered")
-    assert "reports_unreadable=1" in detail and f"by={OPERATOR}" in detail
-    assert rows(data_dir, "SELECT count(*) FROM audit_log WHERE action = 'restored'") == [(0,)]
-    reseal = run(
-        data_dir,
-        "keys",
-        "rotate-unit-key",
-        "--unit",
-        "kent-police",
-        "--reseal-old",
-        "--yes",
-        stdin="the new staff passphrase\n",
-    )
-    assert reseal.returncode == 1, reseal.stdout
-    assert report_id in reseal.stderr and "nothing was changed" in reseal.stderr
-    assert "Re-sealed" not in reseal.stdout
-    listed = run(data_dir, "keys", "list-units", "--unit", "kent-police")
-    assert "alice" in listed.stdout and "only the custodian holds" not in listed.stdout
 
 
 # 3. A restore is built beside the target and appears whole, audit entry included.
@@ -206,8 +148,7 @@ async def test_an_interrupted_restore_leaves_nothing_half_done_and_can_be_run_ag
     data_dir: Path, tmp_path: Path
 ) -> None:
     keys_file, db_copy = tmp_path / "keys.backup", tmp_path / "db.copy"
-    secrets = f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n"
-    assert run(data_dir, "keys", "backup", "--out", str(keys_file), stdin=secrets).returncode == 0
+    assert run(data_dir, "keys", "backup", "--out", str(keys_file)).returncode == 0
     assert run(data_dir, "keys", "backup-db", "--out", str(db_copy)).returncode == 0
     for attempt, delay in enumerate((0.0, 0.3, 0.6, 0.9, 1.2, 1.5, 2.0)):
         target = tmp_path / f"restored-{attempt}"
@@ -222,7 +163,7 @@ async def test_an_interrupted_restore_leaves_nothing_half_done_and_can_be_run_ag
             text=True,
         )
         assert proc.stdin is not None
-        proc.stdin.write(f"{BACKUP_PASSPHRASE}\n")
+        proc.stdin.write(shares(data_dir))
         proc.stdin.close()
         time.sleep(delay)
         proc.kill()  # as a power cut would: no handler runs
@@ -233,7 +174,7 @@ async def test_an_interrupted_restore_leaves_nothing_half_done_and_can_be_run_ag
         if target.exists():
             assert rows(target, "SELECT count(*) FROM audit_log WHERE action = 'restored'") == [(1,)]
             continue
-        again = run(target, *args, stdin=f"{BACKUP_PASSPHRASE}\n")
+        again = run(target, *args, stdin=shares(data_dir))
         assert again.returncode == 0, again.stderr
         assert "files/" in again.stdout, "the officer is reminded to copy the attachments"
         [detail] = audit_details(target, "restored")
@@ -265,9 +206,9 @@ def finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
     return out, err
 
 
-def _enrol_process(data_dir: Path, username: str) -> subprocess.Popen[str]:
+def _enrol_process(data_dir: Path, username: str, *role: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        command(data_dir, "keys", "add-investigator", "--unit", "kent-police", "--username", username),
+        command(data_dir, "keys", "add-investigator", "--unit", "kent-police", "--username", username, *role),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -280,11 +221,9 @@ def _enrol_process(data_dir: Path, username: str) -> subprocess.Popen[str]:
 async def test_ctrl_c_at_any_moment_says_what_was_changed(data_dir: Path) -> None:
     for attempt, delay in enumerate((0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 2.5)):
         username = f"user{attempt}"
-        proc = _enrol_process(data_dir, username)
+        proc = _enrol_process(data_dir, username, "--role", "call_handler")
         _python_started(proc.pid)
-        assert proc.stdin is not None
-        proc.stdin.write(f"{CUSTODIAN_PASSPHRASE}\n")  # the password never comes: it waits there
-        proc.stdin.flush()
+        assert proc.stdin is not None  # the password never comes: it waits there
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
@@ -294,10 +233,10 @@ async def test_ctrl_c_at_any_moment_says_what_was_changed(data_dir: Path) -> Non
         assert staff_row(data_dir, username) is None
     for attempt, delay in enumerate((0.5, 1.0, 1.5, 2.0, 3.0)):
         username = f"whole{attempt}"
-        proc = _enrol_process(data_dir, username)
+        proc = _enrol_process(data_dir, username, "--role", "call_handler")
         _python_started(proc.pid)
         assert proc.stdin is not None
-        proc.stdin.write(f"{CUSTODIAN_PASSPHRASE}\npw-{username}-long\n")
+        proc.stdin.write(f"{username} glacier violet trombone\n")
         proc.stdin.close()
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
@@ -319,7 +258,7 @@ async def test_a_closed_output_never_loses_a_new_accounts_secret(data_dir: Path)
     proc = _enrol_process(data_dir, "alice")
     assert proc.stdout is not None and proc.stdin is not None
     proc.stdout.close()  # `| head -0`: nobody will read the secret
-    proc.stdin.write(f"{CUSTODIAN_PASSPHRASE}\npw-alice-long\n")
+    proc.stdin.write(shares(data_dir) + "alice glacier violet trombone\n")
     proc.stdin.close()
     _, err = finish(proc)
     assert proc.returncode == 1, err
@@ -333,11 +272,11 @@ async def test_a_closed_output_never_loses_a_new_accounts_secret(data_dir: Path)
     )  # fmt: skip
     assert rekey.stdout is not None and rekey.stdin is not None
     rekey.stdout.close()
-    rekey.stdin.write(f"{CUSTODIAN_PASSPHRASE}\na brand new password\n")
+    rekey.stdin.write(shares(data_dir) + "a brand new password\n")
     rekey.stdin.close()
     _, err = finish(rekey)
     assert rekey.returncode == 1 and "nothing was changed" in err, err
-    assert opens_with(data_dir, "alice", "pw-alice-long"), "not re-keyed behind a secret nobody saw"
+    assert opens_with(data_dir, "alice", "alice glacier violet trombone"), "not re-keyed behind a secret nobody saw"
 
 
 # 5. Checks and confirmations.
@@ -375,7 +314,7 @@ async def test_units_are_checked_confirmed_renamed_and_retired(data_dir: Path, s
         "kent-police",
         "--username",
         "Bad Name",
-        stdin=f"{CUSTODIAN_PASSPHRASE}\npw-long-enough\n",
+        stdin=shares(data_dir) + "pw-long-enough\n",
     )
     assert username.returncode == 1 and "a username is" in username.stderr
 
@@ -410,6 +349,9 @@ async def test_retention_and_onion_client_removal_ask_first(data_dir: Path, sett
 async def test_messages_say_what_is_true_and_entries_name_the_operator(
     data_dir: Path, tmp_path: Path
 ) -> None:
+    other = Settings.for_data_dir(tmp_path / "other" / "data")
+    await init_test_data_dir(other)
+    other_shares = shares(other.data_dir)  # well-formed shares of another service's custodian
     enrol_cli(data_dir, "alice")
     rotated = run(data_dir, "keys", "rotate-unit-key", "--unit", "kent-police", "--yes")
     assert rotated.returncode == 0 and "sign in again" not in rotated.stdout
@@ -417,20 +359,13 @@ async def test_messages_say_what_is_true_and_entries_name_the_operator(
     [detail] = audit_details(data_dir, "unit_key_rotated")
     assert f"by={OPERATOR}" in detail
     wrong = run(
-        data_dir, "keys", "rotate-unit-key", "--unit", "kent-police", "--reseal-old", "--yes", stdin="no\n"
+        data_dir, "keys", "rotate-unit-key", "--unit", "kent-police", "--reseal-old", "--yes", stdin=other_shares
     )
-    assert wrong.returncode == 1
-    [failed] = audit_details(data_dir, "custodian_passphrase_failed")
+    assert wrong.returncode == 1 and "nothing was changed" in wrong.stderr
+    [failed] = audit_details(data_dir, "custodian_shares_refused")
     assert failed == f"by={OPERATOR}"
     keys_file = tmp_path / "keys.backup"
-    wrote = run(
-        data_dir,
-        "keys",
-        "backup",
-        "--out",
-        str(keys_file),
-        stdin=f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n",
-    )
+    wrote = run(data_dir, "keys", "backup", "--out", str(keys_file))
     assert wrote.returncode == 0 and "no reporter onion key yet" in wrote.stdout
     assert "first `serve` with Tor" in wrote.stdout
     no_operator = subprocess.run(
@@ -453,22 +388,22 @@ async def test_messages_say_what_is_true_and_entries_name_the_operator(
     )
     assert no_operator.returncode == 1 and "--operator" in no_operator.stderr
     verify = [sys.executable, str(ROOT / "run.py"), "keys", "verify-backup", str(keys_file)]
-    checked = subprocess.run(verify, input=f"{BACKUP_PASSPHRASE}\n", capture_output=True, text=True, env=ENV)
+    checked = subprocess.run(verify, input=shares(data_dir), capture_output=True, text=True, env=ENV)
     assert checked.returncode == 0, checked.stderr
-    assert f"Made on: {today()}" in checked.stdout and "kent-police" in checked.stdout
+    assert f"Made on: {today()}" in checked.stdout and "Sealed to the custodian key" in checked.stdout
     assert "Onion keys: none" in checked.stdout
-    wrong_backup = subprocess.run(verify, input="not it\n", capture_output=True, text=True, env=ENV)
-    assert wrong_backup.returncode == 1 and "wrong backup passphrase" in wrong_backup.stderr
+    wrong_backup = subprocess.run(verify, input=other_shares, capture_output=True, text=True, env=ENV)
+    assert wrong_backup.returncode == 1 and "not this service's custodian key" in wrong_backup.stderr
 
 
 async def test_staff_ids_are_never_reused(data_dir: Path) -> None:
     enrol_cli(data_dir, "alice")
-    enrol_cli(data_dir, "bob")
+    enrol_cli(data_dir, "bob", role="call_handler")  # a second key holder would wait for approval
     bob = staff_row(data_dir, "bob")
     assert bob is not None
     removed = run(data_dir, "keys", "remove-investigator", "--username", "bob", "--yes")
     assert removed.returncode == 0, removed.stderr
-    enrol_cli(data_dir, "carol")
+    enrol_cli(data_dir, "carol", role="call_handler")
     carol = staff_row(data_dir, "carol")
     assert carol is not None and int(carol[0]) > int(bob[0])  # type: ignore[call-overload]
 
@@ -537,9 +472,13 @@ async def test_a_restore_that_fails_before_its_audit_entry_leaves_no_target(data
     """The deterministic half of item 3: whatever stops the restore before its audit entry is
     written (here the entry itself fails), the target never appears, and a rerun works."""
     keys_file, db_copy = tmp_path / "keys.backup", tmp_path / "db.copy"
-    secrets = f"{CUSTODIAN_PASSPHRASE}\n{BACKUP_PASSPHRASE}\n"
-    assert run(data_dir, "keys", "backup", "--out", str(keys_file), stdin=secrets).returncode == 0
+    assert run(data_dir, "keys", "backup", "--out", str(keys_file)).returncode == 0
     assert run(data_dir, "keys", "backup-db", "--out", str(db_copy)).returncode == 0
+    db = await open_database(data_dir / "tipdrop.sqlite3")
+    try:
+        key = await unlock_custodian(db)
+    finally:
+        await db.close()
     target = Settings.for_data_dir(tmp_path / "restored")
 
     async def cut_off(staging: Settings) -> None:
@@ -547,9 +486,9 @@ async def test_a_restore_that_fails_before_its_audit_entry_leaves_no_target(data
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        await backup.restore(keys_file, BACKUP_PASSPHRASE, db_copy, target, before_publish=cut_off)
+        await backup.restore(keys_file, key, db_copy, target, before_publish=cut_off)
     assert not target.data_dir.exists()
     assert not backup.staging_dir(target.data_dir).exists()
     again = run(target.data_dir, "keys", "restore", "--in", str(keys_file), "--database", str(db_copy),
-                stdin=f"{BACKUP_PASSPHRASE}\n")  # fmt: skip
+                stdin=shares(data_dir))  # fmt: skip
     assert again.returncode == 0, again.stderr

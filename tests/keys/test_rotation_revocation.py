@@ -23,25 +23,14 @@ from dropbox_server.store import keys as key_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.web.appkeys import Services
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.conftest import custodian_shares_of, enrol_member, unlock_custodian
 from tests.officer import officer
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 async def enrol(services: Services, username: str, unit: str = "kent-police") -> None:
-    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
-    await keyring.add_staff(
-        services.db,
-        username=username,
-        unit_id=unit,
-        role="investigator",
-        password=f"pw-{username}",
-        custodian_private=custodian,
-        kdf=CHEAP_KDF,
-        totp_secret=None,
-        day=today(),
-    )
+    await enrol_member(services.db, username=username, unit_id=unit, role="investigator", password=f"pw-{username}")
 
 
 async def unlock(db, username: str) -> keyring.UnlockedStaff:  # type: ignore[no-untyped-def]
@@ -83,7 +72,7 @@ async def test_reports_before_and_after_a_rotation_are_both_readable(services: S
 async def test_reseal_old_retires_the_old_keys(services: Services) -> None:
     await enrol(services, "alice")
     old = await new_report(services, "sealed to the first key")
-    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
+    custodian = await unlock_custodian(services.db)
     seen: list[tuple[int, int]] = []
     rotation = await rotate_unit_key(
         services.db,
@@ -181,7 +170,7 @@ async def test_keys_are_not_retired_while_anything_is_still_sealed_to_them(servi
 
 async def test_removing_the_last_key_holder_is_refused_unless_forced(services: Services) -> None:
     await enrol(services, "alice")
-    with pytest.raises(RemovalRefused, match=r"last member .* only the security staff passphrase"):
+    with pytest.raises(RemovalRefused, match=r"last member .* only K custodian shares"):
         await remove_staff(services.db, "alice", today())
     assert await staff_store.get_staff_by_username(services.db, "alice") is not None
     await remove_staff(services.db, "alice", today(), force=True)
@@ -205,6 +194,7 @@ async def test_cli_rotation_and_removal(services: Services) -> None:
     await enrol(services, "alice")
     await enrol(services, "bob")
     data_dir = services.db.path.parent
+    shares = custodian_shares_of(data_dir)
     wrong = cli(
         data_dir,
         "keys",
@@ -213,9 +203,9 @@ async def test_cli_rotation_and_removal(services: Services) -> None:
         "kent-police",
         "--reseal-old",
         "--yes",
-        stdin="not it\n",
+        stdin=f"{shares[0]}\n",
     )
-    assert wrong.returncode == 1 and "wrong security staff passphrase" in wrong.stderr
+    assert wrong.returncode == 1 and "1 more custodian share(s) needed" in wrong.stderr
     plain = cli(data_dir, "keys", "rotate-unit-key", "--unit", "kent-police", "--yes")
     assert plain.returncode == 0 and "sealed to 2 member(s)" in plain.stdout, plain.stderr
     unknown = cli(data_dir, "keys", "rotate-unit-key", "--unit", "atlantis", "--yes")
@@ -230,7 +220,7 @@ async def test_cli_rotation_and_removal(services: Services) -> None:
         "kent-police",
         "--reseal-old",
         "--yes",
-        stdin=f"{CUSTODIAN_PASSPHRASE}\n",
+        stdin=f"{shares[0]}\n{shares[2]}\n",
     )
     assert done.returncode == 0, done.stderr
     assert "retired old key" in done.stdout
@@ -238,7 +228,7 @@ async def test_cli_rotation_and_removal(services: Services) -> None:
     assert removed.returncode == 0, removed.stderr
     assert "Removed bob" in removed.stdout and "which they never held" in removed.stdout
     last = cli(data_dir, "keys", "remove-investigator", "--username", "alice", "--yes")
-    assert last.returncode == 1 and "only the security staff passphrase" in last.stderr
+    assert last.returncode == 1 and "only K custodian shares" in last.stderr
     assert "--force" in last.stderr
     listed = cli(data_dir, "keys", "list-staff")
     assert "alice" in listed.stdout and "bob" not in listed.stdout and "never" in listed.stdout

@@ -15,11 +15,12 @@ from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store import units
 from dropbox_server.web.appkeys import Services
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.conftest import CHEAP_KDF, custodian_shares_of, unlock_custodian
 from tests.keys.test_rotation_revocation import enrol, new_report, readable, unlock
 from tests.officer import OFFICER
 
 ROOT = Path(__file__).resolve().parents[2]
+STRONG = "granite-owl-meadow-cobalt-lantern"
 
 
 async def opened_with(services: Services, username: str, password: str) -> keyring.UnlockedStaff:
@@ -49,11 +50,11 @@ async def test_lost_password_rekeys_the_account_and_replaces_its_authenticator(s
     await enrol(services, "alice")
     report = await new_report(services, "still readable after the reset")
     before = await staff_store.get_staff_by_username(services.db, "alice")
-    with pytest.raises(staff_changes.StaffChangeRefused, match="passphrase is needed"):
+    with pytest.raises(staff_changes.StaffChangeRefused, match="custodian shares are needed"):
         await staff_changes.reset_password(
             services.db, "alice", "new password!", CHEAP_KDF, old_password=None, custodian_private=None
         )
-    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
+    custodian = await unlock_custodian(services.db)
     done = await staff_changes.reset_password(
         services.db, "alice", "new password!", CHEAP_KDF, old_password=None, custodian_private=custodian
     )
@@ -79,7 +80,7 @@ async def test_moving_units(services: Services) -> None:
     await enrol(services, "alice")
     await enrol(services, "bob")
     kent_report = await new_report(services, "a kent report")
-    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
+    custodian = await unlock_custodian(services.db)
     bob_before = await unlock(services.db, "bob")
     new_key = await staff_changes.move_staff(services.db, "bob", "essex-police", custodian, today())
     current = await units.current_unit_key(services.db, "kent-police")
@@ -102,7 +103,7 @@ async def test_moving_units(services: Services) -> None:
 
 async def test_moving_the_last_key_holder_out_is_refused_unless_forced(services: Services) -> None:
     await enrol(services, "alice")
-    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
+    custodian = await unlock_custodian(services.db)
     with pytest.raises(RemovalRefused, match="last member of kent-police"):
         await staff_changes.move_staff(services.db, "alice", "essex-police", custodian, today())
     alice = await unlock(services.db, "alice")
@@ -139,6 +140,7 @@ async def test_account_commands(services: Services) -> None:
     listed = cli(data_dir, "list-units")
     assert "renamed-force" in listed.stdout
     await enrol(services, "alice")
+    shares = "".join(s + "\n" for s in custodian_shares_of(data_dir)[:2])
     reset = cli(data_dir, "reset-totp", "--username", "alice", "--yes")
     assert reset.returncode == 0 and "New authenticator secret for alice" in reset.stdout
     refused = cli(data_dir, "reset-totp", "--username", "alice")
@@ -151,7 +153,7 @@ async def test_account_commands(services: Services) -> None:
         "--to-unit",
         "essex-police",
         "--yes",
-        stdin=f"{CUSTODIAN_PASSPHRASE}\n",
+        stdin=shares,
     )
     assert moved.returncode == 1 and "last member of kent-police" in moved.stderr
     lost = cli(
@@ -161,9 +163,9 @@ async def test_account_commands(services: Services) -> None:
         "alice",
         "--old-password-lost",
         "--yes",
-        stdin="wrong passphrase\nbrand new password\n",
+        stdin="not a share at all\n",
     )
-    assert lost.returncode == 1 and "wrong security staff passphrase" in lost.stderr
+    assert lost.returncode == 1 and "not a valid share" in lost.stderr
     rekeyed = cli(
         data_dir,
         "reset-password",
@@ -171,10 +173,20 @@ async def test_account_commands(services: Services) -> None:
         "alice",
         "--old-password-lost",
         "--yes",
-        stdin=f"{CUSTODIAN_PASSPHRASE}\nbrand new password\n",
+        stdin=f"{shares}Password1!\n",
+    )
+    assert rekeyed.returncode == 1 and "too weak" in rekeyed.stderr, "zxcvbn refuses a guessable password"
+    rekeyed = cli(
+        data_dir,
+        "reset-password",
+        "--username",
+        "alice",
+        "--old-password-lost",
+        "--yes",
+        stdin=f"{shares}{STRONG}\n",
     )
     assert rekeyed.returncode == 0 and "new authenticator" in rekeyed.stdout, rekeyed.stderr
-    alice = await opened_with(services, "alice", "brand new password")
+    alice = await opened_with(services, "alice", STRONG)
     assert alice.unit_keys, "the unit's keys were re-sealed to the new key pair"
     verified = subprocess.run(
         [sys.executable, str(ROOT / "run.py"), "audit", "verify", "--data-dir", str(data_dir)],

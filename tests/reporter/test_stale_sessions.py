@@ -12,7 +12,6 @@ from aiohttp import web
 from dropbox_server.app import create_reporter_app
 from dropbox_server.clock import today
 from dropbox_server.config import SessionSettings, Settings
-from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.files.download import FileNotFound
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import (
@@ -27,7 +26,7 @@ from dropbox_server.services import Services, open_services
 from dropbox_server.web.appkeys import SESSIONS
 from dropbox_server.web.reporter.session import REPORTER_COOKIE
 from receipt_codes import parse_receipt
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE, Sites
+from tests.conftest import CHEAP_KDF, Sites, init_test_data_dir
 from tests.journeys import Reporter, csrf_from, multipart
 
 
@@ -131,7 +130,7 @@ async def test_expired_reporter_sessions_are_swept_without_being_touched(tmp_pat
         password_kdf=CHEAP_KDF,
         sessions=SessionSettings(sweep_seconds=0.01),
     )
-    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    await init_test_data_dir(settings, routing="desk")
     async with open_services(settings) as services:
         app = create_reporter_app(settings, services, clock=lambda: clock[0])
         runner = web.AppRunner(app, access_log=None, handle_signals=False)

@@ -36,11 +36,12 @@ from dropbox_server.reports.reporter_access import (
 )
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.store import NewItem, NewReport, units
+from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.web.appkeys import Services
 from receipt_codes import Receipt, derive_reporter_secrets, generate_receipt
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.conftest import CHEAP_KDF, enrol_member, unlock_custodian
 
 KENT, ESSEX = "kent-police", "essex-police"
 
@@ -48,19 +49,15 @@ KENT, ESSEX = "kent-police", "essex-police"
 async def member(services: Services, username: str, unit: str, role: str = "investigator") -> keyring.UnlockedStaff:
     """A member of staff enrolled and signed in (keys unlocked) the way sign-in does it."""
     db = services.db
-    custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
     password = f"pw-{username}-long-enough"
-    await keyring.add_staff(
-        db, username=username, unit_id=unit, role=role, password=password,
-        custodian_private=custodian, kdf=CHEAP_KDF, totp_secret=None, day=today(),
-    )
+    await enrol_member(db, username=username, unit_id=unit, role=role, password=password)
     row = await staff_store.get_staff_by_username(db, username)
     assert row is not None
     return await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, password))
 
 
 async def unit_keys(services: Services, unit: str) -> dict[int, bytes]:
-    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
+    custodian = await unlock_custodian(services.db)
     return await keyring.unit_private_keys_from_custodian(services.db, unit, custodian)
 
 
@@ -190,10 +187,10 @@ async def test_another_units_keys_held_by_a_member_are_never_used(services: Serv
 async def test_a_member_without_the_units_current_key_cannot_open(services: Services) -> None:
     """Key holding broken alone: Kent's new key was sealed to the custodian but not to alice."""
     alice = await member(services, "alice", KENT)
-    custodian = await units.get_custodian(services.db)
+    custodian = await enrolment_store.custodian_public_key(services.db)
     assert custodian is not None
     pair = envelope.generate_keypair()
-    await units.insert_unit_key(services.db, KENT, pair.public, today(), {None: envelope.seal(custodian[0], pair.private)})
+    await units.insert_unit_key(services.db, KENT, pair.public, today(), {None: envelope.seal(custodian, pair.private)})
     _, report_id = await submit(services)
     with pytest.raises(CaseNotFound):
         await load_case(services.db, alice, report_id)
@@ -203,7 +200,7 @@ async def test_a_key_rotated_after_sign_in_is_picked_up(services: Services) -> N
     """The reload branch: a rotation sealed to alice after she signed in opens new reports."""
     alice = await member(services, "alice", KENT)
     before = set(alice.unit_keys)
-    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
+    custodian = await unlock_custodian(services.db)
     rotation = await rotate_unit_key(services.db, KENT, custodian, today())
     _, report_id = await submit(services)
     case = await load_case(services.db, alice, report_id)

@@ -17,7 +17,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bench.server_process import PASSPHRASE, run_cli, served
+from bench.custodian_keys import shares_file
+from bench.server_process import run_cli, served
 from dropbox_server.custody import keyring
 from dropbox_server.reports import casework
 from dropbox_server.store import open_database
@@ -27,6 +28,7 @@ from tests.journeys import Reporter
 
 CHEAP_ENV = {"TIPDROP_KDF": "1,8192,1"}
 SUBMISSIONS = 200
+KENT_PASSWORD = "walnut-comet-sierra-velvet-anchor"
 CONCURRENCY = 16
 
 
@@ -87,7 +89,7 @@ async def unit_can_read(data_dir: Path, markers: dict[str, str]) -> list[str]:
     try:
         row = await staff_store.get_staff_by_username(db, "kent")
         assert row is not None
-        kent = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "kent password 1"))
+        kent = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, KENT_PASSWORD))
         seen = set()
         for report in await report_store.list_unit_reports(db, "kent-police", 10_000, 0):
             seen.add((await casework.open_report(db, report, kent.unit_keys)).content.what_happened)
@@ -113,7 +115,7 @@ async def test_sigkill_mid_load_loses_no_acknowledged_report(tmp_path: Path, kil
                 "--username",
                 "kent",
             ],
-            f"{PASSPHRASE}\nkent password 1\n",
+            "".join(s + "\n" for s in shares_file(data_dir).read_text().splitlines()[:3]) + f"{KENT_PASSWORD}\n",
             CHEAP_ENV,
         )
         warm, _ = await submit_many(server.reporter_url, 5, f"warm{kill_point}")

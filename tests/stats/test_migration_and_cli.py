@@ -11,10 +11,9 @@ import pytest
 
 import run
 from dropbox_server.config import Settings
-from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.store import open_database
 from dropbox_server.store.database import migrations
-from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+from tests.conftest import CHEAP_KDF, init_test_data_dir
 from tests.stats.history import FORCE, MONTHS, build_history
 
 STATS_MIGRATION = next(v for v, name, _ in migrations() if name.endswith("_stats_retention.sql"))
@@ -69,7 +68,7 @@ def _history_dir(tmp_path: Path) -> Path:
     settings = Settings.for_data_dir(tmp_path / "data", receipt_kdf=CHEAP_KDF, password_kdf=CHEAP_KDF)
 
     async def build() -> None:
-        await init_data_dir(settings, CUSTODIAN_PASSPHRASE, routing="direct")
+        await init_test_data_dir(settings)
         db = await open_database(settings.database_path)
         try:
             await build_history(db)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dropbox_server.cli.keys import lifecycle, onions, staff
+from dropbox_server.cli.keys import custodian, lifecycle, onions, staff
 
 
 def register(sub: Any) -> None:
@@ -19,3 +19,4 @@ def register(sub: Any) -> None:
     lifecycle.register(keys)
     staff.register(keys)
     onions.register(keys)
+    custodian.register(keys)

@@ -1,4 +1,5 @@
-"""What the officer's `keys` commands share: the database, the custodian key, new passwords, progress."""
+"""What the officer's `keys` commands share: the database, the custodian key (from K shares),
+new passwords, progress."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from dropbox_server import audit, envelope
-from dropbox_server.cli.prompts import CliError, ask_secret
+from dropbox_server import audit, passwords
+from dropbox_server.cli.prompts import CliError, ask_new_password, ask_shares
 from dropbox_server.cli.settings_args import settings_from_args
-from dropbox_server.custody import keyring
+from dropbox_server.cli.shares import threshold_of
+from dropbox_server.custody import custodian
 from dropbox_server.custody.unit_admin import UnitRefused, check_username
 from dropbox_server.store import Database, open_database
-
-MIN_PASSWORD = 10
 
 
 @asynccontextmanager
@@ -30,37 +30,35 @@ async def database(args: argparse.Namespace) -> AsyncIterator[Database]:
         await db.close()
 
 
-async def unlock(db: Database, passphrase: str) -> bytes:
-    """The custodian private key; a wrong passphrase is audited and refused.
+def ask_custodian_shares() -> list[str]:
+    """K custodian shares, asked before any other secret (one a line from a pipe)."""
+    return ask_shares(threshold_of)
 
-    Security: the failed attempt is recorded (with the operator), never the passphrase.
+
+async def unlock(db: Database, shares: list[str]) -> bytes:
+    """The custodian private key rebuilt from `shares`; refused shares are audited.
+
+    Security: the failed attempt is recorded (with the operator), never the shares.
     """
     try:
-        return await keyring.unlock_custodian(db, passphrase)
-    except envelope.WrongPassword:
-        await audit.record(db, audit.pending("custodian_passphrase_failed", username="(command line)"))
-        raise CliError("wrong security staff passphrase; nothing was changed") from None
+        await custodian.refuse_unsplit(db)
+    except custodian.CustodianError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        return await custodian.unlock(db, shares)
+    except custodian.CustodianError as exc:
+        await audit.record(db, audit.pending("custodian_shares_refused", username="(command line)"))
+        raise CliError(f"{exc}; nothing was changed") from None
 
 
-def ask_passphrase() -> str:
-    return ask_secret("Security staff passphrase")
+def new_password(username: str) -> str:
+    """A new staff password zxcvbn scores 4, or a generated passphrase (blank entry).
 
-
-def new_password(username: str, passphrase: str) -> str:
-    """A new staff password, asked twice on a terminal; never equal to the staff passphrase.
-
-    Security: refused without storing or logging either; an account whose password is the
-    security staff passphrase would hand it to whoever learns that password.
+    Security: a weak password is refused without being stored or logged.
     """
-    password = ask_secret(f"New password for {username}", confirm=True)
-    if len(password) < MIN_PASSWORD:
-        raise CliError(f"the password must be at least {MIN_PASSWORD} characters; nothing was changed")
-    if envelope.secret_equal(password.encode("utf-8"), passphrase.encode("utf-8")):
-        raise CliError(
-            "that is the security staff passphrase, not a new password for "
-            f"{username}; nothing was changed (check the order of the answers)"
-        )
-    return password
+    return ask_new_password(
+        username, lambda p: passwords.weakness(p, (username,)), passwords.generated_passphrase
+    )
 
 
 def valid_username(username: str) -> str:

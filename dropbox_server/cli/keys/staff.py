@@ -16,7 +16,7 @@ from typing import Any
 from dropbox_server import totp
 from dropbox_server.cli.interrupts import guard
 from dropbox_server.cli.keys.officer import (
-    ask_passphrase,
+    ask_custodian_shares,
     database,
     new_password,
     unlock,
@@ -25,12 +25,11 @@ from dropbox_server.cli.keys.officer import (
 from dropbox_server.cli.prompts import CliError, add_operator, ask_secret, confirm, end_of_input
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
-from dropbox_server.custody import keyring, staff_auth, staff_changes, unit_admin
+from dropbox_server.custody import enrolment, keyring, staff_auth, staff_changes, unit_admin
 from dropbox_server.custody.desk import RoutingError, set_routing
 from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.custody.rotation import RotationError
 from dropbox_server.forces import DESK_ID
-from dropbox_server.store import Database
 from dropbox_server.store import deployment as deployment_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.deployment import DESK, ROUTINGS
@@ -63,7 +62,7 @@ def register(keys: Any) -> None:
     _common(p)
     p.add_argument("--username", required=True)
     p.add_argument(
-        "--old-password-lost", action="store_true", help="re-key with the security staff passphrase"
+        "--old-password-lost", action="store_true", help="re-key with the custodian shares"
     )
     p.set_defaults(func=cmd_reset_password)
     p = keys.add_parser("reset-totp", help="give an account a new authenticator secret")
@@ -172,22 +171,15 @@ def cmd_retire_unit(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _refuse_passphrase_as_password(db: Database, password: str) -> None:
-    """Security: a new password that opens the custodian key is the staff passphrase: refused."""
-    try:
-        await keyring.unlock_custodian(db, password)
-    except Exception:
-        return
-    raise CliError("that is the security staff passphrase, not a new password; nothing was changed")
-
-
-async def _reset_password(args: argparse.Namespace, answers: tuple[str, str, str]) -> staff_changes.Reset:
-    passphrase, old, new = answers
+async def _reset_password(
+    args: argparse.Namespace, answers: tuple[list[str] | None, str, str]
+) -> staff_changes.Reset:
+    shares, old, new = answers
     kdf_settings = settings_from_args(args).password_kdf
     async with database(args) as db:
         try:
-            if args.old_password_lost:
-                custodian = await unlock(db, passphrase)
+            if shares is not None:
+                custodian = await unlock(db, shares)
                 if await staff_store.get_staff_by_username(db, args.username) is None:
                     raise CliError(f"no member of staff is called {args.username!r}; nothing was changed")
                 secret = totp.new_secret()
@@ -202,7 +194,6 @@ async def _reset_password(args: argparse.Namespace, answers: tuple[str, str, str
                         custodian_private=custodian,
                         totp_secret=secret,
                     )
-            await _refuse_passphrase_as_password(db, new)
             with guard().changing(f"{args.username}'s password changed"):
                 return await staff_changes.reset_password(
                     db, args.username, new, kdf_settings, old_password=old, custodian_private=None
@@ -212,17 +203,18 @@ async def _reset_password(args: argparse.Namespace, answers: tuple[str, str, str
 
 
 def cmd_reset_password(args: argparse.Namespace) -> int:
+    shares: list[str] | None
     if args.old_password_lost:
-        passphrase, old = ask_passphrase(), ""
+        shares, old = ask_custodian_shares(), ""
     else:
-        passphrase, old = "", ask_secret(f"Current password of {args.username}")
-    new = new_password(args.username, passphrase)
+        shares, old = None, ask_secret(f"Current password of {args.username}")
+    new = new_password(args.username)
     end_of_input()
     if args.old_password_lost and not confirm(
         f"Re-key {args.username}? Their authenticator will be replaced too.", assume_yes=args.yes
     ):
         return _declined()
-    done = asyncio.run(_reset_password(args, (passphrase, old, new)))
+    done = asyncio.run(_reset_password(args, (shares, old, new)))
     if done.totp_secret:
         print(f"{done.username} has a new key pair, their unit's keys and a new authenticator (above).")
     else:
@@ -253,9 +245,9 @@ def cmd_reset_totp(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _move(args: argparse.Namespace, passphrase: str) -> int | None:
+async def _move(args: argparse.Namespace, shares: list[str]) -> int | None:
     async with database(args) as db:
-        custodian = await unlock(db, passphrase)
+        custodian = await unlock(db, shares)
         try:
             with guard().changing(f"{args.username} moved to {args.to_unit}"):
                 return await staff_changes.move_staff(
@@ -266,11 +258,11 @@ async def _move(args: argparse.Namespace, passphrase: str) -> int | None:
 
 
 def cmd_move(args: argparse.Namespace) -> int:
-    passphrase = ask_passphrase()
+    shares = ask_custodian_shares()
     end_of_input()
     if not confirm(f"Move {args.username} to {args.to_unit}?", assume_yes=args.yes):
         return _declined()
-    new_key = asyncio.run(_move(args, passphrase))
+    new_key = asyncio.run(_move(args, shares))
     print(f"Moved {args.username} to {args.to_unit}: they hold its keys, and none of their old unit's.")
     if new_key is not None:
         print(f"Their old unit now seals new reports to key #{new_key}, which they never held.")
@@ -305,10 +297,21 @@ def register_accounts(keys: Any) -> None:
     p.set_defaults(func=cmd_set_routing)
 
 
-async def _add_investigator(args: argparse.Namespace, passphrase: str, password: str) -> int:
+async def _needs_custodian(args: argparse.Namespace) -> bool:
+    """Only a unit's first key holder takes its keys from the custodian (K shares); anyone
+    after that waits for a current member to approve them on the staff site."""
+    async with database(args) as db:
+        if args.role not in keyring.ROLES_WITH_UNIT_KEYS:
+            return False
+        return not await enrolment.unit_has_key_holders(db, args.unit)
+
+
+async def _add_investigator(
+    args: argparse.Namespace, shares: list[str] | None, password: str
+) -> staff_auth.Enrolment:
     settings = settings_from_args(args)
     async with database(args) as db:
-        custodian = await unlock(db, passphrase)
+        custodian = await unlock(db, shares) if shares is not None else None
         try:
             await unit_admin.existing_unit(db, args.unit)
         except unit_admin.UnitRefused as exc:
@@ -320,37 +323,42 @@ async def _add_investigator(args: argparse.Namespace, passphrase: str, password:
         _show_totp(args.username, secret, qr=not args.no_qr)
         try:
             with guard().changing(f"{args.username} enrolled"):
-                enrolment = await staff_auth.enrol_staff(
+                enrolled = await staff_auth.enrol_staff(
                     db,
                     username=args.username,
                     unit_id=args.unit,
                     role=args.role,
                     password=password,
-                    custodian_private=custodian if args.role in keyring.ROLES_WITH_UNIT_KEYS else None,
+                    custodian_private=custodian,
                     kdf=settings.password_kdf,
                     day=today(),
                     totp_secret=secret,
                 )
         except keyring.KeyringError as exc:
             raise _refused(exc) from None
-        return enrolment.staff_id
+        return enrolled
 
 
 def cmd_add_investigator(args: argparse.Namespace) -> int:
     """Enrol a staff member and their authenticator: the TOTP secret is shown once, here.
 
-    Every role answers the same questions in the same order: the security staff passphrase
-    (only security staff enrol anyone), then the new password.
+    The answers, in order: K custodian shares (only for a unit's first key holder), then the
+    new password; a later key holder waits for a current member's approval instead.
     Security: the secret is shown (and flushed) before the account exists, so a closed pipe
     or Ctrl-C never leaves an account whose secret nobody saw; it is printed to this terminal
     only (never logged or written to a file) and stored sealed to the new member's public key.
     """
     username = valid_username(args.username)
-    passphrase = ask_passphrase()
-    password = new_password(username, passphrase)
+    shares = ask_custodian_shares() if asyncio.run(_needs_custodian(args)) else None
+    password = new_password(username)
     end_of_input()
-    staff_id = asyncio.run(_add_investigator(args, passphrase, password))
-    print(f"Enrolled {username} (id {staff_id}) as {args.role} in unit {args.unit}.")
+    done = asyncio.run(_add_investigator(args, shares, password))
+    if done.pending:
+        print(f"{username} ({args.role}, key {done.fingerprint}) waits for approval: a current")
+        print(f"key holder of {args.unit} must sign in and approve them under Key holders. Until then")
+        print("they cannot sign in. Tell the approver the key fingerprint above to compare.")
+    else:
+        print(f"Enrolled {username} (id {done.staff_id}) as {args.role} in unit {args.unit}.")
     print("Give the new member the authenticator secret above in person; it is not shown again.")
     return 0
 

@@ -7,6 +7,7 @@ receipt). The receipt itself is never in a URL, a cookie value or a log.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from collections import OrderedDict
@@ -77,7 +78,9 @@ class ReceiptsToShow:
 
     def _drop(self, key: tuple[str, str]) -> None:
         self._held.pop(key, None)
-        if self._latest.get(key[0]) == key[1]:
+        latest = self._latest.get(key[0])
+        # Security: handles are capabilities; compared in constant time like every secret.
+        if latest is not None and hmac.compare_digest(latest, key[1]):
             del self._latest[key[0]]
 
     def _forget_old(self) -> None:

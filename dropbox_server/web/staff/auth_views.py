@@ -9,11 +9,20 @@ from markupsafe import Markup
 
 from dropbox_server import audit, totp
 from dropbox_server.clock import today
-from dropbox_server.custody import staff_auth
+from dropbox_server.custody import enrolment, staff_auth
 from dropbox_server.i18n import DEFAULT_LANGUAGE, lazy, translations
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.sessions import Session, SessionsFull
-from dropbox_server.web.appkeys import CLOCKS, CSRF, DECOY, LANG, SERVICES, SESSIONS, SIGN_IN_THROTTLE
+from dropbox_server.web.appkeys import (
+    CLOCKS,
+    CSRF,
+    DECOY,
+    LANG,
+    SERVICES,
+    SESSIONS,
+    SETTINGS,
+    SIGN_IN_THROTTLE,
+)
 from dropbox_server.web.formdata import FormTooLarge, read_form
 from dropbox_server.web.middlewares import error_page
 from dropbox_server.web.rendering import render
@@ -83,14 +92,16 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
             (username, form.get("password"), form.get("code")),
             clocks.wall(),
             today(),
+            raise_to=request.config_dict[SETTINGS].password_kdf,
         )
     except KdfBusy:
         return _too_many(request, 5)
     if result.unlocked is None:
         # Security: one answer for unknown user, wrong password, wrong or reused code.
         return _sign_in_page(request, status=401, problem="refused", username=username)
+    notices = await enrolment.open_notices(services.db, result.unlocked.staff)
     try:
-        session = request.config_dict[SESSIONS].create(StaffSession(result.unlocked))
+        session = request.config_dict[SESSIONS].create(StaffSession(result.unlocked, key_notices=notices))
     except SessionsFull:
         return error_page(request, 503)
     response = web.HTTPSeeOther(landing_for(result.unlocked.staff.role))

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from dropbox_server.custody.enrolment import KeyHolderNotice
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.sessions import Session
 from dropbox_server.web.appkeys import SESSIONS
@@ -21,6 +22,8 @@ class StaffSession:
     unlocked: UnlockedStaff
     pending_totp: str | None = None
     notices: list[str] = field(default_factory=list)
+    # New key holders in this member's unit, read at sign-in; shown until acknowledged.
+    key_notices: list[KeyHolderNotice] = field(default_factory=list)
 
     def wipe(self) -> None:
         """Drop every key reference at once (sign-out); Python cannot zero the bytes themselves."""

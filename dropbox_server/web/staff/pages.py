@@ -32,6 +32,8 @@ def staff_page(
     """A page inside the signed-in frame: who is signed in, navigation, a session CSRF token."""
     values = {
         "me": staff.unlocked.staff,
+        "key_notices": staff.key_notices,
+        "here": request.path_qs,
         "csrf_token": request.config_dict[CSRF].issue(session.csrf_secret),
         **(context or {}),
     }

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dropbox_server.web.staff import action_views, auth_views, case_views, intake_views, stats_views
+from dropbox_server.web.staff import (
+    action_views,
+    auth_views,
+    case_views,
+    intake_views,
+    key_holder_views,
+    password_views,
+    stats_views,
+)
 from dropbox_server.web.staff import file_views as file_views
 
 ROUTES = [
@@ -21,6 +29,11 @@ ROUTES = [
     web.post("/sign-out", auth_views.sign_out, name="sign_out"),
     web.get("/account/authenticator", auth_views.authenticator_form, name="authenticator"),
     web.post("/account/authenticator", auth_views.authenticator_submit),
+    web.get("/account/password", password_views.password_form, name="password"),
+    web.post("/account/password", password_views.password_submit),
+    web.get("/key-holders", key_holder_views.key_holders, name="key_holders"),
+    web.post("/key-holders/approve", key_holder_views.approve),
+    web.post("/key-holders/notices/acknowledge", key_holder_views.acknowledge),
     web.get("/inbox", case_views.inbox, name="inbox"),
     web.get("/passed-on", case_views.passed_on, name="passed_on"),
     web.get(r"/reports/{report_id:[a-z0-9]{1,32}}", case_views.report_view, name="report"),

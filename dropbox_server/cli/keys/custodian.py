@@ -1,0 +1,87 @@
+"""`keys split-custodian` (once, for a directory made with a passphrase) and `keys reshare`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from dropbox_server.cli.prompts import CliError, add_operator, ask_secret, confirm
+from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.cli.shares import add_share_args, share_spec, show_shares, unlock_with_shares
+from dropbox_server.custody import custodian
+from dropbox_server.store import Database, open_database
+
+
+def register(keys: Any) -> None:
+    """Add `split-custodian` and `reshare` to `keys`."""
+    p = keys.add_parser(
+        "split-custodian", help="once, on a directory made with a passphrase: split the custodian key"
+    )
+    add_data_dir(p)
+    add_operator(p)
+    add_share_args(p)
+    p.set_defaults(func=cmd_split_custodian)
+    p = keys.add_parser("reshare", help="new custodian shares (and key) from K of the current shares")
+    add_data_dir(p)
+    add_operator(p)
+    add_share_args(p)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_reshare)
+
+
+@asynccontextmanager
+async def _database(args: argparse.Namespace) -> AsyncIterator[Database]:
+    settings = settings_from_args(args)
+    if not settings.database_path.exists():
+        raise CliError(f"no database in {settings.data_dir}; is --data-dir right?")
+    db = await open_database(settings.database_path)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def _split(args: argparse.Namespace, spec: custodian.ShareSpec) -> list[custodian.IssuedShare]:
+    async with _database(args) as db:
+        passphrase = ask_secret("Security staff passphrase (the old one, asked this once)")
+        try:
+            return await custodian.split_legacy(db, passphrase, spec)
+        except custodian.CustodianError as exc:
+            raise CliError(str(exc)) from None
+
+
+def cmd_split_custodian(args: argparse.Namespace) -> int:
+    """Security: the same key, now only in shares; the wrapped copy is removed from the database."""
+    spec = share_spec(args)
+    shares = asyncio.run(_split(args, spec))
+    show_shares(shares, spec.threshold)
+    print("The passphrase-wrapped custodian key is removed from the database. Older database copies")
+    print("(backup sets, the Litestream replica's history) still hold it: destroy them, or run")
+    print("`keys reshare` to move to a new custodian key. Make a new key backup (`keys backup`) and")
+    print("destroy the old ones: they hold every unit key under one backup passphrase.")
+    return 0
+
+
+async def _reshare(args: argparse.Namespace, spec: custodian.ShareSpec) -> list[custodian.IssuedShare]:
+    async with _database(args) as db:
+        old = await unlock_with_shares(db)
+        try:
+            return await custodian.reshare(db, old, spec)
+        except custodian.CustodianError as exc:
+            raise CliError(f"{exc}; nothing was changed") from None
+
+
+def cmd_reshare(args: argparse.Namespace) -> int:
+    """Security: a new custodian key, so the old shares open nothing sealed from now on."""
+    spec = share_spec(args)
+    question = "Issue new custodian shares? The old shares stop opening this service."
+    if not confirm(question, assume_yes=args.yes):
+        print("Nothing was changed.")
+        return 1
+    shares = asyncio.run(_reshare(args, spec))
+    show_shares(shares, spec.threshold)
+    print("The old shares no longer open this database. Make a new key backup now (`keys backup`).")
+    return 0
