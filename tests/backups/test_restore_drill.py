@@ -1,6 +1,8 @@
 """The restore drill: a data directory with reports, replies and files is backed up with the
 command line (key backup + `backup`), destroyed, restored into a clean directory, and every
-report, reply and file opens again with the project's own use cases.
+report, reply and file opens again with the project's own use cases. It runs under both
+routings: `desk` (the default; every report reaches the desk, whose key ring must come back
+too) and `direct` (each report reaches its force's unit).
 
 The custody step is kept in two small functions (`back_up_keys`, `restore_command`): the key
 backup is sealed to the custodian public key, and restoring takes K custodian shares.
@@ -16,11 +18,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import keyring
 from dropbox_server.files.download import OpenedFile, plaintext_chunks
 from dropbox_server.files.upload import Recipients, UploadBatch
+from dropbox_server.forces import DESK_ID
 from dropbox_server.reports import casework
 from dropbox_server.reports.case_files import case_files, reply_with_files
 from dropbox_server.reports.reporter_access import (
@@ -37,7 +42,8 @@ from tests.backups.helpers import ROOT, settings_at, submit, upload
 from tests.conftest import custodian_shares_of, enrol_member, init_test_data_dir
 from tests.officer import officer
 
-MEMBERS = {"alice": "kent-police", "bob": "essex-police"}
+MEMBERS = {"alice": "kent-police", "bob": "essex-police", "dora": DESK_ID}
+FORCES = ("kent-police", "essex-police")
 
 
 def cli(*args: str, stdin: str = "", ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -57,7 +63,7 @@ def cli(*args: str, stdin: str = "", ok: bool = True) -> subprocess.CompletedPro
 class Expected:
     """What must open after the restore: per receipt, the report text, replies and file bytes."""
 
-    reports: dict[str, tuple[str, str]] = field(default_factory=dict)  # receipt -> (unit, text)
+    reports: dict[str, tuple[str, str]] = field(default_factory=dict)  # receipt -> (holder, text)
     replies: dict[str, list[str]] = field(default_factory=dict)  # receipt -> reply texts
     unit_files: dict[str, dict[str, bytes]] = field(default_factory=dict)  # receipt -> name -> bytes
     reporter_files: dict[str, dict[str, bytes]] = field(default_factory=dict)
@@ -69,25 +75,37 @@ async def member(services: Services, username: str) -> keyring.UnlockedStaff:
     return await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, f"{username} password"))
 
 
-async def build(settings: Settings) -> Expected:
-    """Two units' reports; replies with and without files; a follow-up with a file."""
-    await init_test_data_dir(settings)
+def holder(unit: str) -> str:
+    """The member of the unit that holds a report."""
+    return next(name for name, their_unit in MEMBERS.items() if their_unit == unit)
+
+
+async def build(settings: Settings, routing: str) -> Expected:
+    """Reports about two forces; replies with and without files; a follow-up with a file."""
+    await init_test_data_dir(settings, routing=routing)
     expected = Expected()
     async with open_services(settings) as services:
         for username, unit in MEMBERS.items():
+            if unit == DESK_ID and routing != "desk":
+                continue  # no desk under direct routing
             await enrol_member(
-                services.db, username=username, unit_id=unit, role="investigator", password=f"{username} password"
+                services.db,
+                username=username,
+                unit_id=unit,
+                role="desk_analyst" if unit == DESK_ID else "investigator",
+                password=f"{username} password",
             )
-        for n, (username, unit) in enumerate(MEMBERS.items()):
+        for n, unit in enumerate(FORCES):
             files = {f"evidence-{n}-{i}.bin": os.urandom(70_000 * (i + 1) + n) for i in range(2)}
             receipt = await submit(services, settings, unit, f"what happened in {unit}", files)
-            expected.reports[receipt] = (unit, f"what happened in {unit}")
-            expected.unit_files[receipt] = dict(files)
             access = await open_with_receipt(services.db, services.receipts, Receipt(receipt))
             assert access is not None
             report = await report_store.get_report(services.db, access.report_id)
             assert report is not None
-            staff = await member(services, username)
+            assert report.unit_id == (DESK_ID if routing == "desk" else unit)
+            expected.reports[receipt] = (report.unit_id, f"what happened in {unit}")
+            expected.unit_files[receipt] = dict(files)
+            staff = await member(services, holder(report.unit_id))
             await casework.reply_to_reporter(
                 services.db, report, staff.staff.id, f"thank you, {unit}", today()
             )
@@ -119,8 +137,8 @@ async def read_all(opened: OpenedFile) -> bytes:
 
 async def check_everything_opens(settings: Settings, expected: Expected) -> None:
     async with open_services(settings) as services:
-        staff = {name: await member(services, name) for name in MEMBERS}
-        unit_member = {unit: staff[name] for name, unit in MEMBERS.items()}
+        holders = {unit for unit, _ in expected.reports.values()}
+        unit_member = {unit: await member(services, holder(unit)) for unit in holders}
         for receipt, (unit, text) in expected.reports.items():
             access = await open_with_receipt(services.db, services.receipts, Receipt(receipt))
             assert access is not None, "the reporter's receipt must still work"
@@ -171,9 +189,10 @@ def restore_command(
     )
 
 
-async def test_back_up_destroy_restore_everything_opens(tmp_path: Path) -> None:
+@pytest.mark.parametrize("routing", ["desk", "direct"])
+async def test_back_up_destroy_restore_everything_opens(tmp_path: Path, routing: str) -> None:
     settings = settings_at(tmp_path / "data")
-    expected = await build(settings)
+    expected = await build(settings, routing)
     key_file, sets_dir = tmp_path / "keys.backup", tmp_path / "sets"
     back_up_keys(settings.data_dir, key_file)
     done = cli("backup", "--data-dir", str(settings.data_dir), "--to", str(sets_dir), "--keep", "3")

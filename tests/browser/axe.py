@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -57,14 +58,33 @@ class Violation:
         return f"{self.page}: {self.rule} ({self.impact}) at {', '.join(self.targets[:4])}"
 
 
+# The captured page each auditing page is about to open (see open_captured).
+_NEXT_DOCUMENT: weakref.WeakKeyDictionary[Page, Captured] = weakref.WeakKeyDictionary()
+
+
 async def open_captured(page: Page, captured: Captured) -> None:
-    """Load the captured response in `page`, from the same URL so its stylesheet loads too."""
-    headers = {k: v for k, v in captured.headers.items() if k in _KEEP_HEADERS}
+    """Load the captured response in `page`, from the same URL so its stylesheet loads too.
 
-    async def serve(route: Route) -> None:
-        await route.fulfill(status=captured.status, headers=headers, body=captured.body)
+    One route per page, installed on first use and never removed: it serves the captured
+    document to the navigation and lets every other request through to the site. A route
+    per document (times=1) switched Chromium's request interception off again as soon as
+    the document was served, while the page's stylesheet request could be paused in it;
+    that request then never finished, the load event never fired and the goto timed out
+    (a different page each run, more often on a busy machine).
+    """
+    if page not in _NEXT_DOCUMENT:
 
-    await page.route(captured.url, serve, times=1)
+        async def serve(route: Route) -> None:
+            waiting = _NEXT_DOCUMENT.get(page)
+            request = route.request
+            if waiting is None or not request.is_navigation_request() or request.url != waiting.url:
+                await route.fallback()
+                return
+            headers = {k: v for k, v in waiting.headers.items() if k in _KEEP_HEADERS}
+            await route.fulfill(status=waiting.status, headers=headers, body=waiting.body)
+
+        await page.route("**/*", serve)
+    _NEXT_DOCUMENT[page] = captured
     await page.goto(captured.url, wait_until="load")
     assert await page.evaluate("document.readyState") == "complete"
 

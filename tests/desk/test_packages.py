@@ -14,6 +14,7 @@ from dropbox_server.reports.access import CaseNotFound, load_case
 from dropbox_server.reports.case_file import open_case
 from dropbox_server.reports.content import ContactDetails, ReportContent
 from dropbox_server.reports.desk_panel import desk_panel
+from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.reports.transfer import TransferRequest, transfer_report
 from dropbox_server.services import Services
@@ -34,10 +35,11 @@ async def member(services: Services, username: str, unit: str, role: str) -> key
 
 async def desk_report(services: Services, contact: ContactDetails | None = None) -> str:
     content = ReportContent(force="kent-police", conduct="corruption", what_happened="the reporter's words")
-    await submit_report(services.db, services.receipts, content, contact, "online", today())
-    row = await services.db.fetch_one("SELECT id FROM reports ORDER BY seq DESC LIMIT 1")
-    assert row is not None
-    return str(row[0])
+    receipt = await submit_report(services.db, services.receipts, content, contact, "online", today())
+    # Found by its receipt: report keys are random (0006), so "the highest seq" is any report.
+    access = await open_with_receipt(services.db, services.receipts, receipt)
+    assert access is not None
+    return access.report_id
 
 
 async def test_reject_edit_resubmit_and_a_second_supervisor(services: Services) -> None:

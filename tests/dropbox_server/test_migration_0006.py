@@ -1,4 +1,5 @@
-"""Migration 0006 (random row keys) applied to a version-5 database with interleaved units."""
+"""Migration 0006 (random row keys) applied to a version-5 database with interleaved units,
+alone and followed by every later migration in the same open (an install upgraded at once)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from dropbox_server import audit, envelope
 from dropbox_server.store import UnitRow, open_database, units
 from dropbox_server.store import audit as audit_store
+from dropbox_server.store.database import migrations
 from tests.investigator.test_migration_0002 import old_staff
 
 _OLD_TIME = "2026-03-04T10:11:12+00:00"
@@ -32,7 +34,8 @@ def _report_row(seq: int, unit: str, pair: envelope.KeyPair) -> tuple[object, ..
     )
 
 
-async def test_0006_renumbers_every_key_and_keeps_every_link(tmp_path: Path) -> None:
+@pytest.mark.parametrize("up_to", [6, None], ids=["0006-alone", "to-the-latest"])
+async def test_0006_renumbers_every_key_and_keeps_every_link(tmp_path: Path, up_to: int | None) -> None:
     path = tmp_path / "db.sqlite3"
     db = await open_database(path, migrate_up_to=5)
     pair = envelope.generate_keypair()
@@ -75,9 +78,9 @@ async def test_0006_renumbers_every_key_and_keeps_every_link(tmp_path: Path) -> 
     await audit.record(db, audit.pending("note", report_id="r1", clock=lambda: _OLD_TIME))
     await db.close()
 
-    db = await open_database(path, migrate_up_to=6)  # later migrations have their own tests
+    db = await open_database(path, migrate_up_to=up_to)
     try:
-        assert await db.schema_version() == 6
+        assert await db.schema_version() == (up_to or len(migrations()))
         wal = path.with_name(path.name + "-wal")
         assert not wal.exists() or wal.stat().st_size == 0, "no page from before lingers in the WAL"
         rows = await db.fetch_all("SELECT id, seq FROM reports ORDER BY id")

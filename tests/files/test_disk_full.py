@@ -120,8 +120,10 @@ async def test_a_full_disk_keeps_nothing_and_damages_nothing(small_disk: Path) -
         row = await sites.services.db.fetch_one("PRAGMA integrity_check")
         assert row is not None and row[0] == "ok"
         assert (await sites.services.db.fetch_one("SELECT count(*) FROM reports"))[0] == reports_before
-        alice = await enrol(sites, "alice", "kent-police")
-        [opened] = await unit_files(sites, alice, await report_of(sites, receipt))
+        # Whoever holds the report opens it: the desk under the default routing.
+        report = await report_of(sites, receipt)
+        alice = await enrol(sites, "alice", report.unit_id)
+        [opened] = await unit_files(sites, alice, report)
         assert await read_all(opened) == earlier
         assert len(stored_files(sites.settings.data_dir)) == 1
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
