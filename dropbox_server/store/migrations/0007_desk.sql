@@ -207,11 +207,12 @@ BEGIN
         ON CONFLICT (unit_id, month, measure) DO UPDATE SET count = count + 1;
 END;
 
--- A package being written at the desk, from one desk report for one receiving unit. Its
--- key pair is the package's own: the private half is sealed to the desk's key only until a
--- second desk member approves, when the package becomes a case (package_seq) sealed to the
--- receiving unit's current key. A later draft for the same package_seq is an update.
--- Every part (the body; a rejection's reason) is ciphertext under the package key.
+-- A package being written at the desk, from one desk report for one receiving unit. Each
+-- draft has a key pair of its own (public_key) whose private half is sealed to the desk's
+-- key only (key_for_desk): the body and a rejection's reason are ciphertext under it, so no
+-- force key ever opens a draft, an old version or a reason. Approval by a second desk member
+-- re-encrypts the approved text under the package's key (a case, package_seq, sealed to the
+-- receiving unit's current key). A later draft for the same package_seq is an update.
 CREATE TABLE package_drafts (
     id                 INTEGER PRIMARY KEY,
     source_seq         INTEGER NOT NULL REFERENCES reports(seq) ON DELETE CASCADE,

@@ -1,0 +1,87 @@
+"""An insider at a force with a copy of the database (and its WAL) and their unit's keys.
+
+They try every key they hold, and every key those open (to a fixed point), against every
+sealed blob in every table, and every item key against every ciphertext with every
+associated data the service uses. Shared by the desk's cryptographic tests.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from dropbox_server import envelope
+from dropbox_server.clock import today
+from dropbox_server.custody import keyring
+from dropbox_server.reports import packages
+from dropbox_server.reports.content import item_context
+from dropbox_server.services import Services
+from dropbox_server.store import staff as staff_store
+from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+
+KINDS = (
+    "report", "contact", "reporter_message", "unit_reply", "note", "outcome_reason",
+    "transfer_reason", "relay_question", "relay_closing", packages.REJECTION, packages.DRAFT,
+)  # fmt: skip
+
+
+async def member(services: Services, username: str, unit: str, role: str) -> keyring.UnlockedStaff:
+    """A staff member enrolled through the key ring and signed in (keys unlocked)."""
+    db = services.db
+    custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
+    await keyring.add_staff(
+        db, username=username, unit_id=unit, role=role, password="pw-long-enough-1",
+        custodian_private=custodian, kdf=CHEAP_KDF, totp_secret=None, day=today(),
+    )  # fmt: skip
+    row = await staff_store.get_staff_by_username(db, username)
+    assert row is not None
+    return await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "pw-long-enough-1"))
+
+
+async def unit_keys(services: Services, unit: str) -> set[bytes]:
+    """Every private key of a unit's ring (what any member of the unit holds)."""
+    custodian = await keyring.unlock_custodian(services.db, CUSTODIAN_PASSPHRASE)
+    return set((await keyring.unit_private_keys_from_custodian(services.db, unit, custodian)).values())
+
+
+def _blobs_and_ids(path: Path) -> tuple[list[bytes], list[str]]:
+    """Every BLOB value in every table (as the file and its WAL stand), and every case id."""
+    out = []
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}"'):
+                out.extend(bytes(v) for v in row if isinstance(v, bytes))
+        ids = [r[0] for r in conn.execute("SELECT id FROM reports UNION SELECT package_id FROM package_drafts")]
+    return out + [i.encode() for i in ids], ids
+
+
+def everything_opened(path: Path, keys: set[bytes], extra_blobs: Iterable[bytes] = ()) -> list[bytes]:
+    """Every plaintext the keys reach in the database (plus any blobs recovered elsewhere,
+    such as old page images in the WAL), opening keys to a fixed point."""
+    blobs, ids = _blobs_and_ids(path)
+    blobs += list(extra_blobs)
+    contexts = [item_context(i, k) for i in ids for k in KINDS]
+    known = set(keys)
+    grew = True
+    while grew:
+        grew = False
+        for blob in blobs:
+            for key in list(known):
+                try:
+                    opened = envelope.unseal(key, blob)
+                except Exception:
+                    continue
+                if opened not in known:
+                    known.add(opened)
+                    grew = True
+    plain = []
+    for blob in blobs:
+        for key in known:
+            for context in contexts:
+                try:
+                    plain.append(envelope.decrypt(key, blob, context))
+                except Exception:
+                    continue
+    return plain
