@@ -226,6 +226,7 @@ async def edit_draft(
     )
     if not await package_store.update_draft(db, draft.id, body, keep_contact, day, entry):
         raise PackageError("not_draft")
+    await db.scrub_wal()  # Security: the superseded version's page images leave the WAL
 
 
 async def submit_draft(db: Database, staff: UnlockedStaff, draft_id: int, day: str) -> None:
@@ -238,6 +239,7 @@ async def submit_draft(db: Database, staff: UnlockedStaff, draft_id: int, day: s
     )
     if not await package_store.submit_draft(db, draft.id, source.seq, day, entry):
         raise PackageError("not_draft")
+    await db.scrub_wal()  # Security: a cleared rejection reason leaves the WAL
 
 
 def _second_person(staff: UnlockedStaff, draft: DraftRow) -> None:
@@ -294,9 +296,7 @@ def _package_body(
     return NewItem(kind="report", ciphertext=blob, key_for_unit=key, author_staff_id=author)
 
 
-async def approve_draft(
-    db: Database, staff: UnlockedStaff, draft_id: int, ticked: set[str], day: str
-) -> str:
+async def approve_draft(db: Database, staff: UnlockedStaff, draft_id: int, ticked: set[str], day: str) -> str:
     """A second desk member approves the version they reviewed: the approved text is
     re-encrypted under the package's key, which is sealed to the receiving unit's current
     key, and delivered. Returns the package's case id.
@@ -354,6 +354,7 @@ async def approve_draft(
     entry = audit.pending("package_approved", staff=staff.staff, report_id=source.id, detail=detail)
     if await package_store.approve(db, draft, approval, entry) is None:
         raise PackageError("not_submitted")
+    await db.scrub_wal()  # Security: nothing superseded stays in the WAL once it leaves the desk
     return draft.package_id
 
 

@@ -53,7 +53,9 @@ def _blobs_and_ids(path: Path) -> tuple[list[bytes], list[str]]:
         for table in tables:
             for row in conn.execute(f'SELECT * FROM "{table}"'):
                 out.extend(bytes(v) for v in row if isinstance(v, bytes))
-        ids = [r[0] for r in conn.execute("SELECT id FROM reports UNION SELECT package_id FROM package_drafts")]
+        ids = [
+            r[0] for r in conn.execute("SELECT id FROM reports UNION SELECT package_id FROM package_drafts")
+        ]
     return out + [i.encode() for i in ids], ids
 
 
