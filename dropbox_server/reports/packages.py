@@ -296,17 +296,23 @@ def _package_body(
     return NewItem(kind="report", ciphertext=blob, key_for_unit=key, author_staff_id=author)
 
 
-async def approve_draft(db: Database, staff: UnlockedStaff, draft_id: int, ticked: set[str], day: str) -> str:
+async def approve_draft(
+    db: Database, staff: UnlockedStaff, draft_id: int, ticked: set[str], version: int, day: str
+) -> str:
     """A second desk member approves the version they reviewed: the approved text is
     re-encrypted under the package's key, which is sealed to the receiving unit's current
     key, and delivered. Returns the package's case id.
 
-    Security: two people (the schema refuses the author too); the checklist must be ticked.
-    The draft's own ciphertext stays desk-only (H1).
+    Security: two people (the schema refuses the author too); the checklist must be ticked;
+    `version` is the draft version the approver's page showed, and a draft changed since
+    (resubmitted with other text) is refused as "stale". The draft's own ciphertext stays
+    desk-only.
     """
     opened = await open_draft(db, staff, draft_id)
     draft, source = opened.draft, opened.source
     _second_person(staff, draft)
+    if draft.version != version:
+        raise PackageError("stale")
     if not set(CHECKLIST) <= ticked:
         raise PackageError("checklist")
     new_case = None
@@ -348,12 +354,12 @@ async def approve_draft(db: Database, staff: UnlockedStaff, draft_id: int, ticke
             delivered.report_public_key, draft.package_id, opened.content, draft.author_staff_id
         )
     approval = package_store.Approval(
-        draft.id, staff.staff.id, day, new_case, desk_grant, update, opened.content.risk
+        draft.id, staff.staff.id, day, version, new_case, desk_grant, update, opened.content.risk
     )
     detail = f"draft={draft.id} package={draft.package_id} to={draft.to_unit_id}"
     entry = audit.pending("package_approved", staff=staff.staff, report_id=source.id, detail=detail)
     if await package_store.approve(db, draft, approval, entry) is None:
-        raise PackageError("not_submitted")
+        raise PackageError("stale")
     await db.scrub_wal()  # Security: nothing superseded stays in the WAL once it leaves the desk
     return draft.package_id
 

@@ -18,7 +18,7 @@ from dropbox_server.store.reports import add_item_tx, insert_report_tx
 _COLUMNS = (
     "id, source_seq, to_unit_id, package_id, package_seq, state, author_staff_id, approver_staff_id, "
     "public_key, desk_key_id, key_for_desk, body_ciphertext, body_key, include_contact, "
-    "rejection_ciphertext, rejection_key, created_day, updated_day"
+    "rejection_ciphertext, rejection_key, created_day, updated_day, version"
 )
 
 
@@ -42,6 +42,7 @@ class DraftRow:
     rejection_key: bytes | None
     created_day: str
     updated_day: str
+    version: int  # raised by every edit, submission and rejection
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Approval:
     draft_id: int
     approver_staff_id: int
     day: str
+    version: int  # the version the approver reviewed
     new_case: NewReport | None
     desk_grant: tuple[int, bytes] | None  # the desk's copy of the package key (first approval)
     update: NewItem | None
@@ -126,7 +128,7 @@ async def update_draft(
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE package_drafts SET body_ciphertext = ?, body_key = ?, include_contact = ?, "
-            "updated_day = ? WHERE id = ? AND state = 'draft'",
+            "updated_day = ?, version = version + 1 WHERE id = ? AND state = 'draft'",
             (body[0], body[1], int(include_contact), day, draft_id),
         )
         if cur.rowcount != 1:
@@ -140,7 +142,7 @@ async def submit_draft(db: Database, draft_id: int, source_seq: int, day: str, a
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE package_drafts SET state = 'submitted', rejection_ciphertext = NULL, "
-            "rejection_key = NULL, updated_day = ? WHERE id = ? AND state = 'draft'",
+            "rejection_key = NULL, updated_day = ?, version = version + 1 WHERE id = ? AND state = 'draft'",
             (day, draft_id),
         )
         if cur.rowcount != 1:
@@ -160,7 +162,7 @@ async def reject_draft(
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE package_drafts SET state = 'draft', rejection_ciphertext = ?, rejection_key = ?, "
-            "updated_day = ? WHERE id = ? AND state = 'submitted'",
+            "updated_day = ?, version = version + 1 WHERE id = ? AND state = 'submitted'",
             (reason[0], reason[1], day, draft_id),
         )
         if cur.rowcount != 1:
@@ -176,14 +178,15 @@ async def reject_draft(
 async def approve(db: Database, draft: DraftRow, a: Approval, audit: PendingAudit) -> int | None:
     """Approve a submitted draft and deliver it, in one transaction; returns the case's seq.
 
-    Returns None when someone else approved, rejected or changed it meanwhile. The schema
-    refuses an approval by the author (trigger package_drafts_two_people).
+    Returns None when someone else approved, rejected or changed it meanwhile, including
+    any version other than the one the approver reviewed. The schema refuses an approval by
+    the author (trigger package_drafts_two_people).
     """
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE package_drafts SET state = 'approved', approver_staff_id = ?, updated_day = ? "
-            "WHERE id = ? AND state = 'submitted'",
-            (a.approver_staff_id, a.day, a.draft_id),
+            "WHERE id = ? AND state = 'submitted' AND version = ?",
+            (a.approver_staff_id, a.day, a.draft_id, a.version),
         )
         if cur.rowcount != 1:
             return None

@@ -17,6 +17,8 @@ from dropbox_server.custody import keyring
 from dropbox_server.reports import packages
 from dropbox_server.reports.content import item_context
 from dropbox_server.services import Services
+from dropbox_server.store import Database
+from dropbox_server.store import packages as package_store
 from dropbox_server.store import staff as staff_store
 from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
 
@@ -87,3 +89,10 @@ def everything_opened(path: Path, keys: set[bytes], extra_blobs: Iterable[bytes]
                 except Exception:
                     continue
     return plain
+
+
+async def reviewed(db: Database, draft_id: int) -> int:
+    """The version of a draft as its approver's page shows it now."""
+    row = await package_store.get_draft(db, draft_id)
+    assert row is not None
+    return row.version

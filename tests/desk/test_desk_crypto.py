@@ -17,7 +17,7 @@ from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import Services
 from tests.conftest import CUSTODIAN_PASSPHRASE
 from tests.desk.flow import PACKAGE
-from tests.desk.insider import everything_opened, member
+from tests.desk.insider import everything_opened, member, reviewed
 
 MARKERS = ("Qxname", "Qxcollar", "Qxwhen", "Qxwhere", "Qxwhat", "Qxelse", "Qxhow", "Qxsafe")
 
@@ -35,7 +35,9 @@ async def test_kent_key_and_database_open_no_reporter_text(services: Services) -
     source = (await db.fetch_all("SELECT id FROM reports"))[0][0]
     draft = await packages.create_draft(db, analyst, source, "kent-police", PACKAGE, False, today())
     await packages.submit_draft(db, analyst, draft, today())
-    await packages.approve_draft(db, supervisor, draft, set(packages.CHECKLIST), today())
+    await packages.approve_draft(
+        db, supervisor, draft, set(packages.CHECKLIST), await reviewed(db, draft), today()
+    )
 
     custodian = await keyring.unlock_custodian(db, CUSTODIAN_PASSPHRASE)
     kent_keys = await keyring.unit_private_keys_from_custodian(db, "kent-police", custodian)

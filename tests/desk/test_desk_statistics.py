@@ -67,7 +67,7 @@ async def _disseminate(
         unit_key_id=keys[1], sealed_report_key=b"s", sealed_contact_key=None,
         items=(NewItem("report", b"b", b"k"),),
     )  # fmt: skip
-    approval = package_store.Approval(draft_id, people[1], day, case, (keys[0], b"k"), None, False)
+    approval = package_store.Approval(draft_id, people[1], day, row.version, case, (keys[0], b"k"), None, False)
     seq = await package_store.approve(db, row, approval, audit.pending("package_approved"))
     assert seq is not None
     return seq

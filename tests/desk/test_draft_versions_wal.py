@@ -17,7 +17,7 @@ from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import Services
 from dropbox_server.store import packages as package_store
 from tests.desk.flow import PACKAGE
-from tests.desk.insider import everything_opened, member, unit_keys
+from tests.desk.insider import everything_opened, member, reviewed, unit_keys
 
 OLD = "Zqv1 reporter is the officer's ex-partner, lives in Ashford"
 REASON = "Zqrej relationship and town identify her"
@@ -41,7 +41,7 @@ async def test_superseded_draft_and_reason_leave_no_trace_kent_can_read(services
 
     await packages.edit_draft(db, ann, draft, {**PACKAGE, "summary": "Clean v2"}, False, today())
     await packages.submit_draft(db, ann, draft, today())
-    await packages.approve_draft(db, sue, draft, set(packages.CHECKLIST), today())
+    await packages.approve_draft(db, sue, draft, set(packages.CHECKLIST), await reviewed(db, draft), today())
 
     wal = Path(str(db.path) + "-wal")
     on_disk = db.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")

@@ -15,7 +15,7 @@ from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import Services
 from tests.desk.flow import PACKAGE
-from tests.desk.insider import everything_opened, member, unit_keys
+from tests.desk.insider import everything_opened, member, reviewed, unit_keys
 
 UNAPPROVED = "Zqident the reporter lives at 12 Acacia Ave, flat 3"
 REASON = "Zqreason remove the reporter's flat address"
@@ -35,7 +35,9 @@ async def test_kent_cannot_read_unapproved_update_or_rejection_reason(services: 
     await packages.submit_draft(db, ann, first, today())
     await packages.reject_draft(db, sue, first, FIRST_REASON, today())
     await packages.submit_draft(db, ann, first, today())
-    package_id = await packages.approve_draft(db, sue, first, set(packages.CHECKLIST), today())
+    package_id = await packages.approve_draft(
+        db, sue, first, set(packages.CHECKLIST), await reviewed(db, first), today()
+    )
 
     update = await packages.create_update(
         db, ann, source, package_id, {**PACKAGE, "summary": UNAPPROVED}, False, today()
@@ -56,7 +58,7 @@ async def test_kent_cannot_read_unapproved_update_or_rejection_reason(services: 
         db, ann, source, package_id, {**PACKAGE, "summary": APPROVED}, False, today()
     )
     await packages.submit_draft(db, ann, fixed, today())
-    await packages.approve_draft(db, sue, fixed, set(packages.CHECKLIST), today())
+    await packages.approve_draft(db, sue, fixed, set(packages.CHECKLIST), await reviewed(db, fixed), today())
     by_kent = b"\n".join(everything_opened(db.path, kent))
     assert APPROVED.encode() in by_kent
     for secret in (UNAPPROVED, REASON, FIRST_REASON):

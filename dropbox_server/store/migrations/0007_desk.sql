@@ -231,7 +231,10 @@ CREATE TABLE package_drafts (
     rejection_ciphertext BLOB,
     rejection_key      BLOB,
     created_day        TEXT NOT NULL,
-    updated_day        TEXT NOT NULL
+    updated_day        TEXT NOT NULL,
+    -- Raised by every edit, submission and rejection: an approval names the version its
+    -- approver reviewed and is refused if the draft changed since.
+    version            INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)
 );
 CREATE INDEX package_drafts_source ON package_drafts(source_seq, id);
 CREATE INDEX package_drafts_package ON package_drafts(package_seq, id);
