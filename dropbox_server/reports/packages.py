@@ -179,7 +179,8 @@ async def create_update(
         include_contact=False,  # contact details, if any, went with the first version
         day=day,
     )
-    detail = f"to={package.unit_id} update={package.id}"
+    # Security: the audit never names a package beside the desk report it came from (M2).
+    detail = f"to={package.unit_id} update"
     entry = audit.pending("package_drafted", staff=staff.staff, report_id=case.report.id, detail=detail)
     return await package_store.insert_draft(db, draft, entry)
 
@@ -356,7 +357,8 @@ async def approve_draft(
     approval = package_store.Approval(
         draft.id, staff.staff.id, day, version, new_case, desk_grant, update, opened.content.risk
     )
-    detail = f"draft={draft.id} package={draft.package_id} to={draft.to_unit_id}"
+    # Security: no package id beside the source report's id (M2).
+    detail = f"draft={draft.id} to={draft.to_unit_id}"
     entry = audit.pending("package_approved", staff=staff.staff, report_id=source.id, detail=detail)
     if await package_store.approve(db, draft, approval, entry) is None:
         raise PackageError("stale")
