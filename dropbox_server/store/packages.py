@@ -14,6 +14,7 @@ from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import NewItem, NewReport
 from dropbox_server.store.reports import add_item_tx, insert_report_tx
+from dropbox_server.store.row_keys import new_row_key
 
 _COLUMNS = (
     "id, source_seq, to_unit_id, package_id, package_seq, state, author_staff_id, approver_staff_id, "
@@ -86,13 +87,19 @@ async def _desk_state_tx(tx: aiosqlite.Connection, source_seq: int, state: str) 
 
 
 async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
-    """A new draft, the source report marked 'drafted' (unless a package already left)."""
+    """A new draft, the source report marked 'drafted' (unless a package already left).
+
+    Security: its id is random (see row_keys): a counter reused the id of a withdrawn
+    report's draft and numbered the desk's work in order.
+    """
+    draft_id = new_row_key()
     async with db.transaction() as tx:
-        cur = await tx.execute(
-            "INSERT INTO package_drafts (source_seq, to_unit_id, package_id, package_seq, state, "
+        await tx.execute(
+            "INSERT INTO package_drafts (id, source_seq, to_unit_id, package_id, package_seq, state, "
             "author_staff_id, public_key, desk_key_id, key_for_desk, body_ciphertext, body_key, "
-            "include_contact, created_day, updated_day) VALUES (?,?,?,?,'draft',?,?,?,?,?,?,?,?,?)",
+            "include_contact, created_day, updated_day) VALUES (?,?,?,?,?,'draft',?,?,?,?,?,?,?,?,?)",
             (
+                draft_id,
                 d.source_seq,
                 d.to_unit_id,
                 d.package_id,
@@ -113,7 +120,7 @@ async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
             (d.source_seq,),
         )
         await append_tx(tx, audit)
-        return int(cur.lastrowid or 0)
+        return draft_id
 
 
 async def update_draft(
@@ -221,7 +228,7 @@ async def get_draft(db: Database, draft_id: int) -> DraftRow | None:
 async def drafts_of(db: Database, source_seq: int) -> list[DraftRow]:
     """Every draft and approved version made from one desk report, oldest first."""
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM package_drafts WHERE source_seq = ? ORDER BY id",  # noqa: S608
+        f"SELECT {_COLUMNS} FROM package_drafts WHERE source_seq = ? ORDER BY created_day, id",  # noqa: S608
         (source_seq,),
     )
     return [_row(r) for r in rows]
@@ -230,7 +237,7 @@ async def drafts_of(db: Database, source_seq: int) -> list[DraftRow]:
 async def awaiting_approval(db: Database) -> list[DraftRow]:
     """Drafts submitted for a second desk member's approval, oldest first."""
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM package_drafts WHERE state = 'submitted' ORDER BY id",  # noqa: S608
+        f"SELECT {_COLUMNS} FROM package_drafts WHERE state = 'submitted' ORDER BY updated_day, id",  # noqa: S608
     )
     return [_row(r) for r in rows]
 
@@ -238,7 +245,7 @@ async def awaiting_approval(db: Database) -> list[DraftRow]:
 async def source_of_package(db: Database, package_seq: int) -> int | None:
     """The desk report a package case was made from."""
     r = await db.fetch_one(
-        "SELECT source_seq FROM package_drafts WHERE package_seq = ? ORDER BY id LIMIT 1", (package_seq,)
+        "SELECT source_seq FROM package_drafts WHERE package_seq = ? LIMIT 1", (package_seq,)
     )
     return int(r[0]) if r else None
 

@@ -214,7 +214,7 @@ END;
 -- re-encrypts the approved text under the package's key (a case, package_seq, sealed to the
 -- receiving unit's current key). A later draft for the same package_seq is an update.
 CREATE TABLE package_drafts (
-    id                 INTEGER PRIMARY KEY,
+    id                 INTEGER PRIMARY KEY,  -- random (store/row_keys.py), like relay_messages.id
     source_seq         INTEGER NOT NULL REFERENCES reports(seq) ON DELETE CASCADE,
     to_unit_id         TEXT NOT NULL REFERENCES units(id),
     package_id         TEXT NOT NULL,

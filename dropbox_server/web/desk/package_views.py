@@ -43,7 +43,7 @@ async def _receiving_units(request: web.Request) -> dict[str, str]:
 
 def _draft_id(request: web.Request) -> int:
     raw = request.match_info["draft_id"]
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit() or len(raw) > 19:
         raise CaseNotFound(raw)
     return int(raw)
 
