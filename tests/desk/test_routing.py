@@ -70,7 +70,14 @@ def test_command_line_routing(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     listed = cli("keys", "list-units", "--data-dir", data, stdin="")
     assert "\nRouting: direct\n" in listed.stdout and "\ndesk " not in listed.stdout
-    switched = cli("keys", "set-routing", "--data-dir", data, "--routing", "desk", stdin="")
+    # L3: switching needs the custodian (security staff passphrase; K shares where split).
+    refused = cli("keys", "set-routing", "--data-dir", data, "--routing", "desk", stdin="not the passphrase\n")
+    assert refused.returncode != 0 and "nothing was changed" in refused.stderr
+    listed = cli("keys", "list-units", "--data-dir", data, stdin="")
+    assert "\nRouting: direct\n" in listed.stdout and "\ndesk " not in listed.stdout
+    switched = cli(
+        "keys", "set-routing", "--data-dir", data, "--routing", "desk", stdin=f"{CUSTODIAN_PASSPHRASE}\n"
+    )
     assert switched.returncode == 0, switched.stderr
     assert "Created the desk unit" in switched.stdout
     listed = cli("keys", "list-units", "--data-dir", data, stdin="")

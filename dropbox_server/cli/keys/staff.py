@@ -14,7 +14,7 @@ from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import keyring, staff_auth, staff_changes
-from dropbox_server.custody.desk import RoutingError, set_routing
+from dropbox_server.custody.desk import RoutingError, switch_routing
 from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.custody.rotation import RotationError
 from dropbox_server.forces import DESK_ID
@@ -256,9 +256,15 @@ def cmd_list_units(args: argparse.Namespace) -> int:
 
 
 async def _set_routing(settings: Settings, routing: str) -> bool:
+    """Security: the custodian key is needed (see custody/desk.py); a wrong one changes nothing."""
     db = await open_database(settings.database_path)
     try:
-        return await set_routing(db, routing, today())
+        passphrase = ask_secret("Security staff passphrase")
+        try:
+            custodian_private = await keyring.unlock_custodian(db, passphrase)
+        except envelope.WrongPassword:
+            raise CliError("wrong security staff passphrase; nothing was changed") from None
+        return await switch_routing(db, routing, today(), custodian_private)
     except RoutingError as exc:
         raise CliError(str(exc)) from None
     finally:
