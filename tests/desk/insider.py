@@ -61,17 +61,15 @@ def _blobs_and_ids(path: Path) -> tuple[list[bytes], list[str]]:
     return out + [i.encode() for i in ids], ids
 
 
-def everything_opened(path: Path, keys: set[bytes], extra_blobs: Iterable[bytes] = ()) -> list[bytes]:
-    """Every plaintext the keys reach in the database (plus any blobs recovered elsewhere,
-    such as old page images in the WAL), opening keys to a fixed point."""
-    blobs, ids = _blobs_and_ids(path)
-    blobs += list(extra_blobs)
-    contexts = [item_context(i, k) for i in ids for k in KINDS]
+def keys_reached(path: Path, keys: set[bytes], blobs: Iterable[bytes] = ()) -> set[bytes]:
+    """Every key the given keys open in the database, to a fixed point (what an insider
+    keeps from a copy, to try on a later one)."""
+    found = list(blobs) or _blobs_and_ids(path)[0]
     known = set(keys)
     grew = True
     while grew:
         grew = False
-        for blob in blobs:
+        for blob in found:
             for key in list(known):
                 try:
                     opened = envelope.unseal(key, blob)
@@ -80,6 +78,16 @@ def everything_opened(path: Path, keys: set[bytes], extra_blobs: Iterable[bytes]
                 if opened not in known:
                     known.add(opened)
                     grew = True
+    return known
+
+
+def everything_opened(path: Path, keys: set[bytes], extra_blobs: Iterable[bytes] = ()) -> list[bytes]:
+    """Every plaintext the keys reach in the database (plus any blobs recovered elsewhere,
+    such as old page images in the WAL), opening keys to a fixed point."""
+    blobs, ids = _blobs_and_ids(path)
+    blobs += list(extra_blobs)
+    contexts = [item_context(i, k) for i in ids for k in KINDS]
+    known = keys_reached(path, keys, blobs)
     plain = []
     for blob in blobs:
         for key in known:
