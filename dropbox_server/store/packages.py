@@ -19,7 +19,7 @@ from dropbox_server.store.row_keys import new_row_key
 _COLUMNS = (
     "id, source_seq, to_unit_id, package_id, package_seq, state, author_staff_id, approver_staff_id, "
     "public_key, desk_key_id, key_for_desk, body_ciphertext, body_key, include_contact, "
-    "rejection_ciphertext, rejection_key, created_day, updated_day, version"
+    "rejection_ciphertext, rejection_key, created_day, updated_day, version, is_update"
 )
 
 
@@ -44,6 +44,7 @@ class DraftRow:
     created_day: str
     updated_day: str
     version: int  # raised by every edit, submission and rejection
+    is_update: bool  # an update of a delivered package, not its first version
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Approval:
 def _row(r: aiosqlite.Row) -> DraftRow:
     values = list(r)
     values[13] = bool(values[13])
+    values[19] = bool(values[19])
     return DraftRow(*values)
 
 
@@ -97,7 +99,8 @@ async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
         await tx.execute(
             "INSERT INTO package_drafts (id, source_seq, to_unit_id, package_id, package_seq, state, "
             "author_staff_id, public_key, desk_key_id, key_for_desk, body_ciphertext, body_key, "
-            "include_contact, created_day, updated_day) VALUES (?,?,?,?,?,'draft',?,?,?,?,?,?,?,?,?)",
+            "include_contact, created_day, updated_day, is_update) "
+            "VALUES (?,?,?,?,?,'draft',?,?,?,?,?,?,?,?,?,?)",
             (
                 draft_id,
                 d.source_seq,
@@ -113,6 +116,7 @@ async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
                 int(d.include_contact),
                 d.day,
                 d.day,
+                int(d.package_seq is not None),
             ),
         )
         await tx.execute(
@@ -228,7 +232,7 @@ async def get_draft(db: Database, draft_id: int) -> DraftRow | None:
 async def drafts_of(db: Database, source_seq: int) -> list[DraftRow]:
     """Every draft and approved version made from one desk report, oldest first."""
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM package_drafts WHERE source_seq = ? ORDER BY created_day, id",  # noqa: S608
+        f"SELECT {_COLUMNS} FROM package_drafts WHERE source_seq = ? ORDER BY created_day, is_update, id",  # noqa: S608
         (source_seq,),
     )
     return [_row(r) for r in rows]

@@ -234,7 +234,9 @@ CREATE TABLE package_drafts (
     updated_day        TEXT NOT NULL,
     -- Raised by every edit, submission and rejection: an approval names the version its
     -- approver reviewed and is refused if the draft changed since.
-    version            INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)
+    version            INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+    -- An update of a delivered package (its ids are random, so order cannot tell).
+    is_update          INTEGER NOT NULL DEFAULT 0 CHECK (is_update IN (0, 1))
 );
 CREATE INDEX package_drafts_source ON package_drafts(source_seq, id);
 CREATE INDEX package_drafts_package ON package_drafts(package_seq, id);
