@@ -88,8 +88,9 @@ async def measure(settings: Settings, services: Services, runs: int) -> None:
         services.db, analyst, newest.id, "kent-police", PACKAGE, False, today()
     )
     await packages.submit_draft(services.db, analyst, draft, today())
+    opened = await packages.open_draft(services.db, supervisor, draft)
     package_id = await packages.approve_draft(
-        services.db, supervisor, draft, set(packages.CHECKLIST), today()
+        services.db, supervisor, draft, set(packages.CHECKLIST), opened.draft.version, today()
     )
 
     app = create_investigator_app(settings, services)

@@ -1,17 +1,21 @@
 """The desk unit and the routing switch, for `init` and security staff.
 
 Creating the desk needs only the custodian's PUBLIC key (its first key is sealed to it, as
-every unit's is), so switching an existing data directory to desk routing needs no
-passphrase. Its members are enrolled afterwards like any unit's.
+every unit's is). Switching the routing afterwards (`keys set-routing`) still needs the
+custodian key itself: `direct` sends every new report, the reporter's own words, straight to
+the force it names, so it must not be one person's quiet action. Today that is the security
+staff passphrase; where the custodian exists only as K-of-N shares it takes K people.
+Its members are enrolled afterwards like any unit's.
 """
 
 from __future__ import annotations
 
-from dropbox_server import audit
+from dropbox_server import audit, envelope
 from dropbox_server.custody import keyring
 from dropbox_server.forces import DESK_ID, DESK_NAME
 from dropbox_server.store import Database, UnitRow, units
 from dropbox_server.store import deployment as deployment_store
+from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store.deployment import DESK, ROUTINGS
 
 
@@ -44,3 +48,15 @@ async def set_routing(db: Database, routing: str, day: str, *, record: bool = Tr
     entry = audit.pending("routing_changed", detail=f"routing={routing}") if record else None
     await deployment_store.set_routing(db, routing, entry)
     return created
+
+
+async def switch_routing(db: Database, routing: str, day: str, custodian_private: bytes) -> bool:
+    """`keys set-routing`: change the routing of an existing data directory, audited.
+
+    Security: needs the custodian private key (checked against the stored public key), the
+    same authority as every other change of who can read what; `init` uses set_routing.
+    """
+    found = await enrolment_store.custodian_public_key(db)
+    if found is None or not envelope.secret_equal(envelope.public_key_of(custodian_private), found):
+        raise RoutingError("that is not the custodian key; nothing was changed")
+    return await set_routing(db, routing, day)

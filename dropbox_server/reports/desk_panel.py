@@ -39,7 +39,6 @@ async def desk_panel(db: Database, staff: UnlockedStaff, case: Case) -> DeskPane
     require_desk(staff)
     lines = []
     delivered: dict[str, str] = {}
-    seen: set[str] = set()
     for d in await package_store.drafts_of(db, case.report.seq):
         now_at = ""
         if d.package_seq is not None and d.state == "approved":
@@ -47,8 +46,7 @@ async def desk_panel(db: Database, staff: UnlockedStaff, case: Case) -> DeskPane
             now_at = package.unit_id if package else ""
             if package is not None:
                 delivered[package.id] = package.unit_id
-        update = d.package_id in seen  # a later draft for a package already drafted
-        seen.add(d.package_id)
+        update = d.is_update
         lines.append(
             PackageLine(
                 d.id,

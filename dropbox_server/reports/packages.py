@@ -1,11 +1,14 @@
 """Intelligence packages: an analyst drafts, a second desk member approves, the force receives.
 
-A package is its own encrypted case with its own key pair. While it is a draft its private
-key is sealed to the desk's key only; approval (a desk supervisor who is not the author,
-with the checklist ticked) seals it to the receiving unit's CURRENT key and delivers it as
-a case of channel 'package' in that unit's inbox, where outcomes, assignment, notes,
-passing on and statistics work as for any case. The desk keeps its own copy of the key,
-so it reads the force's questions and sees where the package went.
+Every draft (a first version or an update) and every rejection reason is sealed to a draft
+key pair of its own whose private half is sealed to the desk's key only, so no force key
+ever opens a draft, a superseded version or a supervisor's reason, even from a copy of the
+database and its WAL. Only approval (a desk supervisor who is not the author, with the
+checklist ticked, on the version they reviewed) re-encrypts the approved text under the
+package's key and seals that key to the receiving unit's CURRENT key, delivering it as a
+case of channel 'package' in that unit's inbox, where outcomes, assignment, notes, passing
+on and statistics work as for any case. The desk keeps its own copy of the package key, so
+it reads the force's questions and sees where the package went.
 
 Security (invariant 9): nothing of the reporter's is copied into a package automatically;
 every field is what the analyst wrote, and contact details travel only when the reporter
@@ -32,6 +35,7 @@ from dropbox_server.store.packages import DraftRow
 CONTACT_FOR_FORCE = "investigating_force"
 CHECKLIST = ("dates", "places", "relationships", "phrasing")
 REJECTION = "package_rejection"
+DRAFT = "package_draft"
 MAX_REASON_CHARS = 2000
 
 
@@ -75,9 +79,23 @@ async def _desk_private(db: Database, staff: UnlockedStaff, draft: DraftRow) -> 
     return envelope.unseal(desk_key, draft.key_for_desk)
 
 
-def _seal_body(public_key: bytes, package_id: str, content: PackageContent) -> tuple[bytes, bytes]:
-    blob, key, _ = envelope.seal_new_item(public_key, content.to_bytes(), item_context(package_id, "report"))
+def _seal_draft(draft_public: bytes, package_id: str, content: PackageContent) -> tuple[bytes, bytes]:
+    """A draft's body, sealed to the draft's own (desk-only) key."""
+    blob, key, _ = envelope.seal_new_item(draft_public, content.to_bytes(), item_context(package_id, DRAFT))
     return blob, key
+
+
+async def _draft_keys(db: Database, staff: UnlockedStaff) -> tuple[envelope.KeyPair, int, bytes]:
+    """A fresh draft key pair, its private half sealed to the desk's current key only.
+
+    Security: no force unit key ever opens a draft or a rejection reason (H1); only
+    approval re-encrypts the approved text for the receiving unit.
+    """
+    desk_key = await units.current_unit_key(db, DESK_ID)
+    if desk_key is None:
+        raise RuntimeError("the desk has no key; the data directory is incomplete")
+    pair = envelope.generate_keypair()
+    return pair, desk_key.id, envelope.seal(desk_key.public_key, pair.private)
 
 
 async def _checked(db: Database, case: Case, to_unit: str, values: dict[str, str]) -> PackageContent:
@@ -106,12 +124,9 @@ async def create_draft(
     """A new package draft from a desk report for one receiving unit; returns its id."""
     case = await desk_case(db, staff, report_id)
     content = await _checked(db, case, to_unit, values)
-    desk_key = await units.current_unit_key(db, DESK_ID)
-    if desk_key is None:
-        raise RuntimeError("the desk has no key; the data directory is incomplete")
-    pair = envelope.generate_keypair()
+    pair, desk_key_id, key_for_desk = await _draft_keys(db, staff)
     package_id = new_report_id()
-    body = _seal_body(pair.public, package_id, content)
+    body = _seal_draft(pair.public, package_id, content)
     draft = package_store.NewDraft(
         source_seq=case.report.seq,
         to_unit_id=to_unit,
@@ -119,8 +134,8 @@ async def create_draft(
         package_seq=None,
         author_staff_id=staff.staff.id,
         public_key=pair.public,
-        desk_key_id=desk_key.id,
-        key_for_desk=envelope.seal(desk_key.public_key, pair.private),
+        desk_key_id=desk_key_id,
+        key_for_desk=key_for_desk,
         body_ciphertext=body[0],
         body_key=body[1],
         include_contact=include_contact and case.report.contact_scope == CONTACT_FOR_FORCE,
@@ -141,39 +156,31 @@ async def create_update(
     include_contact: bool,
     day: str,
 ) -> int:
-    """A draft that updates a delivered package (same key pair); approved like any draft."""
+    """A draft that updates a delivered package; sealed to a desk-only draft key like any
+    draft, and re-encrypted under the package's key only when a second member approves it."""
     case = await desk_case(db, staff, report_id)
     package = await report_store.get_report(db, package_id) if package_id.isalnum() else None
     if package is None or await package_store.source_of_package(db, package.seq) != case.report.seq:
         raise CaseNotFound(package_id)
     content = await _checked(db, case, package.unit_id, values)
-    keys = await own_unit_keys(db, staff)
-    grant = next(
-        (
-            (kid, sealed)
-            for kid, sealed in await report_store.report_grants(db, package.seq, "content")
-            if kid in keys
-        ),
-        None,
-    )
-    if grant is None:
-        raise CaseNotFound(package_id)
-    body = _seal_body(package.report_public_key, package.id, content)
+    pair, desk_key_id, key_for_desk = await _draft_keys(db, staff)
+    body = _seal_draft(pair.public, package.id, content)
     draft = package_store.NewDraft(
         source_seq=case.report.seq,
         to_unit_id=package.unit_id,
         package_id=package.id,
         package_seq=package.seq,
         author_staff_id=staff.staff.id,
-        public_key=package.report_public_key,
-        desk_key_id=grant[0],
-        key_for_desk=grant[1],
+        public_key=pair.public,
+        desk_key_id=desk_key_id,
+        key_for_desk=key_for_desk,
         body_ciphertext=body[0],
         body_key=body[1],
         include_contact=False,  # contact details, if any, went with the first version
         day=day,
     )
-    detail = f"to={package.unit_id} update={package.id}"
+    # Security: the audit never names a package beside the desk report it came from (M2).
+    detail = f"to={package.unit_id} update"
     entry = audit.pending("package_drafted", staff=staff.staff, report_id=case.report.id, detail=detail)
     return await package_store.insert_draft(db, draft, entry)
 
@@ -192,7 +199,7 @@ async def open_draft(db: Database, staff: UnlockedStaff, draft_id: int) -> Opene
     draft, source = await _draft(db, staff, draft_id)
     private = await _desk_private(db, staff, draft)
     key = envelope.unseal(private, draft.body_key)
-    raw = envelope.decrypt(key, draft.body_ciphertext, item_context(draft.package_id, "report"))
+    raw = envelope.decrypt(key, draft.body_ciphertext, item_context(draft.package_id, DRAFT))
     rejection = ""
     if draft.rejection_ciphertext is not None and draft.rejection_key is not None:
         rkey = envelope.unseal(private, draft.rejection_key)
@@ -213,13 +220,14 @@ async def edit_draft(
         raise PackageError("not_draft")
     case = await desk_case(db, staff, source.id)
     content = await _checked(db, case, draft.to_unit_id, values)
-    body = _seal_body(draft.public_key, draft.package_id, content)
+    body = _seal_draft(draft.public_key, draft.package_id, content)
     keep_contact = include_contact and draft.package_seq is None and source.contact_scope == CONTACT_FOR_FORCE
     entry = audit.pending(
         "package_edited", staff=staff.staff, report_id=source.id, detail=f"draft={draft.id}"
     )
     if not await package_store.update_draft(db, draft.id, body, keep_contact, day, entry):
         raise PackageError("not_draft")
+    await db.scrub_wal()  # Security: the superseded version's page images leave the WAL
 
 
 async def submit_draft(db: Database, staff: UnlockedStaff, draft_id: int, day: str) -> None:
@@ -232,6 +240,7 @@ async def submit_draft(db: Database, staff: UnlockedStaff, draft_id: int, day: s
     )
     if not await package_store.submit_draft(db, draft.id, source.seq, day, entry):
         raise PackageError("not_draft")
+    await db.scrub_wal()  # Security: a cleared rejection reason leaves the WAL
 
 
 def _second_person(staff: UnlockedStaff, draft: DraftRow) -> None:
@@ -279,31 +288,44 @@ async def _contact_copy(
     return pair, NewItem(kind="contact", ciphertext=blob, key_for_unit=key)
 
 
-async def approve_draft(db: Database, staff: UnlockedStaff, draft_id: int, ticked: set[str], day: str) -> str:
-    """A second desk member approves: the package is sealed to the receiving unit's current
-    key and delivered. Returns the package's case id.
+def _package_body(
+    package_public: bytes, package_id: str, content: PackageContent, author: int | None
+) -> NewItem:
+    """The approved text, re-encrypted under the package's key for the receiving unit."""
+    context = item_context(package_id, "report")
+    blob, key, _ = envelope.seal_new_item(package_public, content.to_bytes(), context)
+    return NewItem(kind="report", ciphertext=blob, key_for_unit=key, author_staff_id=author)
 
-    Security: two people (the schema refuses the author too); the checklist must be ticked.
+
+async def approve_draft(
+    db: Database, staff: UnlockedStaff, draft_id: int, ticked: set[str], version: int, day: str
+) -> str:
+    """A second desk member approves the version they reviewed: the approved text is
+    re-encrypted under the package's key, which is sealed to the receiving unit's current
+    key, and delivered. Returns the package's case id.
+
+    Security: two people (the schema refuses the author too); the checklist must be ticked;
+    `version` is the draft version the approver's page showed, and a draft changed since
+    (resubmitted with other text) is refused as "stale". The draft's own ciphertext stays
+    desk-only.
     """
     opened = await open_draft(db, staff, draft_id)
     draft, source = opened.draft, opened.source
     _second_person(staff, draft)
+    if draft.version != version:
+        raise PackageError("stale")
     if not set(CHECKLIST) <= ticked:
         raise PackageError("checklist")
-    private = await _desk_private(db, staff, draft)
-    body_item = NewItem(
-        kind="report",
-        ciphertext=draft.body_ciphertext,
-        key_for_unit=draft.body_key,
-        author_staff_id=draft.author_staff_id,
-    )
     new_case = None
     desk_grant = None
     update = None
     if draft.package_seq is None:
         receiver = await units.current_unit_key(db, draft.to_unit_id)
-        if receiver is None:
+        desk_key = await units.current_unit_key(db, DESK_ID)
+        if receiver is None or desk_key is None:
             raise PackageError("bad_unit")
+        package = envelope.generate_keypair()
+        body_item = _package_body(package.public, draft.package_id, opened.content, draft.author_staff_id)
         contact = await _contact_copy(db, staff, source, draft.package_id) if draft.include_contact else None
         items = (body_item,) + ((contact[1],) if contact else ())
         new_case = NewReport(
@@ -316,24 +338,31 @@ async def approve_draft(db: Database, staff: UnlockedStaff, draft_id: int, ticke
             day=day,
             lookup_id=None,
             reporter_public_key=None,
-            report_public_key=draft.public_key,
+            report_public_key=package.public,
             contact_public_key=contact[0].public if contact else None,
             unit_key_id=receiver.id,
-            sealed_report_key=envelope.seal(receiver.public_key, private),
+            sealed_report_key=envelope.seal(receiver.public_key, package.private),
             sealed_contact_key=envelope.seal(receiver.public_key, contact[0].private) if contact else None,
             items=items,
             risk=opened.content.risk,
         )
-        desk_grant = (draft.desk_key_id, draft.key_for_desk)
+        desk_grant = (desk_key.id, envelope.seal(desk_key.public_key, package.private))
     else:
-        update = body_item
+        delivered = await report_store.get_report_by_seq(db, draft.package_seq)
+        if delivered is None:
+            raise PackageError("not_submitted")
+        update = _package_body(
+            delivered.report_public_key, draft.package_id, opened.content, draft.author_staff_id
+        )
     approval = package_store.Approval(
-        draft.id, staff.staff.id, day, new_case, desk_grant, update, opened.content.risk
+        draft.id, staff.staff.id, day, version, new_case, desk_grant, update, opened.content.risk
     )
-    detail = f"draft={draft.id} package={draft.package_id} to={draft.to_unit_id}"
+    # Security: no package id beside the source report's id (M2).
+    detail = f"draft={draft.id} to={draft.to_unit_id}"
     entry = audit.pending("package_approved", staff=staff.staff, report_id=source.id, detail=detail)
     if await package_store.approve(db, draft, approval, entry) is None:
-        raise PackageError("not_submitted")
+        raise PackageError("stale")
+    await db.scrub_wal()  # Security: nothing superseded stays in the WAL once it leaves the desk
     return draft.package_id
 
 

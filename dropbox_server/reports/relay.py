@@ -107,7 +107,8 @@ async def settle_request(db: Database, staff: UnlockedStaff, request_id: int, re
     await desk_case(db, staff, source.id)  # the desk holds the report the package came from
     state = "relayed" if relayed else "declined"
     action = "relay_sent" if relayed else "relay_declined"
-    entry = audit.pending(action, staff=staff.staff, report_id=source.id, detail=f"request={row.id}")
+    # Security: the request's id would lead from the desk report to the package (M2).
+    entry = audit.pending(action, staff=staff.staff, report_id=source.id)
     if not await relay_store.settle(db, row.id, state, entry):
         raise MessageError("settled")
     return source.id

@@ -218,7 +218,7 @@ async def withdraw_report(db: Database, files: FileDir, access: ReporterAccess, 
     if file_ids is None:
         return "gone"
     await remove_ciphertext(files, file_ids)
-    await db.checkpoint()
+    await db.scrub_wal()
     return "withdrawn"
 
 

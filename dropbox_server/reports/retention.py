@@ -103,7 +103,7 @@ async def run_retention(
             db, cutoff(today, settings.withdrawn_record_days)
         )
         if result.deleted:
-            await db.checkpoint()
+            await db.scrub_wal()
     if result.deleted and not dry_run:
         log.info("retention deleted %d reports and %d files", len(result.deleted), result.files_removed)
     return result

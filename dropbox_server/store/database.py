@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import sqlite3
@@ -17,6 +18,7 @@ import aiosqlite
 
 from dropbox_server.store.errors import StorageFull, is_no_space
 
+log = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 10_000
 # A checkpoint waits this long for readers, not the full busy timeout (see Database.checkpoint).
@@ -42,6 +44,8 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        # A deletion's checkpoint that a reader held up: retried after every later write.
+        self._scrub_owed = False
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -59,6 +63,8 @@ class Database:
                 except BaseException:
                     await self._rollback()
                     raise
+                if self._scrub_owed:
+                    await self._retry_scrub()
             except (sqlite3.Error, OSError) as exc:
                 if is_no_space(exc):
                     raise StorageFull from exc
@@ -79,24 +85,63 @@ class Database:
         async with self._reader.execute(sql, tuple(params)) as cur:
             return list(await cur.fetchall())
 
+    async def _truncate_wal(self, wait_ms: int) -> bool:
+        """PRAGMA wal_checkpoint(TRUNCATE) on the writer (write lock held); True if it finished."""
+        await self._writer.execute(f"PRAGMA busy_timeout={wait_ms}")
+        try:
+            async with self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                row = await cur.fetchone()
+        finally:
+            await self._writer.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # (busy, frames in the WAL, frames checkpointed): TRUNCATE finished only if not busy
+        # and the WAL is now empty.
+        return row is not None and int(row[0]) == 0 and int(row[1]) in (0, -1)
+
     async def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate the WAL to nothing.
 
         Security: after a deletion, old page images (the deleted content) still sit in the
         WAL until it is overwritten; truncating it removes them. Returns False when a reader
-        kept the checkpoint from finishing (the next one will).
+        kept the checkpoint from finishing; use scrub_wal after a deletion, which retries.
         It waits for readers only briefly: a replicator (Litestream) keeps a read snapshot
         open all the time, and waiting the full busy timeout would hold every write (a
         reporter's submission) for 10 s and fail all the same.
         """
         async with self._write_lock:
-            await self._writer.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
-            try:
-                async with self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-                    row = await cur.fetchone()
-            finally:
-                await self._writer.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        return row is not None and int(row[0]) == 0
+            return await self._truncate_wal(CHECKPOINT_WAIT_MS)
+
+    async def scrub_wal(self) -> bool:
+        """After a deletion or an overwrite: a checkpoint that really happened, or one owed.
+
+        Security: when a reader (a replicator's snapshot, an open backup) keeps the WAL from
+        being truncated, the deleted ciphertext stays in it. That is said in one log line (no
+        content) and the checkpoint is retried, without waiting, after every later write
+        until it finishes; `scrub_owed` tells status and tests. Returns True when done now.
+        """
+        done = await self.checkpoint()
+        if not done:
+            if not self._scrub_owed:
+                log.warning(
+                    "WAL checkpoint after a deletion was held up by a reader; retrying after later writes"
+                )
+            self._scrub_owed = True
+        return done
+
+    @property
+    def scrub_owed(self) -> bool:
+        """Whether a deletion's checkpoint is still owed (a reader held it up)."""
+        return self._scrub_owed
+
+    async def _retry_scrub(self) -> None:
+        # Called with the write lock held, after a commit. No waiting: if the reader is still
+        # there the write must not stall; the next write tries again.
+        try:
+            done = await self._truncate_wal(0)
+        except sqlite3.Error:
+            return
+        if done:
+            self._scrub_owed = False
+            log.info("owed WAL checkpoint after a deletion is done")
 
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")

@@ -14,11 +14,12 @@ from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.records import NewItem, NewReport
 from dropbox_server.store.reports import add_item_tx, insert_report_tx
+from dropbox_server.store.row_keys import new_row_key
 
 _COLUMNS = (
     "id, source_seq, to_unit_id, package_id, package_seq, state, author_staff_id, approver_staff_id, "
     "public_key, desk_key_id, key_for_desk, body_ciphertext, body_key, include_contact, "
-    "rejection_ciphertext, rejection_key, created_day, updated_day"
+    "rejection_ciphertext, rejection_key, created_day, updated_day, version, is_update"
 )
 
 
@@ -42,6 +43,8 @@ class DraftRow:
     rejection_key: bytes | None
     created_day: str
     updated_day: str
+    version: int  # raised by every edit, submission and rejection
+    is_update: bool  # an update of a delivered package, not its first version
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Approval:
     draft_id: int
     approver_staff_id: int
     day: str
+    version: int  # the version the approver reviewed
     new_case: NewReport | None
     desk_grant: tuple[int, bytes] | None  # the desk's copy of the package key (first approval)
     update: NewItem | None
@@ -76,6 +80,7 @@ class Approval:
 def _row(r: aiosqlite.Row) -> DraftRow:
     values = list(r)
     values[13] = bool(values[13])
+    values[19] = bool(values[19])
     return DraftRow(*values)
 
 
@@ -84,13 +89,20 @@ async def _desk_state_tx(tx: aiosqlite.Connection, source_seq: int, state: str) 
 
 
 async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
-    """A new draft, the source report marked 'drafted' (unless a package already left)."""
+    """A new draft, the source report marked 'drafted' (unless a package already left).
+
+    Security: its id is random (see row_keys): a counter reused the id of a withdrawn
+    report's draft and numbered the desk's work in order.
+    """
+    draft_id = new_row_key()
     async with db.transaction() as tx:
-        cur = await tx.execute(
-            "INSERT INTO package_drafts (source_seq, to_unit_id, package_id, package_seq, state, "
+        await tx.execute(
+            "INSERT INTO package_drafts (id, source_seq, to_unit_id, package_id, package_seq, state, "
             "author_staff_id, public_key, desk_key_id, key_for_desk, body_ciphertext, body_key, "
-            "include_contact, created_day, updated_day) VALUES (?,?,?,?,'draft',?,?,?,?,?,?,?,?,?)",
+            "include_contact, created_day, updated_day, is_update) "
+            "VALUES (?,?,?,?,?,'draft',?,?,?,?,?,?,?,?,?,?)",
             (
+                draft_id,
                 d.source_seq,
                 d.to_unit_id,
                 d.package_id,
@@ -104,6 +116,7 @@ async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
                 int(d.include_contact),
                 d.day,
                 d.day,
+                int(d.package_seq is not None),
             ),
         )
         await tx.execute(
@@ -111,7 +124,7 @@ async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
             (d.source_seq,),
         )
         await append_tx(tx, audit)
-        return int(cur.lastrowid or 0)
+        return draft_id
 
 
 async def update_draft(
@@ -126,7 +139,7 @@ async def update_draft(
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE package_drafts SET body_ciphertext = ?, body_key = ?, include_contact = ?, "
-            "updated_day = ? WHERE id = ? AND state = 'draft'",
+            "updated_day = ?, version = version + 1 WHERE id = ? AND state = 'draft'",
             (body[0], body[1], int(include_contact), day, draft_id),
         )
         if cur.rowcount != 1:
@@ -140,7 +153,7 @@ async def submit_draft(db: Database, draft_id: int, source_seq: int, day: str, a
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE package_drafts SET state = 'submitted', rejection_ciphertext = NULL, "
-            "rejection_key = NULL, updated_day = ? WHERE id = ? AND state = 'draft'",
+            "rejection_key = NULL, updated_day = ?, version = version + 1 WHERE id = ? AND state = 'draft'",
             (day, draft_id),
         )
         if cur.rowcount != 1:
@@ -160,7 +173,7 @@ async def reject_draft(
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE package_drafts SET state = 'draft', rejection_ciphertext = ?, rejection_key = ?, "
-            "updated_day = ? WHERE id = ? AND state = 'submitted'",
+            "updated_day = ?, version = version + 1 WHERE id = ? AND state = 'submitted'",
             (reason[0], reason[1], day, draft_id),
         )
         if cur.rowcount != 1:
@@ -176,14 +189,15 @@ async def reject_draft(
 async def approve(db: Database, draft: DraftRow, a: Approval, audit: PendingAudit) -> int | None:
     """Approve a submitted draft and deliver it, in one transaction; returns the case's seq.
 
-    Returns None when someone else approved, rejected or changed it meanwhile. The schema
-    refuses an approval by the author (trigger package_drafts_two_people).
+    Returns None when someone else approved, rejected or changed it meanwhile, including
+    any version other than the one the approver reviewed. The schema refuses an approval by
+    the author (trigger package_drafts_two_people).
     """
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE package_drafts SET state = 'approved', approver_staff_id = ?, updated_day = ? "
-            "WHERE id = ? AND state = 'submitted'",
-            (a.approver_staff_id, a.day, a.draft_id),
+            "WHERE id = ? AND state = 'submitted' AND version = ?",
+            (a.approver_staff_id, a.day, a.draft_id, a.version),
         )
         if cur.rowcount != 1:
             return None
@@ -218,7 +232,7 @@ async def get_draft(db: Database, draft_id: int) -> DraftRow | None:
 async def drafts_of(db: Database, source_seq: int) -> list[DraftRow]:
     """Every draft and approved version made from one desk report, oldest first."""
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM package_drafts WHERE source_seq = ? ORDER BY id",  # noqa: S608
+        f"SELECT {_COLUMNS} FROM package_drafts WHERE source_seq = ? ORDER BY created_day, is_update, id",  # noqa: S608
         (source_seq,),
     )
     return [_row(r) for r in rows]
@@ -227,7 +241,7 @@ async def drafts_of(db: Database, source_seq: int) -> list[DraftRow]:
 async def awaiting_approval(db: Database) -> list[DraftRow]:
     """Drafts submitted for a second desk member's approval, oldest first."""
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM package_drafts WHERE state = 'submitted' ORDER BY id",  # noqa: S608
+        f"SELECT {_COLUMNS} FROM package_drafts WHERE state = 'submitted' ORDER BY updated_day, id",  # noqa: S608
     )
     return [_row(r) for r in rows]
 
@@ -235,7 +249,7 @@ async def awaiting_approval(db: Database) -> list[DraftRow]:
 async def source_of_package(db: Database, package_seq: int) -> int | None:
     """The desk report a package case was made from."""
     r = await db.fetch_one(
-        "SELECT source_seq FROM package_drafts WHERE package_seq = ? ORDER BY id LIMIT 1", (package_seq,)
+        "SELECT source_seq FROM package_drafts WHERE package_seq = ? LIMIT 1", (package_seq,)
     )
     return int(r[0]) if r else None
 

@@ -8,6 +8,7 @@ import aiosqlite
 
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
+from dropbox_server.store.row_keys import new_row_key
 
 _COLUMNS = "id, package_seq, kind, state, from_unit_id, staff_id, day, ciphertext, key_for_unit"
 
@@ -30,11 +31,14 @@ def _row(r: aiosqlite.Row) -> RelayRow:
 
 
 async def insert(db: Database, row: RelayRow, audit: PendingAudit) -> int:
+    """A force's message for the desk; its id is random (see row_keys), never reused."""
+    message_id = new_row_key()
     async with db.transaction() as tx:
-        cur = await tx.execute(
-            "INSERT INTO relay_messages (package_seq, kind, state, from_unit_id, staff_id, day, "
-            "ciphertext, key_for_unit) VALUES (?, ?, 'open', ?, ?, ?, ?, ?)",
+        await tx.execute(
+            "INSERT INTO relay_messages (id, package_seq, kind, state, from_unit_id, staff_id, day, "
+            "ciphertext, key_for_unit) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
             (
+                message_id,
                 row.package_seq,
                 row.kind,
                 row.from_unit_id,
@@ -45,12 +49,12 @@ async def insert(db: Database, row: RelayRow, audit: PendingAudit) -> int:
             ),
         )
         await append_tx(tx, audit)
-        return int(cur.lastrowid or 0)
+        return message_id
 
 
 async def of_package(db: Database, package_seq: int) -> list[RelayRow]:
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM relay_messages WHERE package_seq = ? ORDER BY id",  # noqa: S608
+        f"SELECT {_COLUMNS} FROM relay_messages WHERE package_seq = ? ORDER BY day, id",  # noqa: S608
         (package_seq,),
     )
     return [_row(r) for r in rows]

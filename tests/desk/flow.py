@@ -7,6 +7,7 @@ import re
 from tests.investigator.driver import Investigator
 
 _DRAFT = re.compile(r"^/desk/packages/(\d+)\?done=")
+_VERSION = re.compile(r'name="version" value="(\d+)"')
 
 PACKAGE = {
     "conduct": "corruption",
@@ -55,4 +56,14 @@ async def draft_action(
     status, page = await who.get(f"/desk/packages/{draft_id}")
     assert status == 200, page[:2000]
     path = f"/desk/packages/{draft_id}" + (f"/{action}" if action else "")
+    shown = _VERSION.search(page)
+    if action == "approve" and shown:  # the form is there only for a second desk member
+        data = {"version": shown.group(1), **data}
     return await who.post(path, data, csrf_page=page)
+
+
+def reviewed_version(page: str) -> str:
+    """The draft version an approve form was made for (its hidden field)."""
+    match = _VERSION.search(page)
+    assert match, "the approve form names the version it shows"
+    return match.group(1)

@@ -1,6 +1,12 @@
 """The Met's published period rebuilt at the desk through the store's own write path, and
-the statistics table printed exactly: 1,988 calls, 890 online reports, 867 packages
-disseminated, 728 investigations, 139 passed to other forces (29 Nov 2022 - 29 Feb 2024)."""
+the statistics tables printed exactly: 1,988 calls and 890 online reports (the desk's, in
+the national figures), 867 packages disseminated to the Met, 728 investigations, 139 passed
+to other forces (29 Nov 2022 - 29 Feb 2024).
+
+Calls and online reports count for the desk they reached, not for the force the reporter
+named: a force's figures count only what was passed to it, so they never tell it, live,
+that a report naming it exists before any package does (tests/desk/test_force_figures.py).
+"""
 
 from __future__ import annotations
 
@@ -67,7 +73,7 @@ async def _disseminate(
         unit_key_id=keys[1], sealed_report_key=b"s", sealed_contact_key=None,
         items=(NewItem("report", b"b", b"k"),),
     )  # fmt: skip
-    approval = package_store.Approval(draft_id, people[1], day, case, (keys[0], b"k"), None, False)
+    approval = package_store.Approval(draft_id, people[1], day, row.version, case, (keys[0], b"k"), None, False)
     seq = await package_store.approve(db, row, approval, audit.pending("package_approved"))
     assert seq is not None
     return seq
@@ -110,11 +116,11 @@ Statistics for metropolitan-police-service, 2022-11 to 2024-02, by year
 
 period  Calls  Online reports  Reports passed to force units  Intelligence records  Investigations opened  Safeguarding actions  No further action  Out of scope  Reports passed to other forces  Intelligence packages disseminated
 ------  -----  --------------  -----------------------------  --------------------  ---------------------  --------------------  -----------------  ------------  ------------------------------  ----------------------------------
-2022      250             110                            110                     0                     92                     0                  0             0                              18                                 110
-2023    1,490             670                            649                     0                    546                     0                  0             0                             103                                 649
-2024      248             110                            108                     0                     90                     0                  0             0                              18                                 108
+2022        0               0                            110                     0                     92                     0                  0             0                              18                                 110
+2023        0               0                            649                     0                    546                     0                  0             0                             103                                 649
+2024        0               0                            108                     0                     90                     0                  0             0                              18                                 108
 ------  -----  --------------  -----------------------------  --------------------  ---------------------  --------------------  -----------------  ------------  ------------------------------  ----------------------------------
-total   1,988             890                            867                     0                    728                     0                  0             0                             139                                 867
+total       0               0                            867                     0                    728                     0                  0             0                             139                                 867
 
 Counts from 1 to 4 are shown as 'fewer than 5'. A figure that includes one is shown as the range it lies in, never exactly, so no subtraction recovers a suppressed count."""
 
@@ -124,9 +130,13 @@ async def test_met_period_at_the_desk(services: Services) -> None:
     await build_met_period(db)
     table = await statistics(db, StatsQuery(MONTHS[0], MONTHS[-1], MET, "year"))
     totals = {c.key: cell.exact for c, cell in zip(table.columns, table.total, strict=True)}
-    assert totals["calls"] == CALLS and totals["online"] == ONLINE
+    assert totals["calls"] == 0 and totals["online"] == 0  # they reached the desk, not the Met
     assert totals["packages"] == PACKAGES and totals["received"] == PACKAGES
     assert totals["investigation"] == INVESTIGATIONS and totals["passed_on"] == PASSED_ON
     printed = render(table, "table")
     print(printed)
     assert printed == EXPECTED_MET
+    national = await statistics(db, StatsQuery(MONTHS[0], MONTHS[-1], None, "year"))
+    totals = {c.key: cell.exact for c, cell in zip(national.columns, national.total, strict=True)}
+    assert totals["calls"] == CALLS and totals["online"] == ONLINE and totals["packages"] == PACKAGES
+    print(render(national, "table"))

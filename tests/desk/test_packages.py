@@ -22,6 +22,7 @@ from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from tests.conftest import enrol_member
 from tests.desk.flow import PACKAGE
+from tests.desk.insider import reviewed
 
 
 async def member(services: Services, username: str, unit: str, role: str) -> keyring.UnlockedStaff:
@@ -49,11 +50,15 @@ async def test_reject_edit_resubmit_and_a_second_supervisor(services: Services) 
     sue = await member(services, "sue", "desk", "desk_supervisor")
     draft = await packages.create_draft(db, sam, source, "kent-police", PACKAGE, False, today())
     with pytest.raises(packages.PackageError) as refused:
-        await packages.approve_draft(db, sue, draft, set(packages.CHECKLIST), today())
+        await packages.approve_draft(
+            db, sue, draft, set(packages.CHECKLIST), await reviewed(db, draft), today()
+        )
     assert refused.value.code == "not_submitted"  # a draft is not approved before submission
     await packages.submit_draft(db, sam, draft, today())
     with pytest.raises(packages.PackageError) as refused:
-        await packages.approve_draft(db, sam, draft, set(packages.CHECKLIST), today())
+        await packages.approve_draft(
+            db, sam, draft, set(packages.CHECKLIST), await reviewed(db, draft), today()
+        )
     assert refused.value.code == "own_draft"  # a supervisor cannot approve their own
     with pytest.raises(packages.PackageError):
         await packages.edit_draft(db, sam, draft, PACKAGE, False, today())  # submitted: locked
@@ -65,9 +70,11 @@ async def test_reject_edit_resubmit_and_a_second_supervisor(services: Services) 
         await packages.edit_draft(db, sue, draft, PACKAGE, False, today())  # only the author edits
     await packages.submit_draft(db, sam, draft, today())
     with pytest.raises(packages.PackageError) as refused:
-        await packages.approve_draft(db, sue, draft, {"dates", "places"}, today())
+        await packages.approve_draft(db, sue, draft, {"dates", "places"}, await reviewed(db, draft), today())
     assert refused.value.code == "checklist"
-    package_id = await packages.approve_draft(db, sue, draft, set(packages.CHECKLIST), today())
+    package_id = await packages.approve_draft(
+        db, sue, draft, set(packages.CHECKLIST), await reviewed(db, draft), today()
+    )
     package = await report_store.get_report(db, package_id)
     assert package is not None and package.unit_id == "kent-police" and package.is_package
     assert package.reporter_public_key is None
@@ -91,7 +98,9 @@ async def test_passing_a_package_on_reseals_it_and_the_desk_sees_it_move(service
     eve = await member(services, "eve", "essex-police", "investigator")
     draft = await packages.create_draft(db, ann, source, "kent-police", PACKAGE, True, today())
     await packages.submit_draft(db, ann, draft, today())
-    package_id = await packages.approve_draft(db, sue, draft, set(packages.CHECKLIST), today())
+    package_id = await packages.approve_draft(
+        db, sue, draft, set(packages.CHECKLIST), await reviewed(db, draft), today()
+    )
 
     at_kent = await open_case(db, kim, package_id)
     assert at_kent.opened.contact is not None and at_kent.opened.contact.how == "Zqcontact"
@@ -119,5 +128,7 @@ async def test_contact_details_only_with_consent(services: Services) -> None:
     kim = await member(services, "kim", "kent-police", "investigator")
     draft = await packages.create_draft(db, ann, source, "kent-police", PACKAGE, True, today())
     await packages.submit_draft(db, ann, draft, today())
-    package_id = await packages.approve_draft(db, sue, draft, set(packages.CHECKLIST), today())
+    package_id = await packages.approve_draft(
+        db, sue, draft, set(packages.CHECKLIST), await reviewed(db, draft), today()
+    )
     assert (await open_case(db, kim, package_id)).opened.contact is None

@@ -19,6 +19,7 @@ from tests.conftest import CHEAP_KDF, init_test_data_dir, unlock_custodian
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.driver import text_of
 from tests.keys.test_backup_restore import cli
+from tests.keys.test_insider_custody import issued_shares
 
 
 @pytest.mark.parametrize("routing", ["direct"])
@@ -68,8 +69,15 @@ def test_command_line_routing(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     listed = cli("keys", "list-units", "--data-dir", data, stdin="")
     assert "\nRouting: direct\n" in listed.stdout and "\ndesk " not in listed.stdout
+    # L3: switching needs the custodian key: K of the shares `init` printed.
+    refused = cli("keys", "set-routing", "--data-dir", data, "--routing", "desk", "--operator", "jo.smith",
+                  stdin="not a share\n" * 3)
+    assert refused.returncode != 0 and "nothing was changed" in refused.stderr
+    listed = cli("keys", "list-units", "--data-dir", data, stdin="")
+    assert "\nRouting: direct\n" in listed.stdout and "\ndesk " not in listed.stdout
+    shares = "".join(line + "\n" for line in list(issued_shares(made.stdout).values())[:3])
     switched = cli(
-        "keys", "set-routing", "--data-dir", data, "--routing", "desk", "--operator", "jo.smith", stdin=""
+        "keys", "set-routing", "--data-dir", data, "--routing", "desk", "--operator", "jo.smith", stdin=shares
     )
     assert switched.returncode == 0, switched.stderr
     assert "Created the desk unit" in switched.stdout

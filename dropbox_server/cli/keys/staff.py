@@ -26,7 +26,7 @@ from dropbox_server.cli.prompts import CliError, add_operator, ask_secret, confi
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
 from dropbox_server.custody import enrolment, keyring, staff_auth, staff_changes, unit_admin
-from dropbox_server.custody.desk import RoutingError, set_routing
+from dropbox_server.custody.desk import RoutingError, switch_routing
 from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.custody.rotation import RotationError
 from dropbox_server.forces import DESK_ID
@@ -402,19 +402,23 @@ def cmd_list_units(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _set_routing(args: argparse.Namespace) -> bool:
+async def _set_routing(args: argparse.Namespace, shares: list[str]) -> bool:
+    """Security: the custodian key (K shares) is needed, as for every change of who can read
+    what (see custody/desk.py); shares that do not open it change nothing."""
     async with database(args) as db:
+        custodian_private = await unlock(db, shares)
         try:
             with guard().changing(f"routing set to {args.routing}"):
-                return await set_routing(db, args.routing, today())
+                return await switch_routing(db, args.routing, today(), custodian_private)
         except RoutingError as exc:
             raise _refused(exc) from None
 
 
 def cmd_set_routing(args: argparse.Namespace) -> int:
     """Switch routing; reports already delivered stay where they are."""
+    shares = ask_custodian_shares()
     end_of_input()
-    created = asyncio.run(_set_routing(args))
+    created = asyncio.run(_set_routing(args, shares))
     if created:
         print(f"Created the desk unit ({DESK_ID}) with its first key, sealed to the custodian key.")
         print("Enrol its members with add-investigator --unit desk --role desk_analyst|desk_supervisor.")

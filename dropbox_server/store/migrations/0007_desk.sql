@@ -63,9 +63,10 @@ INSERT INTO staff_new SELECT id, username, unit_id, role, public_key, wrapped_pr
 DROP TABLE staff;
 ALTER TABLE staff_new RENAME TO staff;
 
--- named_force: the force the reporter named, kept in clear for desk-routed reports only
--- (statistics count by it; the desk filters by it). NULL under direct routing and when
--- the reporter did not know. desk_state: where a desk-routed report stands at the desk.
+-- named_force: the force the reporter named, for desk-routed reports only (the desk's inbox
+-- filters by it; statistics no longer count by it). NULL under direct routing and when the
+-- reporter did not know. Known limit: it is in clear, so a copy of the database tells which
+-- force a desk report names; decrypting every report to filter would miss the inbox target. desk_state: where a desk-routed report stands at the desk.
 -- risk: a package whose analyst flagged that someone may be in danger now.
 -- reporter_last_day: the day the reporter last wrote (their report or a follow-up), kept by
 -- a trigger, so "not heard from for N days" is an index range, not a scan of every thread.
@@ -165,18 +166,17 @@ BEGIN
         AND conduct = OLD.conduct AND channel = OLD.channel;
 END;
 
--- A call or online report counts for the unit it reached, except at the desk: there it
--- counts for the force the reporter named (the desk's own count when none was named), so
--- each force's funnel starts with the calls and reports about it. The desk still counts
--- what it 'received'. A package counts as a 'package' and 'received' for the force unit
--- it was disseminated to, in the month it was approved.
+-- A call or online report counts for the unit it reached: at the desk, for the desk (the
+-- national figures), never for the force the reporter named. Security: a force's own
+-- figures count only what was passed to it, so they cannot tell it, live, that a report
+-- naming it has reached the desk before (or without) any package. A package counts as a
+-- 'package' and 'received' for the force unit it was disseminated to, in the month it was
+-- approved.
 CREATE TRIGGER stats_report_arrived AFTER INSERT ON reports
 WHEN NEW.channel <> 'package'
 BEGIN
     INSERT INTO stats_monthly (month, unit_id, measure, count)
-        VALUES (substr(NEW.created_day, 1, 7),
-                CASE WHEN NEW.unit_id IN (SELECT id FROM units WHERE kind = 'desk')
-                     THEN coalesce(NEW.named_force, NEW.unit_id) ELSE NEW.unit_id END,
+        VALUES (substr(NEW.created_day, 1, 7), NEW.unit_id,
                 CASE NEW.channel WHEN 'phone' THEN 'phone_report' ELSE 'online_report' END, 1),
                (substr(NEW.created_day, 1, 7), NEW.unit_id, 'received', 1)
         ON CONFLICT (unit_id, month, measure) DO UPDATE SET count = count + 1;
@@ -207,13 +207,14 @@ BEGIN
         ON CONFLICT (unit_id, month, measure) DO UPDATE SET count = count + 1;
 END;
 
--- A package being written at the desk, from one desk report for one receiving unit. Its
--- key pair is the package's own: the private half is sealed to the desk's key only until a
--- second desk member approves, when the package becomes a case (package_seq) sealed to the
--- receiving unit's current key. A later draft for the same package_seq is an update.
--- Every part (the body; a rejection's reason) is ciphertext under the package key.
+-- A package being written at the desk, from one desk report for one receiving unit. Each
+-- draft has a key pair of its own (public_key) whose private half is sealed to the desk's
+-- key only (key_for_desk): the body and a rejection's reason are ciphertext under it, so no
+-- force key ever opens a draft, an old version or a reason. Approval by a second desk member
+-- re-encrypts the approved text under the package's key (a case, package_seq, sealed to the
+-- receiving unit's current key). A later draft for the same package_seq is an update.
 CREATE TABLE package_drafts (
-    id                 INTEGER PRIMARY KEY,
+    id                 INTEGER PRIMARY KEY,  -- random (store/row_keys.py), like relay_messages.id
     source_seq         INTEGER NOT NULL REFERENCES reports(seq) ON DELETE CASCADE,
     to_unit_id         TEXT NOT NULL REFERENCES units(id),
     package_id         TEXT NOT NULL,
@@ -230,7 +231,12 @@ CREATE TABLE package_drafts (
     rejection_ciphertext BLOB,
     rejection_key      BLOB,
     created_day        TEXT NOT NULL,
-    updated_day        TEXT NOT NULL
+    updated_day        TEXT NOT NULL,
+    -- Raised by every edit, submission and rejection: an approval names the version its
+    -- approver reviewed and is refused if the draft changed since.
+    version            INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+    -- An update of a delivered package (its ids are random, so order cannot tell).
+    is_update          INTEGER NOT NULL DEFAULT 0 CHECK (is_update IN (0, 1))
 );
 CREATE INDEX package_drafts_source ON package_drafts(source_seq, id);
 CREATE INDEX package_drafts_package ON package_drafts(package_seq, id);

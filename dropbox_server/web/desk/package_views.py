@@ -43,7 +43,7 @@ async def _receiving_units(request: web.Request) -> dict[str, str]:
 
 def _draft_id(request: web.Request) -> int:
     raw = request.match_info["draft_id"]
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit() or len(raw) > 19:
         raise CaseNotFound(raw)
     return int(raw)
 
@@ -198,7 +198,20 @@ async def draft_view(request: web.Request, session: Session[Any], staff: StaffSe
     return await _draft_page(request, session, staff)
 
 
-_STATUS = {"not_author": 403, "not_supervisor": 403, "own_draft": 403, "not_draft": 409, "not_submitted": 409}
+def _version(form: FormData) -> int:
+    """The draft version the approve form was made for; 0 (never a version) when missing."""
+    raw = form.get("version")
+    return int(raw) if raw.isdigit() and len(raw) <= 9 else 0
+
+
+_STATUS = {
+    "stale": 409,
+    "not_author": 403,
+    "not_supervisor": 403,
+    "own_draft": 403,
+    "not_draft": 409,
+    "not_submitted": 409,
+}
 
 
 async def _action(
@@ -218,7 +231,7 @@ async def _action(
             await packages.submit_draft(db, staff.unlocked, draft_id, day)
         elif action == "approve":
             ticked = {name for name in packages.CHECKLIST if form.get(f"check_{name}") == "yes"}
-            await packages.approve_draft(db, staff.unlocked, draft_id, ticked, day)
+            await packages.approve_draft(db, staff.unlocked, draft_id, ticked, _version(form), day)
         else:
             await packages.reject_draft(db, staff.unlocked, draft_id, form.get("rejection"), day)
     except packages.PackageError as exc:

@@ -11,14 +11,14 @@ from aiohttp import web
 
 from dropbox_server.web.desk import desk_views, package_views
 
-_DRAFT = r"/desk/packages/{draft_id:[0-9]{1,12}}"
+_DRAFT = r"/desk/packages/{draft_id:[0-9]{1,19}}"
 
 ROUTES = [
     web.get("/desk/approvals", package_views.approvals, name="desk_approvals"),
     web.get(r"/desk/reports/{report_id:[a-z0-9]{1,32}}/packages/new", package_views.new_package),
     web.post(r"/desk/reports/{report_id:[a-z0-9]{1,32}}/packages", package_views.create_package),
     web.post(r"/desk/reports/{report_id:[a-z0-9]{1,32}}/close", desk_views.close),
-    web.post(r"/desk/requests/{request_id:[0-9]{1,12}}", desk_views.settle_request),
+    web.post(r"/desk/requests/{request_id:[0-9]{1,19}}", desk_views.settle_request),
     web.get(_DRAFT, package_views.draft_view),
     web.post(_DRAFT, package_views.edit),
     web.post(_DRAFT + "/submit", package_views.submit),
