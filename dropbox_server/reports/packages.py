@@ -14,6 +14,7 @@ agreed to be contacted by the force that investigates and the analyst chose to i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
@@ -27,6 +28,7 @@ from dropbox_server.reports.submission import new_report_id
 from dropbox_server.store import Database, NewItem, NewReport, ReportRow, units
 from dropbox_server.store import packages as package_store
 from dropbox_server.store import reports as report_store
+from dropbox_server.store.files import NewFile
 from dropbox_server.store.packages import DraftRow
 
 CONTACT_FOR_FORCE = "investigating_force"
@@ -279,9 +281,17 @@ async def _contact_copy(
     return pair, NewItem(kind="contact", ciphertext=blob, key_for_unit=key)
 
 
-async def approve_draft(db: Database, staff: UnlockedStaff, draft_id: int, ticked: set[str], day: str) -> str:
+async def approve_draft(
+    db: Database,
+    staff: UnlockedStaff,
+    draft_id: int,
+    ticked: set[str],
+    day: str,
+    files: Sequence[NewFile] = (),
+) -> str:
     """A second desk member approves: the package is sealed to the receiving unit's current
-    key and delivered. Returns the package's case id.
+    key and delivered, with `files` (clean copies made by reports.package_files). Returns the
+    package's case id.
 
     Security: two people (the schema refuses the author too); the checklist must be ticked.
     """
@@ -328,7 +338,7 @@ async def approve_draft(db: Database, staff: UnlockedStaff, draft_id: int, ticke
     else:
         update = body_item
     approval = package_store.Approval(
-        draft.id, staff.staff.id, day, new_case, desk_grant, update, opened.content.risk
+        draft.id, staff.staff.id, day, new_case, desk_grant, update, opened.content.risk, tuple(files)
     )
     detail = f"draft={draft.id} package={draft.package_id} to={draft.to_unit_id}"
     entry = audit.pending("package_approved", staff=staff.staff, report_id=source.id, detail=detail)

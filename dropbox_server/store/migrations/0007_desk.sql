@@ -285,3 +285,14 @@ BEGIN
     UPDATE reports SET reporter_last_day = NEW.created_day
         WHERE seq = NEW.report_seq AND (reporter_last_day IS NULL OR reporter_last_day < NEW.created_day);
 END;
+
+-- The files an analyst chose to send with a package draft: files of the draft's source
+-- report. Only a copy with its metadata removed ever leaves the desk, made at approval and
+-- encrypted afresh to the package's key (a new file, a new file key); the desk's own
+-- ciphertext of the original is never shared. Ids only: nothing here is content.
+CREATE TABLE package_draft_files (
+    draft_id INTEGER NOT NULL REFERENCES package_drafts(id) ON DELETE CASCADE,
+    file_id  TEXT NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    PRIMARY KEY (draft_id, file_id)
+) WITHOUT ROWID;
+CREATE INDEX package_draft_files_file ON package_draft_files(file_id);
