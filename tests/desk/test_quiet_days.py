@@ -1,4 +1,4 @@
-""""Reporter quiet N days" counted from the trigger-kept day counts equals counting the reports,
+"""The "reporter quiet N days" counted from the trigger-kept day counts equals counting the reports,
 after reports arrive on different days, a reporter writes again, and a report is deleted."""
 
 from __future__ import annotations
