@@ -8,6 +8,7 @@ same filtered by force named, by state ("waiting for the reporter"), and by "rep
 wrote at least 30 days ago"; the desk's report view (decrypts the report and its packages
 panel, marks it read, writes the audit entry); and for a Kent investigator the package page
 of one approved package. Prints median and p99 in milliseconds. Target: ≤ 50 ms p99.
+Then the bare "quiet 30+ days" count both ways (day counts, and count(*) over the index).
 
     python bench/bench_desk.py [--reports 100000] [--runs 200]
 """
@@ -26,7 +27,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import custodian_keys
-from bench.bench_inbox import BATCH, CHEAP, figures, sign_in, synthetic_report, timed
+from bench.bench_inbox import BATCH, CHEAP, figures, p99, sign_in, synthetic_report, timed
 from dropbox_server.app import create_investigator_app
 from dropbox_server.clock import days_before, today
 from dropbox_server.config import Settings
@@ -37,6 +38,7 @@ from dropbox_server.services import Services, open_services
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store import units
+from dropbox_server.store.casework import InboxFilter, count_matching, count_quiet
 
 STATES = ("new", "drafted", "awaiting", "disseminated", "waiting", "closed")
 PACKAGE = {
@@ -127,6 +129,20 @@ async def measure(settings: Settings, services: Services, runs: int) -> None:
                 print(figures(label, await timed(get, runs)))
     finally:
         await runner.cleanup()
+    await bare_quiet_counts(services, runs)
+
+
+async def bare_quiet_counts(services: Services, runs: int) -> None:
+    """The "quiet 30+ days" match count alone, as the inbox makes it (from the day counts) and
+    as it was made before (count(*) over the reports' index), with their p99 ratio."""
+    since = days_before(30)
+    where = InboxFilter(reporter_quiet_since=since)
+    by_index = await timed(lambda: count_matching(services.db, DESK_ID, where), runs)
+    by_days = await timed(lambda: count_quiet(services.db, DESK_ID, since), runs)
+    assert await count_quiet(services.db, DESK_ID, since) == await count_matching(services.db, DESK_ID, where)
+    print(figures("bare quiet count, reports' index", by_index))
+    print(figures("bare quiet count, day counts", by_days))
+    print(f"day counts / reports' index, p99: {p99(by_days) / p99(by_index):.3f}")
 
 
 async def main() -> None:

@@ -20,6 +20,7 @@ from dropbox_server.store.casework import (
 from dropbox_server.store.casework import (
     SealedSummary,
     count_matching,
+    count_quiet,
     facet_counts,
     inbox_page,
     sealed_summaries,
@@ -109,8 +110,17 @@ async def _facets_for(db: Database, unit_id: str, where: InboxFilter) -> Facets:
     if where.named_force or where.desk_state or where.reporter_quiet_since:
         # The desk's filters are not among the kept facets: count the matches directly
         # (one indexed query over the desk's reports).
-        facets = replace(facets, matching=await count_matching(db, unit_id, where))
+        facets = replace(facets, matching=await _count_desk(db, unit_id, where))
     return facets
+
+
+async def _count_desk(db: Database, unit_id: str, where: InboxFilter) -> int:
+    """The desk filters' count: "reporter quiet" alone is summed from day counts; any other
+    mix is counted from the reports' indexes."""
+    quiet_only = InboxFilter(reporter_quiet_since=where.reporter_quiet_since)
+    if where.reporter_quiet_since is not None and where == quiet_only:
+        return await count_quiet(db, unit_id, where.reporter_quiet_since)
+    return await count_matching(db, unit_id, where)
 
 
 def _open_summary(report: ReportRow, sealed: SealedSummary | None, keys: dict[int, bytes]) -> tuple[str, str]:

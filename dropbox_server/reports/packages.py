@@ -17,6 +17,7 @@ agreed to be contacted by the force that investigates and the analyst chose to i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
@@ -30,6 +31,7 @@ from dropbox_server.reports.submission import new_report_id
 from dropbox_server.store import Database, NewItem, NewReport, ReportRow, units
 from dropbox_server.store import packages as package_store
 from dropbox_server.store import reports as report_store
+from dropbox_server.store.files import NewFile
 from dropbox_server.store.packages import DraftRow
 
 CONTACT_FOR_FORCE = "investigating_force"
@@ -297,12 +299,32 @@ def _package_body(
     return NewItem(kind="report", ciphertext=blob, key_for_unit=key, author_staff_id=author)
 
 
+async def package_key_for(db: Database, draft: DraftRow) -> tuple[envelope.KeyPair | None, bytes]:
+    """The key the receiving unit will read an approved draft with: a fresh pair for a first
+    package (returned, to be passed to approve_draft), or the delivered package's public key."""
+    if draft.package_seq is None:
+        pair = envelope.generate_keypair()
+        return pair, pair.public
+    delivered = await report_store.get_report_by_seq(db, draft.package_seq)
+    if delivered is None:
+        raise PackageError("not_submitted")
+    return None, delivered.report_public_key
+
+
 async def approve_draft(
-    db: Database, staff: UnlockedStaff, draft_id: int, ticked: set[str], version: int, day: str
+    db: Database,
+    staff: UnlockedStaff,
+    draft_id: int,
+    ticked: set[str],
+    version: int,
+    day: str,
+    files: Sequence[NewFile] = (),
+    package_key: envelope.KeyPair | None = None,
 ) -> str:
     """A second desk member approves the version they reviewed: the approved text is
     re-encrypted under the package's key, which is sealed to the receiving unit's current
-    key, and delivered. Returns the package's case id.
+    key, and delivered with `files` (clean copies made by reports.package_files, sealed to
+    the key package_key_for gave). Returns the package's case id.
 
     Security: two people (the schema refuses the author too); the checklist must be ticked;
     `version` is the draft version the approver's page showed, and a draft changed since
@@ -324,7 +346,7 @@ async def approve_draft(
         desk_key = await units.current_unit_key(db, DESK_ID)
         if receiver is None or desk_key is None:
             raise PackageError("bad_unit")
-        package = envelope.generate_keypair()
+        package = package_key or envelope.generate_keypair()
         body_item = _package_body(package.public, draft.package_id, opened.content, draft.author_staff_id)
         contact = await _contact_copy(db, staff, source, draft.package_id) if draft.include_contact else None
         items = (body_item,) + ((contact[1],) if contact else ())
@@ -355,7 +377,8 @@ async def approve_draft(
             delivered.report_public_key, draft.package_id, opened.content, draft.author_staff_id
         )
     approval = package_store.Approval(
-        draft.id, staff.staff.id, day, version, new_case, desk_grant, update, opened.content.risk
+        draft.id, staff.staff.id, day, version, new_case, desk_grant, update, opened.content.risk,
+        tuple(files),
     )
     # Security: no package id beside the source report's id (M2).
     detail = f"draft={draft.id} to={draft.to_unit_id}"

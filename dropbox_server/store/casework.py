@@ -96,6 +96,16 @@ async def count_matching(db: Database, unit_id: str, where: InboxFilter) -> int:
     return int(r[0]) if r else 0
 
 
+async def count_quiet(db: Database, unit_id: str, since: str) -> int:
+    """How many of a unit's reports were last written to by their reporter on or before `since`,
+    from the trigger-kept day counts (report_quiet_days): at most one row a day to sum."""
+    r = await db.fetch_one(
+        "SELECT coalesce(sum(reports), 0) FROM report_quiet_days WHERE unit_id = ? AND day <= ?",
+        (unit_id, since),
+    )
+    return int(r[0]) if r else 0
+
+
 async def inbox_page(
     db: Database,
     unit_id: str,

@@ -12,6 +12,8 @@ import aiosqlite
 
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
+from dropbox_server.store.files import NewFile
+from dropbox_server.store.package_files import attach_copies_tx
 from dropbox_server.store.records import NewItem, NewReport
 from dropbox_server.store.reports import add_item_tx, insert_report_tx
 from dropbox_server.store.row_keys import new_row_key
@@ -75,6 +77,7 @@ class Approval:
     desk_grant: tuple[int, bytes] | None  # the desk's copy of the package key (first approval)
     update: NewItem | None
     risk: bool
+    files: tuple[NewFile, ...] = ()  # clean copies of the chosen files, already durable on disk
 
 
 def _row(r: aiosqlite.Row) -> DraftRow:
@@ -201,6 +204,7 @@ async def approve(db: Database, draft: DraftRow, a: Approval, audit: PendingAudi
         )
         if cur.rowcount != 1:
             return None
+        item_id = None
         if a.new_case is not None:
             seq = await insert_report_tx(tx, a.new_case)
             if a.desk_grant is not None:
@@ -212,10 +216,11 @@ async def approve(db: Database, draft: DraftRow, a: Approval, audit: PendingAudi
             await tx.execute("UPDATE package_drafts SET package_seq = ? WHERE id = ?", (seq, a.draft_id))
         elif a.update is not None and draft.package_seq is not None:
             seq = draft.package_seq
-            await add_item_tx(tx, seq, a.update, a.day)
+            item_id = await add_item_tx(tx, seq, a.update, a.day)
             await tx.execute("UPDATE reports SET risk = ? WHERE seq = ?", (int(a.risk), seq))
         else:
             raise ValueError("an approval delivers a new package or an update")
+        await attach_copies_tx(tx, seq, item_id, a.files)
         await tx.execute(
             "UPDATE reports SET desk_state = 'disseminated' WHERE seq = ? AND desk_state <> 'closed'",
             (draft.source_seq,),

@@ -13,7 +13,7 @@ from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS
 from dropbox_server.custody import directory
 from dropbox_server.forces import FORCES_BY_ID
-from dropbox_server.reports import packages
+from dropbox_server.reports import package_files, packages
 from dropbox_server.reports.access import CaseNotFound
 from dropbox_server.reports.case_file import open_case
 from dropbox_server.reports.package_content import (
@@ -61,6 +61,11 @@ def _values(form: FormData) -> dict[str, str]:
     return {name: form.get(name) for name in PACKAGE_FIELDS}
 
 
+def _chosen(form: FormData) -> list[str]:
+    """The ticked files (ids); the use case checks each is the report's and can be cleaned."""
+    return form.fields.getall("package_files", [])
+
+
 async def _form_page(
     request: web.Request,
     session: Session[Any],
@@ -72,13 +77,18 @@ async def _form_page(
     to_unit: str,
     draft_id: int | None = None,
     update_of: str = "",
+    chosen: tuple[str, ...] = (),
     status: int = 200,
 ) -> web.Response:
     """The package form beside the original report, so the analyst writes from it."""
-    db = request.config_dict[SERVICES].db
+    services = request.config_dict[SERVICES]
+    db = services.db
     case = await open_case(db, staff.unlocked, report_id)
     content = case.opened.content
     context = {
+        "source_files": await package_files.source_files(db, services.files, staff.unlocked, report_id),
+        "chosen": set(chosen),
+        "problem": "",
         "case": case,
         "report": case.opened.report,
         "content": content,
@@ -129,7 +139,8 @@ async def create_package(
         return error_page(request, 403)
     values, to_unit, update_of = _values(form), form.get("to_unit"), form.get("update")
     include_contact = form.get("include_contact") == "yes"
-    db = request.config_dict[SERVICES].db
+    services = request.config_dict[SERVICES]
+    db = services.db
     try:
         if update_of:
             draft_id = await packages.create_update(
@@ -149,8 +160,13 @@ async def create_package(
             errors=exc.fields or {"form": exc.code},
             to_unit=to_unit,
             update_of=update_of,
+            chosen=tuple(_chosen(form)),
             status=400,
         )
+    try:
+        await package_files.choose_files(db, services.files, staff.unlocked, draft_id, _chosen(form))
+    except packages.PackageError as exc:
+        raise web.HTTPSeeOther(f"/desk/packages/{draft_id}?problem={exc.code}") from None
     raise web.HTTPSeeOther(f"/desk/packages/{draft_id}?done=saved")
 
 
@@ -165,11 +181,17 @@ async def _draft_page(
     status: int = 200,
 ) -> web.Response:
     """A draft beside the original report: edit it (its author), or approve or reject it."""
-    db = request.config_dict[SERVICES].db
+    services = request.config_dict[SERVICES]
+    db = services.db
     opened = await packages.open_draft(db, staff.unlocked, _draft_id(request))
     case = await open_case(db, staff.unlocked, opened.source.id)
     content = case.opened.content
+    files = await package_files.source_files(
+        db, services.files, staff.unlocked, opened.source.id, opened.draft.id
+    )
     context = {
+        "source_files": files,
+        "chosen": {f.opened.row.id for f in files if f.chosen},
         "draft": opened.draft,
         "package": opened.content,
         "rejection": opened.rejection,
@@ -179,7 +201,7 @@ async def _draft_page(
         "force_name": FORCES_BY_ID[content.force].name if content.force in FORCES_BY_ID else "",
         "values": values if values is not None else form_values(opened.content),
         "errors": errors or {},
-        "problem": problem,
+        "problem": problem or _PROBLEMS.get(request.query.get("problem", ""), ""),
         "done": request.query.get("done", ""),
         "units": await _receiving_units(request),
         "conduct_kinds": CONDUCT_KINDS,
@@ -204,8 +226,11 @@ def _version(form: FormData) -> int:
     return int(raw) if raw.isdigit() and len(raw) <= 9 else 0
 
 
+# Problems a redirect may name (after the draft itself was saved); anything else is ignored.
+_PROBLEMS = {"files": "files"}
 _STATUS = {
     "stale": 409,
+    "file_not_cleaned": 422,
     "not_author": 403,
     "not_supervisor": 403,
     "own_draft": 403,
@@ -221,17 +246,23 @@ async def _action(
     form = await csrf_form(request, session)
     if form is None:
         return await _draft_page(request, session, staff, problem="csrf", status=403)
-    db, draft_id, day = request.config_dict[SERVICES].db, _draft_id(request), today()
+    services, draft_id, day = request.config_dict[SERVICES], _draft_id(request), today()
+    db = services.db
     try:
         if action == "edit":
             await packages.edit_draft(
                 db, staff.unlocked, draft_id, _values(form), form.get("include_contact") == "yes", day
             )
+            await package_files.choose_files(db, services.files, staff.unlocked, draft_id, _chosen(form))
         elif action == "submit":
             await packages.submit_draft(db, staff.unlocked, draft_id, day)
         elif action == "approve":
             ticked = {name for name in packages.CHECKLIST if form.get(f"check_{name}") == "yes"}
-            await packages.approve_draft(db, staff.unlocked, draft_id, ticked, _version(form), day)
+            limits = request.config_dict[SETTINGS].files
+            await package_files.approve_with_files(
+                db, services.files, limits, services.cleaning, staff.unlocked, draft_id, ticked,
+                _version(form), day,
+            )
         else:
             await packages.reject_draft(db, staff.unlocked, draft_id, form.get("rejection"), day)
     except packages.PackageError as exc:

@@ -16,6 +16,7 @@ from dropbox_server.reports import relay
 from dropbox_server.reports.access import load_case, require_reader
 from dropbox_server.reports.case_actions import next_outcomes, parse_staff_id
 from dropbox_server.reports.case_file import CaseFile, open_case
+from dropbox_server.reports.case_files import case_files
 from dropbox_server.reports.desk_panel import desk_panel
 from dropbox_server.reports.inbox import InboxFilter
 from dropbox_server.reports.inbox import inbox as inbox_use_case
@@ -157,7 +158,8 @@ async def _desk_context(request: web.Request, staff: StaffSession, case: CaseFil
         }
     if report.is_package:
         messages = await relay.package_messages(db, staff.unlocked, report.id)
-        return {"at_desk": False, "relay_messages": messages}
+        files = await case_files(db, request.config_dict[SERVICES].files, staff.unlocked, report.id)
+        return {"at_desk": False, "relay_messages": messages, "package_files": files}
     return {"at_desk": False}
 
 
