@@ -49,7 +49,7 @@ async def test_0007_keeps_direct_routing_reports_staff_and_statistics(tmp_path: 
     with sqlite3.connect(path) as conn:
         stats_before = conn.execute("SELECT * FROM stats_monthly ORDER BY 1, 2, 3").fetchall()
 
-    db = await open_database(path)
+    db = await open_database(path, migrate_up_to=7)
     try:
         assert await db.schema_version() == 7
         assert _keys(path) == keys_at_6  # the rebuilt reports table copies the keys as they are

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dropbox_server.web.staff import action_views, auth_views, case_views, intake_views, stats_views
+from dropbox_server.web.staff import (
+    action_views,
+    auth_views,
+    case_views,
+    health_views,
+    intake_views,
+    stats_views,
+)
 from dropbox_server.web.staff import file_views as file_views
 
 ROUTES = [
@@ -15,6 +22,7 @@ ROUTES = [
     web.post("/intake/caller/follow-up", intake_views.caller_follow_up),
     web.post("/intake/caller/end", intake_views.caller_end),
     web.get("/statistics", stats_views.statistics_page, name="statistics"),
+    web.get("/health", health_views.health_page, name="health"),
     web.get("/", auth_views.home, name="home"),
     web.get("/sign-in", auth_views.sign_in_form, name="sign_in"),
     web.post("/sign-in", auth_views.sign_in_submit),
