@@ -24,7 +24,9 @@ DESK_ANALYST = "desk_analyst"  # reads reports at the desk, drafts packages
 DESK_SUPERVISOR = "desk_supervisor"  # also approves or rejects another member's package
 DESK_ROLES = frozenset({DESK_ANALYST, DESK_SUPERVISOR})
 ROLES_WITH_UNIT_KEYS = frozenset({"investigator", "supervisor"}) | DESK_ROLES
-ROLES = ("investigator", "supervisor", "call_handler", DESK_ANALYST, DESK_SUPERVISOR)
+# Security staff sign in only to see the service's health; they hold no unit key and read no report.
+SECURITY = "security"
+ROLES = ("investigator", "supervisor", "call_handler", DESK_ANALYST, DESK_SUPERVISOR, SECURITY)
 SUPERVISOR = "supervisor"  # sees the unit's statistics and assigns its reports
 
 

@@ -63,7 +63,7 @@ class Investigator:
 
     async def sign_in(self, code: str | None = None) -> None:
         status, where = await self.sign_in_with(self.username, self.password, code or self.code())
-        assert status == 303 and where in ("/inbox", "/intake"), (status, where[:2000])
+        assert status == 303 and where in ("/inbox", "/intake", "/health"), (status, where[:2000])
 
     async def post(self, path: str, data: dict[str, str], *, csrf_page: str | None = None) -> tuple[int, str]:
         """POST a form with the CSRF token of `csrf_page` (default: the page last seen)."""

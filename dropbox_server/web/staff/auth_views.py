@@ -10,6 +10,7 @@ from markupsafe import Markup
 from dropbox_server import audit, totp
 from dropbox_server.clock import today
 from dropbox_server.custody import enrolment, staff_auth
+from dropbox_server.custody.keyring import SECURITY
 from dropbox_server.i18n import DEFAULT_LANGUAGE, lazy, translations
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.sessions import Session, SessionsFull
@@ -48,8 +49,9 @@ def _sign_in_page(
 
 
 def landing_for(role: str) -> str:
-    """Where a member of staff starts: call handlers take calls, everyone else reads reports."""
-    return "/intake" if role == "call_handler" else "/inbox"
+    """Where a member of staff starts: call handlers take calls, security staff see the service's
+    health, everyone else reads reports."""
+    return {"call_handler": "/intake", SECURITY: "/health"}.get(role, "/inbox")
 
 
 async def home(request: web.Request) -> web.StreamResponse:
