@@ -47,3 +47,21 @@ async def test_bad_months_fall_back_with_a_message(workspace: Workspace) -> None
     assert status == 400 and "YEAR-MONTH" in page and "<svg" in page
     status, page = await boss.get("/statistics?from=2025-01&to=2024-12&period=decade&scope=x&figure=y")
     assert status == 400
+
+
+async def test_a_refusal_names_the_viewers_own_role_and_what_they_can_do(workspace: Workspace) -> None:
+    """An investigator on /statistics is told they are an investigator, not about call handlers."""
+    alice = await workspace.signed_in("alice", "kent-police", "investigator")
+    status, page = await alice.get("/statistics")
+    text = text_of(page)
+    assert status == 403
+    assert "You are signed in as an investigator." in text
+    assert "As an investigator you read and work on your unit's reports" in text
+    assert "call handler" not in text.lower()
+    assert '<a href="/inbox">Go to your inbox</a>' in page
+    carol = await workspace.signed_in("carol", "kent-police", "call_handler")
+    status, page = await carol.get("/statistics?lang=cy")
+    assert status == 403 and 'href="/intake?lang=cy"' in page
+    status, page = await carol.get("/inbox")
+    assert status == 403 and "You are signed in as a call handler." in text_of(page)
+    assert '<a href="/intake">Take a report by phone</a>' in page

@@ -19,6 +19,7 @@ from dropbox_server.web.middlewares import error_page
 from dropbox_server.web.rendering import render
 from dropbox_server.web.staff.context import STAFF_COOKIE, StaffSession, staff_session
 from dropbox_server.web.staff.pages import csrf_ok, signed_in, staff_page
+from dropbox_server.web.staff.roles import landing_for
 
 _FORM_BYTES = 16 * 1024
 
@@ -36,11 +37,6 @@ def _sign_in_page(
         },
         status=status,
     )
-
-
-def landing_for(role: str) -> str:
-    """Where a member of staff starts: call handlers take calls, everyone else reads reports."""
-    return "/intake" if role == "call_handler" else "/inbox"
 
 
 async def home(request: web.Request) -> web.StreamResponse:

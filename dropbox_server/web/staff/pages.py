@@ -15,6 +15,7 @@ from dropbox_server.web.appkeys import CSRF, SERVICES, SESSIONS
 from dropbox_server.web.middlewares import error_page
 from dropbox_server.web.rendering import render
 from dropbox_server.web.staff.context import SignedOut, StaffSession, require_staff
+from dropbox_server.web.staff.roles import ROLE_GUIDES
 
 StaffHandler = Callable[[web.Request, Session[Any], StaffSession], Awaitable[web.StreamResponse]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -32,6 +33,7 @@ def staff_page(
     """A page inside the signed-in frame: who is signed in, navigation, a session CSRF token."""
     values = {
         "me": staff.unlocked.staff,
+        "role_guide": ROLE_GUIDES.get(staff.unlocked.staff.role),
         "csrf_token": request.config_dict[CSRF].issue(session.csrf_secret),
         **(context or {}),
     }
@@ -39,7 +41,7 @@ def staff_page(
 
 
 def forbidden(request: web.Request, session: Session[Any], staff: StaffSession) -> web.Response:
-    """403 for a role that may not read reports (call handlers)."""
+    """403 for a page the viewer's role does not open: it names their role and what they can do."""
     return staff_page(request, "investigator/forbidden.html", session, staff, status=403)
 
 
