@@ -65,3 +65,28 @@ async def test_a_refusal_names_the_viewers_own_role_and_what_they_can_do(workspa
     status, page = await carol.get("/inbox")
     assert status == 403 and "You are signed in as a call handler." in text_of(page)
     assert '<a href="/intake">Take a report by phone</a>' in page
+
+
+def _ticks(page: str) -> list[str]:
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    return re.findall(r'text-anchor="end"[^>]*>([^<]*)</text>', svg)
+
+
+async def test_the_axis_has_whole_distinct_ticks_and_protected_bars_are_labelled(
+    workspace: Workspace,
+) -> None:
+    """Two online reports (a small count): the axis read "0, 0, 0, 0, 1" before; now whole numbers only,
+    and the bar says "<5" on the chart as "fewer than 5" does in the table."""
+    for _ in range(2):
+        await submit(workspace)
+    boss = await workspace.signed_in("sam", "kent-police", "supervisor")
+    month = today()[:7]
+    _, page = await boss.get(f"/statistics?from={month}&to={month}&figure=online")
+    ticks = _ticks(page)
+    assert ticks == ["0", "1", "2", "3", "4"], ticks  # the protected bar reaches 4 at most
+    label = re.search(r'class="protected-label"[^>]*>([^<]*(?:<5)?[^<]*)</text>', page)
+    assert label, page[page.index("<svg") : page.index("</svg>")]
+    assert label.group(1) == "&lt;5", label.group(1)
+    _, page = await boss.get(f"/statistics?from={month}&to={month}&figure=calls")
+    ticks = _ticks(page)
+    assert len(set(ticks)) == len(ticks) and all(t.isdigit() for t in ticks), ticks
