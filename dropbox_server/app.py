@@ -18,6 +18,7 @@ from dropbox_server.custody.staff_auth import Decoy, SignInThrottle, make_decoy
 from dropbox_server.files.admission import UploadGate
 from dropbox_server.reports import retention
 from dropbox_server.sessions import SessionStore
+from dropbox_server.support import load_support
 from dropbox_server.throttle import KeyedBuckets, TokenBucket
 from dropbox_server.web.appkeys import (
     CALLER_RECEIPT_THROTTLE,
@@ -32,6 +33,7 @@ from dropbox_server.web.appkeys import (
     SIGN_IN_THROTTLE,
     SITE,
     SUBMIT_THROTTLE,
+    SUPPORT,
     SWITCH_PATHS,
     TEMPLATES,
     UPLOAD_GATE,
@@ -60,6 +62,7 @@ def _base_app(settings: Settings, services: Services, site: str) -> web.Applicat
     app[SETTINGS] = settings
     app[SERVICES] = services
     app[SITE] = site
+    app[SUPPORT] = load_support(settings.data_dir)
     app[TEMPLATES] = create_environment()
     app[CSRF] = CsrfTokens()
     app.on_response_prepare.append(add_security_headers)

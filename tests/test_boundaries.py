@@ -51,6 +51,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dropbox_server.config",
         "dropbox_server.clock",
         "dropbox_server.conduct",
+        "dropbox_server.support",
         "dropbox_server.forces",
         "dropbox_server.i18n",
         "dropbox_server.logs",

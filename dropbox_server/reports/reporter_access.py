@@ -15,6 +15,7 @@ the reporter site such a report gets a withdrawal request the unit sees in the t
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -58,6 +59,8 @@ class ThreadEntry:
     day: str
     text: str
     files: tuple[ReplyFile, ...] = ()
+    number: int = 0  # the reporter's own: 1 is the report, 2 their first follow-up, ...
+    files_sent: int = 0  # the reporter's own: how many files went with it (not which)
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,8 @@ async def reporter_thread(
     files = {}
     if disk is not None:
         files = await reply_files(db, disk, report.id, report.seq, access.private_key)
-    entries = []
+    sent_files = Counter(f.item_id for f in await file_store.files_of_report(db, report.seq))
+    entries, number = [], 0
     for item in await report_store.items(db, report.seq, ("report", "reporter_message", "unit_reply")):
         if item.kind == "unit_reply" and item.key_for_reporter is not None:
             key = envelope.unseal(access.private_key, item.key_for_reporter)
@@ -124,7 +128,10 @@ async def reporter_thread(
                 ThreadEntry("reply", item.created_day, text.decode("utf-8"), files.get(item.id, ()))
             )
         elif item.kind in ("report", "reporter_message"):
-            entries.append(ThreadEntry("sent", item.created_day, ""))
+            number += 1
+            entries.append(
+                ThreadEntry("sent", item.created_day, "", number=number, files_sent=sent_files[item.id])
+            )
     return ReporterThread(report=report, entries=tuple(entries), desk_status=await desk_status(db, report))
 
 

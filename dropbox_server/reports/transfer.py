@@ -25,9 +25,10 @@ from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.reports.access import Case, load_case, own_unit_keys, require_reader
 from dropbox_server.reports.case_actions import OutcomeError, check_reason
 from dropbox_server.reports.case_file import OUTCOME_REASON, TRANSFER_REASON
-from dropbox_server.reports.casework import open_report, open_report_key
+from dropbox_server.reports.casework import OpenedReport, open_report, open_report_key
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.store import Database, ReportRow, units
+from dropbox_server.store import files as file_store
 from dropbox_server.store import retention as retention_store
 from dropbox_server.store import transfers as transfer_store
 from dropbox_server.store.retention import Withdrawn
@@ -64,7 +65,7 @@ async def _contact_grant(db: Database, case: Case, receiver_public: bytes) -> by
     return envelope.seal(receiver_public, contact_key) if contact_key is not None else None
 
 
-async def _check(db: Database, case: Case, req: TransferRequest) -> None:
+async def _check(db: Database, case: Case, req: TransferRequest) -> OpenedReport:
     report: ReportRow = case.report
     if req.seen_outcome != report.outcome:
         raise OutcomeError("changed_meanwhile")
@@ -73,6 +74,41 @@ async def _check(db: Database, case: Case, req: TransferRequest) -> None:
     opened = await open_report(db, report, case.unit_keys)
     if conflicted_unit(opened.content) == req.to_unit_id and not req.conflict_override:
         raise OutcomeError("conflict_override_needed")
+    return opened
+
+
+@dataclass(frozen=True)
+class TransferPreview:
+    """What passing on would move, shown for confirmation before anything moves."""
+
+    request: TransferRequest
+    reason: str
+    is_package: bool
+    messages: int  # messages in the thread (replies, notes, the reporter's follow-ups)
+    files: int
+    contact_travels: bool
+
+
+async def preview_transfer(db: Database, staff: UnlockedStaff, req: TransferRequest) -> TransferPreview:
+    """Every check `transfer_report` makes, and what would travel; nothing is changed.
+
+    Raises OutcomeError with the same codes as `transfer_report`.
+    """
+    case = await load_case(db, staff, req.report_id)
+    if case.report.desk_state is not None:
+        raise OutcomeError("desk_report")
+    text = check_reason(req.reason)
+    opened = await _check(db, case, req)
+    if await units.current_unit_key(db, req.to_unit_id) is None:
+        raise OutcomeError("bad_unit")
+    return TransferPreview(
+        request=req,
+        reason=text,
+        is_package=case.report.is_package,
+        messages=len(opened.messages),
+        files=len(await file_store.files_of_report(db, case.report.seq)),
+        contact_travels=opened.contact is not None and case.report.contact_scope == CONTACT_TRAVELS,
+    )
 
 
 async def transfer_report(db: Database, staff: UnlockedStaff, req: TransferRequest, day: str) -> None:

@@ -44,20 +44,31 @@ class Chart:
     ticks: tuple[Tick, ...]
 
 
-def _nice_top(value: int) -> int:
-    """A round axis top at or above `value` (1, 2, 5 × a power of ten)."""
-    step = 1
+MAX_INTERVALS = 5
+
+
+def _axis(value: int) -> tuple[int, int]:
+    """(step, intervals): whole-number ticks 0, step, ... reaching at least `value`.
+
+    Counts are whole, so the step is a whole 1, 2 or 5 × a power of ten and never repeats
+    a label (a top of 1 gave "0, 0, 0, 0, 1" when a fixed four intervals were cut from it).
+    """
+    value = max(value, 1)
+    power = 1
     while True:
         for m in (1, 2, 5):
-            if m * step >= value:
-                return m * step
-        step *= 10
+            step = m * power
+            intervals = -(-value // step)
+            if intervals <= MAX_INTERVALS:
+                return step, intervals
+        power *= 10
 
 
 def bar_chart(table: StatsTable, column: str) -> Chart:
-    """Bars for `column` of `table`, one per period, with a 0–top axis in five ticks."""
+    """Bars for `column` of `table`, one per period, with a 0–top axis in whole-number ticks."""
     cells = table.column_cells(column)
-    top = _nice_top(max([c.high for _, c in cells] + [1]))
+    step, intervals = _axis(max([c.high for _, c in cells] + [1]))
+    top = step * intervals
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(cells))
     every = max(1, -(-len(cells) // MAX_LABELS))
@@ -75,5 +86,7 @@ def bar_chart(table: StatsTable, column: str) -> Chart:
                 cell=cell,
             )
         )
-    ticks = tuple(Tick(round(TOP + plot_h - plot_h * k / 4, 1), f"{top * k // 4:,}") for k in range(5))
+    ticks = tuple(
+        Tick(round(TOP + plot_h - plot_h * k / intervals, 1), f"{step * k:,}") for k in range(intervals + 1)
+    )
     return Chart(WIDTH, HEIGHT, LEFT, TOP + plot_h, WIDTH - RIGHT, tuple(bars), ticks)

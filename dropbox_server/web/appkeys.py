@@ -22,6 +22,7 @@ from dropbox_server.files.disk import FileDir
 from dropbox_server.kdf import KdfRunner, MeasuredRate, ReceiptContext
 from dropbox_server.sessions import SessionStore
 from dropbox_server.store import Database
+from dropbox_server.support import Support
 from dropbox_server.throttle import TokenBucket
 
 
@@ -62,6 +63,7 @@ SESSIONS = web.AppKey("sessions", SessionStore[Any])
 RECEIPT_THROTTLE = web.AppKey("receipt_throttle", TokenBucket)
 SUBMIT_THROTTLE = web.AppKey("submit_throttle", TokenBucket)
 SITE = web.AppKey("site", str)
+SUPPORT = web.AppKey("support", Support)  # who runs the service, where to get help
 LANG = web.RequestKey("lang", str)
 SWITCH_PATHS = web.AppKey("switch_paths", SwitchPaths)
 SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)

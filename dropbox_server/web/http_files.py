@@ -81,12 +81,19 @@ def declared_too_large(request: web.Request, settings: Settings) -> bool:
     return request.content_length is not None and request.content_length > upload_cap(settings)
 
 
-def file_limit_values(settings: Settings) -> dict[str, int]:
-    """The limits as pages state them."""
-    mib = 1024 * 1024
+def plain_size(n_bytes: int) -> str:
+    """A size as people say it: "500 MB", "1 GB", "1.5 GB" (binary units, as file managers count)."""
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n_bytes >= size:
+            return f"{round(n_bytes / size, 1):g} {unit}"
+    return f"{n_bytes} B"
+
+
+def file_limit_values(settings: Settings) -> dict[str, int | str]:
+    """The limits as pages state them, in the settings' own figures."""
     return {
-        "file_mib": settings.files.file_bytes // mib,
-        "total_mib": settings.files.submission_bytes // mib,
+        "file_size": plain_size(settings.files.file_bytes),
+        "total_size": plain_size(settings.files.submission_bytes),
         "count": settings.files.files_per_submission,
     }
 

@@ -9,7 +9,8 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES, lazy, translations, with_language
-from dropbox_server.web.appkeys import LANG, SITE, SWITCH_PATHS, TEMPLATES, SwitchPaths
+from dropbox_server.support import DEFAULT_SUPPORT, Wording
+from dropbox_server.web.appkeys import LANG, SITE, SUPPORT, SWITCH_PATHS, TEMPLATES, SwitchPaths
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar(
     "current_language", default=DEFAULT_LANGUAGE
@@ -67,6 +68,9 @@ def render(
         "lang_param": "" if lang == DEFAULT_LANGUAGE else lang,
         "switch_path": _switch_path(request),
         "site_name": _gettext(SITE_NAMES.get(request.config_dict[SITE], "")),
+        "site": request.config_dict[SITE],
+        "operator": request.config_dict.get(SUPPORT, DEFAULT_SUPPORT).operator.text(lang, _gettext),
+        "words": lambda wording: wording.text(lang, _gettext) if isinstance(wording, Wording) else "",
         **(context or {}),
     }
     html = env.get_template(template).render(values)

@@ -89,6 +89,22 @@ async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Br
     await visit("authenticator", "/account/authenticator")
     await visit("key-holders", "/key-holders")
     await visit("password", "/account/password")
+    # A refusal names the viewer's role (issue 19): an investigator on the supervisors' page.
+    response = await page.goto(base + "/statistics" + ("?" + suffix if suffix else ""))
+    pages.append(await capture("refused-statistics", response))
+    assert pages[-1].status == 403 and await page.locator("#your-role").count() == 1
+
+    # Passing on: nothing is chosen at first, and a confirmation page comes before anything moves.
+    await visit("report-before-pass-on", f"/reports/{report_id}")
+    assert await page.input_value("#to-unit") == ""
+    await page.select_option("#to-unit", "essex-police")
+    await page.fill("#transfer-reason", "The events happened in Essex.")
+    await press("transfer-confirm", f"form[action^='/reports/{report_id}/transfer'] button[type=submit]")
+    assert pages[-1].status == 200 and await page.locator("#what-travels li").count() >= 4
+    await press(
+        "passed-on-after-confirm", f"main form[action^='/reports/{report_id}/transfer'] button[type=submit]"
+    )
+    assert "/passed-on" in pages[-1].url
 
     found = await audit(await browsers.auditor.new_page(), pages)
     AUDITS.mkdir(parents=True, exist_ok=True)
@@ -169,3 +185,35 @@ async def test_report_headings_reflow_whatever_the_report_id(sites: Sites, brows
         )
         assert "m" * 32 in await page.inner_text("h1"), path
         assert await overflows_at(page, 320) == 0, path
+
+
+async def test_statistics_and_inbox_tables_fit_their_column(sites: Sites, browsers: Browsers) -> None:
+    """At 1280 and 320 CSS pixels each wide table stays inside the main column: it wraps, or
+    scrolls inside a focusable region named by its visible caption (issue 19)."""
+    await a_report(sites)
+    password, secret = await enrol(sites, "sup-tables", "supervisor")
+    page = await browsers.auditor.new_page()  # JavaScript on, only to measure the layout
+    await page.goto(sites.investigator_url + "/sign-in")
+    await page.fill("#username", "sup-tables")
+    await page.fill("#password", password)
+    await page.fill("#code", pyotp.TOTP(secret).now())
+    async with page.expect_navigation():
+        await page.click("form[action^='/sign-in'] button[type=submit]")
+    measure = """() => {
+        const main = document.querySelector('main').getBoundingClientRect();
+        const region = document.querySelector('.table-scroll');
+        const box = region.getBoundingClientRect();
+        const caption = document.getElementById(region.getAttribute('aria-labelledby'));
+        return {overhang: box.right - main.right, tabindex: region.getAttribute('tabindex'),
+                role: region.getAttribute('role'), captionShown: caption.getBoundingClientRect().height > 1,
+                pageOverflow: document.documentElement.scrollWidth - window.innerWidth};
+    }"""
+    for path in ("/statistics", "/inbox", "/statistics?lang=cy", "/inbox?lang=cy"):
+        for width in (1280, 320):
+            await page.set_viewport_size({"width": width, "height": 900})
+            response = await page.goto(sites.investigator_url + path)
+            assert response is not None and response.status == 200, path
+            found = await page.evaluate(measure)
+            assert found["overhang"] <= 0.5, (path, width, found)
+            assert found["pageOverflow"] <= 0, (path, width, found)
+            assert (found["tabindex"], found["role"], found["captionShown"]) == ("0", "region", True), found

@@ -57,7 +57,7 @@ def test_extraction_finds_the_strings_of_every_kind_of_source(extracted: Catalog
     assert "Skip to main content" in ids  # base.html
     assert "Send report" in ids  # a reporter template
     assert "Your receipt" in ids  # a {% trans %}-free _() call in check.html
-    assert "The receipt is %(bits)s bits of randomness: it cannot be guessed." in ids  # {% trans %}
+    assert "Up to %(count)s files: each file up to %(file)s, %(total)s in all." in ids  # {% trans %}
     assert "Tell us what happened." in ids  # lazy() in reporter/forms.py
     assert "Links to organised crime" in ids  # lazy() in conduct.py
     assert "Page not found" in ids  # lazy() in middlewares.py

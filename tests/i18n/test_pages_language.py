@@ -63,6 +63,7 @@ async def every_page(sites: Sites, lang: str) -> dict[str, str]:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         c = Client(http, sites.reporter_url, lang)
         pages["landing"] = (await c.get("/"))[1]
+        pages["support"] = (await c.get("/support"))[1]
         pages["report"] = (await c.get("/report"))[1]
         pages["report-empty"] = (
             await c.post_text("/report", multipart({"csrf_token": await c.token("/report")}))

@@ -166,7 +166,7 @@ async def test_a_passed_on_report_arrives_unassigned(workspace: Workspace) -> No
     page = await alice.open_report(report_id)
     status, _ = await alice.post(
         f"/reports/{report_id}/transfer",
-        {"to_unit": "essex-police", "transfer_reason": "Essex's case", "seen_outcome": "new"},
+        {"to_unit": "essex-police", "transfer_reason": "Essex's case", "seen_outcome": "new", "confirmed": "yes"},
         csrf_page=page,
     )
     assert status == 303

@@ -48,7 +48,7 @@ async def _journey(ws: Workspace) -> str:
     page = await alice.open_report(report_id)
     await alice.post(
         f"/reports/{report_id}/transfer",
-        {"to_unit": "essex-police", "transfer_reason": "AUDITMARKER", "seen_outcome": "assessing"},
+        {"to_unit": "essex-police", "transfer_reason": "AUDITMARKER", "seen_outcome": "assessing", "confirmed": "yes"},
         csrf_page=page,
     )
     await alice.sign_out()

@@ -62,7 +62,7 @@ async def test_reply_reaches_the_reporter_and_notes_do_not(
     page = await alice.open_report(report_id)
     assert '<li class="reply"><h3>Reply to the reporter by alice' in page
     assert '<li class="note"><h3>Internal note by alice' in page
-    assert '<li class="from-reporter"><h3>From the reporter' in page
+    assert '<li class="from-reporter"><h3>The reporter\'s message 2,' in page
     order = [page.index(t) for t in ("Can you tell us the date?", "duty roster", "3rd of March")]
     assert order == sorted(order)
 

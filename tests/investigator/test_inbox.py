@@ -131,7 +131,7 @@ async def test_counts_follow_outcome_changes_and_transfers(workspace: Workspace)
     page = await alice.open_report(ids[1])
     await alice.post(
         f"/reports/{ids[1]}/transfer",
-        {"to_unit": "essex-police", "transfer_reason": "r", "seen_outcome": "new"},
+        {"to_unit": "essex-police", "transfer_reason": "r", "seen_outcome": "new", "confirmed": "yes"},
         csrf_page=page,
     )
     _, page = await alice.get("/inbox")

@@ -50,6 +50,7 @@ async def test_no_marker_reaches_the_data_directory(
             "transfer_reason": marker("transfer"),
             "seen_outcome": "assessing",
             "conflict_override": "yes",
+            "confirmed": "yes",
         },
         csrf_page=page,
     )

@@ -30,7 +30,12 @@ async def _transfer(who: Investigator, report_id: str, to: str, reason: str, ove
     data = {"to_unit": to, "transfer_reason": reason, "seen_outcome": seen}
     if override:
         data["conflict_override"] = "yes"
-    return await who.post(f"/reports/{report_id}/transfer", data, csrf_page=page)
+    status, shown = await who.post(f"/reports/{report_id}/transfer", data, csrf_page=page)
+    if status != 200:
+        return status, shown
+    # The first press only asks for confirmation; nothing has moved yet.
+    assert f'<input type="hidden" name="to_unit" value="{to}">' in shown
+    return await who.post(f"/reports/{report_id}/transfer", {**data, "confirmed": "yes"}, csrf_page=shown)
 
 
 async def test_transfer_moves_the_report_and_leaves_the_sender_a_record(
@@ -146,3 +151,46 @@ async def test_bad_destinations_are_refused(workspace: Workspace) -> None:
         assert status == 400 and "Choose another unit" in page
     status, page = await _transfer(alice, report_id, "essex-police", "   ")
     assert status == 400 and "Give a short reason." in page
+
+
+async def test_passing_on_asks_for_confirmation_before_anything_moves(workspace: Workspace) -> None:
+    """The list starts on "Choose a force…"; the first press names the unit and what travels."""
+    _, report_id = await submit(
+        workspace, contact=ContactDetails("ring 01632 960001", "weekdays", "investigating_force")
+    )
+    alice = await workspace.signed_in("alice", "kent-police")
+    bob = await workspace.signed_in("bob", "essex-police")
+    await alice.act(report_id, "reply", {"reply": "Thanks, we are looking."})
+    page = await alice.open_report(report_id)
+    chosen = re.findall(
+        r'<option value="([^"]*)" selected>', page.split('id="to-unit"')[1].split("</select>")[0]
+    )
+    assert chosen == [""], "the pass-on list must not preselect a unit"
+
+    # Nothing chosen: the form comes back with its problem, nothing moved.
+    status, shown = await alice.post(
+        f"/reports/{report_id}/transfer",
+        {"to_unit": "", "transfer_reason": "Essex", "seen_outcome": "new"},
+        csrf_page=page,
+    )
+    assert status == 400 and "Choose another unit" in shown
+
+    data = {"to_unit": "essex-police", "transfer_reason": "Offence was in Essex", "seen_outcome": "new"}
+    status, shown = await alice.post(f"/reports/{report_id}/transfer", data, csrf_page=page)
+    assert status == 200
+    text = text_of(shown)
+    assert (
+        "Pass report " + report_id + " to Essex Police: Professional Standards and Anti-Corruption?" in text
+    )
+    travels = text_of(shown.split('id="what-travels"')[1].split("</ul>")[0])
+    assert "The thread: 1 message" in travels and "0 files" in travels
+    assert "contact details (they agreed" in travels and "Offence was in Essex" in travels
+    # Still Kent's until confirmed.
+    assert report_ids((await alice.get("/inbox"))[1]) == [report_id]
+    assert report_ids((await bob.get("/inbox"))[1]) == []
+
+    status, where = await alice.post(
+        f"/reports/{report_id}/transfer", {**data, "confirmed": "yes"}, csrf_page=shown
+    )
+    assert (status, where) == (303, f"/passed-on?done={report_id}")
+    assert report_ids((await bob.get("/inbox"))[1]) == [report_id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from dropbox_server.web.appkeys import SwitchPaths
-from dropbox_server.web.reporter import views
+from dropbox_server.web.reporter import support_views, views
 
 ROUTES = [
     web.get("/", views.landing, name="landing"),
@@ -21,6 +21,7 @@ ROUTES = [
     web.post("/thread/withdraw", views.withdraw_submit),
     web.get("/withdrawn", views.withdrawn, name="withdrawn"),
     web.post("/logout", views.logout, name="logout"),
+    web.get("/support", support_views.support_page, name="support"),
 ]
 
 # A language link on a POST's answer: the report form and check-back show again on a GET, the

@@ -53,7 +53,7 @@ from dropbox_server.web.reporter.forms import ALL_FIELDS, FieldError, ReportForm
 from dropbox_server.web.reporter.presession import presession_id, sent_presession_id
 from dropbox_server.web.reporter.receipt_once import RECEIPTS_TO_SHOW, RECEIPTS_TYPED
 from dropbox_server.web.reporter.session import REPORTER_COOKIE, current_access, lang_query, start_session
-from receipt_codes import Receipt, ReceiptFormatError, parse_receipt, receipt_entropy_bits
+from receipt_codes import Receipt, ReceiptFormatError, parse_receipt
 from receipt_codes.normalise import MAX_RECEIPT_INPUT
 
 
@@ -257,7 +257,6 @@ async def receipt_page(request: web.Request) -> web.Response:
         "reporter/receipt.html",
         {
             "words": words,
-            "bits": int(receipt_entropy_bits(len(words))),
             "file_count": held.file_count,
             "at_desk": await desk_routing(request.config_dict[SERVICES].db),
         },

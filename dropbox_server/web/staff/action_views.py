@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from dropbox_server.clock import today
+from dropbox_server.custody import directory
 from dropbox_server.reports import case_actions
 from dropbox_server.reports.case_actions import (
     AssignmentError,
@@ -15,14 +16,14 @@ from dropbox_server.reports.case_actions import (
     assign_report,
     change_outcome,
 )
-from dropbox_server.reports.transfer import TransferRequest, transfer_report
+from dropbox_server.reports.transfer import TransferRequest, preview_transfer, transfer_report
 from dropbox_server.sessions import Session
 from dropbox_server.web.appkeys import SERVICES, SETTINGS
 from dropbox_server.web.formdata import FormData, FormTooLarge, read_form
 from dropbox_server.web.middlewares import error_page
 from dropbox_server.web.staff.case_views import report_page
 from dropbox_server.web.staff.context import StaffSession
-from dropbox_server.web.staff.pages import csrf_ok, signed_in
+from dropbox_server.web.staff.pages import csrf_ok, signed_in, staff_page
 
 
 async def _form(
@@ -133,6 +134,7 @@ async def assign(request: web.Request, session: Session[Any], staff: StaffSessio
 
 @signed_in
 async def transfer(request: web.Request, session: Session[Any], staff: StaffSession) -> web.StreamResponse:
+    """Pass a report or package on: the first POST shows a confirmation page, the second moves it."""
     form = await _form(request, session, staff, "transfer")
     if isinstance(form, web.Response):
         return form
@@ -143,8 +145,14 @@ async def transfer(request: web.Request, session: Session[Any], staff: StaffSess
         conflict_override=form.get("conflict_override") == "yes",
         seen_outcome=form.get("seen_outcome"),
     )
+    db = request.config_dict[SERVICES].db
     try:
-        await transfer_report(request.config_dict[SERVICES].db, staff.unlocked, request_, today())
+        if form.get("confirmed") != "yes":
+            # Nothing moves on the first press: the second page names the unit and what travels.
+            preview = await preview_transfer(db, staff.unlocked, request_)
+            context = {"preview": preview, "to_name": await directory.unit_name(db, request_.to_unit_id)}
+            return staff_page(request, "investigator/transfer_confirm.html", session, staff, context)
+        await transfer_report(db, staff.unlocked, request_, today())
     except OutcomeError as exc:
         values = {"transfer_reason": request_.reason, "to_unit": request_.to_unit_id}
         return await _refused(request, session, staff, "transfer", exc.code, values)

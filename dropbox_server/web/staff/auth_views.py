@@ -10,7 +10,6 @@ from markupsafe import Markup
 from dropbox_server import audit, totp
 from dropbox_server.clock import today
 from dropbox_server.custody import enrolment, staff_auth
-from dropbox_server.custody.keyring import SECURITY
 from dropbox_server.i18n import DEFAULT_LANGUAGE, lazy, translations
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.sessions import Session, SessionsFull
@@ -29,6 +28,7 @@ from dropbox_server.web.middlewares import error_page
 from dropbox_server.web.rendering import render
 from dropbox_server.web.staff.context import STAFF_COOKIE, StaffSession, staff_session
 from dropbox_server.web.staff.pages import csrf_ok, signed_in, staff_page
+from dropbox_server.web.staff.roles import landing_for
 
 _FORM_BYTES = 16 * 1024
 
@@ -46,12 +46,6 @@ def _sign_in_page(
         },
         status=status,
     )
-
-
-def landing_for(role: str) -> str:
-    """Where a member of staff starts: call handlers take calls, security staff see the service's
-    health, everyone else reads reports."""
-    return {"call_handler": "/intake", SECURITY: "/health"}.get(role, "/inbox")
 
 
 async def home(request: web.Request) -> web.StreamResponse:

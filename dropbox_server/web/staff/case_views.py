@@ -139,9 +139,21 @@ async def report_page(
         "values": values or {},
         "done": request.query.get("done", ""),
         "limit": request.config_dict[SETTINGS].limits.message_chars,
+        "files_by_item": {} if report.is_package else await _files_by_item(request, staff, report.id),
         **await _desk_context(request, staff, case),
     }
     return staff_page(request, "investigator/report.html", session, staff, context, status=status)
+
+
+async def _files_by_item(request: web.Request, staff: StaffSession, report_id: str) -> dict[Any, list[Any]]:
+    """The report's files grouped by what they came with: "report", or a message's item id."""
+    found = await case_files(
+        request.config_dict[SERVICES].db, request.config_dict[SERVICES].files, staff.unlocked, report_id
+    )
+    grouped: dict[Any, list[Any]] = {}
+    for f in found:
+        grouped.setdefault("report" if f.row.item_kind == "report" else f.row.item_id, []).append(f)
+    return grouped
 
 
 async def _desk_context(request: web.Request, staff: StaffSession, case: CaseFile) -> dict[str, Any]:

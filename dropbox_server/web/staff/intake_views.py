@@ -27,7 +27,7 @@ from dropbox_server.web.reporter.forms import ALL_FIELDS, validate_report
 from dropbox_server.web.staff.context import StaffSession
 from dropbox_server.web.staff.intake_state import OpenCall
 from dropbox_server.web.staff.pages import csrf_ok, signed_in, staff_page
-from receipt_codes import ReceiptFormatError, parse_receipt, receipt_entropy_bits
+from receipt_codes import ReceiptFormatError, parse_receipt
 
 CALL_HANDLER = "call_handler"
 
@@ -93,7 +93,7 @@ async def intake_submit(
     except KdfBusy:
         return await _intake_page(request, session, staff, result.values, {}, note="busy", status=429)
     words = receipt.split(" ")
-    context = {"words": words, "bits": int(receipt_entropy_bits(len(words)))}
+    context = {"words": words}
     return staff_page(request, "investigator/intake_receipt.html", session, staff, context)
 
 

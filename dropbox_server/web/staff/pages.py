@@ -15,6 +15,7 @@ from dropbox_server.web.appkeys import CSRF, SERVICES, SESSIONS
 from dropbox_server.web.middlewares import error_page
 from dropbox_server.web.rendering import render
 from dropbox_server.web.staff.context import SignedOut, StaffSession, require_staff
+from dropbox_server.web.staff.roles import ROLE_GUIDES
 
 StaffHandler = Callable[[web.Request, Session[Any], StaffSession], Awaitable[web.StreamResponse]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -34,6 +35,7 @@ def staff_page(
         "me": staff.unlocked.staff,
         "key_notices": staff.key_notices,
         "here": request.path_qs,
+        "role_guide": ROLE_GUIDES.get(staff.unlocked.staff.role),
         "csrf_token": request.config_dict[CSRF].issue(session.csrf_secret),
         **(context or {}),
     }
@@ -41,7 +43,7 @@ def staff_page(
 
 
 def forbidden(request: web.Request, session: Session[Any], staff: StaffSession) -> web.Response:
-    """403 for a role that may not read reports (call handlers)."""
+    """403 for a page the viewer's role does not open: it names their role and what they can do."""
     return staff_page(request, "investigator/forbidden.html", session, staff, status=403)
 
 
