@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.clock import days_before
+from dropbox_server.clock import days_before, today
 from dropbox_server.conduct import CONDUCT_KINDS, DESK_STATES, OUTCOMES
 from dropbox_server.custody import directory
 from dropbox_server.custody.keyring import SUPERVISOR
@@ -16,9 +16,11 @@ from dropbox_server.reports import relay
 from dropbox_server.reports.access import load_case, require_reader
 from dropbox_server.reports.case_actions import next_outcomes, parse_staff_id
 from dropbox_server.reports.case_file import CaseFile, open_case
+from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.desk_panel import desk_panel
 from dropbox_server.reports.inbox import InboxFilter
 from dropbox_server.reports.inbox import inbox as inbox_use_case
+from dropbox_server.reports.repeat_subjects import RepeatSubjects, repeat_subjects
 from dropbox_server.reports.transfer import passed_on as passed_on_use_case
 from dropbox_server.reports.transfer import withdrawn as withdrawn_use_case
 from dropbox_server.sessions import Session
@@ -138,9 +140,19 @@ async def report_page(
         "values": values or {},
         "done": request.query.get("done", ""),
         "limit": request.config_dict[SETTINGS].limits.message_chars,
+        "repeats": await _repeats(request, staff, case),
         **await _desk_context(request, staff, case),
     }
     return staff_page(request, "investigator/report.html", session, staff, context, status=status)
+
+
+async def _repeats(request: web.Request, staff: StaffSession, case: CaseFile) -> RepeatSubjects:
+    """Other reports of the unit naming the same collar number or person (none for a package)."""
+    content = case.opened.content
+    if case.opened.report.is_package or not isinstance(content, ReportContent):
+        return RepeatSubjects((), ())
+    db = request.config_dict[SERVICES].db
+    return await repeat_subjects(db, staff.unlocked, case.opened.report, content, today())
 
 
 async def _desk_context(request: web.Request, staff: StaffSession, case: CaseFile) -> dict[str, Any]:
