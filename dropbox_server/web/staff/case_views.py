@@ -26,6 +26,7 @@ from dropbox_server.reports.transfer import withdrawn as withdrawn_use_case
 from dropbox_server.sessions import Session
 from dropbox_server.web.appkeys import SERVICES, SETTINGS
 from dropbox_server.web.staff.context import StaffSession
+from dropbox_server.web.staff.inbox_search import urlencode_tail, with_search
 from dropbox_server.web.staff.pages import signed_in, staff_page
 
 CHANNELS = {"online": lazy("Online"), "phone": lazy("Phone"), "package": lazy("Package from the desk")}
@@ -82,6 +83,7 @@ async def inbox(request: web.Request, session: Session[Any], staff: StaffSession
     me = staff.unlocked.staff
     members = await _members(request, me.unit_id)
     where, kept = _filter_from(request.query, me.id, members)
+    where, searched, search_errors = await with_search(request, staff.unlocked, where)
     page = await inbox_use_case(
         request.config_dict[SERVICES].db,
         staff.unlocked,
@@ -94,7 +96,9 @@ async def inbox(request: web.Request, session: Session[Any], staff: StaffSession
         "where": where,
         "assigned": kept.get("assigned", ""),
         "members": members,
-        "filter_query": "".join(f"&{k}={v}" for k, v in kept.items()),
+        "filter_query": urlencode_tail({**kept, **searched}),
+        "searched": searched,
+        "search_errors": search_errors,
         "outcomes": OUTCOMES,
         "conduct_kinds": CONDUCT_KINDS,
         "channels": CHANNELS,
@@ -104,7 +108,8 @@ async def inbox(request: web.Request, session: Session[Any], staff: StaffSession
         "forces": FORCES_BY_ID,
         "kept": kept,
     }
-    return staff_page(request, "investigator/inbox.html", session, staff, context)
+    status = 400 if search_errors else 200
+    return staff_page(request, "investigator/inbox.html", session, staff, context, status=status)
 
 
 async def report_page(

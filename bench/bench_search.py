@@ -1,0 +1,157 @@
+"""Finding a report by collar number with 100,000 reports in one unit.
+
+Loads encrypted reports as bench_inbox does, marks every one as the unit opening it would
+(two keyed digests each: its collar number with its force, and a filler or a name), with
+collar numbers drawn so that one number is named by a handful of reports, then times:
+  - the inbox use case searched by collar number with any force (the number hashed with every
+    force, ~50 digests) and with its force, and with another filter as well,
+  - GET /inbox?collar=… over HTTP on 127.0.0.1 for a signed-in investigator (adds rendering),
+  - the bare SQLite query for the same page (sqlite3, same file, digests given, no decryption),
+and prints median and p99 in milliseconds with the ratio to bare. Target: p99 ≤ 50 ms.
+
+    python bench/bench_search.py [--reports 100000] [--runs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_inbox import CHEAP, PASSPHRASE, UNIT, enrol, figures, line, load, sign_in, timed
+from dropbox_server import envelope
+from dropbox_server.app import create_investigator_app
+from dropbox_server.clock import today
+from dropbox_server.config import Settings
+from dropbox_server.custody.keyring import UnlockedStaff
+from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.custody.subject_key import open_subject_key
+from dropbox_server.reports.inbox import inbox
+from dropbox_server.reports.repeat_subjects import COLLAR, MARKS_PER_REPORT, collar_message, collar_search
+from dropbox_server.services import open_services
+from dropbox_server.store import reports as report_store
+from dropbox_server.store.casework import InboxFilter
+from dropbox_server.web.appkeys import Services
+
+NUMBERS = 20_000  # distinct collar numbers: each is named by about reports / NUMBERS reports
+WANTED = "KT 1234"
+BARE_SQL = (
+    "SELECT r.seq, r.id, r.unit_id, r.created_day FROM reports r WHERE +r.unit_id = ? AND r.seq IN "
+    "(SELECT m.report_seq FROM subject_marks m WHERE m.subject_key_id = ? AND m.digest IN ({})) "
+    "ORDER BY r.created_day DESC, r.seq DESC LIMIT 26"
+)
+
+
+async def mark_all(services: Services, staff: UnlockedStaff) -> int:
+    """Mark every report of the unit as opening it does, in one bulk transaction."""
+    key_id, key = await open_subject_key(services.db, UNIT, staff.unit_keys, today())
+    seqs = [
+        int(r[0]) for r in await services.db.fetch_all("SELECT seq FROM reports WHERE unit_id = ?", (UNIT,))
+    ]
+    rows = []
+    for i, seq in enumerate(seqs):
+        number = f"KT {1234 + (i % NUMBERS)}"
+        digest = envelope.subject_digest(key, COLLAR, collar_message(UNIT, number))
+        rows.append((key_id, digest, seq))
+        rows += [(key_id, secrets.token_bytes(32), seq) for _ in range(MARKS_PER_REPORT - 1)]
+    async with services.db.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO subject_marks (subject_key_id, digest, report_seq) VALUES (?, ?, ?)", rows
+        )
+    return len(seqs)
+
+
+def timed_bare(db_path: Path, key_id: int, digests: tuple[bytes, ...], runs: int) -> list[float]:
+    sql = BARE_SQL.format(",".join("?" * len(digests)))
+    params = (UNIT, key_id, *digests)
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(sql, params).fetchall()
+        out = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            raw.execute(sql, params).fetchall()
+            out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+async def measure(settings: Settings, services: Services, runs: int) -> None:
+    enrolment, staff = await enrol(services)
+    cases = {
+        "collar number, any force": ({"collar": WANTED}, None, None),
+        "collar number with its force": ({"collar": WANTED, "collar_force": UNIT}, UNIT, None),
+        "collar number + conduct filter": ({"collar": WANTED, "conduct": "corruption"}, None, "corruption"),
+    }
+    app = create_investigator_app(settings, services)
+    runner = aiohttp.web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    base = f"http://{host}:{port}"
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            await sign_in(http, base, staff.staff.username, enrolment.totp_secret)
+            for label, (query, force, conduct) in cases.items():
+                key_id, digests = await collar_search(services.db, staff, WANTED, force, today())
+                bare = timed_bare(settings.database_path, key_id, digests, runs)
+
+                async def use_case(f: str | None = force, c: str | None = conduct) -> object:
+                    kid, found = await collar_search(services.db, staff, WANTED, f, today())
+                    page = await inbox(services.db, staff, InboxFilter(conduct=c, subject=(kid, found)))
+                    return page
+
+                matched = await inbox(
+                    services.db, staff, InboxFilter(conduct=conduct, subject=(key_id, digests))
+                )
+                timed_use_case = await timed(use_case, runs)
+                path = "/inbox?" + urlencode(query)
+
+                async def get(p: str = path) -> None:
+                    async with http.get(base + p) as resp:
+                        assert resp.status == 200
+                        await resp.read()
+
+                over_http = await timed(get, runs)
+                print(f"-- {label}: {len(matched.entries)} reports found, {len(digests)} digests")
+                print(figures("bare SQLite query", bare))
+                print(line("inbox use case (hash, find, decrypt)", timed_use_case, bare))
+                print(line("GET /inbox?collar=… over HTTP", over_http, bare))
+    finally:
+        await runner.cleanup()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--data-dir", type=Path, help="keep the loaded data here and reuse it next time")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = args.data_dir or Path(tmp) / "data"
+        settings = Settings.for_data_dir(data_dir, receipt_kdf=CHEAP, password_kdf=CHEAP)
+        fresh = not settings.database_path.exists()
+        if fresh:
+            await init_data_dir(settings, PASSPHRASE, routing="direct")  # a force unit's own inbox
+        async with open_services(settings) as services:
+            if fresh:
+                seconds = await load(services, args.reports)
+                print(f"Loaded {args.reports:,} encrypted reports into {UNIT} in {seconds:.1f} s.")
+                _, staff = await enrol(services, "marker")
+                print(f"Marked {await mark_all(services, staff):,} reports.")
+            count = await report_store.count_unit_reports(services.db, UNIT)
+            print(f"{count:,} reports in {UNIT}; {args.runs} timed runs each.")
+            await measure(settings, services, args.runs)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
