@@ -197,6 +197,22 @@ def subject_digest(key: bytes, kind: str, normalised: str) -> bytes:
     return keyed_digest(key, message, SUBJECT_PURPOSE)
 
 
+class Sha256:
+    """SHA-256 over a stream: the digest a case system checks an exported file against.
+
+    Not a secret or a MAC: the export publishes it beside the file it describes.
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def update(self, data: bytes) -> None:
+        self._hash.update(data)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
 def chain_digest(previous: bytes, entry: bytes) -> bytes:
     """The 32-byte BLAKE2b link of a hash chain: H(previous link, this entry's encoding).
 
