@@ -57,6 +57,7 @@ ACTIONS = frozenset(
         "authenticator_replaced",
         "authenticator_replace_failed",
         "file_download",
+        "case_export",
         "unit_key_rotated",
         "unit_key_retired",
         "staff_removed",

@@ -192,6 +192,38 @@ def keyed_digest(key: bytes, message: bytes, purpose: bytes) -> bytes:
     return hashlib.blake2b(message, key=key, digest_size=32, person=purpose[:16]).digest()
 
 
+SUBJECT_PURPOSE = b"tipdrop:v1:subj"
+
+
+def subject_digest(key: bytes, kind: str, normalised: str) -> bytes:
+    """The keyed BLAKE2b-256 digest of one normalised identifier a report names.
+
+    Security: keyed with a unit's random subject key (stored only sealed to its ring), so the
+    digests stored beside reports cannot be recomputed, nor a guess tested, without a
+    member's unlocked key; the kind is inside the message, so a name never equals a collar.
+    """
+    if len(key) != KEY_BYTES:
+        raise EnvelopeError("a subject key is 32 bytes")
+    message = kind.encode("utf-8") + b"\x00" + normalised.encode("utf-8")
+    return keyed_digest(key, message, SUBJECT_PURPOSE)
+
+
+class Sha256:
+    """SHA-256 over a stream: the digest a case system checks an exported file against.
+
+    Not a secret or a MAC: the export publishes it beside the file it describes.
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def update(self, data: bytes) -> None:
+        self._hash.update(data)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
 def chain_digest(previous: bytes, entry: bytes) -> bytes:
     """The 32-byte BLAKE2b link of a hash chain: H(previous link, this entry's encoding).
 

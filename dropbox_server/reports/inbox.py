@@ -107,7 +107,7 @@ async def _facets_for(db: Database, unit_id: str, where: InboxFilter) -> Facets:
         else:
             combos = await assignment_store.unassigned_facets(db, unit_id)
     facets = _facets(combos, where, total, caseloads)
-    if where.named_force or where.desk_state or where.reporter_quiet_since:
+    if where.named_force or where.desk_state or where.reporter_quiet_since or where.searching:
         # The desk's filters are not among the kept facets: count the matches directly
         # (one indexed query over the desk's reports).
         facets = replace(facets, matching=await _count_desk(db, unit_id, where))

@@ -10,10 +10,12 @@ from dropbox_server.store.records import NewItem, ReportRow
 from dropbox_server.store.reports import _REPORT_COLUMNS, _report, add_item_tx
 
 _R_COLUMNS = ", ".join(f"r.{c.strip()}" for c in _REPORT_COLUMNS.split(","))
-# Unread: never opened by this member of staff, or the reporter has written since.
+# Unread: never opened by this member of staff, or the reporter has written since. `i.n > 0`
+# is always true; it lets the planner use the partial index items_report (WHERE n > 0)
+# instead of scanning every item for every row shown.
 _UNREAD = (
     "(rr.seen_n IS NULL OR EXISTS (SELECT 1 FROM items i WHERE i.report_seq = r.seq "
-    "AND i.kind = 'reporter_message' AND i.n > rr.seen_n))"
+    "AND i.n > 0 AND i.kind = 'reporter_message' AND i.n > rr.seen_n))"
 )
 
 _BY_UNIT = "reports r LEFT JOIN report_assignments a ON a.report_seq = r.seq"
@@ -38,13 +40,21 @@ class InboxFilter:
     named_force: str | None = None
     desk_state: str | None = None
     reporter_quiet_since: str | None = None
+    # Search: one report by its id, and the reports marked with any of these keyed digests
+    # of the unit's subject key (subject key id, digests): see reports/repeat_subjects.py.
+    report_id: str | None = None
+    subject: tuple[int, tuple[bytes, ...]] | None = None
 
-    def clauses(self, *, paging: bool = False) -> tuple[str, list[str | int]]:
+    @property
+    def searching(self) -> bool:
+        return self.report_id is not None or self.subject is not None
+
+    def clauses(self, *, paging: bool = False) -> tuple[str, list[str | int | bytes]]:
         """SQL conditions on `r` (and `a`). `paging`: the day range is written `+column` so the
         planner walks the unit's reports newest first and stops at the page, rather than
         reading the whole range from its index and sorting it (counting wants the index)."""
         sql = ""
-        params: list[str | int] = []
+        params: list[str | int | bytes] = []
         if self.reporter_quiet_since is not None:
             sql += f" AND {'+' if paging else ''}r.reporter_last_day <= ?"
             params.append(self.reporter_quiet_since)
@@ -53,6 +63,15 @@ class InboxFilter:
             if value is not None:
                 sql += f" AND r.{column} = ?"
                 params.append(value)
+        if self.report_id is not None:
+            sql += " AND r.id = ?"
+            params.append(self.report_id)
+        if self.subject is not None:
+            key_id, digests = self.subject
+            marks = ",".join("?" * len(digests))
+            inner = f"WHERE m.subject_key_id = ? AND m.digest IN ({marks or 'NULL'})"
+            sql += f" AND r.seq IN (SELECT m.report_seq FROM subject_marks m {inner})"  # noqa: S608
+            params.extend((key_id, *digests))
         if self.unassigned:
             sql += " AND a.staff_id IS NULL"
         elif self.assignee is not None:
@@ -77,6 +96,12 @@ class SealedSummary:
     key_for_unit: bytes
 
 
+def _unit_column(where: InboxFilter) -> str:
+    """`r.unit_id`, or `+r.unit_id` when searching: a search finds a few rows by their keys, so
+    the planner must start from them rather than walk the unit's index testing every report."""
+    return "+r.unit_id" if where.searching else "r.unit_id"
+
+
 async def facet_counts(db: Database, unit_id: str) -> list[tuple[str, str, str, int]]:
     """(outcome, conduct, channel, count) for a unit, from the trigger-kept running counts."""
     rows = await db.fetch_all(
@@ -90,7 +115,7 @@ async def count_matching(db: Database, unit_id: str, where: InboxFilter) -> int:
     """How many of a unit's reports match every filter (used when a filter is not faceted)."""
     extra, params = where.clauses()
     r = await db.fetch_one(
-        f"SELECT count(*) FROM {_BY_UNIT} WHERE r.unit_id = ?{extra}",  # noqa: S608
+        f"SELECT count(*) FROM {_BY_UNIT} WHERE {_unit_column(where)} = ?{extra}",  # noqa: S608
         (unit_id, *params),
     )
     return int(r[0]) if r else 0
@@ -133,10 +158,11 @@ async def inbox_page(
         extra += f" AND (r.created_day, {seq_column}) {'<' if descending else '>'} (?, ?)"
         params.extend((day, seq))
     order = "DESC" if descending else "ASC"
+    unit = _unit_column(where)
     rows = await db.fetch_all(
         f"SELECT {_R_COLUMNS}, {_UNREAD}, a.staff_id FROM {source} "  # noqa: S608
         "LEFT JOIN report_reads rr ON rr.report_seq = r.seq AND rr.staff_id = ? "
-        f"WHERE r.unit_id = ?{extra} ORDER BY r.created_day {order}, {seq_column} {order} LIMIT ?",
+        f"WHERE {unit} = ?{extra} ORDER BY r.created_day {order}, {seq_column} {order} LIMIT ?",
         (staff_id, unit_id, *params, limit),
     )
     page = [

@@ -10,7 +10,11 @@ import pyotp
 import pytest
 from playwright.async_api import Page
 
+from dropbox_server.clock import today
 from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from dropbox_server.reports.content import ReportContent
+from dropbox_server.reports.reporter_access import open_with_receipt
+from dropbox_server.reports.submission import submit_report
 from tests.browser.axe import Captured, audit, capture
 from tests.browser.conftest import Browsers
 from tests.browser.test_investigator_accessibility import a_report
@@ -48,6 +52,19 @@ async def sign_in(sites: Sites, browsers: Browsers, username: str, suffix: str) 
     return page
 
 
+async def naming(sites: Sites, collar: str) -> str:
+    """A report naming a collar number, stored as the reporter site would."""
+    content = ReportContent(
+        force="kent-police", conduct="corruption", collar_number=collar, what_happened="Paid."
+    )
+    receipt = await submit_report(
+        sites.services.db, sites.services.receipts, content, None, "online", today()
+    )
+    access = await open_with_receipt(sites.services.db, sites.services.receipts, receipt)
+    assert access is not None
+    return access.report_id
+
+
 @pytest.mark.parametrize("routing", ["desk"])
 @pytest.mark.parametrize("lang", list(LANGUAGES))
 async def test_desk_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, lang: str) -> None:
@@ -71,8 +88,18 @@ async def test_desk_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, 
     await visit(ann, "desk-inbox", "/inbox")
     await visit(ann, "desk-inbox-filtered", "/inbox?named=kent-police&state=new&quiet=7")
     await visit(ann, "desk-report", f"/reports/{source}")
+    first, second = await naming(sites, "KT 4417"), await naming(sites, "kt4417")
+    await visit(ann, "desk-report-first-naming", f"/reports/{first}")
+    await visit(ann, "desk-report-repeat-subject", f"/reports/{second}")
+    assert b'id="repeat-subjects"' in pages[-1].body
+    await visit(ann, "desk-inbox-search", "/inbox?collar=KT+4417&collar_force=kent-police")
+    response = await ann.goto(base + "/inbox?name=--" + amp)
+    pages.append(await capture("desk-inbox-search-refused", response))
+    assert pages[-1].status == 400
     await visit(ann, "package-form", f"/desk/reports/{source}/packages/new?to_unit=kent-police")
-    await press(ann, "package-form-errors", f"form[action^='/desk/reports/{source}/packages'] button[type=submit]")
+    await press(
+        ann, "package-form-errors", f"form[action^='/desk/reports/{source}/packages'] button[type=submit]"
+    )
     assert pages[-1].status == 400
     await ann.fill("#p-summary", "A constable is said to have taken payment.")
     await ann.select_option("#p-conduct", "corruption")

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dropbox_server.clock import days_before
+from dropbox_server.clock import days_before, today
 from dropbox_server.conduct import CONDUCT_KINDS, DESK_STATES, OUTCOMES
 from dropbox_server.custody import directory
 from dropbox_server.custody.keyring import SUPERVISOR
@@ -17,14 +17,17 @@ from dropbox_server.reports.access import load_case, require_reader
 from dropbox_server.reports.case_actions import next_outcomes, parse_staff_id
 from dropbox_server.reports.case_file import CaseFile, open_case
 from dropbox_server.reports.case_files import case_files
+from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.desk_panel import desk_panel
 from dropbox_server.reports.inbox import InboxFilter
 from dropbox_server.reports.inbox import inbox as inbox_use_case
+from dropbox_server.reports.repeat_subjects import RepeatSubjects, repeat_subjects
 from dropbox_server.reports.transfer import passed_on as passed_on_use_case
 from dropbox_server.reports.transfer import withdrawn as withdrawn_use_case
 from dropbox_server.sessions import Session
 from dropbox_server.web.appkeys import SERVICES, SETTINGS
 from dropbox_server.web.staff.context import StaffSession
+from dropbox_server.web.staff.inbox_search import urlencode_tail, with_search
 from dropbox_server.web.staff.pages import signed_in, staff_page
 
 CHANNELS = {"online": lazy("Online"), "phone": lazy("Phone"), "package": lazy("Package from the desk")}
@@ -81,6 +84,7 @@ async def inbox(request: web.Request, session: Session[Any], staff: StaffSession
     me = staff.unlocked.staff
     members = await _members(request, me.unit_id)
     where, kept = _filter_from(request.query, me.id, members)
+    where, searched, search_errors = await with_search(request, staff.unlocked, where)
     page = await inbox_use_case(
         request.config_dict[SERVICES].db,
         staff.unlocked,
@@ -93,7 +97,9 @@ async def inbox(request: web.Request, session: Session[Any], staff: StaffSession
         "where": where,
         "assigned": kept.get("assigned", ""),
         "members": members,
-        "filter_query": "".join(f"&{k}={v}" for k, v in kept.items()),
+        "filter_query": urlencode_tail({**kept, **searched}),
+        "searched": searched,
+        "search_errors": search_errors,
         "outcomes": OUTCOMES,
         "conduct_kinds": CONDUCT_KINDS,
         "channels": CHANNELS,
@@ -103,7 +109,8 @@ async def inbox(request: web.Request, session: Session[Any], staff: StaffSession
         "forces": FORCES_BY_ID,
         "kept": kept,
     }
-    return staff_page(request, "investigator/inbox.html", session, staff, context)
+    status = 400 if search_errors else 200
+    return staff_page(request, "investigator/inbox.html", session, staff, context, status=status)
 
 
 async def report_page(
@@ -140,6 +147,7 @@ async def report_page(
         "done": request.query.get("done", ""),
         "limit": request.config_dict[SETTINGS].limits.message_chars,
         "files_by_item": {} if report.is_package else await _files_by_item(request, staff, report.id),
+        "repeats": await _repeats(request, staff, case),
         **await _desk_context(request, staff, case),
     }
     return staff_page(request, "investigator/report.html", session, staff, context, status=status)
@@ -154,6 +162,15 @@ async def _files_by_item(request: web.Request, staff: StaffSession, report_id: s
     for f in found:
         grouped.setdefault("report" if f.row.item_kind == "report" else f.row.item_id, []).append(f)
     return grouped
+
+
+async def _repeats(request: web.Request, staff: StaffSession, case: CaseFile) -> RepeatSubjects:
+    """Other reports of the unit naming the same collar number or person (none for a package)."""
+    content = case.opened.content
+    if case.opened.report.is_package or not isinstance(content, ReportContent):
+        return RepeatSubjects((), ())
+    db = request.config_dict[SERVICES].db
+    return await repeat_subjects(db, staff.unlocked, case.opened.report, content, today())
 
 
 async def _desk_context(request: web.Request, staff: StaffSession, case: CaseFile) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from dropbox_server.web.staff import (
     password_views,
     stats_views,
 )
+from dropbox_server.web.staff import export_views as export_views
 from dropbox_server.web.staff import file_views as file_views
 
 ROUTES = [
@@ -44,6 +45,7 @@ ROUTES = [
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/outcome", action_views.outcome),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/assign", action_views.assign),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/transfer", action_views.transfer),
+    web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/export", export_views.export),
     web.get(r"/reports/{report_id:[a-z0-9]{1,32}}/files", file_views.case_files, name="files"),
     web.post(r"/reports/{report_id:[a-z0-9]{1,32}}/files", file_views.reply_with_files),
     web.get(r"/reports/{report_id:[a-z0-9]{1,32}}/files/{file_id:[0-9a-f]{32}}", file_views.download),

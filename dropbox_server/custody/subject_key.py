@@ -1,0 +1,55 @@
+"""Each unit's subject key: the random key that hashes the identifiers its reports name.
+
+Security: kept like a unit's private key. It is made from the OS CSPRNG on first use, stored
+only sealed to the public keys of the unit's ring, and opened only with a unit private key
+that a signed-in member's password unlocked for their session. So the database and every
+other file of the data directory, without a member's password, cannot test a guessed collar
+number or name against the digests stored beside reports.
+"""
+
+from __future__ import annotations
+
+from dropbox_server import envelope
+from dropbox_server.custody.keyring import KeyringError
+from dropbox_server.store import Database, units
+from dropbox_server.store import subjects as subject_store
+
+
+async def open_subject_key(
+    db: Database, unit_id: str, unit_keys: dict[int, bytes], day: str
+) -> tuple[int, bytes]:
+    """(subject key id, key) of the unit, made on first use, opened with the session's unit keys.
+
+    A ring key added since (rotation) gets its own sealed copy here, so members enrolled
+    with only the new key can open it too.
+    """
+    ring = [k for k in await units.unit_keys(db, unit_id) if k.retired_day is None]
+    found = await subject_store.subject_key(db, unit_id)
+    if found is None:
+        if not ring:
+            raise KeyringError(f"unit {unit_id!r} has no key to seal a subject key to")
+        fresh = envelope.random_key()
+        grants = {k.id: envelope.seal(k.public_key, fresh) for k in ring}
+        await subject_store.create_subject_key(db, unit_id, day, grants)  # or another session's wins
+        found = await subject_store.subject_key(db, unit_id)
+        if found is None:
+            raise KeyringError("the subject key could not be stored")
+    key = _open(found.grants, unit_keys)
+    if key is None:
+        raise KeyringError("none of this session's unit keys opens the unit's subject key")
+    for ring_key in ring:
+        if ring_key.id not in found.grants:
+            await subject_store.add_grant(db, found.id, ring_key.id, envelope.seal(ring_key.public_key, key))
+    return found.id, key
+
+
+def _open(grants: dict[int, bytes], unit_keys: dict[int, bytes]) -> bytes | None:
+    for unit_key_id, sealed in sorted(grants.items(), reverse=True):
+        private = unit_keys.get(unit_key_id)
+        if private is None:
+            continue
+        try:
+            return envelope.unseal(private, sealed)
+        except envelope.EnvelopeError:
+            continue
+    return None
