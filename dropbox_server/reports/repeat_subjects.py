@@ -89,7 +89,7 @@ async def repeat_subjects(
         db, key_id, staff.staff.unit_id, list(mine.values()), MATCH_LIMIT + 1
     )
     by_kind = {
-        kind: tuple(rid for d, rid in found if d == digest and rid != report.id)
+        kind: tuple(rid for d, rid in found if envelope.secret_equal(d, digest) and rid != report.id)
         for kind, digest in mine.items()
     }
     return RepeatSubjects(by_kind.get(COLLAR, ()), by_kind.get(NAME, ()))

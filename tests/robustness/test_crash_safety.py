@@ -20,6 +20,7 @@ import pytest
 from bench.custodian_keys import shares_file
 from bench.server_process import run_cli, served
 from dropbox_server.custody import keyring
+from dropbox_server.forces import DESK_ID
 from dropbox_server.reports import casework
 from dropbox_server.store import open_database
 from dropbox_server.store import reports as report_store
@@ -28,7 +29,7 @@ from tests.journeys import Reporter
 
 CHEAP_ENV = {"TIPDROP_KDF": "1,8192,1"}
 SUBMISSIONS = 200
-KENT_PASSWORD = "walnut-comet-sierra-velvet-anchor"
+ANALYST_PASSWORD = "walnut-comet-sierra-velvet-anchor"
 CONCURRENCY = 16
 
 
@@ -84,15 +85,15 @@ def consistency_problems(data_dir: Path) -> list[str]:
 
 
 async def unit_can_read(data_dir: Path, markers: dict[str, str]) -> list[str]:
-    """Open every report as a Kent investigator; return markers that could not be read."""
+    """Open every report as a desk analyst; return markers that could not be read."""
     db = await open_database(data_dir / "tipdrop.sqlite3")
     try:
-        row = await staff_store.get_staff_by_username(db, "kent")
+        row = await staff_store.get_staff_by_username(db, "dora")
         assert row is not None
-        kent = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, KENT_PASSWORD))
+        analyst = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, ANALYST_PASSWORD))
         seen = set()
-        for report in await report_store.list_unit_reports(db, "kent-police", 10_000, 0):
-            seen.add((await casework.open_report(db, report, kent.unit_keys)).content.what_happened)
+        for report in await report_store.list_unit_reports(db, DESK_ID, 10_000, 0):
+            seen.add((await casework.open_report(db, report, analyst.unit_keys)).content.what_happened)
         return [m for m in markers.values() if m not in seen]
     finally:
         await db.close()
@@ -111,11 +112,15 @@ async def test_sigkill_mid_load_loses_no_acknowledged_report(tmp_path: Path, kil
                 "--data-dir",
                 str(data_dir),
                 "--unit",
-                "kent-police",
+                DESK_ID,  # every report reaches the desk under the default routing
+                "--role",
+                "desk_analyst",
                 "--username",
-                "kent",
+                "dora",
+                "--operator",
+                "jo.smith",
             ],
-            "".join(s + "\n" for s in shares_file(data_dir).read_text().splitlines()[:3]) + f"{KENT_PASSWORD}\n",
+            "".join(s + "\n" for s in shares_file(data_dir).read_text().splitlines()[:3]) + f"{ANALYST_PASSWORD}\n",
             CHEAP_ENV,
         )
         warm, _ = await submit_many(server.reporter_url, 5, f"warm{kill_point}")
