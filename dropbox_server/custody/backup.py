@@ -5,6 +5,9 @@ via envelope.wrap_with_password, which records its own costs), then a BLAKE2b ch
 everything before it. The checksum tells a damaged or truncated file from a wrong
 passphrase; the SecretBox MAC makes any change to the payload fail to open.
 
+The audit chain's key seed (`audit.key`) is in it too: it lives outside the database so a
+database copy cannot rebuild the chain, and without it no checkpoint could be checked.
+
 What it holds, and why unit keys rather than the custodian key: the database copy already
 holds the custodian key (wrapped under the security staff passphrase) and every unit key
 sealed to it, so a database copy plus that passphrase reopens every report. What a database
@@ -108,6 +111,9 @@ async def write_backup(
         "onion": _onion_files(settings.onion_dir),
         "unit_keys": await _unit_keys(db, custodian_private),
     }
+    if settings.audit_key_path.exists():
+        # The audit chain's key: without it no checkpoint can be checked after a restore.
+        payload["audit_key"] = base64.b64encode(settings.audit_key_path.read_bytes()).decode("ascii")
     body = (
         MAGIC
         + bytes([VERSION])
@@ -188,6 +194,8 @@ def _write_restored(
     create_private_dir(settings.files_dir)
     write_new_secret_file(settings.pepper_path, base64.b64decode(str(payload["pepper"])))
     write_new_secret_file(settings.receipt_kdf_path, str(payload["receipt_kdf"]).encode("ascii"))
+    if "audit_key" in payload:
+        write_new_secret_file(settings.audit_key_path, base64.b64decode(str(payload["audit_key"])))
     for path, content in onion.items():
         create_private_dir(path.parent)
         write_new_secret_file(path, content)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import keyring
-from dropbox_server.datadir import DataDirError, create_pepper, create_private_dir, write_receipt_kdf
+from dropbox_server.datadir import (
+    DataDirError,
+    create_audit_key,
+    create_pepper,
+    create_private_dir,
+    write_receipt_kdf,
+)
 from dropbox_server.forces import FORCES, HUB_ID, HUB_NAME
 from dropbox_server.store import UnitRow, open_database
 
@@ -25,6 +31,8 @@ async def init_data_dir(settings: Settings, custodian_passphrase: str) -> int:
     create_pepper(settings.pepper_path)
     kdf = settings.receipt_kdf
     write_receipt_kdf(settings.receipt_kdf_path, kdf.time_cost, kdf.memory_kib, kdf.parallelism)
+    # Before the database opens, so the audit chain is keyed from its first entry.
+    create_audit_key(settings.audit_key_path)
     db = await open_database(settings.database_path)
     try:
         day = today()

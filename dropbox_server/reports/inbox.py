@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dropbox_server import envelope
+from dropbox_server import audit, envelope
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.forces import FORCES_BY_ID
 from dropbox_server.reports.access import own_unit_keys, require_reader
@@ -17,6 +17,7 @@ from dropbox_server.store.casework import (
     InboxFilter as InboxFilter,  # re-exported: the staff site builds the filter it passes in
 )
 from dropbox_server.store.casework import (
+    InboxRow,
     SealedSummary,
     facet_counts,
     inbox_page,
@@ -138,6 +139,24 @@ async def _cursor(
     return direction, found.seq
 
 
+def _page_detail(where: InboxFilter, cursor: tuple[str, int] | None, rows: list[InboxRow]) -> str:
+    """Which page was shown: position, filters (codes) and the ids listed; never any content."""
+    position = "first" if cursor is None else f"{cursor[0]}"
+    filters = ",".join(
+        f"{name}={value}"
+        for name, value in (
+            ("outcome", where.outcome),
+            ("conduct", where.conduct),
+            ("channel", where.channel),
+            ("assignee", where.assignee),
+            ("unassigned", "yes" if where.unassigned else None),
+        )
+        if value is not None
+    )
+    shown = ",".join(r.report.id for r in rows)
+    return f"page={position} filters={filters or 'none'} shown={shown or 'none'}"
+
+
 async def inbox(
     db: Database,
     staff: UnlockedStaff,
@@ -149,7 +168,8 @@ async def inbox(
     """One page of the caller's unit's reports; only the rows on the page are decrypted.
 
     Security: the query is limited to the caller's unit, and rows are opened only with keys
-    of that unit's ring; a row whose grant does not open shows no content.
+    of that unit's ring; a row whose grant does not open shows no content. Each page shown
+    is audited (`inbox_viewed`): it decrypts the start of up to 25 reports.
     """
     require_reader(staff)
     unit_id = staff.staff.unit_id
@@ -166,6 +186,9 @@ async def inbox(
     for row in rows:
         force, summary = _open_summary(row.report, sealed.get(row.report.seq), keys)
         entries.append(InboxEntry(row.report, row.unread, force, summary, row.assignee))
+    await audit.record(
+        db, audit.pending("inbox_viewed", staff=staff.staff, detail=_page_detail(where, cursor, rows))
+    )
     going_newer = cursor is not None and cursor[0] == "after"
     has_newer = (more if going_newer else cursor is not None) and bool(rows)
     has_older = (True if going_newer else more) and bool(rows)

@@ -66,6 +66,7 @@ async def prepared(tmp_path: Path) -> tuple[Settings, str, str, Path, Path]:
         assert report is not None
         await casework.reply_to_reporter(db, report, 1, "we are on it", today())
         keys_file, db_copy = tmp_path / "keys.backup", tmp_path / "db.copy"
+        await audit.record(db, audit.pending("keys_backed_up", username="security staff (command line)"))
         await backup.write_backup(settings, db, custodian, BACKUP_PASSPHRASE, keys_file, CHEAP_KDF)
         backup_file(settings.database_path, db_copy)
     return settings, receipt, address, keys_file, db_copy
@@ -73,11 +74,15 @@ async def prepared(tmp_path: Path) -> tuple[Settings, str, str, Path, Path]:
 
 async def test_disaster_drill(tmp_path: Path) -> None:
     settings, receipt, address, keys_file, db_copy = await prepared(tmp_path)
+    audit_key = settings.audit_key_path.read_bytes()
     shutil.rmtree(settings.data_dir)
 
     restored = await backup.restore(keys_file, BACKUP_PASSPHRASE, db_copy, settings)
     assert restored.unit_keys == 49 and restored.onion_files >= 1
     assert settings.pepper_path.stat().st_mode & 0o777 == 0o600
+    # The audit chain's outside key comes back too, so the restored chain still verifies.
+    assert settings.audit_key_path.read_bytes() == audit_key
+    assert settings.audit_key_path.stat().st_mode & 0o777 == 0o600
     assert (
         load_or_create_service_key(OnionFiles.for_data_dir(settings.data_dir).reporter_key).address == address
     )
@@ -97,6 +102,8 @@ async def test_disaster_drill(tmp_path: Path) -> None:
             await casework.open_report(services.db, report, alice.unit_keys)
         ).content.what_happened == "before the fire"
         await casework.reply_to_reporter(services.db, report, row.id, "after the restore", today())
+        verified = await audit.verify(services.db)
+        assert verified.ok and verified.keyed and verified.entries > 0
 
 
 def damaged_copies(keys_file: Path, tmp_path: Path) -> dict[str, Path]:
