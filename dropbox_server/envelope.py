@@ -246,7 +246,7 @@ def box_authenticator(sender_private: bytes, recipient_public: bytes, message: b
     that opens, so a reporter's follow-up made with the receipt key is told from one planted
     by someone who can only write the database.
     """
-    digest = hashlib.blake2b(message, digest_size=32, person=b"tipdrop:v1:boxauth").digest()
+    digest = hashlib.blake2b(message, digest_size=32, person=b"tipdrop:v1:auth").digest()
     return bytes([VERSION]) + Box(PrivateKey(sender_private), PublicKey(recipient_public)).encrypt(digest)
 
 
@@ -260,7 +260,7 @@ def box_authenticator_valid(
         opened = Box(PrivateKey(recipient_private), PublicKey(sender_public)).decrypt(authenticator[1:])
     except (CryptoError, ValueError, TypeError):
         return False
-    digest = hashlib.blake2b(message, digest_size=32, person=b"tipdrop:v1:boxauth").digest()
+    digest = hashlib.blake2b(message, digest_size=32, person=b"tipdrop:v1:auth").digest()
     return secret_equal(opened, digest)
 
 

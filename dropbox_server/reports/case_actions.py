@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
 from dropbox_server.custody.keyring import SUPERVISOR, UnlockedStaff
+from dropbox_server.custody.signing import current_signer
 from dropbox_server.reports.access import RoleNotAllowed, load_case
 from dropbox_server.reports.case_file import OUTCOME_REASON
 from dropbox_server.reports.casework import note_item, reply_item
@@ -45,7 +46,8 @@ def check_message(text: str, limit: int) -> str:
 async def reply(db: Database, staff: UnlockedStaff, report_id: str, text: str, limit: int, day: str) -> int:
     """Reply to the reporter of a report in the caller's unit; readable with the receipt."""
     case = await load_case(db, staff, report_id)
-    item = reply_item(case.report, staff.staff.id, check_message(text, limit))
+    signer = await current_signer(db, case.report.unit_id, staff.unit_keys)
+    item = reply_item(case.report, staff.staff.id, check_message(text, limit), signer, day)
     entry = audit.pending("reply", staff=staff.staff, report_id=case.report.id)
     item_id = await casework_store.add_item_audited(db, case.report.seq, item, day, entry)
     await casework_store.mark_read(db, staff.staff.id, case.report.seq)
@@ -88,7 +90,7 @@ def parse_staff_id(value: str) -> int | None:
 
 
 def _staff_id(value: str, code: str) -> int | None:
-    """"" means nobody; anything else must be a plain staff id."""
+    """ "" means nobody; anything else must be a plain staff id."""
     if value == "":
         return None
     found = parse_staff_id(value)

@@ -11,6 +11,7 @@ from dropbox_server.reports.access import own_unit_keys, require_reader
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.store import Database, ReportRow
 from dropbox_server.store import assignments as assignment_store
+from dropbox_server.store import authenticity as authenticity_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store.assignments import Combos
 from dropbox_server.store.casework import (
@@ -107,8 +108,14 @@ async def _facets_for(db: Database, unit_id: str, where: InboxFilter) -> Facets:
     return _facets(combos, where, total, caseloads)
 
 
-def _open_summary(report: ReportRow, sealed: SealedSummary | None, keys: dict[int, bytes]) -> tuple[str, str]:
-    """(force name, start of 'what happened') for one row, opened with the unit's own keys."""
+def _open_summary(
+    report: ReportRow, sealed: SealedSummary | None, keys: dict[int, bytes], chain: list[bytes]
+) -> tuple[str, str]:
+    """(force name, start of 'what happened') for one row, opened with the unit's own keys.
+
+    The report itself was sealed to the report's first key pair: for a report passed on,
+    walk back from the newest key through `chain` (report_keys.py).
+    """
     if sealed is None:
         return "", ""
     for key_id, grant in sealed.grants:
@@ -117,6 +124,8 @@ def _open_summary(report: ReportRow, sealed: SealedSummary | None, keys: dict[in
             continue
         try:
             report_key = envelope.unseal(private, grant)
+            for sealed_earlier in chain:
+                report_key = envelope.unseal(report_key, sealed_earlier)
             item_key = envelope.unseal(report_key, sealed.key_for_unit)
             raw = envelope.decrypt(item_key, sealed.ciphertext, item_context(report.id, "report"))
         except envelope.EnvelopeError:
@@ -181,10 +190,13 @@ async def inbox(
     else:
         rows = rows[:page_size]
     keys = await own_unit_keys(db, staff)
-    sealed = await sealed_summaries(db, [r.report.seq for r in rows])
+    seqs = [r.report.seq for r in rows]
+    sealed, chains = await sealed_summaries(db, seqs), await authenticity_store.sealed_chains(db, seqs)
     entries = []
     for row in rows:
-        force, summary = _open_summary(row.report, sealed.get(row.report.seq), keys)
+        force, summary = _open_summary(
+            row.report, sealed.get(row.report.seq), keys, chains.get(row.report.seq, [])
+        )
         entries.append(InboxEntry(row.report, row.unread, force, summary, row.assignee))
     await audit.record(
         db, audit.pending("inbox_viewed", staff=staff.staff, detail=_page_detail(where, cursor, rows))

@@ -31,7 +31,7 @@ from dropbox_server.files.upload import UploadBatch
 from dropbox_server.forces import FORCES_BY_ID, HUB_ID
 from dropbox_server.kdf import ReceiptContext
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
-from dropbox_server.reports.reporter_access import ReporterAccess
+from dropbox_server.reports.reporter_access import ReporterAccess, follow_up_item
 from dropbox_server.store import Database, NewItem, NewReport, units
 from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
@@ -161,9 +161,6 @@ async def phone_follow_up(db: Database, access: ReporterAccess, text: str, day: 
     report = await report_store.get_report_by_seq(db, access.report_seq)
     if report is None or report.id != access.report_id:
         return False
-    blob, key, _ = envelope.seal_new_item(
-        report.report_public_key, text.encode("utf-8"), item_context(report.id, "reporter_message")
-    )
-    item = NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key)
+    item = follow_up_item(access, report, text, day)
     await stats_store.add_counted_item(db, report.seq, report.unit_id, item, day, "phone_follow_up")
     return True

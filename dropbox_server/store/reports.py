@@ -16,11 +16,12 @@ _REPORT_COLUMNS = (
     "created_day, last_activity_day, reporter_public_key, report_public_key, contact_public_key"
 )
 _ITEM_COLUMNS = (
-    "id, report_seq, kind, created_day, author_staff_id, ciphertext, key_for_unit, key_for_reporter"
+    "id, report_seq, kind, created_day, author_staff_id, ciphertext, key_for_unit, key_for_reporter, "
+    "authenticator"
 )
 _INSERT_ITEM = (
     "INSERT INTO items (report_seq, kind, created_day, author_staff_id, ciphertext, "
-    "key_for_unit, key_for_reporter) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "key_for_unit, key_for_reporter, authenticator) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -79,7 +80,16 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
     await tx.executemany(
         _INSERT_ITEM,
         [
-            (seq, i.kind, report.day, i.author_staff_id, i.ciphertext, i.key_for_unit, i.key_for_reporter)
+            (
+                seq,
+                i.kind,
+                report.day,
+                i.author_staff_id,
+                i.ciphertext,
+                i.key_for_unit,
+                i.key_for_reporter,
+                i.authenticator,
+            )
             for i in report.items
         ],
     )
@@ -149,6 +159,7 @@ async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: st
             item.ciphertext,
             item.key_for_unit,
             item.key_for_reporter,
+            item.authenticator,
         ),
     )
     await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from dropbox_server.store.audit import PendingAudit, append_tx
+from dropbox_server.store.authenticity import retire_report_key_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.outcomes import NewOutcome, insert_history_tx
 
@@ -37,6 +38,12 @@ class NewTransfer:
     reason_key_for_sender: bytes
     history_reason_ciphertext: bytes
     history_reason_key: bytes
+    # The report's new key pair: (old public, old private sealed to the new, new public).
+    rotation: tuple[bytes, bytes, bytes] | None = None
+
+
+class _KeyChanged(Exception):
+    """The report's key changed since the transfer was prepared: roll back."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,16 @@ async def transfer(db: Database, t: NewTransfer, audit: PendingAudit) -> bool:
     Security: every existing grant of the report's keys is deleted before the receiver's are
     written, so no key of the sending unit opens the report afterwards. Without a contact
     grant for the receiver, the contact item itself is deleted (secure_delete overwrites it).
+    With `rotation` the report gets its new key pair in the same transaction (the old one
+    filed as history, sealed to the new), so nothing later is sealed to a key the sender had.
     """
+    try:
+        return await _transfer(db, t, audit)
+    except _KeyChanged:
+        return False
+
+
+async def _transfer(db: Database, t: NewTransfer, audit: PendingAudit) -> bool:
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE reports SET unit_id = ?, outcome = 'new', last_activity_day = ? "
@@ -70,6 +86,8 @@ async def transfer(db: Database, t: NewTransfer, audit: PendingAudit) -> bool:
         )
         if cur.rowcount != 1:
             return False
+        if t.rotation is not None and not await retire_report_key_tx(tx, t.report_seq, *t.rotation):
+            raise _KeyChanged
         await tx.execute("DELETE FROM report_key_grants WHERE report_seq = ?", (t.report_seq,))
         grants = [(t.report_seq, "content", t.receiver_key_id, t.content_grant)]
         if t.contact_grant is not None:

@@ -99,7 +99,7 @@ async def build(settings: Settings) -> Expected:
             assert report is not None
             staff = await member(services, username)
             await casework.reply_to_reporter(
-                services.db, report, staff.staff.id, f"thank you, {unit}", today()
+                services.db, report, staff, f"thank you, {unit}", today()
             )
             reply_file = {f"photo-for-{unit}.jpg": os.urandom(50_000)}
             async with UploadBatch(

@@ -64,7 +64,10 @@ async def prepared(tmp_path: Path) -> tuple[Settings, str, str, Path, Path]:
         assert access is not None
         report = await report_store.get_report(db, access.report_id)
         assert report is not None
-        await casework.reply_to_reporter(db, report, 1, "we are on it", today())
+        row = await staff_store.get_staff_by_username(db, "alice")
+        assert row is not None
+        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "alice password"))
+        await casework.reply_to_reporter(db, report, alice, "we are on it", today())
         keys_file, db_copy = tmp_path / "keys.backup", tmp_path / "db.copy"
         await audit.record(db, audit.pending("keys_backed_up", username="security staff (command line)"))
         await backup.write_backup(settings, db, custodian, BACKUP_PASSPHRASE, keys_file, CHEAP_KDF)
@@ -101,7 +104,7 @@ async def test_disaster_drill(tmp_path: Path) -> None:
         assert (
             await casework.open_report(services.db, report, alice.unit_keys)
         ).content.what_happened == "before the fire"
-        await casework.reply_to_reporter(services.db, report, row.id, "after the restore", today())
+        await casework.reply_to_reporter(services.db, report, alice, "after the restore", today())
         verified = await audit.verify(services.db)
         assert verified.ok and verified.keyed and verified.entries > 0
 
@@ -227,7 +230,7 @@ async def test_disaster_drill_with_the_command_line(tmp_path: Path) -> None:
         assert report is not None
         opened = await casework.open_report(services.db, report, alice.unit_keys)
         assert opened.content.what_happened == "before the fire"
-        await casework.reply_to_reporter(services.db, report, row.id, "after the restore", today())
+        await casework.reply_to_reporter(services.db, report, alice, "after the restore", today())
         thread = await reporter_thread(services.db, access, services.files)
         assert thread is not None
         assert [e.text for e in thread.entries if e.kind == "reply"] == ["we are on it", "after the restore"]

@@ -1,0 +1,142 @@
+"""Signed replies and authenticated follow-ups, against an insider who can write the database:
+what they plant is flagged on the reporter's page and in the unit's view; what the unit and the
+reporter really sent is not; data from before signing is marked as such, not as forged."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from dropbox_server import envelope
+from dropbox_server.clock import today
+from dropbox_server.custody import signing
+from dropbox_server.reports import authenticity, casework
+from dropbox_server.reports.reporter_access import (
+    open_with_receipt,
+    reporter_follow_up,
+    reporter_thread,
+)
+from dropbox_server.reports.submission import phone_follow_up
+from dropbox_server.store import ItemRow, open_database
+from dropbox_server.store import authenticity as authenticity_store
+from dropbox_server.store import reports as report_store
+from receipt_codes import Receipt
+from tests.investigator.conftest import Workspace, submit
+from tests.investigator.test_transfer import _unlocked
+from tests.reports.forgery import authenticator_of, forge_follow_up, forge_reply
+
+FORGED = "FORGED: your case is closed, send your details to this address"
+
+
+async def _statuses(ws: Workspace, receipt: str) -> list[tuple[str, str]]:
+    access = await open_with_receipt(ws.services.db, ws.services.receipts, Receipt(receipt))
+    assert access is not None
+    thread = await reporter_thread(ws.services.db, access, ws.services.files)
+    assert thread is not None
+    return [(e.text, e.authenticity) for e in thread.entries if e.kind == "reply"]
+
+
+async def test_a_reply_planted_in_the_database_fails_on_the_reporters_side(workspace: Workspace) -> None:
+    ws, db_path = workspace, workspace.settings.database_path
+    receipt, report_id = await submit(ws)
+    alice = await ws.signed_in("alice", "kent-police")
+    await alice.act(report_id, "reply", {"reply": "genuine reply"})
+    genuine = (await report_store.items(ws.services.db, 1, ("unit_reply",)))[0]
+
+    forge_reply(db_path, report_id, FORGED, today())
+    # Replaying a real signature on other words does not help either.
+    forge_reply(db_path, report_id, FORGED + " (2)", today(), authenticator_of(db_path, genuine.id))
+    assert await _statuses(ws, receipt) == [
+        ("genuine reply", "verified"),
+        (FORGED, "failed"),
+        (FORGED + " (2)", "failed"),
+    ]
+
+
+async def test_a_signing_key_planted_in_the_database_is_refused(workspace: Workspace) -> None:
+    """The insider writes their own public key as the unit's and signs with it: the certificate,
+    made with the key outside the database, does not match."""
+    ws, db_path = workspace, workspace.settings.database_path
+    receipt, report_id = await submit(ws)
+    alice = await ws.signed_in("alice", "kent-police")
+    await alice.act(report_id, "reply", {"reply": "genuine reply"})
+    with sqlite3.connect(db_path) as raw:
+        unit_key_id, cert = raw.execute("SELECT unit_key_id, certificate FROM unit_signing_keys").fetchone()
+    mine = envelope.signing_pair_from_seed(b"i" * 32)
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("UPDATE unit_signing_keys SET public_key = ?", (mine.public,))
+    item_id = forge_reply(db_path, report_id, FORGED, today())
+    signer = signing.Signer(int(unit_key_id), mine)
+    tag = authenticity.sign_reply(signer, report_id, today(), FORGED.encode(), [])
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("UPDATE items SET authenticator = ? WHERE id = ?", (tag, item_id))
+    assert [s for _, s in await _statuses(ws, receipt)] == ["failed", "failed"]
+    # Even a certificate copied along does not help: it binds the unit's real public key.
+    assert cert
+
+
+async def test_a_follow_up_planted_in_the_database_is_marked_in_the_units_view(workspace: Workspace) -> None:
+    ws, db_path = workspace, workspace.settings.database_path
+    receipt, report_id = await submit(ws)
+    access = await open_with_receipt(ws.services.db, ws.services.receipts, Receipt(receipt))
+    assert access is not None
+    await reporter_follow_up(ws.services.db, access, "REALFOLLOWUP from the reporter", today())
+    forge_follow_up(db_path, report_id, "PLANTEDFOLLOWUP I withdraw everything", today())
+
+    alice = await ws.signed_in("alice", "kent-police")
+    page = await alice.open_report(report_id)
+    real, planted = page.index("REALFOLLOWUP"), page.index("PLANTEDFOLLOWUP")
+    warning = "this message was not made with the reporter's receipt"
+    assert page.count(warning) == 1
+    assert real < planted and page.index(warning) in range(real, planted)
+
+    unlocked = await _unlocked(ws, alice)
+    report = await report_store.get_report(ws.services.db, report_id)
+    assert report is not None
+    opened = await casework.open_report(ws.services.db, report, unlocked.unit_keys)
+    assert [m.authenticity for m in opened.messages] == ["verified", "failed"]
+
+
+async def test_phone_follow_ups_are_authenticated_by_the_receipt_the_handler_holds(
+    workspace: Workspace,
+) -> None:
+    ws = workspace
+    receipt, report_id = await submit(ws, channel="phone")
+    access = await open_with_receipt(ws.services.db, ws.services.receipts, Receipt(receipt))
+    assert access is not None
+    assert await phone_follow_up(ws.services.db, access, "caller rang again", today())
+    alice = await ws.signed_in("alice", "kent-police")
+    unlocked = await _unlocked(ws, alice)
+    report = await report_store.get_report(ws.services.db, report_id)
+    assert report is not None
+    opened = await casework.open_report(ws.services.db, report, unlocked.unit_keys)
+    assert [(m.text, m.authenticity) for m in opened.messages] == [("caller rang again", "verified")]
+
+
+async def test_items_from_before_signing_are_marked_as_such_not_as_forged(tmp_path: Path) -> None:
+    """The migration draws the line at the first item stored after it."""
+    path = tmp_path / "old.sqlite3"
+    db = await open_database(path, migrate_up_to=5)
+    await db.close()
+    with sqlite3.connect(path) as raw:  # foreign keys are off here: items alone are enough
+        for _ in range(3):
+            raw.execute(
+                "INSERT INTO items (report_seq, kind, created_day, ciphertext, key_for_unit) "
+                "VALUES (1, 'unit_reply', '2026-01-01', x'00', x'00')"
+            )
+    db = await open_database(path)
+    try:
+        assert await authenticity_store.first_authenticated_item(db) == 4
+        old = ItemRow(3, 1, "unit_reply", "2026-01-01", None, b"", b"", None, None)
+        new = ItemRow(4, 1, "unit_reply", "2026-01-01", None, b"", b"", None, None)
+        assert await authenticity.check_reply(db, 1, "r", old, b"", []) == "before_signing"
+        assert await authenticity.check_reply(db, 1, "r", new, b"", []) == "failed"
+    finally:
+        await db.close()
+    with sqlite3.connect(path) as raw:
+        try:
+            raw.execute("UPDATE authenticity_began SET first_item_id = 99")
+        except sqlite3.IntegrityError:
+            pass
+        else:
+            raise AssertionError("the line where signing began must not move")
