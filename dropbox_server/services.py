@@ -44,6 +44,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         # A data directory from before the chain was keyed: key it now, once (audit.py).
         try:
             await audit.start_keyed_chain(db, settings.audit_key_path, today())
+        except ValueError as exc:
+            # The old chain does not link up: it is not blessed with the new key.
+            await db.close()
+            raise DataDirError(
+                f"{exc}; the server will not key a broken audit log. Investigate, then remove "
+                f"{settings.audit_key_path} to try again"
+            ) from None
         except BaseException:
             await db.close()
             raise

@@ -30,6 +30,11 @@ from dropbox_server.store.files import FileRow, NewFile
 Authenticity = Literal["verified", "before_signing", "failed"]
 REPLY_PURPOSE = b"tipdrop:v1:signed-reply"
 FOLLOW_UP_PURPOSE = b"tipdrop:v1:reporter-follow-up"
+REPORT_PURPOSE = b"tipdrop:v1:reporter-report"
+# What the reporter's receipt key authenticates, by item kind. The report itself is
+# authenticated too: it ties the stored reporter public key to the report, so swapping that
+# key in the database (to make follow-ups "from the reporter") breaks the report's own check.
+_REPORTER_PURPOSES = {"reporter_message": FOLLOW_UP_PURPOSE, "report": REPORT_PURPOSE}
 _SIGNATURE_BYTES = 64
 
 
@@ -80,10 +85,16 @@ async def check_reply(
 
 
 def authenticate_follow_up(
-    reporter_private: bytes, report_public: bytes, report_id: str, day: str, text: bytes, files: list[bytes]
+    reporter_private: bytes,
+    report_public: bytes,
+    report_id: str,
+    day: str,
+    text: bytes,
+    files: list[bytes],
+    kind: str = "reporter_message",
 ) -> bytes:
-    """A follow-up's authenticator: a Box from the receipt's key pair to the report key."""
-    message = _message(FOLLOW_UP_PURPOSE, report_id, day, text, files)
+    """A follow-up's (or the report's) authenticator: a Box from the receipt's key pair to the report key."""
+    message = _message(_REPORTER_PURPOSES[kind], report_id, day, text, files)
     return envelope.box_authenticator(reporter_private, report_public, message)
 
 
@@ -102,7 +113,7 @@ async def check_follow_up(
     """
     if item.authenticator is None:
         return await _unsigned(db, item)
-    message = _message(FOLLOW_UP_PURPOSE, report_id, item.created_day, text, files)
+    message = _message(_REPORTER_PURPOSES[item.kind], report_id, item.created_day, text, files)
     ok = envelope.box_authenticator_valid(report_key, reporter_public, message, item.authenticator)
     return "verified" if ok else "failed"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dropbox_server import envelope
 from dropbox_server.custody.keyring import UnlockedStaff
@@ -45,6 +45,9 @@ class OpenedReport:
     content: ReportContent
     contact: ContactDetails | None
     messages: tuple[CaseMessage, ...]
+    # Was the report made with the receipt whose public key is stored? "failed" means the
+    # link to the reporter is broken, and every "message from the reporter" is failed too.
+    authenticity: Authenticity = "verified"
 
 
 async def open_report_key(
@@ -99,6 +102,7 @@ async def open_report(db: Database, report: ReportRow, unit_keys: dict[int, byte
     content: ReportContent | None = None
     contact: ContactDetails | None = None
     messages = []
+    anchor: Authenticity = "verified"
     files: dict[int, list[FileRow]] = {}
     for row in await file_store.files_of_report(db, report.seq):
         files.setdefault(row.item_id, []).append(row)
@@ -109,15 +113,19 @@ async def open_report(db: Database, report: ReportRow, unit_keys: dict[int, byte
                 contact = ContactDetails.from_bytes(raw)
             continue
         if item.kind == "report":
-            raw = _open_item(
-                report, keys.opener(item.key_for_unit)[0], item.kind, item.ciphertext, item.key_for_unit
-            )
+            private = keys.opener(item.key_for_unit)[0]
+            raw = _open_item(report, private, item.kind, item.ciphertext, item.key_for_unit)
             content = ReportContent.from_bytes(raw)
+            anchor = await check_follow_up(db, private, report.reporter_public_key, report.id, item, raw, [])
         else:
             messages.append(await _message(db, report, keys, item, files.get(item.id, [])))
     if content is None:
         raise NotReadable(report.id)
-    return OpenedReport(report=report, content=content, contact=contact, messages=tuple(messages))
+    if anchor == "failed":
+        messages = [
+            replace(m, authenticity="failed") if m.kind == "reporter_message" else m for m in messages
+        ]
+    return OpenedReport(report, content, contact, tuple(messages), anchor)
 
 
 def reply_item(

@@ -205,7 +205,25 @@ async def reporter_file(
     row = await file_store.get_file(db, seq, file_id)
     if row is None or row.item_kind != REPLY_KIND or row.key_for_reporter is None:
         raise FileNotFound(file_id)
+    if not await _reply_checks_out(db, report_id, seq, reporter_private, row.item_id):
+        # Security: the page offers no download for a reply that fails its check; a link
+        # typed in (say, one the planted message gives) is refused the same way.
+        raise FileNotFound(file_id)
     return open_file(disk, report_id, row, row.key_for_reporter, reporter_private)
+
+
+async def _reply_checks_out(
+    db: Database, report_id: str, seq: int, reporter_private: bytes, item_id: int
+) -> bool:
+    """Whether the reply a file belongs to is signed by a unit that held the report (or predates signing)."""
+    report = await report_store.get_report_by_seq(db, seq)
+    item = next((i for i in await report_store.items(db, seq, (REPLY_KIND,)) if i.id == item_id), None)
+    if report is None or item is None or report.id != report_id:
+        return False
+    files = [f for f in await file_store.files_of_report(db, seq, (REPLY_KIND,)) if f.item_id == item_id]
+    access = ReporterAccess(report_seq=seq, report_id=report_id, private_key=reporter_private)
+    _, status = await _open_reply(db, access, report, item, files)
+    return status != "failed"
 
 
 Withdrawal = Literal["withdrawn", "requested", "gone"]

@@ -30,6 +30,7 @@ from dropbox_server import envelope
 from dropbox_server.files.upload import UploadBatch
 from dropbox_server.forces import FORCES_BY_ID, HUB_ID
 from dropbox_server.kdf import ReceiptContext
+from dropbox_server.reports.authenticity import authenticate_follow_up
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
 from dropbox_server.reports.reporter_access import ReporterAccess, follow_up_item
 from dropbox_server.store import Database, NewItem, NewReport, units
@@ -100,10 +101,11 @@ async def submit_report(
     reporter = envelope.keypair_from_seed(reporter_secrets.key_seed)
     draft = draft or new_draft()
     report_id, report_pair = draft.id, draft.keys
-    body, body_key, _ = envelope.seal_new_item(
-        report_pair.public, content.to_bytes(), item_context(report_id, "report")
-    )
-    items = [NewItem(kind="report", ciphertext=body, key_for_unit=body_key)]
+    raw = content.to_bytes()
+    body, body_key, _ = envelope.seal_new_item(report_pair.public, raw, item_context(report_id, "report"))
+    # Ties the stored reporter public key to this report (reports/authenticity.py).
+    tag = authenticate_follow_up(reporter.private, report_pair.public, report_id, day, raw, [], "report")
+    items = [NewItem(kind="report", ciphertext=body, key_for_unit=body_key, authenticator=tag)]
     contact_pair = None
     if contact is not None:
         contact_pair = envelope.generate_keypair()

@@ -77,6 +77,8 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
         " VALUES (?, ?, ?, ?)",
         grants,
     )
+    if not report.items:
+        return seq
     await tx.executemany(
         _INSERT_ITEM,
         [

@@ -208,3 +208,33 @@ async def test_listing_the_inbox_is_audited_without_content(workspace: Workspace
     assert last.username == "alice" and last.unit_id == "kent-police"
     assert last.detail == f"page=first filters=outcome=new shown={second},{first}"
     assert all("INBOXMARKER" not in repr(r.entry) for r in rows)
+
+
+async def test_the_server_keys_an_old_chain_at_start_and_refuses_a_broken_one(tmp_path: Path) -> None:
+    from dropbox_server.custody.provision import init_data_dir
+    from dropbox_server.datadir import DataDirError
+    from dropbox_server.services import open_services
+    from tests.conftest import CHEAP_KDF, CUSTODIAN_PASSPHRASE
+
+    settings = Settings.for_data_dir(tmp_path / "data", receipt_kdf=CHEAP_KDF, password_kdf=CHEAP_KDF)
+    await init_data_dir(settings, CUSTODIAN_PASSPHRASE)
+    # Make it look like a directory from before the key: no key file, an unkeyed chain.
+    settings.audit_key_path.unlink()
+    db = await open_database(settings.database_path)
+    try:
+        for n in range(3):
+            await audit.record(db, audit.pending("sign_out", username=f"user{n}"))
+    finally:
+        await db.close()
+    async with open_services(settings) as services:
+        result = await audit.verify(services.db)
+        assert result.ok and result.keyed and result.entries == 4
+    assert settings.audit_key_path.stat().st_mode & 0o777 == 0o600
+
+    settings.audit_key_path.unlink()
+    with sqlite3.connect(settings.database_path) as raw:
+        raw.execute("DROP TRIGGER audit_log_no_update")
+        raw.execute("UPDATE audit_log SET detail = 'x' WHERE seq = 2")
+    with pytest.raises(DataDirError, match="will not key a broken audit log"):
+        async with open_services(settings):
+            pass

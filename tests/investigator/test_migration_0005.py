@@ -26,7 +26,7 @@ async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
     assert await db.schema_version() == 4
     await db.close()
 
-    db = await open_database(path)
+    db = await open_database(path, migrate_up_to=5)
     try:
         assert await db.schema_version() == 5
         assert await assignment_store.caseloads(db, "u1") == {}

@@ -140,3 +140,61 @@ async def test_items_from_before_signing_are_marked_as_such_not_as_forged(tmp_pa
             pass
         else:
             raise AssertionError("the line where signing began must not move")
+
+
+async def test_swapping_the_reporters_key_in_the_database_is_caught(workspace: Workspace) -> None:
+    """The insider replaces the stored reporter public key with one of their own, so their
+    Box would check: the report itself was authenticated with the real key, and fails now."""
+    ws, db_path = workspace, workspace.settings.database_path
+    receipt, report_id = await submit(ws)
+    mine = envelope.generate_keypair()
+    with sqlite3.connect(db_path) as raw:
+        report_public = bytes(
+            raw.execute("SELECT report_public_key FROM reports WHERE id = ?", (report_id,)).fetchone()[0]
+        )
+        raw.execute("UPDATE reports SET reporter_public_key = ? WHERE id = ?", (mine.public, report_id))
+    text = b"PLANTED as the reporter"
+    tag = authenticity.authenticate_follow_up(mine.private, report_public, report_id, today(), text, [])
+    forge_follow_up(db_path, report_id, text.decode(), today(), tag)
+
+    alice = await ws.signed_in("alice", "kent-police")
+    report = await report_store.get_report(ws.services.db, report_id)
+    assert report is not None
+    opened = await casework.open_report(ws.services.db, report, (await _unlocked(ws, alice)).unit_keys)
+    assert opened.authenticity == "failed"
+    assert [m.authenticity for m in opened.messages] == ["failed"]
+    page = await alice.open_report(report_id)
+    assert "this report was not made with the receipt whose key is stored with it" in page
+    assert receipt
+
+
+async def test_a_file_moved_onto_a_planted_reply_is_not_served(workspace: Workspace, http: object) -> None:
+    """The insider re-points a real file of the unit to their planted reply: the page offers
+    no download for it, and the direct link is refused like an unknown file."""
+    import aiohttp
+
+    from tests.files.test_both_directions import fetch, file_ids, report_with
+    from tests.files.uploads import form_with_files
+    from tests.journeys import Reporter, csrf_from
+
+    assert isinstance(http, aiohttp.ClientSession)
+    ws, db_path = workspace, workspace.settings.database_path
+    receipt, report_id = await report_with(ws, http, [])
+    alice = await ws.signed_in("alice", "kent-police")
+    _, page = await alice.get(f"/reports/{report_id}/files")
+    form = form_with_files({"csrf_token": csrf_from(page), "message": "genuine"}, [("photo.jpg", b"x" * 900)])
+    async with alice.http.post(
+        f"{alice.base}/reports/{report_id}/files", data=form, allow_redirects=False
+    ) as r:
+        assert r.status == 303
+    [file_id] = await file_ids(ws, report_id)
+    reporter = Reporter(http, ws.reporter_url)
+    await reporter.open_thread(receipt)
+    assert (await fetch(reporter, f"/thread/files/{file_id}"))[0] == 200
+
+    planted = forge_reply(db_path, report_id, "FORGED: open the photo", today())
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("UPDATE files SET item_id = ? WHERE id = ?", (planted, file_id))
+    page = await reporter.open_thread(receipt)
+    assert f"/thread/files/{file_id}" not in page
+    assert (await fetch(reporter, f"/thread/files/{file_id}"))[0] == 404
