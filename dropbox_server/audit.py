@@ -19,11 +19,22 @@ Security (failed sign-ins): the username is logged only when it names a real acc
 A string typed into the username box that matches nobody may be a mistyped password,
 so it is logged as "(unknown)" rather than stored.
 
-Security (chain): each entry's hash is BLAKE2b over the previous hash and a canonical
-encoding of the entry (envelope.chain_digest). Editing, inserting or deleting an entry
-breaks every later link; `python run.py audit verify` names the first broken one.
-Truncating the newest entries cannot be seen from the log alone, so `verify` prints the
-head hash for security staff to record elsewhere and compare later.
+Security (chain): each entry's hash is BLAKE2b, keyed with a key kept outside the database
+(the `audit.key` file beside it, mode 0600, in key backups), over the previous hash and a
+canonical encoding of the entry (envelope.keyed_chain_digest). Editing, inserting or
+deleting an entry breaks every later link, and someone who can write the database but does
+not hold the key cannot compute new links to hide it; `python run.py audit verify` names
+the first broken one. Cutting off the newest entries cannot be seen from the log alone, so
+`audit checkpoint` prints the head (sequence, hash, and an Ed25519 signature by a key made
+from the same outside seed) for a witness to keep, and `audit verify --checkpoint FILE`
+fails unless that very entry is still there with that hash.
+
+Security (re-keying): a chain written before the key existed (unkeyed BLAKE2b from zeros)
+is re-keyed once, from the genesis, after checking it links up; an `audit_rekeyed` entry
+records the day and how many entries came before. For those earlier entries the guarantee
+is weaker: they are protected from the day of re-keying on, but anyone who could write the
+database before then could have rewritten them and recomputed the unkeyed chain. The old
+head hash is printed when re-keying so it can be compared with one written down earlier.
 """
 
 from __future__ import annotations
@@ -34,11 +45,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from dropbox_server import envelope
+from dropbox_server.datadir import create_audit_key
 from dropbox_server.store import Database
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store.audit import AuditEntry, PendingAudit
+from dropbox_server.store.database import read_audit_seed
 from dropbox_server.store.records import StaffRow
 
 UNKNOWN_USERNAME = "(unknown)"
@@ -94,6 +108,8 @@ ACTIONS = frozenset(
         "key_holder_notice_acknowledged",
         "password_change_failed",
         "enrolment_approval_refused",
+        "inbox_viewed",
+        "audit_rekeyed",
     }
 )
 # Who ran the command-line action being recorded (set once per command by the CLI).
@@ -132,9 +148,16 @@ def encode_entry(seq: int, entry: AuditEntry) -> bytes:
     return json.dumps(fields, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def link(seq: int, previous: bytes, entry: AuditEntry) -> bytes:
-    """The hash of entry `seq` given the hash before it."""
-    return envelope.chain_digest(previous, encode_entry(seq, entry))
+CHAIN_PURPOSE = b"tipdrop:v1:audit-chain"
+CHECKPOINT_PURPOSE = b"tipdrop:v1:audit-checkpoint"
+
+
+def link(seq: int, previous: bytes, entry: AuditEntry, seed: bytes | None) -> bytes:
+    """The hash of entry `seq` given the hash before it: keyed once the key seed exists."""
+    if seed is None:
+        return envelope.chain_digest(previous, encode_entry(seq, entry))
+    key = envelope.derive_key(seed, CHAIN_PURPOSE)
+    return envelope.keyed_chain_digest(key, previous, encode_entry(seq, entry))
 
 
 def pending(
@@ -178,6 +201,7 @@ class Verification:
     head: bytes
     broken_seq: int | None = None
     problem: str = ""
+    keyed: bool = True
 
     @property
     def ok(self) -> bool:
@@ -185,15 +209,190 @@ class Verification:
 
 
 async def verify(db: Database, batch: int = 1000) -> Verification:
-    """Walk the whole chain and stop at the first entry that does not link up."""
+    """Walk the whole chain and stop at the first entry that does not link up.
+
+    Once the key file exists every link must be keyed; before, the chain is unkeyed
+    (`keyed` is False and the result says little against someone who can write the database).
+    """
+    return await _walk(db, batch, db.audit_seed)
+
+
+async def verify_unkeyed(db: Database, batch: int = 1000) -> Verification:
+    """Walk a chain written before it was keyed (only to check it before re-keying)."""
+    return await _walk(db, batch, None)
+
+
+async def _walk(db: Database, batch: int, seed: bytes | None) -> Verification:
     previous, expected_seq, count = audit_store.GENESIS, 1, 0
     while rows := await audit_store.entries(db, expected_seq - 1, batch):
         for row in rows:
             if row.seq != expected_seq:
-                return Verification(count, previous, expected_seq, "is missing")
+                return Verification(count, previous, expected_seq, "is missing", seed is not None)
             if not envelope.secret_equal(row.prev_hash, previous):
-                return Verification(count, previous, row.seq, "does not follow the entry before it")
-            if not envelope.secret_equal(row.hash, link(row.seq, previous, row.entry)):
-                return Verification(count, previous, row.seq, "has been altered")
+                return Verification(
+                    count, previous, row.seq, "does not follow the entry before it", seed is not None
+                )
+            if not envelope.secret_equal(row.hash, link(row.seq, previous, row.entry, seed)):
+                return Verification(count, previous, row.seq, "has been altered", seed is not None)
             previous, expected_seq, count = row.hash, expected_seq + 1, count + 1
-    return Verification(count, previous)
+    return Verification(count, previous, keyed=seed is not None)
+
+
+class AuditKeyMissing(Exception):
+    """The outside key seed is needed (to re-key, sign or check a checkpoint) and is absent."""
+
+
+@dataclass(frozen=True)
+class Rekeyed:
+    entries: int  # entries re-keyed (before the audit_rekeyed entry)
+    old_head: bytes  # the unkeyed head, to compare with any written down before
+
+
+async def start_keyed_chain(db: Database, key_path: Path, day: str) -> Rekeyed | None:
+    """Create the outside key seed beside the database and re-key the existing chain under it.
+
+    Refuses when the key file exists: only the step that creates the key may re-key, so an
+    unkeyed chain rewritten later by someone who can write the database is never blessed.
+    If this stops between the two steps, the chain fails `verify`; remove the new key file
+    (nothing was keyed with it) and run `audit rekey` again.
+    """
+    create_audit_key(key_path)
+    seed = read_audit_seed(key_path)
+    if seed is None:
+        raise AuditKeyMissing(f"{key_path} was not written")
+    await db.use_audit_seed(seed)
+    return await _rekey(db, day)
+
+
+async def _rekey(db: Database, day: str, clock: Callable[[], str] = now_utc) -> Rekeyed | None:
+    """Re-key an unkeyed chain from the genesis under the database's (new) key seed.
+
+    None when there is nothing to do (an empty log). Raises ValueError naming the first
+    broken entry when the old chain does not link up: a broken chain is not blessed.
+    """
+    seed = db.audit_seed
+    if seed is None:
+        raise AuditKeyMissing("no audit key beside the database")
+    if (await audit_store.head(db))[0] == 0:
+        return None
+    old = await verify_unkeyed(db)
+    if not old.ok:
+        raise ValueError(f"the audit log is broken at entry {old.broken_seq}: it {old.problem}")
+    expected = await audit_store.head(db)
+    new_hashes, previous = [], audit_store.GENESIS
+    for row in await _all_rows(db):
+        new = link(row.seq, previous, row.entry, seed)
+        new_hashes.append((row.seq, previous, new))
+        previous = new
+    entry = pending(
+        "audit_rekeyed",
+        username="security staff (command line)",
+        detail=f"rekeyed-on={day} entries-before={old.entries} old-head={old.head.hex()}",
+        clock=clock,
+    )
+    if await audit_store.rekey(db, expected, new_hashes, entry) is None:
+        raise ValueError("the audit log grew while it was being re-keyed; run it again")
+    return Rekeyed(old.entries, old.head)
+
+
+async def _all_rows(db: Database, batch: int = 1000) -> list[audit_store.AuditRow]:
+    out: list[audit_store.AuditRow] = []
+    while rows := await audit_store.entries(db, out[-1].seq if out else 0, batch):
+        out.extend(rows)
+    return out
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The signed head of the chain, for an outside witness to keep."""
+
+    seq: int
+    hash: bytes
+    signature: bytes
+    public_key: bytes
+
+    def to_text(self) -> str:
+        return (
+            f"{CHECKPOINT_HEADER}\nsequence: {self.seq}\nhash: {self.hash.hex()}\n"
+            f"signature: {self.signature.hex()}\npublic-key: {self.public_key.hex()}\n"
+        )
+
+
+CHECKPOINT_HEADER = "tipdrop audit checkpoint v1"
+
+
+class CheckpointError(Exception):
+    """A checkpoint file cannot be read, or the log does not match it; the message says why."""
+
+
+def _checkpoint_message(seq: int, head: bytes) -> bytes:
+    return CHECKPOINT_PURPOSE + b"\x00" + seq.to_bytes(8, "big") + head
+
+
+def _checkpoint_pair(db: Database) -> envelope.SigningPair:
+    if db.audit_seed is None:
+        raise AuditKeyMissing("no audit key beside the database")
+    return envelope.signing_pair_from_seed(envelope.derive_key(db.audit_seed, CHECKPOINT_PURPOSE))
+
+
+async def checkpoint(db: Database) -> Checkpoint:
+    """Sign the current head (after checking the whole chain; a broken one is not signed)."""
+    pair = _checkpoint_pair(db)
+    result = await verify(db)
+    if not result.ok:
+        raise CheckpointError(f"the audit log is broken at entry {result.broken_seq}; not signing it")
+    seq = result.entries
+    return Checkpoint(
+        seq, result.head, envelope.sign(pair, _checkpoint_message(seq, result.head)), pair.public
+    )
+
+
+def parse_checkpoint(text: str) -> Checkpoint:
+    """Read a checkpoint as `Checkpoint.to_text` wrote it; raises CheckpointError."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    if CHECKPOINT_HEADER not in lines:
+        raise CheckpointError("not an audit checkpoint (no header line)")
+    # Whatever a witness kept around it (a mail, a note) is ignored; the lines after count.
+    lines = lines[lines.index(CHECKPOINT_HEADER) :]
+    fields = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    try:
+        return Checkpoint(
+            seq=int(fields["sequence"]),
+            hash=bytes.fromhex(fields["hash"]),
+            signature=bytes.fromhex(fields["signature"]),
+            public_key=bytes.fromhex(fields["public-key"]),
+        )
+    except (KeyError, ValueError):
+        raise CheckpointError("the checkpoint is incomplete or malformed") from None
+
+
+async def verify_against(db: Database, cp: Checkpoint) -> Verification:
+    """Check the chain and that it still holds the checkpoint's entry with the same hash.
+
+    Raises CheckpointError when the checkpoint is not ours or the log no longer reaches it.
+    Security: the signature is checked with the key made from our seed, not the one the
+    file names, so a planted checkpoint for a rewritten log is refused.
+    """
+    pair = _checkpoint_pair(db)
+    if not envelope.secret_equal(cp.public_key, pair.public) or not envelope.signature_valid(
+        pair.public, _checkpoint_message(cp.seq, cp.hash), cp.signature
+    ):
+        raise CheckpointError("the checkpoint's signature is not this service's: it was not made here")
+    result = await verify(db)
+    if not result.ok:
+        return result
+    if result.entries < cp.seq:
+        return Verification(
+            result.entries,
+            result.head,
+            result.entries + 1,
+            "is missing: the log was cut short before the checkpoint",
+        )
+    if cp.seq == 0:
+        return result
+    rows = await audit_store.entries(db, cp.seq - 1, 1)
+    if not rows or not envelope.secret_equal(rows[0].hash, cp.hash):
+        return Verification(
+            result.entries, result.head, cp.seq, "differs from the checkpoint: the log was rewritten"
+        )
+    return result

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dropbox_server.store.database import AUDIT_KEY_NAME
 from receipt_codes import KdfParams
 
 LOOPBACK = "127.0.0.1"
@@ -200,6 +201,11 @@ class Settings:
     def pepper_path(self) -> Path:
         """The server pepper: kept outside the database, so a database copy alone is not enough."""
         return self.data_dir / "pepper.key"
+
+    @property
+    def audit_key_path(self) -> Path:
+        """The audit chain's key seed: beside the database, never in it (mode 0600, backed up)."""
+        return self.data_dir / AUDIT_KEY_NAME
 
     @property
     def receipt_kdf_path(self) -> Path:

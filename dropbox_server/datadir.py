@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from dropbox_server.store.database import AUDIT_SEED_BYTES
+
 PEPPER_BYTES = 32
 
 
@@ -41,6 +43,15 @@ def create_pepper(path: Path) -> None:
     database so a stolen database alone cannot be used to test receipt guesses.
     """
     write_new_secret_file(path, secrets.token_bytes(PEPPER_BYTES))
+
+
+def create_audit_key(path: Path) -> None:
+    """Write a fresh random seed for the audit chain key and the checkpoint signing key.
+
+    Security: kept beside the pepper, outside the database, so a database copy with write
+    access cannot recompute the chain after editing it, nor sign a checkpoint.
+    """
+    write_new_secret_file(path, secrets.token_bytes(AUDIT_SEED_BYTES))
 
 
 def load_pepper(path: Path) -> bytes:

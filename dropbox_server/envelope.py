@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from argon2.low_level import Type, hash_secret_raw
 from nacl import bindings
-from nacl.exceptions import CryptoError
-from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.exceptions import BadSignatureError, CryptoError
+from nacl.public import Box, PrivateKey, PublicKey, SealedBox
 from nacl.secret import SecretBox
+from nacl.signing import SigningKey, VerifyKey
 
 from receipt_codes import KdfParams
 
@@ -231,6 +232,79 @@ def chain_digest(previous: bytes, entry: bytes) -> bytes:
     audit log's head hash commits to the whole history before it.
     """
     return hashlib.blake2b(previous + entry, digest_size=32, person=b"tipdrop:v1:audit").digest()
+
+
+def derive_key(seed: bytes, purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose from a secret seed (keyed BLAKE2b over the whole purpose).
+
+    Security: every key made from the outside-the-database seed has its own purpose string,
+    so the audit chain key, the checkpoint signing key and the certificate key never coincide.
+    """
+    return hashlib.blake2b(purpose, key=seed, digest_size=32, person=b"tipdrop:v1:kdf").digest()
+
+
+def keyed_chain_digest(key: bytes, previous: bytes, entry: bytes) -> bytes:
+    """A link of a keyed hash chain: BLAKE2b keyed with `key` over (previous link, entry).
+
+    Security: without the key nobody can compute a link, so whoever can write the database
+    but does not hold the key cannot rebuild the chain after editing, removing or cutting it.
+    """
+    return hashlib.blake2b(previous + entry, key=key, digest_size=32, person=b"tipdrop:v2:audit").digest()
+
+
+@dataclass(frozen=True, repr=False)
+class SigningPair:
+    """An Ed25519 key pair: the 32-byte seed (private) and the public verify key."""
+
+    seed: bytes
+    public: bytes
+
+    def __repr__(self) -> str:
+        return f"SigningPair(public={fingerprint(self.public)})"
+
+
+def signing_pair_from_seed(seed: bytes) -> SigningPair:
+    """The Ed25519 key pair determined by a 32-byte seed."""
+    return SigningPair(seed=seed, public=bytes(SigningKey(seed).verify_key))
+
+
+def sign(pair: SigningPair, message: bytes) -> bytes:
+    """A detached 64-byte Ed25519 signature of `message`."""
+    return bytes(SigningKey(pair.seed).sign(message).signature)
+
+
+def signature_valid(public: bytes, message: bytes, signature: bytes) -> bool:
+    """True when `signature` is a valid Ed25519 signature of `message` by `public`."""
+    try:
+        VerifyKey(public).verify(message, signature)
+    except (BadSignatureError, ValueError, TypeError):
+        return False
+    return True
+
+
+def box_authenticator(sender_private: bytes, recipient_public: bytes, message: bytes) -> bytes:
+    """A Box (X25519 + XSalsa20-Poly1305) over a digest of `message`, from sender to recipient.
+
+    Security: only the holder of the sender's or the recipient's private key can make one
+    that opens, so a reporter's follow-up made with the receipt key is told from one planted
+    by someone who can only write the database.
+    """
+    digest = hashlib.blake2b(message, digest_size=32, person=b"tipdrop:v1:auth").digest()
+    return bytes([VERSION]) + Box(PrivateKey(sender_private), PublicKey(recipient_public)).encrypt(digest)
+
+
+def box_authenticator_valid(
+    recipient_private: bytes, sender_public: bytes, message: bytes, authenticator: bytes
+) -> bool:
+    """True when `authenticator` was made by `box_authenticator` over this very message."""
+    if not authenticator or authenticator[0] != VERSION:
+        return False
+    try:
+        opened = Box(PrivateKey(recipient_private), PublicKey(sender_public)).decrypt(authenticator[1:])
+    except (CryptoError, ValueError, TypeError):
+        return False
+    digest = hashlib.blake2b(message, digest_size=32, person=b"tipdrop:v1:auth").digest()
+    return secret_equal(opened, digest)
 
 
 def _password_key(password: str, salt: bytes, params: KdfParams, purpose: bytes) -> bytes:

@@ -11,6 +11,8 @@ import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from dropbox_server import audit
+from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.datadir import DataDirError, load_pepper, read_receipt_kdf
 from dropbox_server.files.disk import FileDir
@@ -38,6 +40,20 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             "receipts would not open"
         )
     db = await open_database(settings.database_path)
+    if db.audit_seed is None:
+        # A data directory from before the chain was keyed: key it now, once (audit.py).
+        try:
+            await audit.start_keyed_chain(db, settings.audit_key_path, today())
+        except ValueError as exc:
+            # The old chain does not link up: it is not blessed with the new key.
+            await db.close()
+            raise DataDirError(
+                f"{exc}; the server will not key a broken audit log. Investigate, then remove "
+                f"{settings.audit_key_path} to try again"
+            ) from None
+        except BaseException:
+            await db.close()
+            raise
     files = FileDir(settings.files_dir)
     # Before anything is served: uploads cut short by a crash or stop, and files whose
     # submission never committed, are removed (invariant 6: no orphans survive a start).

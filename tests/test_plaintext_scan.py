@@ -60,7 +60,7 @@ async def test_no_plaintext_on_disk_or_in_logs(
         assert report is not None
         reply, note = f"MARKERREPLY{n}Zq9", f"MARKERNOTE{n}Zq9"
         needles += [reply, note]
-        await casework.reply_to_reporter(sites.services.db, report, alice.staff.id, reply, today())
+        await casework.reply_to_reporter(sites.services.db, report, alice, reply, today())
         await casework.add_note(sites.services.db, report, alice.staff.id, note, today())
         page = await reporter.open_thread(receipt)
         assert reply in page and note not in page

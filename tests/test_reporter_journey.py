@@ -46,7 +46,7 @@ async def test_full_journey(sites: Sites, http: aiohttp.ClientSession) -> None:
     opened = await casework.open_report(sites.services.db, report, alice.unit_keys)
     assert opened.content.what_happened == "He asked for cash to lose the file."
     await casework.reply_to_reporter(
-        sites.services.db, report, alice.staff.id, "Can you tell us the date?", today()
+        sites.services.db, report, alice, "Can you tell us the date?", today()
     )
 
     page = await reporter.open_thread(receipt)
@@ -66,7 +66,7 @@ async def test_reply_is_readable_only_with_the_receipt(sites: Sites, http: aioht
     assert access is not None
     report = await report_store.get_report(sites.services.db, access.report_id)
     assert report is not None
-    await casework.reply_to_reporter(sites.services.db, report, alice.staff.id, "secret reply", today())
+    await casework.reply_to_reporter(sites.services.db, report, alice, "secret reply", today())
 
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as stranger_http:
         stranger = Reporter(stranger_http, sites.reporter_url)

@@ -1,50 +1,135 @@
-"""`audit …`: security staff check the hash-chained audit trail from the command line."""
+"""`audit …`: security staff check the keyed audit trail and sign checkpoints for a witness."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from dropbox_server import audit
 from dropbox_server.cli.prompts import CliError
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.store import open_database
+from dropbox_server.store import Database, open_database
 
 
 def register(sub: Any) -> None:
-    """Add `audit verify`."""
+    """Add `audit verify`, `audit checkpoint` and `audit rekey`."""
     audit_parser = sub.add_parser("audit", help="check the staff audit trail")
     asub = audit_parser.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
     p = asub.add_parser("verify", help="verify the hash chain; names the first broken entry")
     add_data_dir(p)
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="FILE",
+        help="also require the entry a witness kept (from `audit checkpoint`) to be there, unchanged",
+    )
     p.set_defaults(func=cmd_verify)
+    p = asub.add_parser("checkpoint", help="print the signed head of the chain for an outside witness")
+    add_data_dir(p)
+    p.set_defaults(func=cmd_checkpoint)
+    p = asub.add_parser(
+        "rekey", help="once, after upgrading: key an old unkeyed chain (the server does it at start)"
+    )
+    add_data_dir(p)
+    p.set_defaults(func=cmd_rekey)
 
 
-async def _verify(settings: Settings) -> audit.Verification:
+async def _open(settings: Settings) -> Database:
     if not settings.database_path.exists():
         raise CliError(f"no database in {settings.data_dir}")
-    db = await open_database(settings.database_path)
+    return await open_database(settings.database_path)
+
+
+async def _verify(settings: Settings, checkpoint: audit.Checkpoint | None) -> audit.Verification:
+    db = await _open(settings)
     try:
-        return await audit.verify(db)
+        if checkpoint is None:
+            return await audit.verify(db)
+        try:
+            return await audit.verify_against(db, checkpoint)
+        except audit.AuditKeyMissing:
+            raise CliError(f"{settings.audit_key_path} is missing: a checkpoint cannot be checked") from None
+        except audit.CheckpointError as exc:
+            raise CliError(str(exc)) from None
     finally:
         await db.close()
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    """Exit 0 when every entry links to the one before; 1 naming the first that does not.
+def _read_checkpoint(path: Path) -> audit.Checkpoint:
+    try:
+        return audit.parse_checkpoint(path.read_text("utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, audit.CheckpointError):
+        raise CliError(f"{path} is not an audit checkpoint (or it is damaged)") from None
 
-    The head hash is printed so it can be written down elsewhere: comparing it later shows
-    whether newest entries were cut off, which no chain can show by itself.
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 when every entry links to the one before (and the checkpoint's entry is there); 1 if not.
+
+    Without --checkpoint the head hash is printed so it can be written down elsewhere;
+    `audit checkpoint` signs it, which is better.
     """
-    result = asyncio.run(_verify(settings_from_args(args)))
+    checkpoint = _read_checkpoint(args.checkpoint) if args.checkpoint is not None else None
+    result = asyncio.run(_verify(settings_from_args(args), checkpoint))
     if not result.ok:
         print(f"Audit log BROKEN at entry {result.broken_seq}: it {result.problem}.")
         print(f"{result.entries} entries before it verify.")
         return 1
     print(f"Audit log intact: {result.entries} entries.")
+    if not result.keyed:
+        print("The chain is not keyed yet: start the server once, or run `audit rekey`.")
+    if checkpoint is not None:
+        print(f"It still holds checkpoint entry {checkpoint.seq} unchanged.")
     print(f"Head hash: {result.head.hex()}")
+    return 0
+
+
+async def _checkpoint(settings: Settings) -> audit.Checkpoint:
+    db = await _open(settings)
+    try:
+        return await audit.checkpoint(db)
+    except audit.AuditKeyMissing:
+        raise CliError(
+            "the audit chain is not keyed yet: start the server once, or run `audit rekey`"
+        ) from None
+    except audit.CheckpointError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        await db.close()
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    """Print the signed head; a witness outside the server keeps it (see README)."""
+    print(asyncio.run(_checkpoint(settings_from_args(args))).to_text(), end="")
+    return 0
+
+
+async def _rekey(settings: Settings) -> audit.Rekeyed | None:
+    db = await _open(settings)
+    try:
+        if db.audit_seed is not None:
+            raise CliError(f"the audit chain is already keyed ({settings.audit_key_path} exists)")
+        try:
+            return await audit.start_keyed_chain(db, settings.audit_key_path, today())
+        except ValueError as exc:
+            raise CliError(f"{exc}; not re-keying (remove {settings.audit_key_path})") from None
+    finally:
+        await db.close()
+
+
+def cmd_rekey(args: argparse.Namespace) -> int:
+    """Create the outside key and re-key the chain from the genesis, once."""
+    done = asyncio.run(_rekey(settings_from_args(args)))
+    if done is None:
+        print("The audit log was empty; it is keyed from its first entry.")
+        return 0
+    print(f"Re-keyed {done.entries} entries. The unkeyed head was {done.old_head.hex()};")
+    print("compare it with any head hash written down before. Back up the new key (keys backup).")
     return 0
 
 

@@ -13,6 +13,11 @@ passphrase is in the file. Because it is sealed to the custodian's PUBLIC key, a
 job can write it with nobody's shares; restoring it needs K shares, exactly as using the
 database copy does, so the file adds no new way in. After `keys reshare` (a new custodian
 key) make a new key backup: older ones open only with the older shares.
+
+The audit chain's key seed (`audit.key`) is in it too, sealed like the rest: it lives
+outside the database so a database copy cannot rebuild the chain, and without it no audit
+checkpoint could be checked after a restore. Like the pepper, it is written with nobody's
+shares and read back only with K of them.
 """
 
 from __future__ import annotations
@@ -98,6 +103,9 @@ def write_backup(settings: Settings, custodian_public: bytes, out: Path) -> int:
         "custodian": base64.b64encode(custodian_public).decode("ascii"),
         "day": today(),  # for `keys verify-backup` (older backups lack it)
     }
+    if settings.audit_key_path.exists():
+        # The audit chain's key: without it no checkpoint can be checked after a restore.
+        payload["audit_key"] = base64.b64encode(settings.audit_key_path.read_bytes()).decode("ascii")
     key = envelope.random_key()
     sealed = envelope.seal(custodian_public, key)
     header = MAGIC + bytes([VERSION]) + custodian_public + len(sealed).to_bytes(2, "big") + sealed
@@ -170,6 +178,7 @@ class BackupSummary:
     onion_keys: tuple[str, ...]
     onion_clients: int
     custodian_fingerprint: str
+    audit_key: bool = False  # the audit chain's outside key (backups made before it lack it)
 
 
 def describe_backup(path: Path, custodian_private: bytes) -> BackupSummary:
@@ -183,6 +192,10 @@ def describe_backup(path: Path, custodian_private: bytes) -> BackupSummary:
         base64.b64decode(str(payload.get("pepper", "")), validate=True)
     except ValueError:
         raise BackupError(f"{path} opens but its pepper is malformed") from None
+    try:
+        audit_key = base64.b64decode(str(payload.get("audit_key", "")), validate=True)
+    except ValueError:
+        raise BackupError(f"{path} opens but its audit key is malformed") from None
     names = {str(n) for n in onion}
     day = payload.get("day")
     return BackupSummary(
@@ -192,6 +205,7 @@ def describe_backup(path: Path, custodian_private: bytes) -> BackupSummary:
         onion_keys=tuple(k for k in ("reporter", "investigator") if f"{k}.key" in names),
         onion_clients=sum(1 for n in names if n.startswith("investigator_clients/")),
         custodian_fingerprint=envelope.fingerprint(envelope.public_key_of(custodian_private)),
+        audit_key=bool(audit_key),
     )
 
 
@@ -259,6 +273,9 @@ def _write_restored(
     create_private_dir(settings.files_dir)
     write_new_secret_file(settings.pepper_path, base64.b64decode(str(payload["pepper"])))
     write_new_secret_file(settings.receipt_kdf_path, str(payload["receipt_kdf"]).encode("ascii"))
+    if "audit_key" in payload:
+        audit_key = base64.b64decode(str(payload["audit_key"]), validate=True)
+        write_new_secret_file(settings.audit_key_path, audit_key)
     for path, content in onion.items():
         create_private_dir(path.parent)
         write_new_secret_file(path, content)

@@ -8,7 +8,13 @@ from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import custodian, keyring
 from dropbox_server.custody.desk import set_routing
-from dropbox_server.datadir import DataDirError, create_pepper, create_private_dir, write_receipt_kdf
+from dropbox_server.datadir import (
+    DataDirError,
+    create_audit_key,
+    create_pepper,
+    create_private_dir,
+    write_receipt_kdf,
+)
 from dropbox_server.forces import FORCES, HUB_ID, HUB_NAME
 from dropbox_server.store import UnitRow, open_database
 from dropbox_server.store.deployment import DESK, ROUTINGS
@@ -38,6 +44,8 @@ async def init_data_dir(settings: Settings, spec: custodian.ShareSpec, *, routin
     create_pepper(settings.pepper_path)
     kdf = settings.receipt_kdf
     write_receipt_kdf(settings.receipt_kdf_path, kdf.time_cost, kdf.memory_kib, kdf.parallelism)
+    # Before the database opens, so the audit chain is keyed from its first entry.
+    create_audit_key(settings.audit_key_path)
     db = await open_database(settings.database_path)
     try:
         day = today()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from dropbox_server import envelope
 from dropbox_server.custody.keyring import ROLES_WITH_UNIT_KEYS, UnlockedStaff
 from dropbox_server.reports.casework import open_report_key
+from dropbox_server.reports.report_keys import ReportKeys, with_earlier
 from dropbox_server.store import Database, ReportRow, units
 from dropbox_server.store import reports as report_store
 
@@ -24,8 +25,9 @@ class Case:
     """A report in the caller's unit, with its private key opened by one of the unit's keys."""
 
     report: ReportRow
-    report_key: bytes
+    report_key: bytes  # the newest: new items are sealed to its public half
     unit_keys: dict[int, bytes]
+    keys: ReportKeys  # every key the report has had, to open what came before a hand-over
 
     def __repr__(self) -> str:
         return f"Case({self.report.id})"
@@ -74,4 +76,5 @@ async def load_case(db: Database, staff: UnlockedStaff, report_id: str) -> Case:
         report_key = None
     if report_key is None:
         raise CaseNotFound(report_id)
-    return Case(report=report, report_key=report_key, unit_keys=keys)
+    earlier = await with_earlier(db, report, report_key)
+    return Case(report=report, report_key=report_key, unit_keys=keys, keys=earlier)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
 from dropbox_server.custody.keyring import SUPERVISOR, UnlockedStaff
+from dropbox_server.custody.signing import current_signer
 from dropbox_server.reports.access import RoleNotAllowed, load_case
 from dropbox_server.reports.case_file import OUTCOME_REASON
 from dropbox_server.reports.casework import note_item, reply_item
@@ -47,7 +48,8 @@ async def reply(db: Database, staff: UnlockedStaff, report_id: str, text: str, l
     case = await load_case(db, staff, report_id)
     if case.report.is_package:
         raise MessageError("no_reporter")  # a force asks the desk instead (reports/relay.py)
-    item = reply_item(case.report, staff.staff.id, check_message(text, limit))
+    signer = await current_signer(db, case.report.unit_id, staff.unit_keys)
+    item = reply_item(case.report, staff.staff.id, check_message(text, limit), signer, day)
     entry = audit.pending("reply", staff=staff.staff, report_id=case.report.id)
     item_id = await casework_store.add_item_audited(db, case.report.seq, item, day, entry)
     await casework_store.mark_read(db, staff.staff.id, case.report.seq)
@@ -90,7 +92,7 @@ def parse_staff_id(value: str) -> int | None:
 
 
 def _staff_id(value: str, code: str) -> int | None:
-    """"" means nobody; anything else must be a plain staff id."""
+    """ "" means nobody; anything else must be a plain staff id."""
     if value == "":
         return None
     found = parse_staff_id(value)

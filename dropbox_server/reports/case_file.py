@@ -51,7 +51,7 @@ class CaseFile:
 
 def open_reason(case: Case, kind: str, ciphertext: bytes, sealed_key: bytes) -> str:
     """A reason (outcome or transfer) encrypted under an item key sealed to the report key."""
-    key = envelope.unseal(case.report_key, sealed_key)
+    key = case.keys.unseal(sealed_key)
     return envelope.decrypt(key, ciphertext, item_context(case.report.id, kind)).decode("utf-8")
 
 

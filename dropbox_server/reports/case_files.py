@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 
-from dropbox_server import audit
+from dropbox_server import audit, envelope
 from dropbox_server.custody.keyring import UnlockedStaff
+from dropbox_server.custody.signing import current_signer
 from dropbox_server.files.disk import FileDir
 from dropbox_server.files.download import FileNotFound, OpenedFile, open_file, plaintext_chunks
 from dropbox_server.files.meta import FileMeta
 from dropbox_server.files.strip import can_strip, strip_metadata
 from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.reports.access import Case, load_case
+from dropbox_server.reports.authenticity import reply_files_part
 from dropbox_server.reports.case_actions import MessageError
 from dropbox_server.reports.casework import reply_item
 from dropbox_server.store import Database
@@ -36,7 +38,7 @@ async def case_files(db: Database, disk: FileDir, staff: UnlockedStaff, report_i
     """Every file of a report in the caller's unit, names and sizes opened."""
     case = await load_case(db, staff, report_id)
     rows = await file_store.files_of_report(db, case.report.seq)
-    return [open_file(disk, case.report.id, r, r.key_for_unit, case.report_key) for r in rows]
+    return [open_file(disk, case.report.id, r, r.key_for_unit, _opener(case, r.key_for_unit)) for r in rows]
 
 
 async def _open_case_file(
@@ -47,7 +49,18 @@ async def _open_case_file(
     row = await file_store.get_file(db, case.report.seq, file_id)
     if row is None:
         raise FileNotFound(file_id)
-    return case.report.id, open_file(disk, case.report.id, row, row.key_for_unit, case.report_key)
+    return case.report.id, open_file(
+        disk, case.report.id, row, row.key_for_unit, _opener(case, row.key_for_unit)
+    )
+
+
+def _opener(case: Case, sealed: bytes) -> bytes:
+    """The report key (of any generation) that opens a file's key; the newest if none does,
+    so open_file reports the file as damaged exactly as before."""
+    try:
+        return case.keys.opener(sealed)[0]
+    except envelope.EnvelopeError:
+        return case.report_key
 
 
 async def _audit_download(db: Database, staff: UnlockedStaff, report_id: str, detail: str) -> None:
@@ -116,11 +129,13 @@ async def reply_with_files(
         raise MessageError("empty")
     if len(cleaned) > limit:
         raise MessageError("too_long")
-    item = reply_item(case.report, staff.staff.id, cleaned)
+    signer = await current_signer(db, case.report.unit_id, staff.unit_keys)
     entry = audit.pending(
         "reply", staff=staff.staff, report_id=case.report.id, detail=f"files={attachments.count}"
     )
     files = await attachments.make_durable()
+    # Signed after the files are in place: the signature covers each file's id and keys.
+    item = reply_item(case.report, staff.staff.id, cleaned, signer, day, reply_files_part(files))
     item_id = await file_store.add_item_with_files(db, case.report.seq, item, day, files, entry)
     attachments.committed()
     await casework_store.mark_read(db, staff.staff.id, case.report.seq)

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dropbox_server import envelope
+from dropbox_server.custody.keyring import UnlockedStaff
+from dropbox_server.custody.signing import Signer, current_signer
+from dropbox_server.reports.authenticity import (
+    Authenticity,
+    check_follow_up,
+    check_reply,
+    follow_up_files_part,
+    reply_files_part,
+    sign_reply,
+)
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
 from dropbox_server.reports.package_content import PackageContent
-from dropbox_server.store import Database, NewItem, ReportRow
+from dropbox_server.reports.report_keys import ReportKeys, with_earlier
+from dropbox_server.store import Database, ItemRow, NewItem, ReportRow
+from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
+from dropbox_server.store.files import FileRow
 
 
 class NoReporter(Exception):
@@ -26,6 +39,9 @@ class CaseMessage:
     day: str
     author_staff_id: int | None
     text: str
+    # Replies: signed by a unit that held the report? Follow-ups: made with the receipt key?
+    # "failed" is marked in the unit's view; "before_signing" items predate the checks.
+    authenticity: Authenticity = "verified"
 
 
 @dataclass(frozen=True)
@@ -34,6 +50,10 @@ class OpenedReport:
     content: ReportContent
     contact: ContactDetails | None
     messages: tuple[CaseMessage, ...]
+    # Was the report made with the receipt whose public key is stored? "failed" means the
+    # link to the reporter is broken, and every "message from the reporter" is failed too.
+    # A package has no reporter: this check does not apply to it (left "verified").
+    authenticity: Authenticity = "verified"
     package: PackageContent | None = None  # a package's latest approved version
 
 
@@ -61,46 +81,96 @@ def _open_item(report: ReportRow, report_key: bytes, kind: str, ciphertext: byte
     return envelope.decrypt(key, ciphertext, item_context(report.id, kind))
 
 
+async def _message(
+    db: Database, report: ReportRow, keys: ReportKeys, item: ItemRow, files: list[FileRow]
+) -> CaseMessage:
+    """One message of the thread, opened and checked; one that does not open is marked failed.
+
+    Security: an item sealed to a key after that key was retired (a hand-over) is failed:
+    only the unit it was passed from could have made it.
+    """
+    try:
+        private, limit = keys.opener(item.key_for_unit)
+        raw = _open_item(report, private, item.kind, item.ciphertext, item.key_for_unit)
+        text = raw.decode("utf-8")
+    except (envelope.EnvelopeError, UnicodeDecodeError):
+        return CaseMessage(item.id, item.kind, item.created_day, item.author_staff_id, "", "failed")
+    status: Authenticity = "verified"
+    if item.kind == "reporter_message" and report.reporter_public_key is None:
+        status = "failed"  # a package has no reporter: a "message from the reporter" was planted
+    elif item.kind == "reporter_message" and report.reporter_public_key is not None:
+        status = await check_follow_up(
+            db, private, report.reporter_public_key, report.id, item, raw, follow_up_files_part(files)
+        )
+    elif item.kind == "unit_reply":
+        status = await check_reply(db, report.seq, report.id, item, raw, reply_files_part(files))
+    if limit is not None and item.n > limit:
+        status = "failed"
+    return CaseMessage(item.id, item.kind, item.created_day, item.author_staff_id, text, status)
+
+
 async def open_report(db: Database, report: ReportRow, unit_keys: dict[int, bytes]) -> OpenedReport:
-    """Decrypt every part of a report the given unit keys can reach."""
+    """Decrypt every part of a report the given unit keys can reach, checking who wrote each message."""
     report_key = await open_report_key(db, report, unit_keys)
     if report_key is None:
         raise NotReadable(report.id)
+    keys = await with_earlier(db, report, report_key)
     contact_key = await open_report_key(db, report, unit_keys, "contact")
     content: ReportContent | None = None
     package: PackageContent | None = None
     contact: ContactDetails | None = None
     messages = []
+    anchor: Authenticity = "verified"
+    files: dict[int, list[FileRow]] = {}
+    for row in await file_store.files_of_report(db, report.seq):
+        files.setdefault(row.item_id, []).append(row)
     for item in await report_store.items(db, report.seq):
         if item.kind == "contact":
             if contact_key is not None:
                 raw = _open_item(report, contact_key, item.kind, item.ciphertext, item.key_for_unit)
                 contact = ContactDetails.from_bytes(raw)
             continue
-        raw = _open_item(report, report_key, item.kind, item.ciphertext, item.key_for_unit)
         if item.kind == "report":
+            private = keys.opener(item.key_for_unit)[0]
+            raw = _open_item(report, private, item.kind, item.ciphertext, item.key_for_unit)
             content, package = _body(report, raw)  # a package's later versions replace earlier
+            if report.reporter_public_key is not None:
+                anchor = await check_follow_up(
+                    db, private, report.reporter_public_key, report.id, item, raw, []
+                )
         else:
-            messages.append(
-                CaseMessage(item.id, item.kind, item.created_day, item.author_staff_id, raw.decode("utf-8"))
-            )
+            messages.append(await _message(db, report, keys, item, files.get(item.id, [])))
     if content is None:
         raise NotReadable(report.id)
+    if anchor == "failed":
+        messages = [
+            replace(m, authenticity="failed") if m.kind == "reporter_message" else m for m in messages
+        ]
     return OpenedReport(
-        report=report, content=content, contact=contact, messages=tuple(messages), package=package
+        report=report,
+        content=content,
+        contact=contact,
+        messages=tuple(messages),
+        authenticity=anchor,
+        package=package,
     )
 
 
-def reply_item(report: ReportRow, staff_id: int, text: str) -> NewItem:
-    """A reply through the receipt: its key sealed to the reporter and to the report.
+def reply_item(
+    report: ReportRow, staff_id: int, text: str, signer: Signer, day: str, files: list[bytes] | None = None
+) -> NewItem:
+    """A reply through the receipt: its key sealed to the reporter and to the report, signed.
 
     Security: once stored, nobody on the server can read the reporter's copy without the
-    receipt; the unit reads its own copy through the report key.
+    receipt; the unit reads its own copy through the report key. The unit's signature over
+    the report, day, text and `files` (authenticity.reply_files_part) lets the reporter's
+    page tell it from a box someone planted in the database.
     """
     if report.reporter_public_key is None:
         raise NoReporter(report.id)
+    raw = text.encode("utf-8")
     blob, key_for_unit, item_key = envelope.seal_new_item(
-        report.report_public_key, text.encode("utf-8"), item_context(report.id, "unit_reply")
+        report.report_public_key, raw, item_context(report.id, "unit_reply")
     )
     return NewItem(
         kind="unit_reply",
@@ -108,6 +178,7 @@ def reply_item(report: ReportRow, staff_id: int, text: str) -> NewItem:
         key_for_unit=key_for_unit,
         key_for_reporter=envelope.seal(report.reporter_public_key, item_key),
         author_staff_id=staff_id,
+        authenticator=sign_reply(signer, report.id, day, raw, files or []),
     )
 
 
@@ -119,9 +190,13 @@ def note_item(report: ReportRow, staff_id: int, text: str) -> NewItem:
     return NewItem(kind="note", ciphertext=blob, key_for_unit=key, author_staff_id=staff_id)
 
 
-async def reply_to_reporter(db: Database, report: ReportRow, staff_id: int, text: str, day: str) -> int:
-    """Store a reply through the receipt (see `reply_item`)."""
-    return await report_store.add_item(db, report.seq, reply_item(report, staff_id, text), day)
+async def reply_to_reporter(
+    db: Database, report: ReportRow, staff: UnlockedStaff, text: str, day: str
+) -> int:
+    """Store a reply through the receipt, signed with the unit's current key (see `reply_item`)."""
+    signer = await current_signer(db, report.unit_id, staff.unit_keys)
+    item = reply_item(report, staff.staff.id, text, signer, day)
+    return await report_store.add_item(db, report.seq, item, day)
 
 
 async def add_note(db: Database, report: ReportRow, staff_id: int, text: str, day: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from dropbox_server import envelope
+from dropbox_server import audit, envelope
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.forces import FORCES_BY_ID
 from dropbox_server.reports.access import own_unit_keys, require_reader
@@ -12,12 +12,14 @@ from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.reports.package_content import PackageContent
 from dropbox_server.store import Database, ReportRow
 from dropbox_server.store import assignments as assignment_store
+from dropbox_server.store import authenticity as authenticity_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store.assignments import Combos
 from dropbox_server.store.casework import (
     InboxFilter as InboxFilter,  # re-exported: the staff site builds the filter it passes in
 )
 from dropbox_server.store.casework import (
+    InboxRow,
     SealedSummary,
     count_matching,
     count_quiet,
@@ -123,8 +125,14 @@ async def _count_desk(db: Database, unit_id: str, where: InboxFilter) -> int:
     return await count_matching(db, unit_id, where)
 
 
-def _open_summary(report: ReportRow, sealed: SealedSummary | None, keys: dict[int, bytes]) -> tuple[str, str]:
-    """(force name, start of 'what happened') for one row, opened with the unit's own keys."""
+def _open_summary(
+    report: ReportRow, sealed: SealedSummary | None, keys: dict[int, bytes], chain: list[bytes]
+) -> tuple[str, str]:
+    """(force name, start of 'what happened') for one row, opened with the unit's own keys.
+
+    The report itself was sealed to the report's first key pair: for a report passed on,
+    walk back from the newest key through `chain` (report_keys.py).
+    """
     if sealed is None:
         return "", ""
     for key_id, grant in sealed.grants:
@@ -133,6 +141,8 @@ def _open_summary(report: ReportRow, sealed: SealedSummary | None, keys: dict[in
             continue
         try:
             report_key = envelope.unseal(private, grant)
+            for sealed_earlier in chain:
+                report_key = envelope.unseal(report_key, sealed_earlier)
             item_key = envelope.unseal(report_key, sealed.key_for_unit)
             raw = envelope.decrypt(item_key, sealed.ciphertext, item_context(report.id, "report"))
         except envelope.EnvelopeError:
@@ -155,6 +165,30 @@ async def _cursor(
     return direction, found.created_day, found.seq
 
 
+def _page_detail(where: InboxFilter, cursor: tuple[str, str, int] | None, rows: list[InboxRow]) -> str:
+    """Which page was shown: position, filters (codes) and the ids listed; never any content."""
+    position = "first" if cursor is None else f"{cursor[0]}"
+    filters = ",".join(
+        f"{name}={value}"
+        for name, value in (
+            ("outcome", where.outcome),
+            ("conduct", where.conduct),
+            ("channel", where.channel),
+            ("assignee", where.assignee),
+            ("unassigned", "yes" if where.unassigned else None),
+            ("named_force", where.named_force),
+            ("desk_state", where.desk_state),
+            ("quiet_since", where.reporter_quiet_since),
+            ("report", where.report_id),
+            # Security: that a subject was searched for, never the (keyed) digests searched.
+            ("subject", "yes" if where.subject is not None else None),
+        )
+        if value is not None
+    )
+    shown = ",".join(r.report.id for r in rows)
+    return f"page={position} filters={filters or 'none'} shown={shown or 'none'}"
+
+
 async def inbox(
     db: Database,
     staff: UnlockedStaff,
@@ -166,7 +200,8 @@ async def inbox(
     """One page of the caller's unit's reports; only the rows on the page are decrypted.
 
     Security: the query is limited to the caller's unit, and rows are opened only with keys
-    of that unit's ring; a row whose grant does not open shows no content.
+    of that unit's ring; a row whose grant does not open shows no content. Each page shown
+    is audited (`inbox_viewed`): it decrypts the start of up to 25 reports.
     """
     require_reader(staff)
     unit_id = staff.staff.unit_id
@@ -178,11 +213,17 @@ async def inbox(
     else:
         rows = rows[:page_size]
     keys = await own_unit_keys(db, staff)
-    sealed = await sealed_summaries(db, [r.report.seq for r in rows])
+    seqs = [r.report.seq for r in rows]
+    sealed, chains = await sealed_summaries(db, seqs), await authenticity_store.sealed_chains(db, seqs)
     entries = []
     for row in rows:
-        force, summary = _open_summary(row.report, sealed.get(row.report.seq), keys)
+        force, summary = _open_summary(
+            row.report, sealed.get(row.report.seq), keys, chains.get(row.report.seq, [])
+        )
         entries.append(InboxEntry(row.report, row.unread, force, summary, row.assignee))
+    await audit.record(
+        db, audit.pending("inbox_viewed", staff=staff.staff, detail=_page_detail(where, cursor, rows))
+    )
     going_newer = cursor is not None and cursor[0] == "after"
     has_newer = (more if going_newer else cursor is not None) and bool(rows)
     has_older = (True if going_newer else more) and bool(rows)

@@ -18,6 +18,7 @@ from dropbox_server.reports.case_actions import MessageError, check_message
 from dropbox_server.reports.casework import open_report_key
 from dropbox_server.reports.content import item_context
 from dropbox_server.reports.packages import desk_case, require_desk
+from dropbox_server.reports.report_keys import ReportKeys, with_earlier
 from dropbox_server.store import Database, ReportRow
 from dropbox_server.store import packages as package_store
 from dropbox_server.store import relay as relay_store
@@ -43,8 +44,10 @@ def _context(package_id: str, kind: str) -> bytes:
     return item_context(package_id, f"relay_{kind}")
 
 
-def _open(row: RelayRow, package: ReportRow, package_key: bytes) -> RelayMessage:
-    key = envelope.unseal(package_key, row.key_for_unit)
+def _open(row: RelayRow, package: ReportRow, keys: ReportKeys) -> RelayMessage:
+    """One force message, opened with whichever of the package's key pairs it was sealed to
+    (a package passed on has a new key pair; messages from before are under an earlier one)."""
+    key = keys.unseal(row.key_for_unit)
     text = envelope.decrypt(key, row.ciphertext, _context(package.id, row.kind)).decode("utf-8")
     return RelayMessage(
         row.id, package.id, row.kind, row.state, row.from_unit_id, row.staff_id, row.day, text
@@ -75,9 +78,8 @@ async def package_messages(db: Database, staff: UnlockedStaff, report_id: str) -
     case = await load_case(db, staff, report_id)
     if not case.report.is_package:
         return ()
-    return tuple(
-        _open(r, case.report, case.report_key) for r in await relay_store.of_package(db, case.report.seq)
-    )
+    keys = await with_earlier(db, case.report, case.report_key)
+    return tuple(_open(r, case.report, keys) for r in await relay_store.of_package(db, case.report.seq))
 
 
 async def desk_requests(db: Database, staff: UnlockedStaff, case: Case) -> tuple[RelayMessage, ...]:
@@ -91,7 +93,8 @@ async def desk_requests(db: Database, staff: UnlockedStaff, case: Case) -> tuple
         key = await open_report_key(db, package, keys) if package else None
         if package is None or key is None:
             continue
-        out.extend(_open(r, package, key) for r in await relay_store.of_package(db, seq))
+        every_key = await with_earlier(db, package, key)
+        out.extend(_open(r, package, every_key) for r in await relay_store.of_package(db, seq))
     return tuple(out)
 
 

@@ -24,13 +24,21 @@ from dropbox_server.files.disk import FileDir
 from dropbox_server.files.download import FileNotFound, OpenedFile, open_file
 from dropbox_server.files.upload import UploadBatch
 from dropbox_server.kdf import ReceiptContext
+from dropbox_server.reports.authenticity import (
+    Authenticity,
+    authenticate_follow_up,
+    check_reply,
+    follow_up_files_part,
+    reply_files_part,
+)
 from dropbox_server.reports.content import item_context
 from dropbox_server.reports.retention import remove_ciphertext
-from dropbox_server.store import Database, NewItem, ReportRow
+from dropbox_server.store import Database, ItemRow, NewItem, ReportRow
 from dropbox_server.store import files as file_store
 from dropbox_server.store import packages as package_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import retention as retention_store
+from dropbox_server.store.files import FileRow
 from receipt_codes import Receipt, derive_reporter_secrets
 
 
@@ -59,6 +67,9 @@ class ThreadEntry:
     day: str
     text: str
     files: tuple[ReplyFile, ...] = ()
+    # For a reply: "verified" (signed by a unit that held the report), "before_signing"
+    # (stored before replies were signed) or "failed" (the page warns: maybe not the unit's).
+    authenticity: Authenticity = "verified"
     number: int = 0  # the reporter's own: 1 is the report, 2 their first follow-up, ...
     files_sent: int = 0  # the reporter's own: how many files went with it (not which)
 
@@ -118,21 +129,42 @@ async def reporter_thread(
     files = {}
     if disk is not None:
         files = await reply_files(db, disk, report.id, report.seq, access.private_key)
-    sent_files = Counter(f.item_id for f in await file_store.files_of_report(db, report.seq))
+    all_files = await file_store.files_of_report(db, report.seq)
+    sent_files = Counter(f.item_id for f in all_files)
+    signed_files: dict[int, list[FileRow]] = {}
+    for row in all_files:
+        if row.item_kind == REPLY_KIND:
+            signed_files.setdefault(row.item_id, []).append(row)
     entries, number = [], 0
     for item in await report_store.items(db, report.seq, ("report", "reporter_message", "unit_reply")):
         if item.kind == "unit_reply" and item.key_for_reporter is not None:
-            key = envelope.unseal(access.private_key, item.key_for_reporter)
-            text = envelope.decrypt(key, item.ciphertext, item_context(report.id, item.kind))
-            entries.append(
-                ThreadEntry("reply", item.created_day, text.decode("utf-8"), files.get(item.id, ()))
-            )
+            text, status = await _open_reply(db, access, report, item, signed_files.get(item.id, []))
+            entries.append(ThreadEntry("reply", item.created_day, text, files.get(item.id, ()), status))
         elif item.kind in ("report", "reporter_message"):
             number += 1
             entries.append(
                 ThreadEntry("sent", item.created_day, "", number=number, files_sent=sent_files[item.id])
             )
     return ReporterThread(report=report, entries=tuple(entries), desk_status=await desk_status(db, report))
+
+
+async def _open_reply(
+    db: Database, access: ReporterAccess, report: ReportRow, item: ItemRow, files: list[FileRow]
+) -> tuple[str, Authenticity]:
+    """A reply's text and whether the unit's signature holds over it and its files.
+
+    Security: a reply that does not open with the receipt key is shown as failed, with no
+    text, rather than breaking the page: someone who can write the database must not be
+    able to lock a reporter out of their own thread.
+    """
+    try:
+        key = envelope.unseal(access.private_key, item.key_for_reporter or b"")
+        raw = envelope.decrypt(key, item.ciphertext, item_context(report.id, item.kind))
+        text = raw.decode("utf-8")
+    except (envelope.EnvelopeError, UnicodeDecodeError):
+        return "", "failed"
+    status = await check_reply(db, report.seq, report.id, item, raw, reply_files_part(files))
+    return text, status
 
 
 async def reporter_follow_up(
@@ -146,16 +178,33 @@ async def reporter_follow_up(
     report = await reporter_report(db, access)
     if report is None:
         raise LookupError("report no longer exists")
-    blob, key, _ = envelope.seal_new_item(
-        report.report_public_key, text.encode("utf-8"), item_context(report.id, "reporter_message")
-    )
-    item = NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key)
     if attachments is None or attachments.count == 0:
-        await report_store.add_item(db, report.seq, item, day)
+        await report_store.add_item(db, report.seq, follow_up_item(access, report, text, day), day)
         return
     files = await attachments.make_durable()
+    item = follow_up_item(access, report, text, day, follow_up_files_part(files))
     await file_store.add_item_with_files(db, report.seq, item, day, files)
     attachments.committed()
+
+
+def follow_up_item(
+    access: ReporterAccess, report: ReportRow, text: str, day: str, files: list[bytes] | None = None
+) -> NewItem:
+    """A message from the reporter: sealed to the report key, authenticated with the receipt key.
+
+    Security: the Box from the receipt's key pair (authenticity.authenticate_follow_up) is
+    what someone who can only write the database cannot make; the unit's view checks it.
+    Used for the reporter's own follow-ups and for what a call handler types in for a caller
+    (who holds the receipt on the phone path).
+    """
+    raw = text.encode("utf-8")
+    blob, key, _ = envelope.seal_new_item(
+        report.report_public_key, raw, item_context(report.id, "reporter_message")
+    )
+    tag = authenticate_follow_up(
+        access.private_key, report.report_public_key, report.id, day, raw, files or []
+    )
+    return NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key, authenticator=tag)
 
 
 REPLY_KIND = "unit_reply"
@@ -190,7 +239,26 @@ async def reporter_file(
     row = await file_store.get_file(db, seq, file_id)
     if row is None or row.item_kind != REPLY_KIND or row.key_for_reporter is None:
         raise FileNotFound(file_id)
+    if not await _reply_checks_out(db, report_id, seq, reporter_private, row.item_id):
+        # Security: the page offers no download for a reply that fails its check; a link
+        # typed in (say, one the planted message gives) is refused the same way.
+        raise FileNotFound(file_id)
     return open_file(disk, report_id, row, row.key_for_reporter, reporter_private)
+
+
+async def _reply_checks_out(
+    db: Database, report_id: str, seq: int, reporter_private: bytes, item_id: int
+) -> bool:
+    """Whether the reply a file belongs to is signed by a unit that held the report (or predates signing)."""
+    report = await report_store.get_report_by_seq(db, seq)
+    item = next((i for i in await report_store.items(db, seq, (REPLY_KIND,)) if i.id == item_id), None)
+    if report is None or item is None or report.id != report_id:
+        return False
+    files = [f for f in await file_store.files_of_report(db, seq, (REPLY_KIND,)) if f.item_id == item_id]
+    public = report.reporter_public_key or b""
+    access = ReporterAccess(report_id=report_id, reporter_public_key=public, private_key=reporter_private)
+    _, status = await _open_reply(db, access, report, item, files)
+    return status != "failed"
 
 
 Withdrawal = Literal["withdrawn", "requested", "gone"]
@@ -218,7 +286,7 @@ async def withdraw_report(db: Database, files: FileDir, access: ReporterAccess, 
     if report is None:
         return "gone"
     if report.channel == "phone":
-        await _request_withdrawal(db, report, day)
+        await _request_withdrawal(db, access, report, day)
         return "requested"
     record = retention_store.Withdrawn(report.id, report.unit_id, day)
     file_ids = await retention_store.withdraw(db, report.seq, record)
@@ -229,16 +297,12 @@ async def withdraw_report(db: Database, files: FileDir, access: ReporterAccess, 
     return "withdrawn"
 
 
-async def _request_withdrawal(db: Database, report: ReportRow, day: str) -> None:
+async def _request_withdrawal(db: Database, access: ReporterAccess, report: ReportRow, day: str) -> None:
     """A message from the reporter asking the unit to withdraw the report (shown as unread).
 
     Security: sealed to the report key like any reporter message; the report stays whole.
     """
-    text = WITHDRAWAL_REQUEST.encode("utf-8")
-    blob, key, _ = envelope.seal_new_item(
-        report.report_public_key, text, item_context(report.id, "reporter_message")
-    )
-    item = NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key)
+    item = follow_up_item(access, report, WITHDRAWAL_REQUEST, day)
     await report_store.add_item(db, report.seq, item, day)
 
 

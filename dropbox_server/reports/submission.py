@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from dropbox_server import envelope
 from dropbox_server.files.upload import UploadBatch
 from dropbox_server.kdf import ReceiptContext
+from dropbox_server.reports.authenticity import authenticate_follow_up
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
-from dropbox_server.reports.reporter_access import ReporterAccess, reporter_report
+from dropbox_server.reports.reporter_access import ReporterAccess, follow_up_item, reporter_report
 from dropbox_server.reports.routing import UNKNOWN_FORCE, route_direct, route_report
 from dropbox_server.store import Database, NewItem, NewReport, units
 from dropbox_server.store import files as file_store
@@ -105,10 +106,11 @@ async def submit_report(
     reporter = envelope.keypair_from_seed(reporter_secrets.key_seed)
     draft = draft or new_draft()
     report_id, report_pair = draft.id, draft.keys
-    body, body_key, _ = envelope.seal_new_item(
-        report_pair.public, content.to_bytes(), item_context(report_id, "report")
-    )
-    items = [NewItem(kind="report", ciphertext=body, key_for_unit=body_key)]
+    raw = content.to_bytes()
+    body, body_key, _ = envelope.seal_new_item(report_pair.public, raw, item_context(report_id, "report"))
+    # Ties the stored reporter public key to this report (reports/authenticity.py).
+    tag = authenticate_follow_up(reporter.private, report_pair.public, report_id, day, raw, [], "report")
+    items = [NewItem(kind="report", ciphertext=body, key_for_unit=body_key, authenticator=tag)]
     contact_pair = None
     if contact is not None:
         contact_pair = envelope.generate_keypair()
@@ -168,9 +170,6 @@ async def phone_follow_up(db: Database, access: ReporterAccess, text: str, day: 
     report = await reporter_report(db, access)
     if report is None:
         return False
-    blob, key, _ = envelope.seal_new_item(
-        report.report_public_key, text.encode("utf-8"), item_context(report.id, "reporter_message")
-    )
-    item = NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key)
+    item = follow_up_item(access, report, text, day)
     await stats_store.add_counted_item(db, report.seq, report.unit_id, item, day, "phone_follow_up")
     return True

@@ -50,10 +50,12 @@ def conflicted_unit(content: ReportContent) -> str | None:
     return content.force if content.conflict else None
 
 
-async def _reason_blobs(case: Case, sender_public: bytes, text: str) -> tuple[bytes, bytes, bytes]:
-    """The transfer reason once, its key sealed to the report key and to the sending unit."""
+async def _reason_blobs(
+    case: Case, report_public: bytes, sender_public: bytes, text: str
+) -> tuple[bytes, bytes, bytes]:
+    """The transfer reason once, its key sealed to the (new) report key and to the sending unit."""
     blob, for_report, item_key = envelope.seal_new_item(
-        case.report.report_public_key, text.encode("utf-8"), item_context(case.report.id, TRANSFER_REASON)
+        report_public, text.encode("utf-8"), item_context(case.report.id, TRANSFER_REASON)
     )
     return blob, for_report, envelope.seal(sender_public, item_key)
 
@@ -63,6 +65,20 @@ async def _contact_grant(db: Database, case: Case, receiver_public: bytes) -> by
         return None
     contact_key = await open_report_key(db, case.report, case.unit_keys, "contact")
     return envelope.seal(receiver_public, contact_key) if contact_key is not None else None
+
+
+async def _desk_grants(db: Database, report: ReportRow, new_private: bytes) -> tuple[tuple[int, bytes], ...]:
+    """A package's new key sealed to each desk key that held the old one (none for a report).
+
+    Security: the desk made the package and relays for it, so it keeps reading it; a new
+    grant, not the old one, because the old key opens nothing added after the hand-over.
+    """
+    if not report.is_package:
+        return ()
+    return tuple(
+        (key_id, envelope.seal(public, new_private))
+        for key_id, public in await transfer_store.desk_grant_keys(db, report.seq)
+    )
 
 
 async def _check(db: Database, case: Case, req: TransferRequest) -> OpenedReport:
@@ -114,9 +130,12 @@ async def preview_transfer(db: Database, staff: UnlockedStaff, req: TransferRequ
 async def transfer_report(db: Database, staff: UnlockedStaff, req: TransferRequest, day: str) -> None:
     """Pass a report of the caller's unit to another unit, in one transaction.
 
-    Security: the report's private key is re-sealed to the receiving unit's current key and
-    every earlier grant is deleted, so the sender's keys open nothing of the report after.
-    The sender keeps a record (receiving unit, day, the reason sealed to its own key).
+    Security: the report gets a new key pair sealed only to the receiving unit's current
+    key; the old private key is sealed to the new pair (so the receiver reads everything
+    before) and every earlier grant is deleted. Whatever is added later is sealed to the new
+    key, so the sender's copy of the old key (or an old database copy and a member's
+    password) opens nothing that follows. The sender keeps a record (receiving unit, day,
+    the reason sealed to its own key).
     """
     case = await load_case(db, staff, req.report_id)
     if case.report.desk_state is not None:
@@ -128,9 +147,10 @@ async def transfer_report(db: Database, staff: UnlockedStaff, req: TransferReque
     sender = await units.current_unit_key(db, case.report.unit_id)
     if receiver is None or sender is None:
         raise OutcomeError("bad_unit")
-    blob, for_report, for_sender = await _reason_blobs(case, sender.public_key, text)
+    new_pair = envelope.generate_keypair()
+    blob, for_report, for_sender = await _reason_blobs(case, new_pair.public, sender.public_key, text)
     history_blob, history_key, _ = envelope.seal_new_item(
-        case.report.report_public_key, text.encode("utf-8"), item_context(case.report.id, OUTCOME_REASON)
+        new_pair.public, text.encode("utf-8"), item_context(case.report.id, OUTCOME_REASON)
     )
     record = transfer_store.NewTransfer(
         report_seq=case.report.seq,
@@ -141,7 +161,7 @@ async def transfer_report(db: Database, staff: UnlockedStaff, req: TransferReque
         staff_id=staff.staff.id,
         conflict_override=req.conflict_override,
         receiver_key_id=receiver.id,
-        content_grant=envelope.seal(receiver.public_key, case.report_key),
+        content_grant=envelope.seal(receiver.public_key, new_pair.private),
         contact_grant=await _contact_grant(db, case, receiver.public_key),
         sender_unit_key_id=sender.id,
         reason_ciphertext=blob,
@@ -149,6 +169,12 @@ async def transfer_report(db: Database, staff: UnlockedStaff, req: TransferReque
         reason_key_for_sender=for_sender,
         history_reason_ciphertext=history_blob,
         history_reason_key=history_key,
+        rotation=(
+            case.report.report_public_key,
+            envelope.seal(new_pair.public, case.report_key),
+            new_pair.public,
+        ),
+        desk_grants=await _desk_grants(db, case.report, new_pair.private),
     )
     detail = f"to={req.to_unit_id}" + (" conflict-override" if req.conflict_override else "")
     entry = audit.pending("transfer", staff=staff.staff, report_id=case.report.id, detail=detail)

@@ -34,7 +34,8 @@ class AuditRow:
     hash: bytes
 
 
-Link = Callable[[int, bytes, AuditEntry], bytes]
+# (seq, previous hash, entry, chain key seed or None for a chain not yet keyed) -> hash
+Link = Callable[[int, bytes, AuditEntry, bytes | None], bytes]
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ async def append_tx(tx: aiosqlite.Connection, pending: PendingAudit) -> int:
     async with tx.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") as cur:
         last = await cur.fetchone()
     seq, prev = (int(last[0]) + 1, bytes(last[1])) if last else (1, GENESIS)
+    async with tx.execute("SELECT seed FROM temp.audit_seed") as cur:
+        found = await cur.fetchone()
+    seed = bytes(found[0]) if found else None
     e = pending.entry
     await tx.execute(
         f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
@@ -67,7 +71,7 @@ async def append_tx(tx: aiosqlite.Connection, pending: PendingAudit) -> int:
             e.report_id,
             e.detail,
             prev,
-            pending.link(seq, prev, e),
+            pending.link(seq, prev, e, seed),
         ),
     )
     return seq
@@ -94,3 +98,45 @@ async def entries(db: Database, after_seq: int = 0, limit: int = 1000) -> list[A
         )
         for r in rows
     ]
+
+
+_NO_UPDATE = """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
+_NO_DELETE = """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
+
+
+async def rekey(
+    db: Database,
+    expected_head: tuple[int, bytes],
+    new_hashes: list[tuple[int, bytes, bytes]],
+    then: PendingAudit,
+) -> int | None:
+    """Replace every link (seq, prev_hash, hash) of the chain and append `then`, in one transaction.
+
+    Refused (None) when the newest entry is no longer `expected_head`: an entry was appended
+    after the chain was read, so the new links would not cover it.
+    Security: the append-only triggers are lifted only inside this transaction and put back
+    before it commits; nothing else can write meanwhile (BEGIN IMMEDIATE).
+    """
+    async with db.transaction() as tx:
+        async with tx.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") as cur:
+            last = await cur.fetchone()
+        head = (int(last[0]), bytes(last[1])) if last else (0, GENESIS)
+        if head != expected_head:
+            return None
+        await tx.execute("DROP TRIGGER audit_log_no_update")
+        await tx.execute("DROP TRIGGER audit_log_no_delete")
+        await tx.executemany(
+            "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
+            [(prev, new, seq) for seq, prev, new in new_hashes],
+        )
+        await tx.execute(_NO_UPDATE)
+        await tx.execute(_NO_DELETE)
+        return await append_tx(tx, then)
+
+
+async def head(db: Database) -> tuple[int, bytes]:
+    """The newest entry's (seq, hash), or (0, GENESIS) for an empty log."""
+    row = await db.fetch_one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    return (int(row[0]), bytes(row[1])) if row else (0, GENESIS)

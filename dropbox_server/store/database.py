@@ -21,6 +21,9 @@ from dropbox_server.store.errors import StorageFull, is_no_space
 log = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 10_000
+# The audit chain's key seed: a file beside the database, never inside it (see audit.py).
+AUDIT_KEY_NAME = "audit.key"
+AUDIT_SEED_BYTES = 32
 # A checkpoint waits this long for readers, not the full busy timeout (see Database.checkpoint).
 CHECKPOINT_WAIT_MS = 1_000
 
@@ -32,6 +35,7 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
     "PRAGMA trusted_schema=OFF",
+    "PRAGMA temp_store=MEMORY",
     f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
 )
 
@@ -39,8 +43,16 @@ _PRAGMAS = (
 class Database:
     """One writer connection (serialised by a lock) and one reader that sees only commits."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+    def __init__(
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        audit_seed: bytes | None = None,
+    ):
         self.path = path
+        # The audit chain's key seed, from the file beside the database; None before it exists.
+        self.audit_seed = audit_seed
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
@@ -69,6 +81,12 @@ class Database:
                 if is_no_space(exc):
                     raise StorageFull from exc
                 raise
+
+    async def use_audit_seed(self, seed: bytes) -> None:
+        """Start keying audit appends with `seed` (the key file was just created)."""
+        async with self._write_lock:
+            await set_writer_audit_seed(self._writer, seed)
+        self.audit_seed = seed
 
     async def _rollback(self) -> None:
         # Fails harmlessly when SQLite has already rolled back on its own (e.g. SQLITE_FULL).
@@ -215,9 +233,44 @@ async def open_database(path: Path, *, migrate_up_to: int | None = None) -> Data
     if created:
         os.chmod(path, 0o600)
     await _migrate(writer, migrate_up_to)
+    seed = read_audit_seed(path.parent / AUDIT_KEY_NAME)
+    await set_writer_audit_seed(writer, seed)
     reader = await _connect(path)
     await reader.execute("PRAGMA query_only=ON")
-    return Database(path, writer, reader)
+    return Database(path, writer, reader, seed)
+
+
+class AuditKeyError(Exception):
+    """The audit key file beside the database is unsafe or damaged."""
+
+
+def read_audit_seed(path: Path) -> bytes | None:
+    """The audit chain's key seed, or None when the file does not exist (a chain not yet keyed).
+
+    Security: refuses a file other users can read, or one of the wrong length, rather than
+    carrying on with an unkeyed chain.
+    """
+    try:
+        mode = path.stat().st_mode & 0o777
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if mode & 0o077:
+        raise AuditKeyError(f"{path} is readable by other users; run `chmod 600 {path}`")
+    if len(data) != AUDIT_SEED_BYTES:
+        raise AuditKeyError(f"{path} is damaged (expected {AUDIT_SEED_BYTES} bytes)")
+    return data
+
+
+async def set_writer_audit_seed(writer: aiosqlite.Connection, seed: bytes | None) -> None:
+    """Keep the seed where audit appends find it: a TEMP table of the writer (memory only).
+
+    Security: temp_store=MEMORY, so the seed is never written to any file by SQLite.
+    """
+    await writer.execute("CREATE TEMP TABLE IF NOT EXISTS audit_seed (seed BLOB NOT NULL)")
+    await writer.execute("DELETE FROM temp.audit_seed")
+    if seed is not None:
+        await writer.execute("INSERT INTO temp.audit_seed (seed) VALUES (?)", (seed,))
 
 
 def backup_file(

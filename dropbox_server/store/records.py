@@ -53,6 +53,8 @@ class NewItem:
     key_for_unit: bytes
     key_for_reporter: bytes | None = None
     author_staff_id: int | None = None
+    # A reply's signature by its unit, or a follow-up's Box from the receipt key.
+    authenticator: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -114,3 +116,5 @@ class ItemRow:
     ciphertext: bytes
     key_for_unit: bytes
     key_for_reporter: bytes | None
+    authenticator: bytes | None = None
+    n: int = 0  # position in its report (item ids are random and carry no order)

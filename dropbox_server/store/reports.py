@@ -18,12 +18,13 @@ _REPORT_COLUMNS = (
     "named_force, desk_state, risk"
 )
 _ITEM_COLUMNS = (
-    "id, report_seq, kind, created_day, author_staff_id, ciphertext, key_for_unit, key_for_reporter"
+    "id, report_seq, kind, created_day, author_staff_id, ciphertext, key_for_unit, key_for_reporter, "
+    "authenticator, n"
 )
 # The item's position in its report (`n`) is set by a trigger in the same statement.
 _INSERT_ITEM = (
     "INSERT INTO items (id, report_seq, kind, created_day, author_staff_id, ciphertext, "
-    "key_for_unit, key_for_reporter) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "key_for_unit, key_for_reporter, authenticator) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -90,6 +91,8 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
         " VALUES (?, ?, ?, ?)",
         grants,
     )
+    if not report.items:
+        return seq
     await tx.executemany(
         _INSERT_ITEM,
         [
@@ -102,6 +105,7 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
                 i.ciphertext,
                 i.key_for_unit,
                 i.key_for_reporter,
+                i.authenticator,
             )
             for i in report.items
         ],
@@ -183,6 +187,7 @@ async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: st
             item.ciphertext,
             item.key_for_unit,
             item.key_for_reporter,
+            item.authenticator,
         ),
     )
     await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))

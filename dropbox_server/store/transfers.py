@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from dropbox_server.store.audit import PendingAudit, append_tx
+from dropbox_server.store.authenticity import retire_report_key_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.outcomes import NewOutcome, insert_history_tx
 
@@ -37,6 +38,14 @@ class NewTransfer:
     reason_key_for_sender: bytes
     history_reason_ciphertext: bytes
     history_reason_key: bytes
+    # The report's new key pair: (old public, old private sealed to the new, new public).
+    rotation: tuple[bytes, bytes, bytes] | None = None
+    # A package's desk grants: (desk unit key id, the new report private key sealed to it).
+    desk_grants: tuple[tuple[int, bytes], ...] = ()
+
+
+class _KeyChanged(Exception):
+    """The report's key changed since the transfer was prepared: roll back."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,16 @@ async def transfer(db: Database, t: NewTransfer, audit: PendingAudit) -> bool:
     Security: every existing grant of the report's keys is deleted before the receiver's are
     written, so no key of the sending unit opens the report afterwards. Without a contact
     grant for the receiver, the contact item itself is deleted (secure_delete overwrites it).
+    With `rotation` the report gets its new key pair in the same transaction (the old one
+    filed as history, sealed to the new), so nothing later is sealed to a key the sender had.
     """
+    try:
+        return await _transfer(db, t, audit)
+    except _KeyChanged:
+        return False
+
+
+async def _transfer(db: Database, t: NewTransfer, audit: PendingAudit) -> bool:
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE reports SET unit_id = ?, outcome = 'new', last_activity_day = ? "
@@ -70,14 +88,13 @@ async def transfer(db: Database, t: NewTransfer, audit: PendingAudit) -> bool:
         )
         if cur.rowcount != 1:
             return False
-        # The desk keeps its copy of a package's key: it reads the force's questions and
-        # sees where the package went. Every other earlier grant goes.
-        await tx.execute(
-            "DELETE FROM report_key_grants WHERE report_seq = ? AND unit_key_id NOT IN "
-            "(SELECT k.id FROM unit_keys k JOIN units u ON u.id = k.unit_id WHERE u.kind = 'desk')",
-            (t.report_seq,),
-        )
+        if t.rotation is not None and not await retire_report_key_tx(tx, t.report_seq, *t.rotation):
+            raise _KeyChanged
+        # The desk keeps reading a package (the force's questions, where it went): its grants
+        # come back re-sealed to the new key (`desk_grants`). Every other earlier grant goes.
+        await tx.execute("DELETE FROM report_key_grants WHERE report_seq = ?", (t.report_seq,))
         grants = [(t.report_seq, "content", t.receiver_key_id, t.content_grant)]
+        grants += [(t.report_seq, "content", key_id, sealed) for key_id, sealed in t.desk_grants]
         if t.contact_grant is not None:
             grants.append((t.report_seq, "contact", t.receiver_key_id, t.contact_grant))
         else:
@@ -126,6 +143,17 @@ async def _write_record(tx: aiosqlite.Connection, t: NewTransfer) -> None:
     receiver = NewOutcome(t.report_seq, t.to_unit_id, "new", "transferred", t.day, None, None, None)
     await insert_history_tx(tx, sender)
     await insert_history_tx(tx, receiver)
+
+
+async def desk_grant_keys(db: Database, seq: int) -> list[tuple[int, bytes]]:
+    """(unit key id, public key) of each desk unit key holding a grant of this report."""
+    rows = await db.fetch_all(
+        "SELECT DISTINCT k.id, k.public_key FROM report_key_grants g "
+        "JOIN unit_keys k ON k.id = g.unit_key_id JOIN units u ON u.id = k.unit_id "
+        "WHERE g.report_seq = ? AND g.purpose = 'content' AND u.kind = 'desk' ORDER BY k.id",
+        (seq,),
+    )
+    return [(int(r[0]), bytes(r[1])) for r in rows]
 
 
 def _row(r: aiosqlite.Row) -> TransferRow:

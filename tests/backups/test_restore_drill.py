@@ -107,7 +107,7 @@ async def build(settings: Settings, routing: str) -> Expected:
             expected.unit_files[receipt] = dict(files)
             staff = await member(services, holder(report.unit_id))
             await casework.reply_to_reporter(
-                services.db, report, staff.staff.id, f"thank you, {unit}", today()
+                services.db, report, staff, f"thank you, {unit}", today()
             )
             reply_file = {f"photo-for-{unit}.jpg": os.urandom(50_000)}
             async with UploadBatch(

@@ -1,32 +1,28 @@
-"""M4 (open): passing a package to another force should give it a fresh key pair, so the
-first force's copy of the package key opens nothing added afterwards.
+"""M4: passing a package to another force gives it a fresh key pair, so the first force's
+copy of the package key opens nothing added afterwards.
 
-On this branch a package keeps its key pair when a force passes it on: an insider at Kent
-who kept the keys Kent's unit key reached in a database copy taken before the hand-over
-reads Essex's notes and questions added after it. The custody-sign branch gives a report a
-new key pair on passing on (the old private key sealed to the new one); packages pass on
-through the same transfer_report, so they get it when that branch lands, and the desk's
-grant must then be re-sealed to the new key too. Until then this test is a strict xfail:
-it fails loudly the day it starts passing, so the marker is removed with the fix.
+An insider at Kent who kept the keys Kent's unit key reached in a database copy taken
+before the hand-over must not read Essex's notes and questions added after it. Packages pass
+on through the same transfer_report as reports (a new key pair, the old private key sealed
+to the new one); the desk's grant is re-sealed to the new key, so the desk still reads the
+package and the questions Essex sends it.
 """
 
 from __future__ import annotations
 
-import pytest
-
 from dropbox_server.clock import today
-from dropbox_server.reports import case_actions, packages
+from dropbox_server.reports import case_actions, casework, packages, relay
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.reports.transfer import TransferRequest, transfer_report
 from dropbox_server.services import Services
+from dropbox_server.store import reports as report_store
 from tests.desk.flow import PACKAGE
 from tests.desk.insider import everything_opened, keys_reached, member, reviewed, unit_keys
 
 AFTER = "Zqessex note: suspect is DC Bloggs"
 
 
-@pytest.mark.xfail(strict=True, reason="M4 open: a package keeps its key pair when passed on")
 async def test_the_first_force_reads_nothing_added_after_passing_a_package_on(services: Services) -> None:
     db = services.db
     content = ReportContent(force="kent-police", conduct="corruption", what_happened="it happened")
@@ -42,9 +38,24 @@ async def test_the_first_force_reads_nothing_added_after_passing_a_package_on(se
         db, sue, draft, set(packages.CHECKLIST), await reviewed(db, draft), today()
     )
 
+    await relay.ask_desk(db, kim, package, "question", "Kent asks: which month?", 2000, today())
     kept = keys_reached(db.path, await unit_keys(services, "kent-police"))  # Kent's copy, before
     request = TransferRequest(package, "essex-police", "Their area.", False, "new")
     await transfer_report(db, kim, request, today())
     await case_actions.note(db, eve, package, AFTER, 2000, today())
+    await relay.ask_desk(db, eve, package, "question", "Essex asks: which station?", 2000, today())
 
     assert AFTER.encode() not in b"\n".join(everything_opened(db.path, kept))
+    # The desk's grant was re-sealed to the new key: it still reads the package, Essex's
+    # note and both forces' questions (Kent's under the old key, Essex's under the new).
+    row = await report_store.get_report(db, package)
+    assert row is not None
+    opened = await casework.open_report(db, row, ann.unit_keys)
+    assert [(m.text, m.authenticity) for m in opened.messages] == [(AFTER, "verified")]
+    asked = await relay.desk_requests(db, ann, await packages.desk_case(db, ann, source))
+    assert [m.text for m in asked] == ["Kent asks: which month?", "Essex asks: which station?"]
+    # Essex reads Kent's question from before the hand-over too.
+    assert [m.text for m in await relay.package_messages(db, eve, package)] == [
+        "Kent asks: which month?",
+        "Essex asks: which station?",
+    ]

@@ -81,4 +81,4 @@ async def reply_from_unit(sites: Sites, receipt: str, text: str) -> None:
     report = await report_store.get_report(db, access.report_id)
     assert report is not None
     staff = await enrol(sites, f"replier-{secrets.token_hex(4)}", report.unit_id)
-    await casework.reply_to_reporter(db, report, staff.staff.id, text, today())
+    await casework.reply_to_reporter(db, report, staff, text, today())

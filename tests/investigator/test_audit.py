@@ -71,6 +71,7 @@ async def test_staff_actions_are_logged_without_content(workspace: Workspace) ->
         "outcome",
         "view",
         "transfer",
+        "inbox_viewed",
         "sign_out",
     ]
     transfer = rows[actions.index("transfer")].entry
@@ -118,7 +119,7 @@ async def test_audit_verify_cli_names_the_first_broken_entry(
     data_dir = str(workspace.settings.data_dir)
     good = run_cli("audit", "verify", "--data-dir", data_dir)
     assert good.returncode == 0, good.stderr
-    assert "Audit log intact: 12 entries." in good.stdout and "Head hash: " in good.stdout
+    assert "Audit log intact: 13 entries." in good.stdout and "Head hash: " in good.stdout
     _tamper(workspace.settings.database_path, sql)
     bad = run_cli("audit", "verify", "--data-dir", data_dir)
     assert bad.returncode == 1
@@ -130,7 +131,7 @@ async def test_rehashing_one_entry_breaks_the_next_link(workspace: Workspace) ->
     await _journey(workspace)
     rows = await audit_store.entries(workspace.services.db)
     edited = rows[4].entry.__class__(**{**vars(rows[4].entry), "detail": "forged"})
-    new_hash = audit.link(5, rows[3].hash, edited)
+    new_hash = audit.link(5, rows[3].hash, edited, workspace.services.db.audit_seed)
     _tamper(
         workspace.settings.database_path,
         f"UPDATE audit_log SET detail = 'forged', hash = x'{new_hash.hex()}' WHERE seq = 5",

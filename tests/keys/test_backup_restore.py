@@ -55,7 +55,10 @@ async def prepared(tmp_path: Path) -> tuple[Settings, str, str, Path, Path]:
         assert access is not None
         report = await report_store.get_report(db, access.report_id)
         assert report is not None
-        await casework.reply_to_reporter(db, report, 1, "we are on it", today())
+        row = await staff_store.get_staff_by_username(db, "alice")
+        assert row is not None
+        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "alice password"))
+        await casework.reply_to_reporter(db, report, alice, "we are on it", today())
         keys_file, db_copy = tmp_path / "keys.backup", tmp_path / "db.copy"
         public = await enrolment_store.custodian_public_key(db)
         assert public is not None
@@ -66,11 +69,15 @@ async def prepared(tmp_path: Path) -> tuple[Settings, str, str, Path, Path]:
 
 async def test_disaster_drill(tmp_path: Path) -> None:
     settings, receipt, address, keys_file, db_copy = await prepared(tmp_path)
+    audit_key = settings.audit_key_path.read_bytes()
     shutil.rmtree(settings.data_dir)
 
     restored = await backup.restore(keys_file, _custodian(tmp_path), db_copy, settings)
     assert restored.onion_files >= 1
     assert settings.pepper_path.stat().st_mode & 0o777 == 0o600
+    # The audit chain's outside key comes back too, so the restored chain still verifies.
+    assert settings.audit_key_path.read_bytes() == audit_key
+    assert settings.audit_key_path.stat().st_mode & 0o777 == 0o600
     assert (
         load_or_create_service_key(OnionFiles.for_data_dir(settings.data_dir).reporter_key).address == address
     )
@@ -89,7 +96,9 @@ async def test_disaster_drill(tmp_path: Path) -> None:
         assert (
             await casework.open_report(services.db, report, alice.unit_keys)
         ).content.what_happened == "before the fire"
-        await casework.reply_to_reporter(services.db, report, row.id, "after the restore", today())
+        await casework.reply_to_reporter(services.db, report, alice, "after the restore", today())
+        verified = await audit.verify(services.db)
+        assert verified.ok and verified.keyed and verified.entries > 0
 
 
 def _custodian(tmp_path: Path, data: str = "data") -> bytes:
@@ -228,7 +237,7 @@ async def test_disaster_drill_with_the_command_line(tmp_path: Path) -> None:
         assert report is not None
         opened = await casework.open_report(services.db, report, alice.unit_keys)
         assert opened.content.what_happened == "before the fire"
-        await casework.reply_to_reporter(services.db, report, row.id, "after the restore", today())
+        await casework.reply_to_reporter(services.db, report, alice, "after the restore", today())
         thread = await reporter_thread(services.db, access, services.files)
         assert thread is not None
         assert [e.text for e in thread.entries if e.kind == "reply"] == ["we are on it", "after the restore"]

@@ -392,6 +392,7 @@ async def test_messages_say_what_is_true_and_entries_name_the_operator(
     assert checked.returncode == 0, checked.stderr
     assert f"Made on: {today()}" in checked.stdout and "Sealed to the custodian key" in checked.stdout
     assert "Onion keys: none" in checked.stdout
+    assert "audit key: yes" in checked.stdout  # the keyed audit chain's outside key travels with it
     wrong_backup = subprocess.run(verify, input=other_shares, capture_output=True, text=True, env=ENV)
     assert wrong_backup.returncode == 1 and "not this service's custodian key" in wrong_backup.stderr
 

@@ -85,7 +85,7 @@ async def test_reporter_journey_through_the_onion(
         assert access is not None
         report = await report_store.get_report(db, access.report_id)
         assert report is not None
-        await casework.reply_to_reporter(db, report, alice.staff.id, "Which station?", today())
+        await casework.reply_to_reporter(db, report, alice, "Which station?", today())
 
         page = await reporter.open_thread(receipt)
         assert "Which station?" in page

@@ -132,7 +132,7 @@ def digests_vector() -> dict[str, object]:
             "report_id": entry.report_id,
             "detail": entry.detail,
             "encoding": audit.encode_entry(1, entry).decode("ascii"),
-            "link_hex": audit.link(1, bytes(32), entry).hex(),
+            "link_hex": audit.link(1, bytes(32), entry, None).hex(),
         },
     }
 

@@ -195,7 +195,7 @@ def test_audit_entry_encoding_and_hash() -> None:
         unit_id=v["unit_id"], report_id=v["report_id"], detail=v["detail"],
     )
     assert audit.encode_entry(v["seq"], entry).decode("ascii") == v["encoding"]
-    assert audit.link(v["seq"], bytes.fromhex(v["previous_hex"]), entry).hex() == v["link_hex"]
+    assert audit.link(v["seq"], bytes.fromhex(v["previous_hex"]), entry, None).hex() == v["link_hex"]
 
 
 # --- Ciphertexts --------------------------------------------------------------------------

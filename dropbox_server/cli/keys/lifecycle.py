@@ -46,7 +46,9 @@ def register(keys: Any) -> None:
     p.add_argument("--username", required=True)
     p.add_argument("--force", action="store_true", help="even if they are the unit's last key holder")
     p.set_defaults(func=cmd_remove_investigator)
-    p = keys.add_parser("backup", help="write the pepper and onion keys to one file sealed to the custodian")
+    p = keys.add_parser(
+        "backup", help="write the pepper, audit key and onion keys to one file sealed to the custodian"
+    )
     add_data_dir(p)
     add_operator(p)
     p.add_argument("--out", type=Path, required=True, help="new file to write (never overwritten)")
@@ -198,7 +200,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     ]
     with guard().changing("key backup audited"):
         log_command(args, "keys_backed_up", f"onion_files={count} onion={'+'.join(onions) or 'none'}")
-    print(f"Wrote {args.out} (mode 0600): pepper, receipt costs and {count} onion files,")
+    audit_key = "the audit key, " if settings.audit_key_path.exists() else ""
+    print(f"Wrote {args.out} (mode 0600): pepper, receipt costs, {audit_key}{count} onion files,")
     print(f"sealed to the custodian key {envelope.fingerprint(public)}; restoring it needs the shares.")
     if not files.reporter_key.exists():
         print(
@@ -225,7 +228,8 @@ def cmd_verify_backup(args: argparse.Namespace) -> int:
     print(f"Made on: {summary.day or 'not recorded (made by an older version)'}")
     print(
         f"Pepper: {'yes' if summary.pepper else 'MISSING'}; "
-        f"receipt costs: {'yes' if summary.receipt_kdf else 'MISSING'}"
+        f"receipt costs: {'yes' if summary.receipt_kdf else 'MISSING'}; "
+        f"audit key: {'yes' if summary.audit_key else 'no (made before the audit chain was keyed)'}"
     )
     print(
         f"Onion keys: {', '.join(summary.onion_keys) or 'none (no reporter onion key yet?)'}; "

@@ -1,0 +1,125 @@
+"""Who wrote a message: replies signed by their unit, follow-ups authenticated with the receipt key.
+
+A reply to the reporter carries an Ed25519 signature by the unit's signing key
+(custody/signing.py) over the report, the day, the text and each attached file; the
+reporter's page checks every reply and warns on any that fails. A reporter's follow-up
+carries a Box from the receipt's key pair to the report key over the same things; the
+unit's view marks any that fails. Someone who can only write the database can seal a
+box to the reporter's or the report's public key, but cannot make either of these.
+
+Existing data: items stored before signing began (the per-report position the migration
+recorded in `authenticity_began`) are shown as "sent before replies were signed":
+unchecked, not forged. Reports stored later have no such line: all their items are checked.
+
+Limits (said plainly): a Box proves the follow-up was made with the receipt key or the
+report key, so the unit holding the report key could make one itself; it guards against
+third parties, not against the unit. An old report key (kept by a unit it was passed on
+from) authenticates only items up to where that key was retired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from dropbox_server import envelope
+from dropbox_server.custody.signing import Signer, certified_signer
+from dropbox_server.store import Database, ItemRow
+from dropbox_server.store import authenticity as authenticity_store
+from dropbox_server.store.files import FileRow, NewFile
+
+Authenticity = Literal["verified", "before_signing", "failed"]
+REPLY_PURPOSE = b"tipdrop:v1:signed-reply"
+FOLLOW_UP_PURPOSE = b"tipdrop:v1:reporter-follow-up"
+REPORT_PURPOSE = b"tipdrop:v1:reporter-report"
+# What the reporter's receipt key authenticates, by item kind. The report itself is
+# authenticated too: it ties the stored reporter public key to the report, so swapping that
+# key in the database (to make follow-ups "from the reporter") breaks the report's own check.
+_REPORTER_PURPOSES = {"reporter_message": FOLLOW_UP_PURPOSE, "report": REPORT_PURPOSE}
+_SIGNATURE_BYTES = 64
+
+
+def _file_part(file_id: str, meta_ciphertext: bytes, sealed_key: bytes | None) -> bytes:
+    return file_id.encode("ascii") + envelope.checksum(meta_ciphertext) + envelope.checksum(sealed_key or b"")
+
+
+def reply_files_part(files: Sequence[NewFile] | Sequence[FileRow]) -> list[bytes]:
+    """What of each reply file the signature covers: id, name/type ciphertext, reporter's key."""
+    return [_file_part(f.id, f.meta_ciphertext, f.key_for_reporter) for f in files]
+
+
+def follow_up_files_part(files: Sequence[NewFile] | Sequence[FileRow]) -> list[bytes]:
+    """What of each follow-up file the authenticator covers: id, name/type ciphertext, unit's key."""
+    return [_file_part(f.id, f.meta_ciphertext, f.key_for_unit) for f in files]
+
+
+def _message(purpose: bytes, report_id: str, day: str, text: bytes, files: list[bytes]) -> bytes:
+    return b"\x00".join(
+        (purpose, report_id.encode("ascii"), day.encode("ascii"), envelope.checksum(text), *files)
+    )
+
+
+def sign_reply(signer: Signer, report_id: str, day: str, text: bytes, files: list[bytes]) -> bytes:
+    """The authenticator stored with a reply: version, unit key id (8 bytes), signature."""
+    signature = envelope.sign(signer.pair, _message(REPLY_PURPOSE, report_id, day, text, files))
+    return bytes([envelope.VERSION]) + signer.unit_key_id.to_bytes(8, "big") + signature
+
+
+async def check_reply(
+    db: Database, report_seq: int, report_id: str, item: ItemRow, text: bytes, files: list[bytes]
+) -> Authenticity:
+    """Whether a reply was signed by a unit that has held this report, over exactly this.
+
+    Security: the public key must carry a certificate made with the outside key, and its
+    unit must be one the report arrived at or was passed through.
+    """
+    blob = item.authenticator
+    if blob is None:
+        return await _unsigned(db, item)
+    if len(blob) != 1 + 8 + _SIGNATURE_BYTES or blob[0] != envelope.VERSION:
+        return "failed"
+    found = await certified_signer(db, int.from_bytes(blob[1:9], "big"))
+    if found is None or found[0] not in await authenticity_store.units_of_report(db, report_seq):
+        return "failed"
+    message = _message(REPLY_PURPOSE, report_id, item.created_day, text, files)
+    return "verified" if envelope.signature_valid(found[1], message, blob[9:]) else "failed"
+
+
+def authenticate_follow_up(
+    reporter_private: bytes,
+    report_public: bytes,
+    report_id: str,
+    day: str,
+    text: bytes,
+    files: list[bytes],
+    kind: str = "reporter_message",
+) -> bytes:
+    """A follow-up's (or the report's) authenticator: a Box from the receipt's key pair to the report key."""
+    message = _message(_REPORTER_PURPOSES[kind], report_id, day, text, files)
+    return envelope.box_authenticator(reporter_private, report_public, message)
+
+
+async def check_follow_up(
+    db: Database,
+    report_key: bytes,
+    reporter_public: bytes,
+    report_id: str,
+    item: ItemRow,
+    text: bytes,
+    files: list[bytes],
+) -> Authenticity:
+    """Whether a follow-up was made with the reporter's receipt key, over exactly this.
+
+    `report_key` is the private key of the report key pair that opened the item.
+    """
+    if item.authenticator is None:
+        return await _unsigned(db, item)
+    message = _message(_REPORTER_PURPOSES[item.kind], report_id, item.created_day, text, files)
+    ok = envelope.box_authenticator_valid(report_key, reporter_public, message, item.authenticator)
+    return "verified" if ok else "failed"
+
+
+async def _unsigned(db: Database, item: ItemRow) -> Authenticity:
+    """An item with no authenticator: honest only if it was stored before signing began."""
+    first = await authenticity_store.first_authenticated_position(db, item.report_seq)
+    return "before_signing" if 0 < item.n < first else "failed"
