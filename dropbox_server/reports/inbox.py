@@ -125,13 +125,25 @@ async def _count_desk(db: Database, unit_id: str, where: InboxFilter) -> int:
     return await count_matching(db, unit_id, where)
 
 
+def _walk_back(report_key: bytes, chain: list[bytes], sealed: bytes) -> bytes:
+    """The item key in `sealed`, opened with the newest report key or, failing that, each
+    earlier one in turn; raises EnvelopeError when none opens it."""
+    for sealed_earlier in chain:
+        try:
+            return envelope.unseal(report_key, sealed)
+        except envelope.EnvelopeError:
+            report_key = envelope.unseal(report_key, sealed_earlier)
+    return envelope.unseal(report_key, sealed)
+
+
 def _open_summary(
     report: ReportRow, sealed: SealedSummary | None, keys: dict[int, bytes], chain: list[bytes]
 ) -> tuple[str, str]:
     """(force name, start of 'what happened') for one row, opened with the unit's own keys.
 
-    The report itself was sealed to the report's first key pair: for a report passed on,
-    walk back from the newest key through `chain` (report_keys.py).
+    The report itself was sealed to the report's first key pair, but a package's latest
+    version to whichever pair it had at approval: for a report passed on, walk back from the
+    newest key through `chain` (report_keys.py) until one opens it.
     """
     if sealed is None:
         return "", ""
@@ -140,10 +152,7 @@ def _open_summary(
         if private is None:
             continue
         try:
-            report_key = envelope.unseal(private, grant)
-            for sealed_earlier in chain:
-                report_key = envelope.unseal(report_key, sealed_earlier)
-            item_key = envelope.unseal(report_key, sealed.key_for_unit)
+            item_key = _walk_back(envelope.unseal(private, grant), chain, sealed.key_for_unit)
             raw = envelope.decrypt(item_key, sealed.ciphertext, item_context(report.id, "report"))
         except envelope.EnvelopeError:
             return "", ""

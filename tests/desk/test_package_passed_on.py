@@ -11,7 +11,7 @@ package and the questions Essex sends it.
 from __future__ import annotations
 
 from dropbox_server.clock import today
-from dropbox_server.reports import case_actions, casework, packages, relay
+from dropbox_server.reports import case_actions, casework, inbox, packages, relay
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.reports.transfer import TransferRequest, transfer_report
@@ -59,3 +59,34 @@ async def test_the_first_force_reads_nothing_added_after_passing_a_package_on(se
         "Kent asks: which month?",
         "Essex asks: which station?",
     ]
+
+
+async def test_an_update_approved_after_passing_on_reaches_the_new_force_whole(services: Services) -> None:
+    """A package's later version is sealed to the key it has at approval (the new one): the
+    receiving force's case page and inbox summary open it, walking the key chain as needed."""
+    db = services.db
+    content = ReportContent(force="kent-police", conduct="corruption", what_happened="it happened")
+    await submit_report(db, services.receipts, content, None, "online", today())
+    ann = await member(services, "ann", "desk", "desk_analyst")
+    sue = await member(services, "sue", "desk", "desk_supervisor")
+    kim = await member(services, "kim", "kent-police", "investigator")
+    eve = await member(services, "eve", "essex-police", "investigator")
+    (source,) = [r[0] for r in await db.fetch_all("SELECT id FROM reports")]
+    draft = await packages.create_draft(db, ann, source, "kent-police", PACKAGE, False, today())
+    await packages.submit_draft(db, ann, draft, today())
+    package = await packages.approve_draft(
+        db, sue, draft, set(packages.CHECKLIST), await reviewed(db, draft), today()
+    )
+    await transfer_report(db, kim, TransferRequest(package, "essex-police", "Their area.", False, "new"), today())
+
+    later = {**PACKAGE, "summary": "Zqupdate the payment was made in spring."}
+    update = await packages.create_update(db, ann, source, package, later, False, today())
+    await packages.submit_draft(db, ann, update, today())
+    await packages.approve_draft(db, sue, update, set(packages.CHECKLIST), await reviewed(db, update), today())
+
+    row = await report_store.get_report(db, package)
+    assert row is not None
+    opened = await casework.open_report(db, row, eve.unit_keys)
+    assert opened.package is not None and opened.package.summary == later["summary"]
+    page = await inbox.inbox(db, eve, inbox.InboxFilter())
+    assert [e.summary for e in page.entries if e.report.id == package] == [later["summary"]]
