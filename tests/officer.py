@@ -9,5 +9,5 @@ OFFICER = ("--operator", OPERATOR)
 
 
 def officer(args: Sequence[str]) -> tuple[str, ...]:
-    """`--operator` for the command groups that take it (`keys`, `retention`), else nothing."""
-    return OFFICER if args and args[0] in ("keys", "retention") else ()
+    """`--operator` for the commands that require it (`keys`, `retention`, `restore`), else nothing."""
+    return OFFICER if args and args[0] in ("keys", "retention", "restore") else ()

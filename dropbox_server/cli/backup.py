@@ -11,7 +11,7 @@ from typing import Any
 from dropbox_server.backups import sets
 from dropbox_server.backups.restore import restore_set
 from dropbox_server.cli import audit
-from dropbox_server.cli.prompts import CliError
+from dropbox_server.cli.prompts import CliError, add_operator
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.cli.shares import restore_custodian
 from dropbox_server.clock import today
@@ -29,11 +29,13 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--keep", type=int, default=DEFAULT_KEEP, help=f"how many sets to keep (default {DEFAULT_KEEP})"
     )
+    add_operator(p, required=False)  # the scheduled copy has no operator; its entry lacks one
     p.set_defaults(func=cmd_backup)
     p = sub.add_parser("restore", help="rebuild a data directory from a backup set and a key backup")
     add_data_dir(p)
     p.add_argument("--from", dest="set_dir", type=Path, required=True, help="one backup set folder")
     p.add_argument("--key-backup", type=Path, required=True, help="the key backup file (`keys backup`)")
+    add_operator(p)
     p.set_defaults(func=cmd_restore)
 
 

@@ -114,11 +114,12 @@ def private_from_shares(shares: list[str], public: bytes) -> bytes:
 
 
 async def split_legacy(db: Database, passphrase: str, spec: ShareSpec) -> list[IssuedShare]:
-    """Migration: open the passphrase-wrapped custodian key once, split it, remove the wrapped copy.
+    """Migration: open the passphrase-wrapped custodian key once, move every unit key to a NEW
+    custodian key pair split into shares, and remove the wrapped copy.
 
-    Security: the same key pair is kept, so every unit key stays sealed to it; after this
-    the database holds no passphrase-guessable way to the custodian key. Older copies of the
-    database still do: the README says to destroy them or rotate with `keys reshare`.
+    Security: a new key pair, not a split of the old one: an older copy of the database (or a
+    backup) opened with a guessed old passphrase reaches only unit keys made before the split,
+    never one made after it. Key backups made before it still need the old passphrase.
     """
     wrapped = await enrolment_store.legacy_wrapped_custodian(db)
     if wrapped is None:
@@ -129,12 +130,7 @@ async def split_legacy(db: Database, passphrase: str, spec: ShareSpec) -> list[I
         raise CustodianError("wrong security staff passphrase; nothing was changed") from None
     except envelope.EnvelopeError as exc:
         raise CustodianError(f"the stored custodian key is damaged: {exc}") from None
-    shares = issue(private, spec)
-    detail = f"threshold={spec.threshold} shares={spec.count}"
-    await enrolment_store.forget_wrapped_custodian(
-        db, audit.pending("custodian_split", username=COMMAND_LINE, detail=detail)
-    )
-    return shares
+    return await _new_custodian(db, private, spec, "custodian_split")
 
 
 async def reshare(db: Database, old_private: bytes, spec: ShareSpec) -> list[IssuedShare]:
@@ -143,6 +139,12 @@ async def reshare(db: Database, old_private: bytes, spec: ShareSpec) -> list[Iss
     Security: a new key (not a re-split of the old one) so the old shares, wherever they are,
     open nothing sealed from now on, and old and new shares can never be combined.
     """
+    return await _new_custodian(db, old_private, spec, "custodian_reshared")
+
+
+async def _new_custodian(db: Database, old_private: bytes, spec: ShareSpec, action: str) -> list[IssuedShare]:
+    """Re-seal every unit key the old custodian key holds to a new pair, split into shares;
+    the old wrapped copy (if any) goes in the same transaction."""
     held = await key_store.custodian_held_keys(db)
     grants: dict[int, bytes] = {}
     pair = envelope.generate_keypair()
@@ -153,7 +155,7 @@ async def reshare(db: Database, old_private: bytes, spec: ShareSpec) -> list[Iss
         grants[key_id] = envelope.seal(pair.public, private)
     shares = issue(pair.private, spec)
     detail = f"threshold={spec.threshold} shares={spec.count} unit_keys={len(grants)}"
-    entry = audit.pending("custodian_reshared", username=COMMAND_LINE, detail=detail)
+    entry = audit.pending(action, username=COMMAND_LINE, detail=detail)
     try:
         await key_store.replace_custodian(db, pair.public, None, grants, entry)
     except key_store.MembersChanged:

@@ -27,6 +27,7 @@ from dropbox_server.reports.case_actions import OutcomeError, check_reason
 from dropbox_server.reports.case_file import OUTCOME_REASON, TRANSFER_REASON
 from dropbox_server.reports.casework import OpenedReport, open_report, open_report_key
 from dropbox_server.reports.content import ReportContent, item_context
+from dropbox_server.reports.unit_choices import pass_on_ids
 from dropbox_server.store import Database, ReportRow, units
 from dropbox_server.store import files as file_store
 from dropbox_server.store import retention as retention_store
@@ -85,8 +86,8 @@ async def _check(db: Database, case: Case, req: TransferRequest) -> OpenedReport
     report: ReportRow = case.report
     if req.seen_outcome != report.outcome:
         raise OutcomeError("changed_meanwhile")
-    if req.to_unit_id == report.unit_id or await units.get_unit(db, req.to_unit_id) is None:
-        raise OutcomeError("bad_unit")
+    if req.to_unit_id not in await pass_on_ids(db, report.unit_id):
+        raise OutcomeError("bad_unit")  # itself, unknown, retired or the desk
     opened = await open_report(db, report, case.unit_keys)
     if conflicted_unit(opened.content) == req.to_unit_id and not req.conflict_override:
         raise OutcomeError("conflict_override_needed")

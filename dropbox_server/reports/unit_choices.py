@@ -27,3 +27,10 @@ async def force_choices(db: Database) -> list[Force]:
 async def active_force_ids(db: Database) -> frozenset[str]:
     """Ids of the force units new reports may be routed to (not retired)."""
     return frozenset(f.unit_id for f in await force_choices(db))
+
+
+async def pass_on_ids(db: Database, from_unit: str) -> list[str]:
+    """Units a report or package may be passed to: forces and the hub that take new reports
+    (not retired), never the sender itself nor the desk (the desk hands on by packages)."""
+    return [uid for uid, _name, kind in await unit_admin.active_units(db)
+            if uid != from_unit and kind in ("force", "hub")]  # fmt: skip

@@ -40,7 +40,8 @@ from dropbox_server.store import staff as staff_store
 from receipt_codes import Receipt
 from tests.backups.helpers import ROOT, settings_at, submit, upload
 from tests.conftest import custodian_shares_of, enrol_member, init_test_data_dir
-from tests.officer import officer
+from tests.keys.test_officer_cli import audit_details
+from tests.officer import OPERATOR, officer
 
 MEMBERS = {"alice": "kent-police", "bob": "essex-police", "dora": DESK_ID}
 FORCES = ("kent-police", "essex-police")
@@ -195,7 +196,9 @@ async def test_back_up_destroy_restore_everything_opens(tmp_path: Path, routing:
     expected = await build(settings, routing)
     key_file, sets_dir = tmp_path / "keys.backup", tmp_path / "sets"
     back_up_keys(settings.data_dir, key_file)
-    done = cli("backup", "--data-dir", str(settings.data_dir), "--to", str(sets_dir), "--keep", "3")
+    done = cli("backup", "--data-dir", str(settings.data_dir), "--to", str(sets_dir), "--keep", "3",
+               "--operator", "jo.backup")  # fmt: skip
+    assert "by=jo.backup" in " ".join(audit_details(settings.data_dir, "database_backed_up"))
     [set_dir] = list(sets_dir.glob("tipdrop-*"))
     assert set_dir.name == f"tipdrop-{today()}"
     assert f"key backup made on {today()}" in done.stdout
@@ -214,4 +217,6 @@ async def test_back_up_destroy_restore_everything_opens(tmp_path: Path, routing:
     assert not restored.data_dir.exists()
     done = restore_command(set_dir, key_file, restored.data_dir, shares[1:])
     assert done.returncode == 0, done.stderr
+    # Who restored is on the restored directory's audit entry (issue 15: every command).
+    assert f"by={OPERATOR}" in " ".join(audit_details(restored.data_dir, "restored"))
     await check_everything_opens(restored, expected)

@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from dropbox_server.custody import keyring
+from dropbox_server.custody.unit_admin import retire_unit
 from dropbox_server.forces import HUB_ID
 from dropbox_server.reports import casework
 from dropbox_server.reports.content import ContactDetails
@@ -194,3 +195,19 @@ async def test_passing_on_asks_for_confirmation_before_anything_moves(workspace:
     )
     assert (status, where) == (303, f"/passed-on?done={report_id}")
     assert report_ids((await bob.get("/inbox"))[1]) == [report_id]
+
+
+async def test_a_retired_unit_is_neither_offered_nor_accepted(workspace: Workspace) -> None:
+    """Security staff retired Essex: the pass-on list leaves it out, and a hand-made form to it
+    is refused with nothing moved (issue 15: retired units were still selectable)."""
+    _, report_id = await submit(workspace)
+    alice = await workspace.signed_in("alice", "kent-police")
+    await retire_unit(workspace.services.db, "essex-police", "2026-12-03")
+    page = await alice.open_report(report_id)
+    offered = re.findall(r'<option value="([^"]+)"', page.split('id="to-unit"')[1].split("</select>")[0])
+    assert offered and "essex-police" not in offered and "kent-police" not in offered
+    assert "desk" not in offered
+    data = {"to_unit": "essex-police", "transfer_reason": "Essex", "seen_outcome": "new", "confirmed": "yes"}
+    status, _ = await alice.post(f"/reports/{report_id}/transfer", data, csrf_page=page)
+    assert status == 400
+    assert report_ids((await alice.get("/inbox"))[1]) == [report_id]

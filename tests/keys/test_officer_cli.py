@@ -186,13 +186,19 @@ async def test_an_interrupted_restore_leaves_nothing_half_done_and_can_be_run_ag
 
 
 def _python_started(pid: int) -> None:
-    """Wait until the interpreter catches SIGINT at all (before that the kernel's default applies)."""
-    for _ in range(10_000):
+    """Wait until run.py's own first lines have run: they catch SIGTERM as well as SIGINT.
+
+    The interpreter catches SIGINT (raising KeyboardInterrupt) a few milliseconds before it
+    reaches the script's first line; no program can answer a Ctrl-C in that window, and on a
+    loaded machine a test that waited only for SIGINT could land there. Python itself never
+    catches SIGTERM, so that bit marks run.py's handler."""
+    for _ in range(30_000):
         status = Path(f"/proc/{pid}/status").read_text()
         caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
-        if caught & (1 << (signal.SIGINT - 1)):
+        if caught & (1 << (signal.SIGTERM - 1)) and caught & (1 << (signal.SIGINT - 1)):
             return
         time.sleep(0.001)
+    raise AssertionError("run.py never installed its interrupt handlers")
 
 
 def finish(proc: subprocess.Popen[str]) -> tuple[str, str]:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dropbox_server import custodian_shares, envelope
 from dropbox_server.config import Settings
 from dropbox_server.custody import custodian, keyring
@@ -82,9 +84,12 @@ async def test_a_passphrase_made_directory_is_split_once_into_shares(tmp_path: P
     try:
         assert await enrolment_store.legacy_wrapped_custodian(db) is None
         key = await custodian.unlock(db, shares[1:])
-        assert key == private, "the same custodian key, so every unit key still opens"
-        opened = await keyring.unit_private_keys_from_custodian(db, "kent-police", key)
-        assert opened
+        # A new custodian key (so the old passphrase reaches nothing made from now on) that
+        # still opens every unit key.
+        assert key != private
+        assert await keyring.unit_private_keys_from_custodian(db, "kent-police", key)
+        with pytest.raises(Exception):
+            await keyring.unit_private_keys_from_custodian(db, "kent-police", private)
         row = await db.fetch_one("SELECT count(*) FROM audit_log WHERE action = 'custodian_split'")
         assert row is not None and row[0] == 1
     finally:

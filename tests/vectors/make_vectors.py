@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from dropbox_server import audit, envelope, filecrypt
-from dropbox_server.custody import backup, keyring
+from dropbox_server.custody import backup, custodian, keyring
 from dropbox_server.files.meta import file_context
 from dropbox_server.reports.content import item_context
 from dropbox_server.store.audit import AuditEntry
@@ -94,8 +94,9 @@ def purposes_vector() -> dict[str, object]:
         "source": "the strings in the code at the commit that wrote this file",
         "receipt_codes.derive._PURPOSE": "tipdrop:v1:receipt\x00",
         "dropbox_server.custody.keyring.STAFF_KEY_PURPOSE": keyring.STAFF_KEY_PURPOSE.decode(),
-        "dropbox_server.custody.keyring.CUSTODIAN_PURPOSE": keyring.CUSTODIAN_PURPOSE.decode(),
-        "dropbox_server.custody.backup.PURPOSE": backup.PURPOSE.decode(),
+        "dropbox_server.custody.custodian.LEGACY_PURPOSE": custodian.LEGACY_PURPOSE.decode(),
+        "dropbox_server.custody.backup.CONTEXT": backup.CONTEXT.decode(),
+        "dropbox_server.envelope.SUBJECT_PURPOSE": envelope.SUBJECT_PURPOSE.decode(),
         "dropbox_server.filecrypt._FILE_STREAM_PURPOSE": filecrypt._FILE_STREAM_PURPOSE.decode(),
         "dropbox_server.filecrypt._FILE_META_PURPOSE": filecrypt._FILE_META_PURPOSE.decode(),
         "item_context('r1', 'report')": item_context("r1", "report").decode(),

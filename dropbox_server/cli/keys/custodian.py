@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
+from dropbox_server.cli.keys.officer import database
 from dropbox_server.cli.prompts import CliError, add_operator, ask_secret, confirm
-from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.cli.settings_args import add_data_dir
 from dropbox_server.cli.shares import add_share_args, share_spec, show_shares, unlock_with_shares
 from dropbox_server.custody import custodian
-from dropbox_server.store import Database, open_database
 
 
 def register(keys: Any) -> None:
@@ -32,20 +30,8 @@ def register(keys: Any) -> None:
     p.set_defaults(func=cmd_reshare)
 
 
-@asynccontextmanager
-async def _database(args: argparse.Namespace) -> AsyncIterator[Database]:
-    settings = settings_from_args(args)
-    if not settings.database_path.exists():
-        raise CliError(f"no database in {settings.data_dir}; is --data-dir right?")
-    db = await open_database(settings.database_path)
-    try:
-        yield db
-    finally:
-        await db.close()
-
-
 async def _split(args: argparse.Namespace, spec: custodian.ShareSpec) -> list[custodian.IssuedShare]:
-    async with _database(args) as db:
+    async with database(args) as db:
         passphrase = ask_secret("Security staff passphrase (the old one, asked this once)")
         try:
             return await custodian.split_legacy(db, passphrase, spec)
@@ -66,7 +52,7 @@ def cmd_split_custodian(args: argparse.Namespace) -> int:
 
 
 async def _reshare(args: argparse.Namespace, spec: custodian.ShareSpec) -> list[custodian.IssuedShare]:
-    async with _database(args) as db:
+    async with database(args) as db:
         old = await unlock_with_shares(db)
         try:
             return await custodian.reshare(db, old, spec)

@@ -24,6 +24,7 @@ from dropbox_server.reports.inbox import inbox as inbox_use_case
 from dropbox_server.reports.repeat_subjects import RepeatSubjects, repeat_subjects
 from dropbox_server.reports.transfer import passed_on as passed_on_use_case
 from dropbox_server.reports.transfer import withdrawn as withdrawn_use_case
+from dropbox_server.reports.unit_choices import pass_on_ids
 from dropbox_server.sessions import Session
 from dropbox_server.web.appkeys import SERVICES, SETTINGS
 from dropbox_server.web.staff.context import StaffSession
@@ -140,7 +141,7 @@ async def report_page(
         "conduct_kinds": CONDUCT_KINDS,
         "channels": CHANNELS,
         "unit_names": unit_names,
-        "other_units": [(uid, name) for uid, name in unit_names.items() if uid != report.unit_id],
+        "other_units": [(uid, unit_names.get(uid, uid)) for uid in await pass_on_ids(db, report.unit_id)],
         "members": await _members(request, report.unit_id) if staff.unlocked.staff.role == SUPERVISOR else {},
         "errors": errors or {},
         "values": values or {},
