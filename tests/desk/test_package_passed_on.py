@@ -53,12 +53,10 @@ async def test_the_first_force_reads_nothing_added_after_passing_a_package_on(se
     opened = await casework.open_report(db, row, ann.unit_keys)
     assert [(m.text, m.authenticity) for m in opened.messages] == [(AFTER, "verified")]
     asked = await relay.desk_requests(db, ann, await packages.desk_case(db, ann, source))
-    assert [m.text for m in asked] == ["Kent asks: which month?", "Essex asks: which station?"]
+    both = ["Essex asks: which station?", "Kent asks: which month?"]  # relay ids are random: no order
+    assert sorted(m.text for m in asked) == both
     # Essex reads Kent's question from before the hand-over too.
-    assert [m.text for m in await relay.package_messages(db, eve, package)] == [
-        "Kent asks: which month?",
-        "Essex asks: which station?",
-    ]
+    assert sorted(m.text for m in await relay.package_messages(db, eve, package)) == both
 
 
 async def test_an_update_approved_after_passing_on_reaches_the_new_force_whole(services: Services) -> None:
