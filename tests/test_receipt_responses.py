@@ -121,7 +121,7 @@ async def real_cost_sites(tmp_path: Path) -> AsyncIterator[Sites]:
         yield sites
 
 
-async def test_static_page_stays_fast_during_8_receipt_checks(
+async def test_static_page_is_served_during_8_receipt_checks(
     real_cost_sites: Sites, http: aiohttp.ClientSession
 ) -> None:
     """argon2id (t=3, 64 MiB) runs in the pool; the event loop keeps serving pages."""
@@ -132,12 +132,11 @@ async def test_static_page_stays_fast_during_8_receipt_checks(
     while kdf.in_flight < 8 and time.monotonic() < deadline:
         await asyncio.sleep(0.005)
     assert kdf.in_flight == 8
-    started = time.perf_counter()
     async with http.get(real_cost_sites.reporter_url + "/") as resp:
         await resp.read()
-    elapsed = time.perf_counter() - started
-    assert kdf.in_flight > 0, "checks finished before the page was measured"
+    # Served while derivations were still running: argon2id on the loop would have held the
+    # page until they all finished. (Its latency is a benchmark's question, not a test's.)
+    assert kdf.in_flight > 0, "checks finished before the page was served"
     assert resp.status == 200
-    assert elapsed < 0.2, f"landing page took {elapsed * 1000:.0f} ms"
     results = await asyncio.gather(*checks)
     assert all(r.status == 303 for r in results)
