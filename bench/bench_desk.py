@@ -15,30 +15,36 @@ Then the bare "quiet 30+ days" count both ways (day counts, and count(*) over th
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from pathlib import Path
-
-import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import custodian_keys
-from bench.bench_inbox import BATCH, CHEAP, figures, p99, sign_in, synthetic_report, timed
-from dropbox_server.app import create_investigator_app
+from bench.bench_inbox import BATCH, synthetic_report
+from bench.staff_site import (
+    CHEAP,
+    PASSWORD,
+    bench_arguments,
+    data_directory,
+    sign_in,
+    staff_client,
+    staff_site,
+    timed_get,
+)
+from bench.timing import figures, p99, timed
 from dropbox_server.clock import days_before, today
 from dropbox_server.config import Settings
 from dropbox_server.custody import keyring
 from dropbox_server.forces import DESK_ID, FORCES
 from dropbox_server.reports import packages
-from dropbox_server.services import Services, open_services
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store import units
 from dropbox_server.store.casework import InboxFilter, count_matching, count_quiet
+from dropbox_server.web.appkeys import Services
 
 STATES = ("new", "drafted", "awaiting", "disseminated", "waiting", "closed")
 PACKAGE = {
@@ -70,13 +76,13 @@ async def member(
     services: Services, username: str, unit: str, role: str
 ) -> tuple[str, keyring.UnlockedStaff]:
     enrolment = await custodian_keys.enrol(
-        services.db, services.db.path.parent, username, unit, "bench-password", CHEAP, role=role
+        services.db, services.db.path.parent, username, unit, PASSWORD, CHEAP, role=role
     )
     assert enrolment.staff_id is not None
     row = await staff_store.get_staff(services.db, enrolment.staff_id)
     assert row is not None
     return enrolment.totp_secret, await keyring.unlock_staff(
-        services.db, row, keyring.unwrap_staff_key(row, "bench-password")
+        services.db, row, keyring.unwrap_staff_key(row, PASSWORD)
     )
 
 
@@ -95,40 +101,20 @@ async def measure(settings: Settings, services: Services, runs: int) -> None:
         services.db, supervisor, draft, set(packages.CHECKLIST), opened.draft.version, today()
     )
 
-    app = create_investigator_app(settings, services)
-    runner = aiohttp.web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    base = f"http://{host}:{port}"
-    jar = aiohttp.CookieJar(unsafe=True)
-    try:
-        async with (
-            aiohttp.ClientSession(cookie_jar=jar) as desk,
-            aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as force,
-        ):
-            await sign_in(desk, base, analyst.staff.username, secret)
-            await sign_in(force, base, kent.staff.username, kent_secret)
-            cases = (
-                ("desk inbox, first page", desk, "/inbox"),
-                ("desk inbox, force named = Kent", desk, "/inbox?named=kent-police"),
-                ("desk inbox, waiting for the reporter", desk, "/inbox?state=waiting"),
-                ("desk inbox, reporter quiet 30+ days", desk, "/inbox?quiet=30"),
-                ("desk report view", desk, f"/reports/{newest.id}"),
-                ("Kent inbox (one package)", force, "/inbox"),
-                ("Kent package view", force, f"/reports/{package_id}"),
-            )
-            for label, http, path in cases:
-
-                async def get(h: aiohttp.ClientSession = http, p: str = path) -> None:
-                    async with h.get(base + p) as resp:
-                        assert resp.status == 200, (p, resp.status)
-                        await resp.read()
-
-                print(figures(label, await timed(get, runs)))
-    finally:
-        await runner.cleanup()
+    async with staff_site(settings, services) as base, staff_client() as desk, staff_client() as force:
+        await sign_in(desk, base, analyst.staff.username, secret)
+        await sign_in(force, base, kent.staff.username, kent_secret)
+        cases = (
+            ("desk inbox, first page", desk, "/inbox"),
+            ("desk inbox, force named = Kent", desk, "/inbox?named=kent-police"),
+            ("desk inbox, waiting for the reporter", desk, "/inbox?state=waiting"),
+            ("desk inbox, reporter quiet 30+ days", desk, "/inbox?quiet=30"),
+            ("desk report view", desk, f"/reports/{newest.id}"),
+            ("Kent inbox (one package)", force, "/inbox"),
+            ("Kent package view", force, f"/reports/{package_id}"),
+        )
+        for label, http, path in cases:
+            print(figures(label, await timed_get(http, base + path, runs)))
     await bare_quiet_counts(services, runs)
 
 
@@ -146,24 +132,15 @@ async def bare_quiet_counts(services: Services, runs: int) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reports", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--data-dir", type=Path, help="keep the loaded data here and reuse it next time")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = args.data_dir or Path(tmp) / "data"
-        settings = Settings.for_data_dir(data_dir, receipt_kdf=CHEAP, password_kdf=CHEAP)
-        fresh = not settings.database_path.exists()
-        if fresh:
-            await custodian_keys.init_with_shares(settings, routing="desk")
-        async with open_services(settings) as services:
-            if fresh:
-                seconds = await load(services, args.reports)
-                print(f"Loaded {args.reports:,} encrypted reports at the desk in {seconds:.1f} s.")
-            count = await report_store.count_unit_reports(services.db, DESK_ID)
-            print(f"{count:,} reports at the desk; {args.runs} timed runs each.")
-            await measure(settings, services, args.runs)
+    args = bench_arguments(__doc__).parse_args()
+    async with data_directory(args.data_dir, routing="desk") as loaded:
+        settings, services = loaded.settings, loaded.services
+        if loaded.fresh:
+            seconds = await load(services, args.reports)
+            print(f"Loaded {args.reports:,} encrypted reports at the desk in {seconds:.1f} s.")
+        count = await report_store.count_unit_reports(services.db, DESK_ID)
+        print(f"{count:,} reports at the desk; {args.runs} timed runs each.")
+        await measure(settings, services, args.runs)
 
 
 if __name__ == "__main__":

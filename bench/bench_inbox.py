@@ -14,25 +14,27 @@ and prints median and p99 in milliseconds with the ratio to bare. Target: ≤ 50
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import sqlite3
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-
-import aiohttp
-import pyotp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import custodian_keys
+from bench.staff_site import (
+    CHEAP,
+    PASSWORD,
+    bench_arguments,
+    data_directory,
+    sign_in,
+    staff_client,
+    staff_site,
+    timed_get,
+)
+from bench.timing import figures, line, timed, timed_sql
 from dropbox_server import envelope
-from dropbox_server.app import create_investigator_app
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS
 from dropbox_server.config import Settings
@@ -40,17 +42,14 @@ from dropbox_server.custody import keyring, staff_auth
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.reports.inbox import inbox
 from dropbox_server.reports.submission import new_report_id
-from dropbox_server.services import open_services
 from dropbox_server.store import NewItem, NewReport, units
 from dropbox_server.store import assignments as assignment_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.casework import InboxFilter
 from dropbox_server.web.appkeys import Services
-from receipt_codes import KdfParams
 
 UNIT = "kent-police"
-CHEAP = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 BATCH = 5_000
 COLLEAGUES = 5
 ASSIGN_EVERY = 10  # one report in ten is assigned to a colleague
@@ -111,62 +110,10 @@ async def load(services: Services, count: int) -> float:
     return time.perf_counter() - started
 
 
-async def timed(fn: Callable[[], Awaitable[object]], runs: int) -> list[float]:
-    await fn()  # warm caches once
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        await fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
-def timed_bare(
-    db_path: Path, before: tuple[str, int], runs: int, assignee: int | None = None
-) -> list[float]:
-    sql, params = (
-        (BARE_SQL, (UNIT, *before))
-        if assignee is None
-        else (
-            BARE_ASSIGNED_SQL,
-            (UNIT, *before, assignee),
-        )
-    )
-    with sqlite3.connect(db_path) as raw:
-        raw.execute(sql, params).fetchall()
-        out = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            raw.execute(sql, params).fetchall()
-            out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
-def p99(values: list[float]) -> float:
-    return sorted(values)[max(0, int(len(values) * 0.99) - 1)]
-
-
-def line(label: str, values: list[float], bare: list[float]) -> str:
-    ratio = statistics.median(values) / statistics.median(bare)
-    return f"{figures(label, values)}   ×{ratio:7.1f} bare"
-
-
-def figures(label: str, values: list[float]) -> str:
-    return f"{label:<34} median {statistics.median(values):8.2f} ms   p99 {p99(values):8.2f} ms"
-
-
-async def sign_in(http: aiohttp.ClientSession, base: str, username: str, secret: str) -> None:
-    async with http.get(base + "/sign-in") as resp:
-        page = await resp.text()
-    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    data = {
-        "username": username,
-        "password": "bench-password",
-        "code": pyotp.TOTP(secret).now(),
-        "csrf_token": token,
-    }
-    async with http.post(base + "/sign-in", data=data, allow_redirects=False) as resp:
-        assert resp.status == 303, resp.status
+def timed_bare(db_path: Path, before: tuple[str, int], runs: int, assignee: int | None = None) -> list[float]:
+    if assignee is None:
+        return timed_sql(db_path, BARE_SQL, (UNIT, *before), runs)
+    return timed_sql(db_path, BARE_ASSIGNED_SQL, (UNIT, *before, assignee), runs)
 
 
 async def enrol(
@@ -175,10 +122,10 @@ async def enrol(
     """A fresh investigator for this run (a new name each time, so a kept data dir works)."""
     username = username or f"bench{int(time.time())}"
     data_dir = services.db.path.parent
-    enrolment = await custodian_keys.enrol(services.db, data_dir, username, UNIT, "bench-password", CHEAP)
+    enrolment = await custodian_keys.enrol(services.db, data_dir, username, UNIT, PASSWORD, CHEAP)
     row = await staff_store.get_staff(services.db, enrolment.staff_id or 0)
     assert row is not None
-    staff = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "bench-password"))
+    staff = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, PASSWORD))
     return enrolment, staff
 
 
@@ -225,62 +172,38 @@ async def measure(settings: Settings, services: Services, count: int, runs: int)
         ),
     }
 
-    app = create_investigator_app(settings, services)
-    runner = aiohttp.web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    base = f"http://{host}:{port}"
-    try:
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            await sign_in(http, base, staff.staff.username, enrolment.totp_secret)
-            for label, (before, bare_key, assignee) in pages.items():
-                bare = timed_bare(settings.database_path, bare_key, runs, assignee)
-                where = InboxFilter(assignee=assignee)
+    async with staff_site(settings, services) as base, staff_client() as http:
+        await sign_in(http, base, staff.staff.username, enrolment.totp_secret)
+        for label, (before, bare_key, assignee) in pages.items():
+            bare = timed_bare(settings.database_path, bare_key, runs, assignee)
+            where = InboxFilter(assignee=assignee)
 
-                async def page(b: str | None = before, w: InboxFilter = where) -> object:
-                    return await inbox(services.db, staff, w, before=b)
+            async def page(b: str | None = before, w: InboxFilter = where) -> object:
+                return await inbox(services.db, staff, w, before=b)
 
-                use_case = await timed(page, runs)
-                query = [f"before={before}"] if before else []
-                query += [f"assigned={assignee}"] if assignee is not None else []
-                path = "/inbox" + ("?" + "&".join(query) if query else "")
-
-                async def get(p: str = path) -> None:
-                    async with http.get(base + p) as resp:
-                        assert resp.status == 200
-                        await resp.read()
-
-                over_http = await timed(get, runs)
-                print(f"-- {label}")
-                print(figures("bare SQLite query", bare))
-                print(line("inbox use case (decrypts 25 rows)", use_case, bare))
-                print(line("GET /inbox over HTTP", over_http, bare))
-    finally:
-        await runner.cleanup()
+            use_case = await timed(page, runs)
+            query = [f"before={before}"] if before else []
+            query += [f"assigned={assignee}"] if assignee is not None else []
+            over_http = await timed_get(
+                http, base + "/inbox" + ("?" + "&".join(query) if query else ""), runs
+            )
+            print(f"-- {label}")
+            print(figures("bare SQLite query", bare))
+            print(line("inbox use case (decrypts 25 rows)", use_case, bare))
+            print(line("GET /inbox over HTTP", over_http, bare))
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reports", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--data-dir", type=Path, help="keep the loaded data here and reuse it next time")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = args.data_dir or Path(tmp) / "data"
-        settings = Settings.for_data_dir(data_dir, receipt_kdf=CHEAP, password_kdf=CHEAP)
-        fresh = not settings.database_path.exists()
-        if fresh:
-            await custodian_keys.init_with_shares(settings, routing="direct")  # a force unit's own inbox
-        async with open_services(settings) as services:
-            if fresh:
-                seconds = await load(services, args.reports)
-                print(f"Loaded {args.reports:,} encrypted reports into {UNIT} in {seconds:.1f} s.")
-                await assign_share(services, args.reports)
-            count = await report_store.count_unit_reports(services.db, UNIT)
-            print(f"{count:,} reports in {UNIT}; {args.runs} timed runs each.")
-            await measure(settings, services, count, args.runs)
+    args = bench_arguments(__doc__).parse_args()
+    async with data_directory(args.data_dir, routing="direct") as loaded:  # a force unit's own inbox
+        settings, services = loaded.settings, loaded.services
+        if loaded.fresh:
+            seconds = await load(services, args.reports)
+            print(f"Loaded {args.reports:,} encrypted reports into {UNIT} in {seconds:.1f} s.")
+            await assign_share(services, args.reports)
+        count = await report_store.count_unit_reports(services.db, UNIT)
+        print(f"{count:,} reports in {UNIT}; {args.runs} timed runs each.")
+        await measure(settings, services, count, args.runs)
 
 
 if __name__ == "__main__":

@@ -18,31 +18,25 @@ and prints median and p99 in milliseconds with the ratio to bare. Target: p99 �
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import secrets
-import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-import aiohttp
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import custodian_keys
-from bench.bench_inbox import CHEAP, UNIT, enrol, figures, line, load, sign_in, timed
+from bench.bench_inbox import UNIT, enrol, load
+from bench.staff_site import bench_arguments, data_directory, sign_in, staff_client, staff_site, timed_get
+from bench.timing import figures, line, timed, timed_sql
 from dropbox_server import envelope
-from dropbox_server.app import create_investigator_app
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.custody.subject_key import open_subject_key
 from dropbox_server.reports.inbox import inbox
 from dropbox_server.reports.repeat_subjects import COLLAR, MARKS_PER_REPORT, collar_message, collar_search
-from dropbox_server.services import open_services
 from dropbox_server.store import reports as report_store
 from dropbox_server.store.casework import InboxFilter
 from dropbox_server.web.appkeys import Services
@@ -109,16 +103,7 @@ async def mark_all(services: Services, staff: UnlockedStaff) -> int:
 
 
 def timed_bare(db_path: Path, key_id: int, digests: tuple[bytes, ...], runs: int) -> list[float]:
-    sql = BARE_SQL.format(",".join("?" * len(digests)))
-    params = (UNIT, key_id, *digests)
-    with sqlite3.connect(db_path) as raw:
-        raw.execute(sql, params).fetchall()
-        out = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            raw.execute(sql, params).fetchall()
-            out.append((time.perf_counter() - t0) * 1000)
-    return out
+    return timed_sql(db_path, BARE_SQL.format(",".join("?" * len(digests))), (UNIT, key_id, *digests), runs)
 
 
 async def measure(settings: Settings, services: Services, runs: int) -> None:
@@ -128,72 +113,44 @@ async def measure(settings: Settings, services: Services, runs: int) -> None:
         "collar number with its force": ({"collar": WANTED, "collar_force": UNIT}, UNIT, None),
         "collar number + conduct filter": ({"collar": WANTED, "conduct": "corruption"}, None, "corruption"),
     }
-    app = create_investigator_app(settings, services)
-    runner = aiohttp.web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    base = f"http://{host}:{port}"
-    try:
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            await sign_in(http, base, staff.staff.username, enrolment.totp_secret)
-            for label, (query, force, conduct) in cases.items():
-                key_id, digests = await collar_search(services.db, staff, WANTED, force, today())
-                bare = timed_bare(settings.database_path, key_id, digests, runs)
+    async with staff_site(settings, services) as base, staff_client() as http:
+        await sign_in(http, base, staff.staff.username, enrolment.totp_secret)
+        for label, (query, force, conduct) in cases.items():
+            key_id, digests = await collar_search(services.db, staff, WANTED, force, today())
+            bare = timed_bare(settings.database_path, key_id, digests, runs)
 
-                async def use_case(f: str | None = force, c: str | None = conduct) -> object:
-                    kid, found = await collar_search(services.db, staff, WANTED, f, today())
-                    page = await inbox(services.db, staff, InboxFilter(conduct=c, subject=(kid, found)))
-                    return page
+            async def use_case(f: str | None = force, c: str | None = conduct) -> object:
+                kid, found = await collar_search(services.db, staff, WANTED, f, today())
+                return await inbox(services.db, staff, InboxFilter(conduct=c, subject=(kid, found)))
 
-                matched = await inbox(
-                    services.db, staff, InboxFilter(conduct=conduct, subject=(key_id, digests))
-                )
-                timed_use_case = await timed(use_case, runs)
-                path = "/inbox?" + urlencode(query)
-
-                async def get(p: str = path) -> None:
-                    async with http.get(base + p) as resp:
-                        assert resp.status == 200
-                        await resp.read()
-
-                over_http = await timed(get, runs)
-                print(f"-- {label}: {len(matched.entries)} reports found, {len(digests)} digests")
-                print(figures("bare SQLite query", bare))
-                print(line("inbox use case (hash, find, decrypt)", timed_use_case, bare))
-                print(line("GET /inbox?collar=… over HTTP", over_http, bare))
-    finally:
-        await runner.cleanup()
+            matched = await inbox(services.db, staff, InboxFilter(conduct=conduct, subject=(key_id, digests)))
+            timed_use_case = await timed(use_case, runs)
+            over_http = await timed_get(http, base + "/inbox?" + urlencode(query), runs)
+            print(f"-- {label}: {len(matched.entries)} reports found, {len(digests)} digests")
+            print(figures("bare SQLite query", bare))
+            print(line("inbox use case (hash, find, decrypt)", timed_use_case, bare))
+            print(line("GET /inbox?collar=… over HTTP", over_http, bare))
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reports", type=int, default=100_000)
+    parser = bench_arguments(__doc__)
     parser.add_argument(
         "--real", type=int, default=20_000, help="reports really encrypted; the rest are copies"
     )
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--data-dir", type=Path, help="keep the loaded data here and reuse it next time")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = args.data_dir or Path(tmp) / "data"
-        settings = Settings.for_data_dir(data_dir, receipt_kdf=CHEAP, password_kdf=CHEAP)
-        fresh = not settings.database_path.exists()
-        if fresh:
-            await custodian_keys.init_with_shares(settings, routing="direct")  # a force unit's own inbox
-        async with open_services(settings) as services:
-            if fresh:
-                seconds = await load(services, args.real)
-                print(f"Loaded {args.real:,} encrypted reports into {UNIT} in {seconds:.1f} s.")
-            if await report_store.count_unit_reports(services.db, UNIT) < args.reports:
-                print(f"Padded to {await pad(services, args.reports):,} reports with copies.")
-            if await services.db.fetch_one("SELECT 1 FROM subject_marks LIMIT 1") is None:
-                _, staff = await enrol(services, f"marker{int(time.time())}")
-                print(f"Marked {await mark_all(services, staff):,} reports.")
-            count = await report_store.count_unit_reports(services.db, UNIT)
-            print(f"{count:,} reports in {UNIT}; {args.runs} timed runs each.")
-            await measure(settings, services, args.runs)
+    async with data_directory(args.data_dir, routing="direct") as loaded:  # a force unit's own inbox
+        settings, services = loaded.settings, loaded.services
+        if loaded.fresh:
+            seconds = await load(services, args.real)
+            print(f"Loaded {args.real:,} encrypted reports into {UNIT} in {seconds:.1f} s.")
+        if await report_store.count_unit_reports(services.db, UNIT) < args.reports:
+            print(f"Padded to {await pad(services, args.reports):,} reports with copies.")
+        if await services.db.fetch_one("SELECT 1 FROM subject_marks LIMIT 1") is None:
+            _, staff = await enrol(services, f"marker{int(time.time())}")
+            print(f"Marked {await mark_all(services, staff):,} reports.")
+        count = await report_store.count_unit_reports(services.db, UNIT)
+        print(f"{count:,} reports in {UNIT}; {args.runs} timed runs each.")
+        await measure(settings, services, args.runs)
 
 
 if __name__ == "__main__":
