@@ -65,7 +65,11 @@ async def current_signer(db: Database, unit_id: str, unit_keys: dict[int, bytes]
     pair = signing_pair(unit_keys[current.id])
     cert = _certificate(db.audit_seed, current.id, unit_id, current.public_key, pair.public)
     found = await authenticity_store.signing_key(db, current.id)
-    if found is None or found.public_key != pair.public or not envelope.secret_equal(found.certificate, cert):
+    if (
+        found is None
+        or not envelope.secret_equal(found.public_key, pair.public)
+        or not envelope.secret_equal(found.certificate, cert)
+    ):
         await authenticity_store.put_signing_key(db, current.id, pair.public, cert)
     return Signer(current.id, pair)
 
