@@ -21,7 +21,7 @@ import onion_config
 from dropbox_server import envelope
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.cli.demo_accounts import prepare_demo_data
-from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.cli.settings_args import KDF_ENV, add_data_dir, settings_from_args
 from dropbox_server.cli.shares import add_share_args, share_spec, show_shares
 from dropbox_server.config import Settings
 from dropbox_server.custody.provision import init_data_dir
@@ -132,7 +132,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     began = time.monotonic()
     workdir = args.workdir.resolve()
     args.data_dir = workdir / "data"
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, creates="demo")
     print("Building a private Tor network on 127.0.0.1 while the demo data is prepared...", flush=True)
     asyncio.run(_demo(settings, workdir, began))
     return 0
@@ -183,10 +183,13 @@ def _register_init(sub: Any) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Security: the custodian private key is split into shares, printed once, never stored."""
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, creates="test")
     spec = share_spec(args)
     done = asyncio.run(init_data_dir(settings, spec, routing=args.routing))
     print(f"Created {settings.data_dir}: database, pepper (mode 0600), {done.units} units with key pairs.")
+    if settings.throwaway:
+        print(f"This is a THROWAWAY {settings.throwaway} data directory ({KDF_ENV} was set): staff keys "
+              "are wrapped with cheap argon2id, for tests only. Never keep real reports in it.")
     print(f"Routing: {args.routing}.")
     show_shares(done.shares, spec.threshold)
     print(f"Enrolling a unit's first key holder, restoring and re-keying need {spec.threshold} shares.")
