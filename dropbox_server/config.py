@@ -152,6 +152,20 @@ class HealthSettings:
 # still open and are raised at the member's next sign-in.
 WRAP_KDF = KdfParams(time_cost=3, memory_kib=256 * 1024, parallelism=4)
 
+# The demo's throwaway accounts (random passwords, a data directory marked as a demo one):
+# OWASP's minimum for argon2id password storage, so ~50 demo enrolments take seconds, not a
+# minute, beside the demo's Tor network. Never used for a real data directory.
+DEMO_KDF = KdfParams(time_cost=2, memory_kib=19 * 1024, parallelism=1)
+
+
+def below_wrap_floor(kdf: KdfParams) -> bool:
+    """Whether `kdf` makes a staff key wrap cheaper to guess than WRAP_KDF does.
+
+    Security: a guess costs time x memory; parallelism only changes how fast the defender runs
+    it, so it is not part of the floor.
+    """
+    return kdf.time_cost < WRAP_KDF.time_cost or kdf.memory_kib < WRAP_KDF.memory_kib
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -177,6 +191,9 @@ class Settings:
     # The optional HTTPS door (deploy/caddy): off by default. When on, the reporter site
     # tells visitors who came through it that Tor Browser is safer (web/reporter/door.py).
     https_door: bool = False
+    # "demo" or "test" for a throwaway data directory (datadir.Throwaway), "" for a real one.
+    # Only a throwaway one may have a password_kdf below the floor (cli/settings_args.py).
+    throwaway: str = ""
 
     def __post_init__(self) -> None:
         if self.host != LOOPBACK:

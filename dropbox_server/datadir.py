@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
+from dropbox_server.config import Settings, below_wrap_floor
 from dropbox_server.store.database import AUDIT_SEED_BYTES
 
 PEPPER_BYTES = 32
@@ -85,3 +87,66 @@ def read_receipt_kdf(path: Path) -> tuple[int, int, int] | None:
     except (ValueError, UnicodeDecodeError) as exc:
         raise DataDirError(f"{path} is damaged") from exc
     return int(raw["time_cost"]), int(raw["memory_kib"]), int(raw["parallelism"])
+
+
+THROWAWAY_NAME = "THROWAWAY-DATA-DIRECTORY.json"
+THROWAWAY_PURPOSES = ("demo", "test")
+
+
+@dataclass(frozen=True)
+class Throwaway:
+    """The marker of a demo or test data directory, written once when it was created.
+
+    Security: only such a directory may wrap staff keys below the production argon2id cost
+    (config.WRAP_KDF). The marker is written only by `init_data_dir`, which refuses a
+    directory that already holds a database, so an environment variable can never turn an
+    existing real directory into a cheap one; where it is present it is shown at every start
+    and on the health page.
+    """
+
+    purpose: str
+    password_kdf: tuple[int, int, int]
+
+
+def write_throwaway(data_dir: Path, marker: Throwaway) -> None:
+    """Mark a new data directory as a demo or test one (never overwrites)."""
+    if marker.purpose not in THROWAWAY_PURPOSES:
+        raise DataDirError(f"a throwaway data directory is for one of {', '.join(THROWAWAY_PURPOSES)}")
+    t, m, p = marker.password_kdf
+    text = json.dumps({
+        "purpose": marker.purpose,
+        "password_kdf": {"time_cost": t, "memory_kib": m, "parallelism": p},
+        "warning": "THROWAWAY data directory: staff keys are wrapped with cheap argon2id. "
+        "Never keep real reports here.",
+    }, indent=2)
+    write_new_secret_file(data_dir / THROWAWAY_NAME, text.encode("ascii"))
+
+
+def mark_if_throwaway(settings: Settings) -> None:
+    """Mark a directory being made as a demo/test one when its settings make it one.
+
+    Security: every directory made with a staff wrap cost below config.WRAP_KDF is marked
+    (as "test" unless the settings name a purpose), so no path makes a cheap one silently.
+    """
+    wrap = settings.password_kdf
+    purpose = settings.throwaway or ("test" if below_wrap_floor(wrap) else "")
+    if purpose:
+        cost = (wrap.time_cost, wrap.memory_kib, wrap.parallelism)
+        write_throwaway(settings.data_dir, Throwaway(purpose, cost))
+
+
+def read_throwaway(data_dir: Path) -> Throwaway | None:
+    """The demo/test marker of `data_dir`, or None for a real data directory."""
+    path = data_dir / THROWAWAY_NAME
+    try:
+        raw = json.loads(path.read_text("ascii"))
+        kdf = raw["password_kdf"]
+        marker = Throwaway(str(raw["purpose"]),
+                           (int(kdf["time_cost"]), int(kdf["memory_kib"]), int(kdf["parallelism"])))
+    except FileNotFoundError:
+        return None
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise DataDirError(f"{path} is damaged") from exc
+    if marker.purpose not in THROWAWAY_PURPOSES:
+        raise DataDirError(f"{path} is damaged")
+    return marker

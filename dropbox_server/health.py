@@ -20,6 +20,7 @@ from pathlib import Path
 import onion_config
 from dropbox_server.clock import parse_day
 from dropbox_server.config import Settings
+from dropbox_server.datadir import THROWAWAY_NAME, DataDirError, read_throwaway
 from dropbox_server.reports.retention import cutoff
 from dropbox_server.store import health as health_store
 
@@ -83,6 +84,20 @@ def tor_checks(data_dir: Path) -> list[Check]:
         f"{clients} authorised client{'s' if clients != 1 else ''}",
         {"clients": clients})
     return [tor, reporter, investigator]
+
+
+def throwaway_checks(settings: Settings) -> list[Check]:
+    """A demo or test data directory never counts as well: its staff keys may be cheap to guess."""
+    try:
+        marker = read_throwaway(settings.data_dir)
+    except DataDirError:
+        return [Check("throwaway", False, f"{THROWAWAY_NAME} is damaged")]
+    if marker is None:
+        return []
+    t, m, _ = marker.password_kdf
+    return [Check("throwaway", False,
+                  f"THROWAWAY {marker.purpose} data directory: staff keys wrapped with argon2id "
+                  f"t={t}, {m} KiB; never keep real reports here", {"purpose": marker.purpose})]
 
 
 def disk_check(settings: Settings) -> Check:
@@ -169,6 +184,7 @@ def gather(settings: Settings, today: str) -> Health:
     if not settings.data_dir.is_dir():
         return Health(today, [Check("data", False, f"{settings.data_dir} is not a data directory")])
     return Health(today, [
+        *throwaway_checks(settings),
         *tor_checks(settings.data_dir),
         *database_checks(settings, today),
         disk_check(settings),

@@ -8,19 +8,22 @@ receipt pool's queue but never delay a member of staff signing in.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from dropbox_server import audit
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.datadir import DataDirError, load_pepper, read_receipt_kdf
+from dropbox_server.datadir import DataDirError, load_pepper, read_receipt_kdf, read_throwaway
 from dropbox_server.files.disk import FileDir
 from dropbox_server.kdf import KdfRunner, MeasuredRate, ReceiptContext
 from dropbox_server.store import files as file_store
 from dropbox_server.store import open_database
 from dropbox_server.web.appkeys import Services
 from receipt_codes import derive_reporter_secrets, generate_receipt
+
+log = logging.getLogger("tipdrop")
 
 
 @asynccontextmanager
@@ -39,6 +42,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             f"receipt argon2id costs {kdf} differ from those recorded in {settings.receipt_kdf_path}; "
             "receipts would not open"
         )
+    throwaway = read_throwaway(settings.data_dir)
+    if throwaway is not None:
+        # Loud at every start: a real service must never run on a demo or test directory.
+        log.warning("THROWAWAY %s data directory: staff keys may be wrapped with cheap argon2id; "
+                    "never keep real reports in it", throwaway.purpose)
     db = await open_database(settings.database_path)
     if db.audit_seed is None:
         # A data directory from before the chain was keyed: key it now, once (audit.py).

@@ -72,7 +72,7 @@ async def _restore(set_dir: Path, key_file: Path, custodian: bytes, settings: Se
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, creates="test")
     try:
         custodian = restore_custodian(args.key_backup)
         manifest = asyncio.run(_restore(args.set_dir, args.key_backup, custodian, settings))

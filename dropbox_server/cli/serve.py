@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import onion_config
 from dropbox_server import envelope
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.cli.demo_accounts import prepare_demo_data
-from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.cli.settings_args import KDF_ENV, add_data_dir, settings_from_args
 from dropbox_server.cli.shares import add_share_args, share_spec, show_shares
 from dropbox_server.config import Settings
 from dropbox_server.custody.provision import init_data_dir
@@ -68,15 +68,22 @@ def register(sub: Any) -> None:
 
 
 async def _serve_behind(
-    settings: Any, open_onions: Callable[[], Any], describe: Callable[[Any], str]
+    settings: Any, open_onions: Callable[[], Any], describe: Callable[[Any], str],
+    tor_ready: Awaitable[object] | None = None,
 ) -> None:
-    """Both sites on 127.0.0.1, published by `open_onions()` until SIGINT/SIGTERM."""
+    """Both sites on 127.0.0.1, published by `open_onions()` until SIGINT/SIGTERM.
+
+    The sites start first (their start-up argon2id runs included); with `tor_ready` (the
+    demo's network still building) the onions wait for it, so both happen at once.
+    """
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     async with open_services(settings) as services:
         runners = await start_sites(settings, services)
         try:
+            if tor_ready is not None:
+                await tor_ready
             with contextlib.ExitStack() as stack:
                 # Tor start-up blocks (stem is synchronous): keep it off the event loop.
                 onions = await asyncio.to_thread(stack.enter_context, open_onions())
@@ -132,35 +139,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     began = time.monotonic()
     workdir = args.workdir.resolve()
     args.data_dir = workdir / "data"
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, creates="demo")
     print("Building a private Tor network on 127.0.0.1 while the demo data is prepared...", flush=True)
     asyncio.run(_demo(settings, workdir, began))
     return 0
 
 
 async def _demo(settings: Settings, workdir: Path, began: float) -> None:
-    """The network builds in a thread while data and staff are prepared; then both onions."""
+    """The network builds in a thread while data and staff are prepared and both sites start
+    on 127.0.0.1; then both onions. Prints when each part is ready, from the command's start."""
     with contextlib.ExitStack() as stack:
         building = asyncio.ensure_future(asyncio.to_thread(
             stack.enter_context, onion_config.demo_network(workdir / "tor-network")))
-        try:
-            print(await prepare_demo_data(settings, workdir / "demo-accounts.txt"), flush=True)
-        finally:
-            # Even when preparing failed: the stack must own the network before it closes.
-            network = await building
 
         def describe(demo: onion_config.DemoOnions) -> str:
             return (demo.describe() + f"\nDemo ready {time.monotonic() - began:.1f} s after start. "
                     "Ctrl-C stops everything.")
 
-        await _serve_behind(
-            settings,
-            lambda: onion_config.demo_onions(
-                network, settings.data_dir, settings.reporter_port, settings.investigator_port,
-                x25519_keypair,
-            ),
-            describe,
-        )
+        try:
+            print(await prepare_demo_data(settings, workdir / "demo-accounts.txt"), flush=True)
+            print(f"Demo data ready {time.monotonic() - began:.1f} s after start.", flush=True)
+            await _serve_behind(
+                settings,
+                lambda: onion_config.demo_onions(
+                    building.result(), settings.data_dir, settings.reporter_port,
+                    settings.investigator_port, x25519_keypair,
+                ),
+                describe,
+                tor_ready=building,
+            )
+        finally:
+            # Even when anything failed: the stack must own the network before it closes.
+            await building
 
 
 log = logging.getLogger("tipdrop")
@@ -183,10 +193,13 @@ def _register_init(sub: Any) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Security: the custodian private key is split into shares, printed once, never stored."""
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, creates="test")
     spec = share_spec(args)
     done = asyncio.run(init_data_dir(settings, spec, routing=args.routing))
     print(f"Created {settings.data_dir}: database, pepper (mode 0600), {done.units} units with key pairs.")
+    if settings.throwaway:
+        print(f"This is a THROWAWAY {settings.throwaway} data directory ({KDF_ENV} was set): staff keys "
+              "are wrapped with cheap argon2id, for tests only. Never keep real reports in it.")
     print(f"Routing: {args.routing}.")
     show_shares(done.shares, spec.threshold)
     print(f"Enrolling a unit's first key holder, restoring and re-keying need {spec.threshold} shares.")

@@ -34,7 +34,7 @@ from pathlib import Path
 from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.datadir import create_private_dir, write_new_secret_file
+from dropbox_server.datadir import create_private_dir, mark_if_throwaway, write_new_secret_file
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
 from dropbox_server.store.database import backup_file
@@ -271,6 +271,9 @@ def _write_restored(
 ) -> None:
     create_private_dir(settings.data_dir)
     create_private_dir(settings.files_dir)
+    # Restored as a test directory (TIPDROP_KDF set for a new target, cli/settings_args.py):
+    # marked in the staging directory, so it is in place with everything else or not at all.
+    mark_if_throwaway(settings)
     write_new_secret_file(settings.pepper_path, base64.b64decode(str(payload["pepper"])))
     write_new_secret_file(settings.receipt_kdf_path, str(payload["receipt_kdf"]).encode("ascii"))
     if "audit_key" in payload:

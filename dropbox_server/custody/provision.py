@@ -9,10 +9,12 @@ from dropbox_server.config import Settings
 from dropbox_server.custody import custodian, keyring
 from dropbox_server.custody.desk import set_routing
 from dropbox_server.datadir import (
+    THROWAWAY_NAME,
     DataDirError,
     create_audit_key,
     create_pepper,
     create_private_dir,
+    mark_if_throwaway,
     write_receipt_kdf,
 )
 from dropbox_server.forces import FORCES, HUB_ID, HUB_NAME
@@ -32,16 +34,19 @@ async def init_data_dir(settings: Settings, spec: custodian.ShareSpec, *, routin
     """Create the data directory with a unit (and key pair) for every force and the hub,
     and with `desk` routing (the default) the independent desk too.
 
-    Refuses a directory that already holds a database or pepper, so nothing is overwritten.
+    Refuses a directory that already holds a database or pepper, so nothing is overwritten
+    (and so the demo/test marker, datadir.mark_if_throwaway, is only ever set on a new one).
     Security: the custodian private key is split into `spec`'s shares and never stored.
     """
     if routing not in ROUTINGS:
         raise DataDirError(f"routing is one of {', '.join(ROUTINGS)}")
-    if settings.database_path.exists() or settings.pepper_path.exists():
+    made = (settings.database_path, settings.pepper_path, settings.data_dir / THROWAWAY_NAME)
+    if any(path.exists() for path in made):
         raise DataDirError(f"{settings.data_dir} is already initialised; refusing to overwrite it")
     create_private_dir(settings.data_dir)
     create_private_dir(settings.files_dir)
     create_pepper(settings.pepper_path)
+    mark_if_throwaway(settings)
     kdf = settings.receipt_kdf
     write_receipt_kdf(settings.receipt_kdf_path, kdf.time_cost, kdf.memory_kib, kdf.parallelism)
     # Before the database opens, so the audit chain is keyed from its first entry.

@@ -4,13 +4,16 @@ in plain words, with nothing from reports; every other role is refused."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
 import pytest
 
 from dropbox_server.config import Settings, UploadLimits
-from dropbox_server.services import Services
+from dropbox_server.datadir import THROWAWAY_NAME, Throwaway, write_throwaway
+from dropbox_server.services import Services, open_services
 from onion_config.onion_keys import OnionFiles
 from onion_config.state import ServeLock
+from tests.conftest import init_test_data_dir
 from tests.dropbox_server.test_status import days_ago, record_backup, tor_seen
 from tests.investigator.conftest import Workspace, clock, running_workspace, submit, workspace
 from tests.investigator.driver import FakeClock, text_of
@@ -18,6 +21,16 @@ from tests.investigator.driver import FakeClock, text_of
 TITLES = ("Tor", "Reporters' onion service", "Staff onion service", "Database", "Unit keys",
           "Key holders", "Deleting old reports", "Free disk space", "Backups")
 WHAT_HAPPENED = "Sergeant Example took cash from a dealer."
+
+
+@pytest.fixture
+async def services(settings: Settings, routing: str) -> AsyncIterator[Services]:
+    """A test data directory without its throwaway marker, as `init` makes a real one: a
+    throwaway directory never counts as well (tests/keys/test_kdf_floor.py)."""
+    await init_test_data_dir(settings, routing=routing)
+    (settings.data_dir / THROWAWAY_NAME).unlink()
+    async with open_services(settings) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -118,3 +131,21 @@ async def test_signed_out_goes_to_sign_in(workspace: Workspace) -> None:
 
 
 __all__ = ["clock", "workspace"]  # fixtures, used by name
+
+
+async def test_a_demo_or_test_data_directory_is_shown_first_as_needing_attention(workspace: Workspace) -> None:
+    """Insider finding K7: where staff keys may be wrapped cheaply, security staff are told."""
+    await staffed(workspace)
+    record_backup(workspace.settings, days_ago(1))
+    tor_seen(workspace.settings.data_dir)
+    # The marker `init` writes for a demo directory (written here on the test's own directory).
+    write_throwaway(workspace.settings.data_dir, Throwaway("demo", (2, 19 * 1024, 1)))
+    sec = await workspace.signed_in("sian", "desk", "security")
+    with ServeLock(OnionFiles.for_data_dir(workspace.settings.data_dir).serve_lock):
+        status, page = await sec.get("/health")
+    found = checks_on(page)
+    assert status == 200 and next(iter(found)) == "Demo or test data directory"
+    attention, text = found["Demo or test data directory"]
+    assert attention and "Never keep real reports here" in text
+    assert "Checks needing attention: 1" in text_of(page)
+    assert not any(attention for attention, _ in list(found.values())[1:]), found

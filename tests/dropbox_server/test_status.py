@@ -7,23 +7,36 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from dropbox_server import health
 from dropbox_server.clock import parse_day, today
 from dropbox_server.config import Settings, UploadLimits
-from dropbox_server.services import Services
+from dropbox_server.datadir import THROWAWAY_NAME
+from dropbox_server.services import Services, open_services
 from onion_config.onion_keys import OnionFiles
 from onion_config.state import OnionState, ServeLock, write_state
-from tests.conftest import Sites
+from tests.conftest import Sites, init_test_data_dir
 from tests.journeys import Reporter
 from tests.test_reporter_journey import enrol
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def services(settings: Settings, routing: str) -> AsyncIterator[Services]:
+    """A test data directory without its throwaway marker, as `init` makes a real one: a
+    throwaway directory never counts as well (tests/keys/test_kdf_floor.py)."""
+    await init_test_data_dir(settings, routing=routing)
+    (settings.data_dir / THROWAWAY_NAME).unlink()
+    async with open_services(settings) as opened:
+        yield opened
 
 
 async def status(data_dir: Path, *extra: str) -> tuple[int, str]:

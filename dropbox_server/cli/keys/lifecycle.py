@@ -249,7 +249,7 @@ async def _audit_restore(staging: Settings, detail: str) -> None:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Security: built beside the target and moved into place only with its audit entry written."""
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, creates="test")
     try:
         private = restore_custodian(args.backup)
     except backup.BackupError as exc:
