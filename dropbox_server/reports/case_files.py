@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from dropbox_server import audit, envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.custody.signing import current_signer
 from dropbox_server.files.disk import FileDir
@@ -130,6 +131,7 @@ async def reply_with_files(
     if len(cleaned) > limit:
         raise MessageError("too_long")
     signer = await current_signer(db, case.report.unit_id, staff.unit_keys)
+    await certify.reporter_public(db, case.report)
     entry = audit.pending(
         "reply", staff=staff.staff, report_id=case.report.id, detail=f"files={attachments.count}"
     )

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.keyring import DESK_ROLES, DESK_SUPERVISOR, UnlockedStaff
 from dropbox_server.forces import DESK_ID
 from dropbox_server.reports.access import Case, CaseNotFound, RoleNotAllowed, load_case, own_unit_keys
@@ -93,7 +94,7 @@ async def _draft_keys(db: Database, staff: UnlockedStaff) -> tuple[envelope.KeyP
     Security: no force unit key ever opens a draft or a rejection reason (H1); only
     approval re-encrypts the approved text for the receiving unit.
     """
-    desk_key = await units.current_unit_key(db, DESK_ID)
+    desk_key = await certify.current_unit_key(db, DESK_ID)
     if desk_key is None:
         raise RuntimeError("the desk has no key; the data directory is incomplete")
     pair = envelope.generate_keypair()
@@ -342,8 +343,8 @@ async def approve_draft(
     desk_grant = None
     update = None
     if draft.package_seq is None:
-        receiver = await units.current_unit_key(db, draft.to_unit_id)
-        desk_key = await units.current_unit_key(db, DESK_ID)
+        receiver = await certify.current_unit_key(db, draft.to_unit_id)
+        desk_key = await certify.current_unit_key(db, DESK_ID)
         if receiver is None or desk_key is None:
             raise PackageError("bad_unit")
         package = package_key or envelope.generate_keypair()
@@ -367,6 +368,7 @@ async def approve_draft(
             sealed_contact_key=envelope.seal(receiver.public_key, contact[0].private) if contact else None,
             items=items,
             risk=opened.content.risk,
+            certificate=certify.new_report_certifier(db, draft.package_id, draft.to_unit_id, package.public, None),
         )
         desk_grant = (desk_key.id, envelope.seal(desk_key.public_key, package.private))
     else:
@@ -374,7 +376,7 @@ async def approve_draft(
         if delivered is None:
             raise PackageError("not_submitted")
         update = _package_body(
-            delivered.report_public_key, draft.package_id, opened.content, draft.author_staff_id
+            await certify.report_public(db, delivered), draft.package_id, opened.content, draft.author_staff_id
         )
     approval = package_store.Approval(
         draft.id, staff.staff.id, day, version, new_case, desk_grant, update, opened.content.risk,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dropbox_server import envelope
+from dropbox_server.custody import certify
 from dropbox_server.files.disk import FileDir
 from dropbox_server.files.download import FileNotFound, OpenedFile, open_file
 from dropbox_server.files.upload import UploadBatch
@@ -178,6 +179,7 @@ async def reporter_follow_up(
     report = await reporter_report(db, access)
     if report is None:
         raise LookupError("report no longer exists")
+    await certify.report_public(db, report, side="reporter")
     if attachments is None or attachments.count == 0:
         await report_store.add_item(db, report.seq, follow_up_item(access, report, text, day), day)
         return
@@ -302,6 +304,7 @@ async def _request_withdrawal(db: Database, access: ReporterAccess, report: Repo
 
     Security: sealed to the report key like any reporter message; the report stays whole.
     """
+    await certify.report_public(db, report, side="reporter")
     item = follow_up_item(access, report, WITHDRAWAL_REQUEST, day)
     await report_store.add_item(db, report.seq, item, day)
 

@@ -14,7 +14,7 @@ import pytest
 from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.config import FileLimits
-from dropbox_server.custody import keyring
+from dropbox_server.custody import certify, keyring
 from dropbox_server.custody.rotation import rotate_unit_key
 from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.reports.access import (
@@ -209,7 +209,8 @@ async def test_a_member_without_the_units_current_key_cannot_open(services: Serv
     assert custodian is not None
     pair = envelope.generate_keypair()
     await units.insert_unit_key(
-        services.db, KENT, pair.public, today(), {None: envelope.seal(custodian, pair.private)}
+        services.db, KENT, pair.public, today(), {None: envelope.seal(custodian, pair.private)},
+        certify.unit_key_certifier(services.db, KENT, pair.public),
     )
     _, report_id = await submit(services)
     with pytest.raises(CaseNotFound):
