@@ -112,12 +112,23 @@ def read_pin(path: Path) -> bytes | None:
 
 def _seed(db: Database) -> bytes:
     if db.audit_seed is None:
-        raise UncertifiedKey("the outside key (audit.key) is missing: no key can be checked, nothing is sealed")
+        raise UncertifiedKey("the outside key (audit.key) is missing: no key can be checked; nothing sealed")
     return db.audit_seed
 
 
-def _same(found: bytes | None, expected: bytes) -> bool:
+def matches(found: bytes | None, expected: bytes) -> bool:
+    """Whether a stored certificate (or pinned key) is the expected one; a missing one never is."""
     return found is not None and envelope.secret_equal(found, expected)
+
+
+_same = matches
+
+
+def binding_holds(seed: bytes, b: ReportBinding) -> bool:
+    """Whether a report's certificate and each of its history rows' certificates hold."""
+    return matches(b.certificate, report_certificate(seed, b)) and all(
+        matches(h.certificate, history_certificate(seed, b.seq, h)) for h in b.history
+    )
 
 
 async def _refuse(db: Database, what: str, detail: str) -> NoReturn:
@@ -237,7 +248,8 @@ async def current_unit_key(db: Database, unit_id: str) -> UnitKeyRow | None:
     if key is None:
         return None
     if await cert_store.newest_unit_key_id(db, unit_id) != key.id:
-        await _refuse(db, f"the current key of unit {unit_id} (a newer one is marked retired)", f"unit_key={unit_id}")
+        what = f"the current key of unit {unit_id} (a newer one is marked retired)"
+        await _refuse(db, what, f"unit_key={unit_id}")
     return await checked_unit_key(db, key)
 
 
@@ -344,7 +356,8 @@ async def certify_upgrade(db: Database) -> int | None:
         return None
     if pin_path(db).exists():
         await cert_store.forget_owed(db)
-        await audit.record(db, audit.pending("key_check_failed", username=CHECKER, detail="owed-marker-ignored"))
+        entry = audit.pending("key_check_failed", username=CHECKER, detail="owed-marker-ignored")
+        await audit.record(db, entry)
         return None
     seed = _seed(db)
     found = await cert_store.custodian(db)
@@ -361,7 +374,9 @@ async def certify_upgrade(db: Database) -> int | None:
         history.update({(seq, h.generation): history_certificate(seed, seq, h) for h in b.history})
     backfill = cert_store.Backfill(
         custodian=custodian_certificate(seed, found[0]) if found else None,
-        unit_keys={k: unit_key_certificate(seed, k, u, p) for k, u, p, _ in await cert_store.all_unit_keys(db)},
+        unit_keys={
+            k: unit_key_certificate(seed, k, u, p) for k, u, p, _ in await cert_store.all_unit_keys(db)
+        },
         staff={s: staff_certificate(seed, s, u, r, p) for s, u, r, p, _ in await cert_store.all_staff(db)},
         reports=reports,
         history=history,

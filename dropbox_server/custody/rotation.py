@@ -48,7 +48,9 @@ async def new_unit_key(
     except certify.UncertifiedKey as exc:
         raise RotationError(str(exc)) from None
     pair = envelope.generate_keypair()
-    grants: dict[int | None, bytes] = {m_id: envelope.seal(public, pair.private) for m_id, public in publics.items()}
+    grants: dict[int | None, bytes] = {
+        m_id: envelope.seal(public, pair.private) for m_id, public in publics.items()
+    }
     grants[None] = envelope.seal(custodian, pair.private)
 
     def entry(key_id: int) -> PendingAudit:

@@ -202,7 +202,9 @@ async def change_outcome(
         raise OutcomeError("not_allowed")
     text = check_reason(reason)
     blob, key, _ = envelope.seal_new_item(
-        await certify.report_public(db, case.report), text.encode("utf-8"), item_context(case.report.id, OUTCOME_REASON)
+        await certify.report_public(db, case.report),
+        text.encode("utf-8"),
+        item_context(case.report.id, OUTCOME_REASON),
     )
     change = outcome_store.NewOutcome(
         case.report.seq, case.report.unit_id, new, current, day, staff.staff.id, blob, key

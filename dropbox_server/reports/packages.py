@@ -368,7 +368,9 @@ async def approve_draft(
             sealed_contact_key=envelope.seal(receiver.public_key, contact[0].private) if contact else None,
             items=items,
             risk=opened.content.risk,
-            certificate=certify.new_report_certifier(db, draft.package_id, draft.to_unit_id, package.public, None),
+            certificate=certify.new_report_certifier(
+                db, draft.package_id, draft.to_unit_id, package.public, None
+            ),
         )
         desk_grant = (desk_key.id, envelope.seal(desk_key.public_key, package.private))
     else:
@@ -376,7 +378,10 @@ async def approve_draft(
         if delivered is None:
             raise PackageError("not_submitted")
         update = _package_body(
-            await certify.report_public(db, delivered), draft.package_id, opened.content, draft.author_staff_id
+            await certify.report_public(db, delivered),
+            draft.package_id,
+            opened.content,
+            draft.author_staff_id,
         )
     approval = package_store.Approval(
         draft.id, staff.staff.id, day, version, new_case, desk_grant, update, opened.content.risk,

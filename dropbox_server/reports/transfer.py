@@ -80,7 +80,8 @@ async def _desk_grants(db: Database, report: ReportRow, new_private: bytes) -> t
         return ()
     grants = []
     for key_id, public in await transfer_store.desk_grant_keys(db, report.seq):
-        grants.append((key_id, envelope.seal(await certify.checked_key(db, key_id, DESK_ID, public), new_private)))
+        certified = await certify.checked_key(db, key_id, DESK_ID, public)
+        grants.append((key_id, envelope.seal(certified, new_private)))
     return tuple(grants)
 
 

@@ -197,7 +197,9 @@ async def write_backfill(db: Database, b: Backfill) -> None:
         await tx.executemany(
             "UPDATE unit_keys SET certificate = ? WHERE id = ?", [(c, i) for i, c in b.unit_keys.items()]
         )
-        await tx.executemany("UPDATE staff SET certificate = ? WHERE id = ?", [(c, i) for i, c in b.staff.items()])
+        await tx.executemany(
+            "UPDATE staff SET certificate = ? WHERE id = ?", [(c, i) for i, c in b.staff.items()]
+        )
         await tx.executemany(
             "UPDATE reports SET certificate = ?, below_line = ? WHERE seq = ?",
             [(c, line, seq) for seq, (c, line) in b.reports.items()],

@@ -79,7 +79,8 @@ async def add_unit_key_tx(tx: aiosqlite.Connection, key: NewUnitKey) -> int:
     )
     key_id = int(cur.lastrowid or 0)
     if key.certificate is not None:
-        await tx.execute("UPDATE unit_keys SET certificate = ? WHERE id = ?", (key.certificate(key_id), key_id))
+        certificate = key.certificate(key_id)
+        await tx.execute("UPDATE unit_keys SET certificate = ? WHERE id = ?", (certificate, key_id))
     await tx.executemany(
         "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, ?, ?)",
         [(key_id, staff_id, blob) for staff_id, blob in key.grants.items()],

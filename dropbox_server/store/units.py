@@ -46,7 +46,8 @@ async def insert_unit_key(
         )
         key_id = int(cur.lastrowid or 0)
         if certificate is not None:
-            await tx.execute("UPDATE unit_keys SET certificate = ? WHERE id = ?", (certificate(key_id), key_id))
+            made = certificate(key_id)
+            await tx.execute("UPDATE unit_keys SET certificate = ? WHERE id = ?", (made, key_id))
         await tx.executemany(
             "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, ?, ?)",
             [(key_id, staff_id, blob) for staff_id, blob in grants.items()],
