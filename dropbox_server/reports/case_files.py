@@ -30,9 +30,13 @@ from dropbox_server.store import files as file_store
 DOWNLOAD_ACTION = "file_download"
 
 
-def reply_recipients(case: Case) -> Recipients:
-    """A reply's files are sealed to the report (the unit) and to the reporter's receipt key."""
-    return Recipients(case.report.id, case.report.report_public_key, case.report.reporter_public_key)
+async def reply_recipients(db: Database, case: Case) -> Recipients:
+    """A reply's files are sealed to the report (the unit) and to the reporter's receipt key.
+
+    Security: both keys only once the report's certificate covers them (custody/certify.py).
+    """
+    reporter = await certify.reporter_public(db, case.report)
+    return Recipients(case.report.id, case.report.report_public_key, reporter)
 
 
 async def case_files(db: Database, disk: FileDir, staff: UnlockedStaff, report_id: str) -> list[OpenedFile]:

@@ -309,7 +309,7 @@ async def package_key_for(db: Database, draft: DraftRow) -> tuple[envelope.KeyPa
     delivered = await report_store.get_report_by_seq(db, draft.package_seq)
     if delivered is None:
         raise PackageError("not_submitted")
-    return None, delivered.report_public_key
+    return None, await certify.report_public(db, delivered)
 
 
 async def approve_draft(

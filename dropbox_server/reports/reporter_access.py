@@ -23,7 +23,7 @@ from dropbox_server import envelope
 from dropbox_server.custody import certify
 from dropbox_server.files.disk import FileDir
 from dropbox_server.files.download import FileNotFound, OpenedFile, open_file
-from dropbox_server.files.upload import UploadBatch
+from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.kdf import ReceiptContext
 from dropbox_server.reports.authenticity import (
     Authenticity,
@@ -166,6 +166,11 @@ async def _open_reply(
         return "", "failed"
     status = await check_reply(db, report.seq, report.id, item, raw, reply_files_part(files))
     return text, status
+
+
+async def follow_up_recipients(db: Database, report: ReportRow) -> Recipients:
+    """Who a follow-up's files are sealed to: the report key, once its certificate holds."""
+    return Recipients(report.id, await certify.report_public(db, report, side="reporter"))
 
 
 async def reporter_follow_up(

@@ -340,7 +340,7 @@ async def test_reply_files_are_listed_for_the_reporter_and_follow_up_files_reach
     receipt, report_id = await submit(services)
     await reply(db, alice, report_id, "Text only.", 1000, today())
     case = await load_case(db, alice, report_id)
-    async with UploadBatch(disk, reply_recipients(case), FileLimits()) as batch:
+    async with UploadBatch(disk, await reply_recipients(services.db, case), FileLimits()) as batch:
         await attach(batch, "answer.txt", b"fourteen bytes")
         await reply_with_files(db, alice, report_id, "See the file.", 1000, today(), batch)
     access = await open_with_receipt(db, services.receipts, receipt)
