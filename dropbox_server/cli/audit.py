@@ -83,7 +83,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 1
     print(f"Audit log intact: {result.entries} entries.")
     if not result.keyed:
-        print("The chain is not keyed yet: start the server once, or run `audit rekey`.")
+        print(
+            "The chain is NOT checked with audit.key (it is missing): if it was lost or deleted, restore it "
+            "from the key backup (`keys restore`, needs K shares); only a directory from before the key "
+            "needs `audit rekey`."
+        )
     if checkpoint is not None:
         print(f"It still holds checkpoint entry {checkpoint.seq} unchanged.")
     print(f"Head hash: {result.head.hex()}")
@@ -96,7 +100,8 @@ async def _checkpoint(settings: Settings) -> audit.Checkpoint:
         return await audit.checkpoint(db)
     except audit.AuditKeyMissing:
         raise CliError(
-            "the audit chain is not keyed yet: start the server once, or run `audit rekey`"
+            "audit.key is missing: restore it from the key backup (`keys restore`, needs K shares); "
+            "only a directory from before the key needs `audit rekey`"
         ) from None
     except audit.CheckpointError as exc:
         raise CliError(str(exc)) from None
