@@ -124,10 +124,13 @@ async def report_binding(db: Database, seq: int) -> ReportBinding | None:
 
 
 async def below_line_items(db: Database, seq: int, first_n: int) -> list[BelowLineItem]:
-    """The items of a report before where signing began, in order."""
+    """The items of a report before where signing began, in order.
+
+    Not the contact item: passing a report on without its contact details deletes it.
+    """
     rows = await db.fetch_all(
         "SELECT id, n, kind, created_day, ciphertext, key_for_unit, key_for_reporter FROM items "
-        "WHERE report_seq = ? AND n < ? ORDER BY n, id",
+        "WHERE report_seq = ? AND n < ? AND kind != 'contact' ORDER BY n, id",
         (seq, first_n),
     )
     return [
