@@ -162,3 +162,20 @@ async def test_S6_a_rewritten_custody_history_fails_every_reply(workspace: Works
         raw.execute("UPDATE report_key_history SET last_n = 99")
     forge_reply(db_path, report_id, FORGED, today())
     assert await _replies(ws, receipt) == [(FORGED, "failed")]
+
+
+async def test_a_swapped_reporter_key_gets_no_reply_sealed_to_it(workspace: Workspace) -> None:
+    """The reporter's public key is under the report's certificate: a reply is refused, not
+    sealed to the attacker, and the staff site answers with its plain error page."""
+    ws, db_path = workspace, workspace.settings.database_path
+    _, report_id = await submit(ws)
+    kent = await ws.signed_in("alice", "kent-police")
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("UPDATE reports SET reporter_public_key = zeroblob(32) WHERE id = ?", (report_id,))
+        before = raw.execute("SELECT count(*) FROM items").fetchone()[0]
+    status, page = await kent.act(report_id, "reply", {"reply": "for the reporter only"})
+    assert status == 500 and "Something went wrong on our side" in page
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("SELECT count(*) FROM items").fetchone()[0] == before
+    rows = await audit_store.entries(ws.services.db, 0, 1000)
+    assert [r.entry.detail for r in rows if r.entry.action == "key_check_failed"] == [f"report={report_id}"]
