@@ -28,6 +28,7 @@ from dropbox_server.datadir import replace_file
 from dropbox_server.store import Database, units
 from dropbox_server.store import certificates as cert_store
 from dropbox_server.store.certificates import BelowLineItem, HistoryRow, ReportBinding
+from dropbox_server.store.packages import DraftRow
 from dropbox_server.store.records import ReportRow, StaffRow, UnitKeyRow
 
 PURPOSE = b"tipdrop:v1:key-certificates"
@@ -65,6 +66,10 @@ def unit_key_certificate(seed: bytes, key_id: int, unit_id: str, public: bytes) 
 
 def staff_certificate(seed: bytes, staff_id: int, unit_id: str, role: str, public: bytes) -> bytes:
     return _mac(seed, "staff-key", staff_id, unit_id, role, public)
+
+
+def draft_certificate(seed: bytes, draft_id: int, package_id: str, public: bytes) -> bytes:
+    return _mac(seed, "package-draft", draft_id, package_id, public)
 
 
 def history_certificate(seed: bytes, seq: int, row: HistoryRow) -> bytes:
@@ -160,6 +165,12 @@ def unit_key_certifier(db: Database, unit_id: str, public: bytes) -> Callable[[i
     """Makes a new unit key's certificate from the id the store gives it, inside its transaction."""
     seed = _seed(db)
     return lambda key_id: unit_key_certificate(seed, key_id, unit_id, public)
+
+
+def draft_certifier(db: Database, package_id: str, public: bytes) -> Callable[[int], bytes]:
+    """Makes a package draft key's certificate from the id the store gives the draft."""
+    seed = _seed(db)
+    return lambda draft_id: draft_certificate(seed, draft_id, package_id, public)
 
 
 async def certify_staff(db: Database, staff_id: int, unit_id: str, role: str, public: bytes) -> None:
@@ -264,6 +275,14 @@ async def staff_public(db: Database, staff: StaffRow) -> bytes:
     if not _same(cert, staff_certificate(_seed(db), staff.id, staff.unit_id, staff.role, staff.public_key)):
         await _refuse(db, f"the key of staff member {staff.username}", f"staff_key={staff.id}")
     return staff.public_key
+
+
+async def draft_public(db: Database, draft: DraftRow) -> bytes:
+    """A package draft's public key to seal a new version or a rejection reason to, if certified."""
+    cert = await cert_store.draft_certificate(db, draft.id)
+    if not _same(cert, draft_certificate(_seed(db), draft.id, draft.package_id, draft.public_key)):
+        await _refuse(db, "the package draft's key", f"draft={draft.id}")
+    return draft.public_key
 
 
 async def _checked_binding(db: Database, report: ReportRow, side: str) -> ReportBinding:
@@ -380,6 +399,7 @@ async def certify_upgrade(db: Database) -> int | None:
         staff={s: staff_certificate(seed, s, u, r, p) for s, u, r, p, _ in await cert_store.all_staff(db)},
         reports=reports,
         history=history,
+        drafts={d: draft_certificate(seed, d, p, k) for d, p, k in await cert_store.all_drafts(db)},
     )
     await cert_store.write_backfill(db, backfill)
     if found is not None:

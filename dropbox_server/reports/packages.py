@@ -130,6 +130,7 @@ async def create_draft(
     pair, desk_key_id, key_for_desk = await _draft_keys(db, staff)
     package_id = new_report_id()
     body = _seal_draft(pair.public, package_id, content)
+    certificate = certify.draft_certifier(db, package_id, pair.public)
     draft = package_store.NewDraft(
         source_seq=case.report.seq,
         to_unit_id=to_unit,
@@ -139,6 +140,7 @@ async def create_draft(
         public_key=pair.public,
         desk_key_id=desk_key_id,
         key_for_desk=key_for_desk,
+        certificate=certificate,
         body_ciphertext=body[0],
         body_key=body[1],
         include_contact=include_contact and case.report.contact_scope == CONTACT_FOR_FORCE,
@@ -168,6 +170,7 @@ async def create_update(
     content = await _checked(db, case, package.unit_id, values)
     pair, desk_key_id, key_for_desk = await _draft_keys(db, staff)
     body = _seal_draft(pair.public, package.id, content)
+    certificate = certify.draft_certifier(db, package.id, pair.public)
     draft = package_store.NewDraft(
         source_seq=case.report.seq,
         to_unit_id=package.unit_id,
@@ -177,6 +180,7 @@ async def create_update(
         public_key=pair.public,
         desk_key_id=desk_key_id,
         key_for_desk=key_for_desk,
+        certificate=certificate,
         body_ciphertext=body[0],
         body_key=body[1],
         include_contact=False,  # contact details, if any, went with the first version
@@ -223,7 +227,7 @@ async def edit_draft(
         raise PackageError("not_draft")
     case = await desk_case(db, staff, source.id)
     content = await _checked(db, case, draft.to_unit_id, values)
-    body = _seal_draft(draft.public_key, draft.package_id, content)
+    body = _seal_draft(await certify.draft_public(db, draft), draft.package_id, content)
     keep_contact = include_contact and draft.package_seq is None and source.contact_scope == CONTACT_FOR_FORCE
     entry = audit.pending(
         "package_edited", staff=staff.staff, report_id=source.id, detail=f"draft={draft.id}"
@@ -265,7 +269,7 @@ async def reject_draft(db: Database, staff: UnlockedStaff, draft_id: int, reason
     if len(text) > MAX_REASON_CHARS:
         raise PackageError("reason_too_long")
     blob, key, _ = envelope.seal_new_item(
-        draft.public_key, text.encode("utf-8"), item_context(draft.package_id, REJECTION)
+        await certify.draft_public(db, draft), text.encode("utf-8"), item_context(draft.package_id, REJECTION)
     )
     entry = audit.pending(
         "package_rejected", staff=staff.staff, report_id=source.id, detail=f"draft={draft.id}"

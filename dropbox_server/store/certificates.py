@@ -162,6 +162,16 @@ async def set_history_certificate_tx(
     )
 
 
+async def draft_certificate(db: Database, draft_id: int) -> bytes | None:
+    r = await db.fetch_one("SELECT certificate FROM package_drafts WHERE id = ?", (draft_id,))
+    return bytes(r[0]) if r and r[0] is not None else None
+
+
+async def all_drafts(db: Database) -> list[tuple[int, str, bytes]]:
+    rows = await db.fetch_all("SELECT id, package_id, public_key FROM package_drafts")
+    return [(int(r[0]), r[1], bytes(r[2])) for r in rows]
+
+
 async def certification_owed(db: Database) -> bool:
     """Whether this database was upgraded and its existing rows still need certificates."""
     return await db.fetch_one("SELECT 1 FROM certification_owed") is not None
@@ -190,6 +200,7 @@ class Backfill:
     staff: dict[int, bytes]
     reports: dict[int, tuple[bytes, bytes]]  # seq -> (certificate, below-the-line digest)
     history: dict[tuple[int, int], bytes]
+    drafts: dict[int, bytes]
 
 
 async def write_backfill(db: Database, b: Backfill) -> None:
@@ -210,6 +221,9 @@ async def write_backfill(db: Database, b: Backfill) -> None:
         await tx.executemany(
             "UPDATE report_key_history SET certificate = ? WHERE report_seq = ? AND generation = ?",
             [(c, seq, g) for (seq, g), c in b.history.items()],
+        )
+        await tx.executemany(
+            "UPDATE package_drafts SET certificate = ? WHERE id = ?", [(c, i) for i, c in b.drafts.items()]
         )
         await tx.execute("DELETE FROM certification_owed")
 

@@ -14,6 +14,8 @@ ALTER TABLE reports ADD COLUMN below_line BLOB;
 -- only under that unit's signing key), certified like the rest.
 ALTER TABLE report_key_history ADD COLUMN unit_id TEXT REFERENCES units(id);
 ALTER TABLE report_key_history ADD COLUMN certificate BLOB;
+-- A package draft's own key pair (the desk's drafts and rejection reasons are sealed to it).
+ALTER TABLE package_drafts ADD COLUMN certificate BLOB;
 -- Earlier keys made under 0012 with a single hand-over: the unit it came from held them.
 UPDATE report_key_history SET unit_id = (
     SELECT t.from_unit_id FROM transfers t WHERE t.report_seq = report_key_history.report_seq)
