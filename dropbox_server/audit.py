@@ -97,6 +97,8 @@ ACTIONS = frozenset(
         "relay_declined",
         "desk_closed",
         "custodian_recovered",
+        "key_check_failed",
+        "keys_certified",
         "custodian_passphrase_failed",
         "custodian_shares_refused",
         "unit_renamed",
@@ -262,6 +264,11 @@ async def start_keyed_chain(db: Database, key_path: Path, day: str) -> Rekeyed |
         raise AuditKeyMissing(f"{key_path} was not written")
     await db.use_audit_seed(seed)
     return await _rekey(db, day)
+
+
+async def was_keyed(db: Database) -> bool:
+    """Whether the log shows it was keyed before (an `audit_rekeyed` or `keys_certified` entry)."""
+    return await audit_store.has_action(db, ("audit_rekeyed", "keys_certified"))
 
 
 async def _rekey(db: Database, day: str, clock: Callable[[], str] = now_utc) -> Rekeyed | None:

@@ -38,6 +38,19 @@ def write_new_secret_file(path: Path, content: bytes) -> None:
         os.close(dir_fd)
 
 
+def replace_file(path: Path, content: bytes) -> None:
+    """Write a 0600 file whole, replacing any earlier one atomically (fsync, rename, fsync folder)."""
+    temp = path.with_name(f".{path.name}.new")
+    temp.unlink(missing_ok=True)
+    write_new_secret_file(temp, content)
+    os.replace(temp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def create_pepper(path: Path) -> None:
     """Write a fresh random server pepper.
 

@@ -20,9 +20,11 @@ from pathlib import Path
 import onion_config
 from dropbox_server.clock import parse_day
 from dropbox_server.config import Settings
+from dropbox_server.custody import certify
 from dropbox_server.datadir import THROWAWAY_NAME, DataDirError, read_throwaway
 from dropbox_server.reports.retention import cutoff
 from dropbox_server.store import health as health_store
+from dropbox_server.store.database import AuditKeyError, read_audit_seed
 
 GIB = 1024**3
 Value = str | int | bool | list[str] | None
@@ -137,7 +139,8 @@ def database_checks(settings: Settings, today: str) -> list[Check]:
             if integrity != ["ok"]:
                 return [Check("database", False, "quick_check found problems: " + "; ".join(integrity))]
             return [Check("database", True, "quick_check ok"),
-                    *_key_checks(conn, settings, today), _retention_check(conn, settings, today)]
+                    *_key_checks(conn, settings, today), _certificate_check(conn, settings),
+                    _retention_check(conn, settings, today)]
     except sqlite3.Error as exc:
         return [Check("database", False, f"cannot be read ({type(exc).__name__})")]
 
@@ -163,6 +166,38 @@ def _key_checks(conn: sqlite3.Connection, settings: Settings, today: str) -> lis
                     {"units_without_holder": sorted(u.unit_id for u in unheld),
                      "with_reports": stranded})
     return [keys, holders]
+
+
+def _certificate_check(conn: sqlite3.Connection, settings: Settings) -> Check:
+    """Every key the server seals to against its certificate, the custodian against its pin,
+    and how many actions were refused over a failed one (custody/certify.py)."""
+    try:
+        seed = read_audit_seed(settings.audit_key_path)
+    except AuditKeyError as exc:
+        return Check("certificates", False, str(exc))
+    if seed is None:
+        missing = f"{settings.audit_key_path.name} is missing: no key can be checked"
+        return Check("certificates", False, missing)
+    custodian, unit_keys, staff = health_store.key_rows(conn)
+    bad: list[str] = []
+    if custodian is not None and not (
+        certify.matches(custodian[1], certify.custodian_certificate(seed, custodian[0]))
+        and certify.matches(certify.read_pin(settings.data_dir / certify.PIN_NAME), custodian[0])
+    ):
+        bad.append("custodian")
+    bad += [f"unit key {u} #{k}" for k, u, p, c in unit_keys
+            if not certify.matches(c, certify.unit_key_certificate(seed, k, u, p))]
+    bad += [f"staff #{s}" for s, u, r, p, c in staff
+            if not certify.matches(c, certify.staff_certificate(seed, s, u, r, p))]
+    reports = [b for b in health_store.report_bindings(conn) if not certify.binding_holds(seed, b)]
+    refused = health_store.refused_key_checks(conn)
+    summary = ("every key the server seals to is certified" if not bad and not reports
+               else "FAILED (the database may have been altered): " + ", ".join(bad[:5])
+               + (f"; {len(reports)} report(s)" if reports else ""))
+    if refused:
+        summary += f"; {refused} action(s) refused over a failed certificate (audit: key_check_failed)"
+    return Check("certificates", not bad and not reports, summary,
+                 {"failed_keys": bad, "failed_reports": len(reports), "refused": refused})
 
 
 def _retention_check(conn: sqlite3.Connection, settings: Settings, today: str) -> Check:

@@ -12,9 +12,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from dropbox_server import audit
-from dropbox_server.clock import today
 from dropbox_server.config import Settings
+from dropbox_server.custody import certify
 from dropbox_server.datadir import DataDirError, load_pepper, read_receipt_kdf, read_throwaway
 from dropbox_server.files.disk import FileDir
 from dropbox_server.kdf import KdfRunner, MeasuredRate, ReceiptContext
@@ -24,6 +23,17 @@ from dropbox_server.web.appkeys import Services
 from receipt_codes import derive_reporter_secrets, generate_receipt
 
 log = logging.getLogger("tipdrop")
+
+
+def audit_key_missing(settings: Settings) -> str:
+    """What to do when `audit.key` is not beside the database (the server will not start)."""
+    return (
+        f"{settings.audit_key_path} is missing, so the audit log and every key certificate cannot be "
+        "checked; the server will not make a new key by itself. If it was lost or deleted, restore it "
+        "with `python run.py keys restore --in KEY-BACKUP --database COPY` (the key backup needs K "
+        "custodian shares). Only for a data directory made before the audit key existed, run "
+        "`python run.py audit rekey` once"
+    )
 
 
 @asynccontextmanager
@@ -48,20 +58,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         log.warning("THROWAWAY %s data directory: staff keys may be wrapped with cheap argon2id; "
                     "never keep real reports in it", throwaway.purpose)
     db = await open_database(settings.database_path)
-    if db.audit_seed is None:
-        # A data directory from before the chain was keyed: key it now, once (audit.py).
-        try:
-            await audit.start_keyed_chain(db, settings.audit_key_path, today())
-        except ValueError as exc:
-            # The old chain does not link up: it is not blessed with the new key.
-            await db.close()
-            raise DataDirError(
-                f"{exc}; the server will not key a broken audit log. Investigate, then remove "
-                f"{settings.audit_key_path} to try again"
-            ) from None
-        except BaseException:
-            await db.close()
-            raise
+    try:
+        if db.audit_seed is None:
+            # Security (S5): never make a new audit key at a start. A deleted key plus a
+            # database rewritten without it would otherwise be re-keyed and called intact.
+            raise DataDirError(audit_key_missing(settings))
+        # An upgraded database gets its key certificates once, here (the trust point).
+        await certify.certify_upgrade(db)
+    except BaseException:
+        await db.close()
+        raise
     files = FileDir(settings.files_dir)
     # Before anything is served: uploads cut short by a crash or stop, and files whose
     # submission never committed, are removed (invariant 6: no orphans survive a start).

@@ -12,6 +12,7 @@ from dropbox_server.cli.prompts import CliError
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
+from dropbox_server.custody import certify
 from dropbox_server.store import Database, open_database
 
 
@@ -82,7 +83,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 1
     print(f"Audit log intact: {result.entries} entries.")
     if not result.keyed:
-        print("The chain is not keyed yet: start the server once, or run `audit rekey`.")
+        print(
+            "The chain is NOT checked with audit.key (it is missing): if it was lost or deleted, restore it "
+            "from the key backup (`keys restore`, needs K shares); only a directory from before the key "
+            "needs `audit rekey`."
+        )
     if checkpoint is not None:
         print(f"It still holds checkpoint entry {checkpoint.seq} unchanged.")
     print(f"Head hash: {result.head.hex()}")
@@ -95,7 +100,8 @@ async def _checkpoint(settings: Settings) -> audit.Checkpoint:
         return await audit.checkpoint(db)
     except audit.AuditKeyMissing:
         raise CliError(
-            "the audit chain is not keyed yet: start the server once, or run `audit rekey`"
+            "audit.key is missing: restore it from the key backup (`keys restore`, needs K shares); "
+            "only a directory from before the key needs `audit rekey`"
         ) from None
     except audit.CheckpointError as exc:
         raise CliError(str(exc)) from None
@@ -114,6 +120,13 @@ async def _rekey(settings: Settings) -> audit.Rekeyed | None:
     try:
         if db.audit_seed is not None:
             raise CliError(f"the audit chain is already keyed ({settings.audit_key_path} exists)")
+        if certify.pin_path(db).exists() or await audit.was_keyed(db):
+            # Security (S5): this chain was keyed; a new key would bless whatever it says now.
+            raise CliError(
+                f"this data directory's audit chain was keyed, and {settings.audit_key_path} is gone: "
+                "restore it from the key backup (`python run.py keys restore`, needs K custodian "
+                "shares); a new key is not made"
+            )
         try:
             return await audit.start_keyed_chain(db, settings.audit_key_path, today())
         except ValueError as exc:

@@ -34,6 +34,7 @@ from pathlib import Path
 from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
+from dropbox_server.custody import certify
 from dropbox_server.datadir import create_private_dir, mark_if_throwaway, write_new_secret_file
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
@@ -284,6 +285,10 @@ def _write_restored(
         write_new_secret_file(path, content)
     backup_file(database, settings.database_path)
     os.chmod(settings.database_path, 0o600)
+    if enrolment_store.custodian_certified_in_file(settings.database_path):
+        # The copy carries certificates: pin its custodian key as `init` did. A copy from
+        # before certificates gets its pin at its first start (custody/certify.py).
+        certify.write_pin_in(settings.data_dir, base64.b64decode(str(payload["custodian"]), validate=True))
 
 
 def remove_partial(target: Path) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from dropbox_server import audit, custodian_shares, envelope
 from dropbox_server.custodian_shares import ShareError
+from dropbox_server.custody import certify
 from dropbox_server.store import Database
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
@@ -82,6 +83,7 @@ async def create(db: Database, spec: ShareSpec) -> list[IssuedShare]:
     pair = envelope.generate_keypair()
     shares = issue(pair.private, spec)
     await enrolment_store.set_custodian_public(db, pair.public)
+    await certify.certify_custodian(db, pair.public)
     return shares
 
 
@@ -160,4 +162,5 @@ async def _new_custodian(db: Database, old_private: bytes, spec: ShareSpec, acti
         await key_store.replace_custodian(db, pair.public, None, grants, entry)
     except key_store.MembersChanged:
         raise CustodianError("a unit key was made meanwhile; nothing was changed, run it again") from None
+    await certify.certify_custodian(db, pair.public)
     return shares

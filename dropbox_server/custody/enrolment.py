@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dropbox_server import audit, envelope
-from dropbox_server.custody import keyring
+from dropbox_server.custody import certify, keyring
 from dropbox_server.store import Database, StaffRow, units
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
@@ -127,12 +127,13 @@ async def approve(db: Database, approver: keyring.UnlockedStaff, username: str, 
         "enrolment_approved", staff=approver.staff, detail=f"for={username} unit_keys={len(grants)}"
     )
     try:
-        await enrolment_store.approve_pending(
+        staff_id = await enrolment_store.approve_pending(
             db,
             enrolment_store.Approval(pending, grants, approver.staff.id, approver.staff.username, day, entry),
         )
     except LookupError:
         raise EnrolmentRefused("not_found") from None
+    await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pending.public_key)
 
 
 async def open_notices(db: Database, staff: StaffRow) -> list[KeyHolderNotice]:

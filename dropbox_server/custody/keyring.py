@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 
 from dropbox_server import envelope
+from dropbox_server.custody import certify
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import Database, UnitRow, units
 from dropbox_server.store import enrolments as enrolment_store
@@ -48,13 +49,15 @@ class UnlockedStaff:
 
 async def create_unit_ring(db: Database, unit: UnitRow, day: str) -> int:
     """Create a unit with its first key pair, sealed to the custodian; returns the key id."""
-    custodian_public = await enrolment_store.custodian_public_key(db)
-    if custodian_public is None:
-        raise KeyringError("no custodian key: run `python run.py init` first")
+    try:
+        custodian_public = await certify.custodian_public(db)
+    except certify.UncertifiedKey as exc:
+        raise KeyringError(str(exc)) from None
     await units.insert_unit(db, unit, day)
     pair = envelope.generate_keypair()
     return await units.insert_unit_key(
-        db, unit.id, pair.public, day, {None: envelope.seal(custodian_public, pair.private)}
+        db, unit.id, pair.public, day, {None: envelope.seal(custodian_public, pair.private)},
+        certify.unit_key_certifier(db, unit.id, pair.public),
     )
 
 
@@ -117,7 +120,7 @@ async def add_staff(
         opened = await unit_private_keys_from_custodian(db, unit_id, custodian_private)
         grants = {key_id: envelope.seal(pair.public, private) for key_id, private in opened.items()}
     try:
-        return await staff_store.insert_staff(
+        staff_id = await staff_store.insert_staff(
             db,
             username=username,
             unit_id=unit_id,
@@ -133,6 +136,8 @@ async def add_staff(
         raise KeyringError(
             f"{unit_id} has a key holder now: a new one needs a member's approval; run it again"
         ) from None
+    await certify.certify_staff(db, staff_id, unit_id, role, pair.public)
+    return staff_id
 
 
 def check_role_fits_unit(role: str, unit: UnitRow) -> None:

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
-from dropbox_server.custody import keyring
+from dropbox_server.custody import certify, keyring
 from dropbox_server.store import Database, unit_admin, units
-from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
 from dropbox_server.store.audit import PendingAudit
 
@@ -42,19 +41,24 @@ async def new_unit_key(
     """
     if await units.get_unit(db, unit_id) is None:
         raise RotationError(f"unknown unit {unit_id!r}; `python run.py keys list-units` lists them")
-    custodian = await enrolment_store.custodian_public_key(db)
-    if custodian is None:
-        raise RotationError("no custodian key: run `python run.py init` first")
-    members = [m for m in await key_store.members_with_unit_keys(db, unit_id) if m.id != leaving]
+    try:
+        custodian = await certify.custodian_public(db)
+        members = [m for m in await key_store.members_with_unit_keys(db, unit_id) if m.id != leaving]
+        publics = {m.id: await certify.staff_public(db, m) for m in members}
+    except certify.UncertifiedKey as exc:
+        raise RotationError(str(exc)) from None
     pair = envelope.generate_keypair()
-    grants: dict[int | None, bytes] = {m.id: envelope.seal(m.public_key, pair.private) for m in members}
+    grants: dict[int | None, bytes] = {
+        m_id: envelope.seal(public, pair.private) for m_id, public in publics.items()
+    }
     grants[None] = envelope.seal(custodian, pair.private)
 
     def entry(key_id: int) -> PendingAudit:
         detail = f"unit={unit_id} key={key_id} holders={len(members)}"
         return audit.pending("unit_key_rotated", unit_id=unit_id, detail=detail)
 
-    return key_store.NewUnitKey(unit_id, pair.public, day, grants, entry), pair
+    certificate = certify.unit_key_certifier(db, unit_id, pair.public)
+    return key_store.NewUnitKey(unit_id, pair.public, day, grants, entry, certificate), pair
 
 
 async def rotate_unit_key(

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope, passwords, totp
-from dropbox_server.custody import enrolment, keyring
+from dropbox_server.custody import certify, enrolment, keyring
 from dropbox_server.kdf import KdfBusy, KdfRunner
 from dropbox_server.store import Database, StaffRow
 from dropbox_server.store import keys as key_store
@@ -275,7 +275,7 @@ async def replace_authenticator(
     await staff_store.replace_totp_secret(
         db,
         staff.id,
-        envelope.seal(staff.public_key, change.new_secret.encode("ascii")),
+        envelope.seal(await certify.staff_public(db, staff), change.new_secret.encode("ascii")),
         max(step, last or 0),
         audit.pending("authenticator_replaced", staff=staff),
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from dropbox_server import audit, envelope, totp
 from dropbox_server.clock import today
-from dropbox_server.custody import custodian, keyring
+from dropbox_server.custody import certify, custodian, keyring
 from dropbox_server.custody.revocation import refuse_last_key_holder
 from dropbox_server.custody.rotation import RotationError, new_unit_key
 from dropbox_server.store import Database, StaffRow, UnitRow, units
@@ -83,6 +83,7 @@ async def reset_password(
         unit_key_grants=grants,
         audit=audit.pending("password_reset", staff=staff, detail="new_key"),
     )
+    await certify.certify_staff(db, staff.id, staff.unit_id, staff.role, pair.public)
     if grants:
         # A new key now holds the unit's keys: every other member is told, as for a newcomer.
         await enrolment_store.notify_members(
@@ -98,7 +99,7 @@ async def reset_totp(db: Database, username: str, secret: str | None = None) -> 
     """
     staff = await _staff(db, username)
     secret = secret if secret is not None else totp.new_secret()
-    sealed = envelope.seal(staff.public_key, secret.encode("ascii"))
+    sealed = envelope.seal(await _certified(db, staff), secret.encode("ascii"))
     await staff_store.replace_totp_secret(db, staff.id, sealed, -1, audit.pending("totp_reset", staff=staff))
     return secret
 
@@ -124,7 +125,7 @@ async def move_staff(
     if to_unit == staff.unit_id:
         raise StaffChangeRefused(f"{username} is already in {to_unit}")
     await refuse_last_key_holder(db, staff, "the move", force)
-    grants = await _unit_grants(db, to_unit, staff.role, staff.public_key, custodian_private)
+    grants = await _unit_grants(db, to_unit, staff.role, await _certified(db, staff), custodian_private)
     rotation = None
     if staff.role in keyring.ROLES_WITH_UNIT_KEYS:
         rotation, _pair = await new_unit_key(db, staff.unit_id, day, leaving=staff.id)
@@ -135,6 +136,7 @@ async def move_staff(
         raise RotationError(
             f"the members of {staff.unit_id} changed meanwhile; nothing was changed, run it again"
         ) from None
+    await certify.certify_staff(db, staff.id, to_unit, staff.role, staff.public_key)
     if grants:
         await enrolment_store.notify_members(
             db, to_unit, staff.username, custodian.COMMAND_LINE, CUSTODIAN_APPROVAL, day
@@ -151,6 +153,14 @@ async def create_unit(db: Database, unit_id: str, name: str, kind: str, day: str
     key_id = await keyring.create_unit_ring(db, UnitRow(unit_id, name, kind), day)
     await audit.record(db, audit.pending("unit_created", detail=f"unit={unit_id} key={key_id}"))
     return key_id
+
+
+async def _certified(db: Database, staff: StaffRow) -> bytes:
+    """The member's public key, only if certified (refused as a StaffChangeRefused otherwise)."""
+    try:
+        return await certify.staff_public(db, staff)
+    except certify.UncertifiedKey as exc:
+        raise StaffChangeRefused(str(exc)) from None
 
 
 async def _unit_grants(

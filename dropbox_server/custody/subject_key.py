@@ -10,8 +10,9 @@ number or name against the digests stored beside reports.
 from __future__ import annotations
 
 from dropbox_server import envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.keyring import KeyringError
-from dropbox_server.store import Database, units
+from dropbox_server.store import Database
 from dropbox_server.store import subjects as subject_store
 
 
@@ -23,7 +24,10 @@ async def open_subject_key(
     A ring key added since (rotation) gets its own sealed copy here, so members enrolled
     with only the new key can open it too.
     """
-    ring = [k for k in await units.unit_keys(db, unit_id) if k.retired_day is None]
+    try:
+        ring = [k for k in await certify.unit_ring(db, unit_id) if k.retired_day is None]
+    except certify.UncertifiedKey as exc:
+        raise KeyringError(str(exc)) from None
     found = await subject_store.subject_key(db, unit_id)
     if found is None:
         if not ring:

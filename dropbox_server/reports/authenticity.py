@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from typing import Literal
 
 from dropbox_server import envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.signing import Signer, certified_signer
 from dropbox_server.store import Database, ItemRow
-from dropbox_server.store import authenticity as authenticity_store
 from dropbox_server.store.files import FileRow, NewFile
 
 Authenticity = Literal["verified", "before_signing", "failed"]
@@ -68,10 +68,11 @@ def sign_reply(signer: Signer, report_id: str, day: str, text: bytes, files: lis
 async def check_reply(
     db: Database, report_seq: int, report_id: str, item: ItemRow, text: bytes, files: list[bytes]
 ) -> Authenticity:
-    """Whether a reply was signed by a unit that has held this report, over exactly this.
+    """Whether a reply was signed by the unit that held this report when the reply was written.
 
     Security: the public key must carry a certificate made with the outside key, and its
-    unit must be one the report arrived at or was passed through.
+    unit must be the one the report's certified custody (custody/certify.py) names for the
+    reply's position: not any unit that ever held it, and nothing read from an uncertified row.
     """
     blob = item.authenticator
     if blob is None:
@@ -79,7 +80,8 @@ async def check_reply(
     if len(blob) != 1 + 8 + _SIGNATURE_BYTES or blob[0] != envelope.VERSION:
         return "failed"
     found = await certified_signer(db, int.from_bytes(blob[1:9], "big"))
-    if found is None or found[0] not in await authenticity_store.units_of_report(db, report_seq):
+    held = await certify.custody(db, report_seq)
+    if found is None or held is None or found[0] != held.holder_at(item.n):
         return "failed"
     message = _message(REPLY_PURPOSE, report_id, item.created_day, text, files)
     return "verified" if envelope.signature_valid(found[1], message, blob[9:]) else "failed"
@@ -120,6 +122,12 @@ async def check_follow_up(
 
 
 async def _unsigned(db: Database, item: ItemRow) -> Authenticity:
-    """An item with no authenticator: honest only if it was stored before signing began."""
-    first = await authenticity_store.first_authenticated_position(db, item.report_seq)
-    return "before_signing" if 0 < item.n < first else "failed"
+    """An item with no authenticator: honest only if it was stored before signing began.
+
+    Security: where signing began, and the unsigned items before it, are covered by the
+    report's certificate, so moving the line or an item below it shows as failed.
+    """
+    held = await certify.custody(db, item.report_seq)
+    if held is None or not 0 < item.n < held.first_n:
+        return "failed"
+    return "before_signing" if await certify.below_line_intact(db, item.report_seq, held) else "failed"

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.keyring import SUPERVISOR, UnlockedStaff
 from dropbox_server.custody.signing import current_signer
 from dropbox_server.reports.access import RoleNotAllowed, load_case
@@ -49,6 +50,7 @@ async def reply(db: Database, staff: UnlockedStaff, report_id: str, text: str, l
     if case.report.is_package:
         raise MessageError("no_reporter")  # a force asks the desk instead (reports/relay.py)
     signer = await current_signer(db, case.report.unit_id, staff.unit_keys)
+    await certify.reporter_public(db, case.report)
     item = reply_item(case.report, staff.staff.id, check_message(text, limit), signer, day)
     entry = audit.pending("reply", staff=staff.staff, report_id=case.report.id)
     item_id = await casework_store.add_item_audited(db, case.report.seq, item, day, entry)
@@ -59,6 +61,7 @@ async def reply(db: Database, staff: UnlockedStaff, report_id: str, text: str, l
 async def note(db: Database, staff: UnlockedStaff, report_id: str, text: str, limit: int, day: str) -> int:
     """Add an internal note to a report in the caller's unit; the reporter never sees it."""
     case = await load_case(db, staff, report_id)
+    await certify.report_public(db, case.report)
     item = note_item(case.report, staff.staff.id, check_message(text, limit))
     entry = audit.pending("note", staff=staff.staff, report_id=case.report.id)
     item_id = await casework_store.add_item_audited(db, case.report.seq, item, day, entry)
@@ -199,7 +202,9 @@ async def change_outcome(
         raise OutcomeError("not_allowed")
     text = check_reason(reason)
     blob, key, _ = envelope.seal_new_item(
-        case.report.report_public_key, text.encode("utf-8"), item_context(case.report.id, OUTCOME_REASON)
+        await certify.report_public(db, case.report),
+        text.encode("utf-8"),
+        item_context(case.report.id, OUTCOME_REASON),
     )
     change = outcome_store.NewOutcome(
         case.report.seq, case.report.unit_id, new, current, day, staff.staff.id, blob, key

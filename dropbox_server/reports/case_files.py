@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from dropbox_server import audit, envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.custody.signing import current_signer
 from dropbox_server.files.disk import FileDir
@@ -29,9 +30,13 @@ from dropbox_server.store import files as file_store
 DOWNLOAD_ACTION = "file_download"
 
 
-def reply_recipients(case: Case) -> Recipients:
-    """A reply's files are sealed to the report (the unit) and to the reporter's receipt key."""
-    return Recipients(case.report.id, case.report.report_public_key, case.report.reporter_public_key)
+async def reply_recipients(db: Database, case: Case) -> Recipients:
+    """A reply's files are sealed to the report (the unit) and to the reporter's receipt key.
+
+    Security: both keys only once the report's certificate covers them (custody/certify.py).
+    """
+    reporter = await certify.reporter_public(db, case.report)
+    return Recipients(case.report.id, case.report.report_public_key, reporter)
 
 
 async def case_files(db: Database, disk: FileDir, staff: UnlockedStaff, report_id: str) -> list[OpenedFile]:
@@ -130,6 +135,7 @@ async def reply_with_files(
     if len(cleaned) > limit:
         raise MessageError("too_long")
     signer = await current_signer(db, case.report.unit_id, staff.unit_keys)
+    await certify.reporter_public(db, case.report)
     entry = audit.pending(
         "reply", staff=staff.staff, report_id=case.report.id, detail=f"files={attachments.count}"
     )

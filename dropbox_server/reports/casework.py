@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from dropbox_server import envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.custody.signing import Signer, current_signer
 from dropbox_server.reports.authenticity import (
@@ -195,10 +196,12 @@ async def reply_to_reporter(
 ) -> int:
     """Store a reply through the receipt, signed with the unit's current key (see `reply_item`)."""
     signer = await current_signer(db, report.unit_id, staff.unit_keys)
+    await certify.reporter_public(db, report)
     item = reply_item(report, staff.staff.id, text, signer, day)
     return await report_store.add_item(db, report.seq, item, day)
 
 
 async def add_note(db: Database, report: ReportRow, staff_id: int, text: str, day: str) -> int:
     """Store an internal note the reporter never sees."""
+    await certify.report_public(db, report)
     return await report_store.add_item(db, report.seq, note_item(report, staff_id, text), day)

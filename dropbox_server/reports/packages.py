@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.keyring import DESK_ROLES, DESK_SUPERVISOR, UnlockedStaff
 from dropbox_server.forces import DESK_ID
 from dropbox_server.reports.access import Case, CaseNotFound, RoleNotAllowed, load_case, own_unit_keys
@@ -93,7 +94,7 @@ async def _draft_keys(db: Database, staff: UnlockedStaff) -> tuple[envelope.KeyP
     Security: no force unit key ever opens a draft or a rejection reason (H1); only
     approval re-encrypts the approved text for the receiving unit.
     """
-    desk_key = await units.current_unit_key(db, DESK_ID)
+    desk_key = await certify.current_unit_key(db, DESK_ID)
     if desk_key is None:
         raise RuntimeError("the desk has no key; the data directory is incomplete")
     pair = envelope.generate_keypair()
@@ -129,6 +130,7 @@ async def create_draft(
     pair, desk_key_id, key_for_desk = await _draft_keys(db, staff)
     package_id = new_report_id()
     body = _seal_draft(pair.public, package_id, content)
+    certificate = certify.draft_certifier(db, package_id, pair.public)
     draft = package_store.NewDraft(
         source_seq=case.report.seq,
         to_unit_id=to_unit,
@@ -138,6 +140,7 @@ async def create_draft(
         public_key=pair.public,
         desk_key_id=desk_key_id,
         key_for_desk=key_for_desk,
+        certificate=certificate,
         body_ciphertext=body[0],
         body_key=body[1],
         include_contact=include_contact and case.report.contact_scope == CONTACT_FOR_FORCE,
@@ -167,6 +170,7 @@ async def create_update(
     content = await _checked(db, case, package.unit_id, values)
     pair, desk_key_id, key_for_desk = await _draft_keys(db, staff)
     body = _seal_draft(pair.public, package.id, content)
+    certificate = certify.draft_certifier(db, package.id, pair.public)
     draft = package_store.NewDraft(
         source_seq=case.report.seq,
         to_unit_id=package.unit_id,
@@ -176,6 +180,7 @@ async def create_update(
         public_key=pair.public,
         desk_key_id=desk_key_id,
         key_for_desk=key_for_desk,
+        certificate=certificate,
         body_ciphertext=body[0],
         body_key=body[1],
         include_contact=False,  # contact details, if any, went with the first version
@@ -222,7 +227,7 @@ async def edit_draft(
         raise PackageError("not_draft")
     case = await desk_case(db, staff, source.id)
     content = await _checked(db, case, draft.to_unit_id, values)
-    body = _seal_draft(draft.public_key, draft.package_id, content)
+    body = _seal_draft(await certify.draft_public(db, draft), draft.package_id, content)
     keep_contact = include_contact and draft.package_seq is None and source.contact_scope == CONTACT_FOR_FORCE
     entry = audit.pending(
         "package_edited", staff=staff.staff, report_id=source.id, detail=f"draft={draft.id}"
@@ -264,7 +269,7 @@ async def reject_draft(db: Database, staff: UnlockedStaff, draft_id: int, reason
     if len(text) > MAX_REASON_CHARS:
         raise PackageError("reason_too_long")
     blob, key, _ = envelope.seal_new_item(
-        draft.public_key, text.encode("utf-8"), item_context(draft.package_id, REJECTION)
+        await certify.draft_public(db, draft), text.encode("utf-8"), item_context(draft.package_id, REJECTION)
     )
     entry = audit.pending(
         "package_rejected", staff=staff.staff, report_id=source.id, detail=f"draft={draft.id}"
@@ -308,7 +313,7 @@ async def package_key_for(db: Database, draft: DraftRow) -> tuple[envelope.KeyPa
     delivered = await report_store.get_report_by_seq(db, draft.package_seq)
     if delivered is None:
         raise PackageError("not_submitted")
-    return None, delivered.report_public_key
+    return None, await certify.report_public(db, delivered)
 
 
 async def approve_draft(
@@ -342,8 +347,8 @@ async def approve_draft(
     desk_grant = None
     update = None
     if draft.package_seq is None:
-        receiver = await units.current_unit_key(db, draft.to_unit_id)
-        desk_key = await units.current_unit_key(db, DESK_ID)
+        receiver = await certify.current_unit_key(db, draft.to_unit_id)
+        desk_key = await certify.current_unit_key(db, DESK_ID)
         if receiver is None or desk_key is None:
             raise PackageError("bad_unit")
         package = package_key or envelope.generate_keypair()
@@ -367,6 +372,9 @@ async def approve_draft(
             sealed_contact_key=envelope.seal(receiver.public_key, contact[0].private) if contact else None,
             items=items,
             risk=opened.content.risk,
+            certificate=certify.new_report_certifier(
+                db, draft.package_id, draft.to_unit_id, package.public, None
+            ),
         )
         desk_grant = (desk_key.id, envelope.seal(desk_key.public_key, package.private))
     else:
@@ -374,7 +382,10 @@ async def approve_draft(
         if delivered is None:
             raise PackageError("not_submitted")
         update = _package_body(
-            delivered.report_public_key, draft.package_id, opened.content, draft.author_staff_id
+            await certify.report_public(db, delivered),
+            draft.package_id,
+            opened.content,
+            draft.author_staff_id,
         )
     approval = package_store.Approval(
         draft.id, staff.staff.id, day, version, new_case, desk_grant, update, opened.content.risk,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.reports.access import Case, CaseNotFound, load_case, own_unit_keys
 from dropbox_server.reports.case_actions import MessageError, check_message
@@ -64,7 +65,7 @@ async def ask_desk(
     if kind not in KINDS:
         raise MessageError("empty")
     blob, key, _ = envelope.seal_new_item(
-        case.report.report_public_key,
+        await certify.report_public(db, case.report),
         check_message(text, limit).encode("utf-8"),
         _context(case.report.id, kind),
     )

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dropbox_server import envelope
+from dropbox_server.custody import certify
 from dropbox_server.files.disk import FileDir
 from dropbox_server.files.download import FileNotFound, OpenedFile, open_file
-from dropbox_server.files.upload import UploadBatch
+from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.kdf import ReceiptContext
 from dropbox_server.reports.authenticity import (
     Authenticity,
@@ -167,6 +168,11 @@ async def _open_reply(
     return text, status
 
 
+async def follow_up_recipients(db: Database, report: ReportRow) -> Recipients:
+    """Who a follow-up's files are sealed to: the report key, once its certificate holds."""
+    return Recipients(report.id, await certify.report_public(db, report, side="reporter"))
+
+
 async def reporter_follow_up(
     db: Database, access: ReporterAccess, text: str, day: str, attachments: UploadBatch | None = None
 ) -> None:
@@ -178,6 +184,7 @@ async def reporter_follow_up(
     report = await reporter_report(db, access)
     if report is None:
         raise LookupError("report no longer exists")
+    await certify.report_public(db, report, side="reporter")
     if attachments is None or attachments.count == 0:
         await report_store.add_item(db, report.seq, follow_up_item(access, report, text, day), day)
         return
@@ -302,6 +309,7 @@ async def _request_withdrawal(db: Database, access: ReporterAccess, report: Repo
 
     Security: sealed to the report key like any reporter message; the report stays whole.
     """
+    await certify.report_public(db, report, side="reporter")
     item = follow_up_item(access, report, WITHDRAWAL_REQUEST, day)
     await report_store.add_item(db, report.seq, item, day)
 

@@ -28,13 +28,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from dropbox_server import envelope
+from dropbox_server.custody import certify
 from dropbox_server.files.upload import UploadBatch
 from dropbox_server.kdf import ReceiptContext
 from dropbox_server.reports.authenticity import authenticate_follow_up
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
 from dropbox_server.reports.reporter_access import ReporterAccess, follow_up_item, reporter_report
 from dropbox_server.reports.routing import UNKNOWN_FORCE, route_direct, route_report
-from dropbox_server.store import Database, NewItem, NewReport, units
+from dropbox_server.store import Database, NewItem, NewReport
 from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import stats as stats_store
@@ -98,7 +99,7 @@ async def submit_report(
     """
     routed = await route_report(db, content)
     unit_id = routed.unit_id
-    unit_key = await units.current_unit_key(db, unit_id)
+    unit_key = await certify.current_unit_key(db, unit_id)
     if unit_key is None:
         raise RuntimeError(f"unit {unit_id} has no key; the data directory is incomplete")
     receipt = generate_receipt(ctx.words)
@@ -138,6 +139,7 @@ async def submit_report(
         items=tuple(items),
         named_force=routed.named_force,
         desk_state=routed.desk_state,
+        certificate=certify.new_report_certifier(db, report_id, unit_id, report_pair.public, reporter.public),
     )
     if attachments is None or attachments.count == 0:
         await report_store.insert_report(db, new_report)
@@ -170,6 +172,7 @@ async def phone_follow_up(db: Database, access: ReporterAccess, text: str, day: 
     report = await reporter_report(db, access)
     if report is None:
         return False
+    await certify.report_public(db, report, side="reporter")
     item = follow_up_item(access, report, text, day)
     await stats_store.add_counted_item(db, report.seq, report.unit_id, item, day, "phone_follow_up")
     return True

@@ -21,7 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.keyring import UnlockedStaff
+from dropbox_server.forces import DESK_ID
 from dropbox_server.reports.access import Case, load_case, own_unit_keys, require_reader
 from dropbox_server.reports.case_actions import OutcomeError, check_reason
 from dropbox_server.reports.case_file import OUTCOME_REASON, TRANSFER_REASON
@@ -76,10 +78,11 @@ async def _desk_grants(db: Database, report: ReportRow, new_private: bytes) -> t
     """
     if not report.is_package:
         return ()
-    return tuple(
-        (key_id, envelope.seal(public, new_private))
-        for key_id, public in await transfer_store.desk_grant_keys(db, report.seq)
-    )
+    grants = []
+    for key_id, public in await transfer_store.desk_grant_keys(db, report.seq):
+        certified = await certify.checked_key(db, key_id, DESK_ID, public)
+        grants.append((key_id, envelope.seal(certified, new_private)))
+    return tuple(grants)
 
 
 async def _check(db: Database, case: Case, req: TransferRequest) -> OpenedReport:
@@ -144,11 +147,12 @@ async def transfer_report(db: Database, staff: UnlockedStaff, req: TransferReque
         raise OutcomeError("desk_report")
     text = check_reason(req.reason)
     await _check(db, case, req)
-    receiver = await units.current_unit_key(db, req.to_unit_id)
-    sender = await units.current_unit_key(db, case.report.unit_id)
+    receiver = await certify.current_unit_key(db, req.to_unit_id)
+    sender = await certify.current_unit_key(db, case.report.unit_id)
     if receiver is None or sender is None:
         raise OutcomeError("bad_unit")
     new_pair = envelope.generate_keypair()
+    handing = await certify.hand_over(db, case.report, req.to_unit_id, new_pair.public)
     blob, for_report, for_sender = await _reason_blobs(case, new_pair.public, sender.public_key, text)
     history_blob, history_key, _ = envelope.seal_new_item(
         new_pair.public, text.encode("utf-8"), item_context(case.report.id, OUTCOME_REASON)
@@ -176,6 +180,7 @@ async def transfer_report(db: Database, staff: UnlockedStaff, req: TransferReque
             new_pair.public,
         ),
         desk_grants=await _desk_grants(db, case.report, new_pair.private),
+        certificates=handing.certificates,
     )
     detail = f"to={req.to_unit_id}" + (" conflict-override" if req.conflict_override else "")
     entry = audit.pending("transfer", staff=staff.staff, report_id=case.report.id, detail=detail)

@@ -140,3 +140,10 @@ async def head(db: Database) -> tuple[int, bytes]:
     """The newest entry's (seq, hash), or (0, GENESIS) for an empty log."""
     row = await db.fetch_one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
     return (int(row[0]), bytes(row[1])) if row else (0, GENESIS)
+
+
+async def has_action(db: Database, actions: tuple[str, ...]) -> bool:
+    """Whether any entry records one of `actions`."""
+    marks = ",".join("?" * len(actions))
+    row = await db.fetch_one(f"SELECT 1 FROM audit_log WHERE action IN ({marks}) LIMIT 1", actions)  # noqa: S608
+    return row is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosqlite
@@ -55,17 +56,6 @@ async def first_authenticated_position(db: Database, seq: int) -> int:
     return int(r[0]) if r else 1
 
 
-async def units_of_report(db: Database, seq: int) -> set[str]:
-    """Every unit that has held a report: where it arrived, where it is, and each hand-over."""
-    rows = await db.fetch_all(
-        "SELECT first_unit_id FROM reports WHERE seq = ? UNION SELECT unit_id FROM reports WHERE seq = ? "
-        "UNION SELECT from_unit_id FROM transfers WHERE report_seq = ? "
-        "UNION SELECT to_unit_id FROM transfers WHERE report_seq = ?",
-        (seq, seq, seq, seq),
-    )
-    return {r[0] for r in rows}
-
-
 async def earlier_report_keys(db: Database, seq: int) -> list[EarlierReportKey]:
     """A report's earlier key pairs, newest first."""
     rows = await db.fetch_all(
@@ -93,9 +83,16 @@ async def sealed_chains(db: Database, seqs: list[int]) -> dict[int, list[bytes]]
 
 
 async def retire_report_key_tx(
-    tx: aiosqlite.Connection, seq: int, old_public: bytes, old_sealed_to_new: bytes, new_public: bytes
+    tx: aiosqlite.Connection,
+    seq: int,
+    old_public: bytes,
+    old_sealed_to_new: bytes,
+    new_public: bytes,
+    holder_unit_id: str,
+    certificates: Callable[[int, int], tuple[bytes, bytes]] | None = None,
 ) -> bool:
-    """Inside the transfer's transaction: file the current key pair as history and switch.
+    """Inside the transfer's transaction: file the current key pair as history (with the unit
+    that held it) and switch; `certificates(generation, last_n)` certifies both rows.
 
     False when the report's key changed meanwhile (someone else passed it on first).
     """
@@ -112,9 +109,11 @@ async def retire_report_key_tx(
     )
     if cur2.rowcount != 1:
         return False
+    history_cert, report_cert = certificates(generation, last_item) if certificates else (None, None)
     await tx.execute(
-        "INSERT INTO report_key_history (report_seq, generation, public_key, sealed_to_next, last_n) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (seq, generation, old_public, old_sealed_to_new, last_item),
+        "INSERT INTO report_key_history (report_seq, generation, public_key, sealed_to_next, last_n, "
+        "unit_id, certificate) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (seq, generation, old_public, old_sealed_to_new, last_item, holder_unit_id, history_cert),
     )
+    await tx.execute("UPDATE reports SET certificate = ? WHERE seq = ?", (report_cert, seq))
     return True

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from dropbox_server.store.certificates import HistoryRow, ReportBinding
+
 
 @dataclass(frozen=True)
 class UnitKeyHealth:
@@ -66,3 +68,51 @@ def count_inactive_since(conn: sqlite3.Connection, outcome: str, before_day: str
         (outcome, before_day),
     ).fetchone()
     return int(row[0])
+
+
+def key_rows(conn: sqlite3.Connection) -> tuple[
+    tuple[bytes, bytes | None] | None,
+    list[tuple[int, str, bytes, bytes | None]],
+    list[tuple[int, str, str, bytes, bytes | None]],
+]:
+    """The custodian key, every unit key and every staff key, each with its certificate."""
+    found = conn.execute("SELECT public_key, certificate FROM custodian WHERE id = 1").fetchone()
+    custodian = (bytes(found[0]), bytes(found[1]) if found[1] is not None else None) if found else None
+    unit_keys = [(int(r[0]), str(r[1]), bytes(r[2]), bytes(r[3]) if r[3] is not None else None)
+                 for r in conn.execute("SELECT id, unit_id, public_key, certificate FROM unit_keys")]
+    staff = [(int(r[0]), str(r[1]), str(r[2]), bytes(r[3]), bytes(r[4]) if r[4] is not None else None)
+             for r in conn.execute("SELECT id, unit_id, role, public_key, certificate FROM staff")]
+    return custodian, unit_keys, staff
+
+
+def report_bindings(conn: sqlite3.Connection) -> list[ReportBinding]:
+    """What every report's certificate covers, with the certificate (custody/certify.py checks it)."""
+    history: dict[int, list[HistoryRow]] = {}
+    for h in conn.execute(
+        "SELECT report_seq, generation, public_key, last_n, unit_id, certificate FROM report_key_history "
+        "ORDER BY report_seq, generation"
+    ):
+        history.setdefault(int(h[0]), []).append(
+            HistoryRow(int(h[1]), bytes(h[2]), int(h[3]), h[4], bytes(h[5]) if h[5] is not None else None)
+        )
+    rows = conn.execute(
+        "SELECT r.seq, r.id, r.unit_id, r.report_public_key, r.reporter_public_key, "
+        "coalesce(b.first_n, 1), r.below_line, r.certificate "
+        "FROM reports r LEFT JOIN authenticity_began b ON b.report_seq = r.seq"
+    )
+    return [
+        ReportBinding(
+            int(r[0]), r[1], r[2], bytes(r[3]), _blob(r[4]), int(r[5]), _blob(r[6]),
+            tuple(history.get(int(r[0]), ())), _blob(r[7]),
+        )
+        for r in rows
+    ]
+
+
+def _blob(value: object) -> bytes | None:
+    return bytes(value) if isinstance(value, (bytes, memoryview)) else None
+
+
+def refused_key_checks(conn: sqlite3.Connection) -> int:
+    """How many times a seal-to path refused a key whose certificate failed (audit entries)."""
+    return int(conn.execute("SELECT count(*) FROM audit_log WHERE action = 'key_check_failed'").fetchone()[0])

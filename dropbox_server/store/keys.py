@@ -46,6 +46,8 @@ class NewUnitKey:
     day: str
     grants: dict[int | None, bytes]
     audit: Callable[[int], PendingAudit]
+    # The key's certificate once its id is known (custody/certify.py), stored in the same transaction.
+    certificate: Callable[[int], bytes] | None = None
 
     def __repr__(self) -> str:
         return f"NewUnitKey({self.unit_id})"
@@ -76,6 +78,9 @@ async def add_unit_key_tx(tx: aiosqlite.Connection, key: NewUnitKey) -> int:
         (key.unit_id, key.public_key, key.day),
     )
     key_id = int(cur.lastrowid or 0)
+    if key.certificate is not None:
+        certificate = key.certificate(key_id)
+        await tx.execute("UPDATE unit_keys SET certificate = ? WHERE id = ?", (certificate, key_id))
     await tx.executemany(
         "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, ?, ?)",
         [(key_id, staff_id, blob) for staff_id, blob in key.grants.items()],

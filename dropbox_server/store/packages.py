@@ -6,6 +6,7 @@ ciphertext under the package key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosqlite
@@ -63,6 +64,8 @@ class NewDraft:
     body_key: bytes
     include_contact: bool
     day: str
+    # The draft key's certificate from the id the store gives it (custody/certify.py).
+    certificate: Callable[[int], bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,9 @@ async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
                 int(d.package_seq is not None),
             ),
         )
+        if d.certificate is not None:
+            made = d.certificate(draft_id)
+            await tx.execute("UPDATE package_drafts SET certificate = ? WHERE id = ?", (made, draft_id))
         await tx.execute(
             "UPDATE reports SET desk_state = 'drafted' WHERE seq = ? AND desk_state IN ('new', 'waiting')",
             (d.source_seq,),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -79,6 +80,8 @@ class NewReport:
     named_force: str | None = None  # clear only for desk-routed reports (statistics, filters)
     desk_state: str | None = None  # set for reports that reach the desk
     risk: bool = False  # a package flagged: someone may be in danger now
+    # The report's certificate from the seq the store gives it (custody/certify.py), same transaction.
+    certificate: Callable[[int], bytes] | None = None
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,8 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
             int(report.risk),
         ),
     )
+    if report.certificate is not None:
+        await tx.execute("UPDATE reports SET certificate = ? WHERE seq = ?", (report.certificate(seq), seq))
     grants = [(seq, "content", report.unit_key_id, report.sealed_report_key)]
     if report.sealed_contact_key is not None:
         grants.append((seq, "contact", report.unit_key_id, report.sealed_contact_key))

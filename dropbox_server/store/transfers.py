@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosqlite
@@ -42,6 +43,9 @@ class NewTransfer:
     rotation: tuple[bytes, bytes, bytes] | None = None
     # A package's desk grants: (desk unit key id, the new report private key sealed to it).
     desk_grants: tuple[tuple[int, bytes], ...] = ()
+    # (generation, last position) -> certificates of the retired key and of the report after
+    # the hand-over (custody/certify.py), written in this transaction.
+    certificates: Callable[[int, int], tuple[bytes, bytes]] | None = None
 
 
 class _KeyChanged(Exception):
@@ -88,7 +92,9 @@ async def _transfer(db: Database, t: NewTransfer, audit: PendingAudit) -> bool:
         )
         if cur.rowcount != 1:
             return False
-        if t.rotation is not None and not await retire_report_key_tx(tx, t.report_seq, *t.rotation):
+        if t.rotation is not None and not await retire_report_key_tx(
+            tx, t.report_seq, *t.rotation, t.from_unit_id, t.certificates
+        ):
             raise _KeyChanged
         # The desk keeps reading a package (the force's questions, where it went): its grants
         # come back re-sealed to the new key (`desk_grants`). Every other earlier grant goes.

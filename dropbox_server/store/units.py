@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from dropbox_server.store.database import Database
@@ -29,15 +30,24 @@ async def get_unit(db: Database, unit_id: str) -> UnitRow | None:
 
 
 async def insert_unit_key(
-    db: Database, unit_id: str, public_key: bytes, day: str, grants: dict[int | None, bytes]
+    db: Database,
+    unit_id: str,
+    public_key: bytes,
+    day: str,
+    grants: dict[int | None, bytes],
+    certificate: Callable[[int], bytes] | None = None,
 ) -> int:
-    """Add a key to a unit's ring with its sealed copies (staff id → blob; None = custodian)."""
+    """Add a key to a unit's ring with its sealed copies (staff id → blob; None = custodian),
+    and its certificate (made from the new id) in the same transaction."""
     async with db.transaction() as tx:
         cur = await tx.execute(
             "INSERT INTO unit_keys (unit_id, public_key, created_day) VALUES (?, ?, ?)",
             (unit_id, public_key, day),
         )
         key_id = int(cur.lastrowid or 0)
+        if certificate is not None:
+            made = certificate(key_id)
+            await tx.execute("UPDATE unit_keys SET certificate = ? WHERE id = ?", (made, key_id))
         await tx.executemany(
             "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, ?, ?)",
             [(key_id, staff_id, blob) for staff_id, blob in grants.items()],

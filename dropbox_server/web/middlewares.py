@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from dropbox_server.custody.certify import UncertifiedKey
 from dropbox_server.files.disk import StorageFull
 from dropbox_server.i18n import lazy, pick_language, with_language
 from dropbox_server.web.appkeys import LANG
@@ -106,6 +107,11 @@ async def friendly_errors(request: web.Request, handler: Handler) -> web.StreamR
     except StorageFull:
         # The write was rolled back and its files removed before this was raised.
         return error_page(request, 503, "storage_full")
+    except UncertifiedKey:
+        # Security: a key the server was about to seal to fails its certificate (the
+        # database may have been altered); nothing was stored. Audited, and on /health.
+        log.error("refused: a key failed its certificate, nothing was sealed (see run.py status)")
+        return error_page(request, 500)
     except FormTooLarge:
         # A form a handler reads without its own answer for "too large" (sign-out, say).
         return error_page(request, 413)

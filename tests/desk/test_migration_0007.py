@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from dropbox_server import envelope
+from dropbox_server.custody import certify
 from dropbox_server.custody.desk import set_routing
+from dropbox_server.datadir import create_audit_key
 from dropbox_server.store import UnitRow, open_database, units
 from dropbox_server.store import deployment as deployment_store
 from dropbox_server.store import reports as report_store
@@ -74,7 +76,15 @@ async def test_0007_keeps_direct_routing_reports_staff_and_statistics(tmp_path: 
             assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
-        # Security staff switch to the desk: it is created with only the custodian's public key.
+    finally:
+        await db.close()
+    # Security staff switch to the desk (today's schema: the desk's key is certified, so the
+    # upgrade's first start with audit.key certifies what is there first): it is created with
+    # only the custodian's public key.
+    create_audit_key(tmp_path / "audit.key")
+    db = await open_database(path)
+    try:
+        assert await certify.certify_upgrade(db) == 2
         assert await set_routing(db, "desk", "2026-02-01")
         assert await deployment_store.routing(db) == "desk"
         desk = await units.get_unit(db, "desk")
@@ -87,12 +97,13 @@ async def test_0007_keeps_direct_routing_reports_staff_and_statistics(tmp_path: 
         # The widened schema still refuses what it should.
         with pytest.raises(sqlite3.IntegrityError):
             async with db.transaction() as tx:
-                await tx.execute("INSERT INTO units VALUES ('desk2', 'Another desk', 'desk', '2026-02-01')")
+                await tx.execute("INSERT INTO units (id, name, kind, created_day) VALUES ('desk2', 'Another desk', 'desk', '2026-02-01')")
         with pytest.raises(sqlite3.IntegrityError):
             async with db.transaction() as tx:
                 await tx.execute("UPDATE staff SET role = 'custodian' WHERE id = ?", (staff_id,))
         with pytest.raises(sqlite3.IntegrityError):
             async with db.transaction() as tx:  # a report with a receipt cannot pose as a package
                 await tx.execute("UPDATE reports SET channel = 'package' WHERE id = 'r0'")
+
     finally:
         await db.close()

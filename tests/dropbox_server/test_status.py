@@ -145,6 +145,15 @@ async def test_reports_nobody_can_open_old_keys_and_overdue_retention_fail(
     assert found["retention"]["ok"] is False and found["retention"]["overdue"] == 1
 
 
+async def test_a_swapped_key_fails_the_certificates_line(settings: Settings, services: Services) -> None:
+    """A database writer's swapped unit key shows on status and the security role's /health."""
+    assert (await checks(settings.data_dir))[1]["certificates"]["ok"] is True
+    async with services.db.transaction() as tx:
+        await tx.execute("UPDATE unit_keys SET public_key = zeroblob(32) WHERE unit_id = 'kent-police'")
+    found = (await checks(settings.data_dir))[1]["certificates"]
+    assert found["ok"] is False and found["failed_keys"][0].startswith("unit key kent-police")
+
+
 async def test_a_damaged_database_fails_quick_check(
     settings: Settings, services: Services, tmp_path: Path
 ) -> None:

@@ -210,7 +210,15 @@ async def test_listing_the_inbox_is_audited_without_content(workspace: Workspace
     assert all("INBOXMARKER" not in repr(r.entry) for r in rows)
 
 
-async def test_the_server_keys_an_old_chain_at_start_and_refuses_a_broken_one(tmp_path: Path) -> None:
+async def test_the_server_never_makes_an_audit_key_at_start_and_rekey_keys_an_old_chain_once(
+    tmp_path: Path,
+) -> None:
+    """A start without audit.key refuses and names the recovery (insider review S5: a deleted
+    key and a chain rewritten without it were re-keyed and called intact). `audit rekey` keys
+    a chain from before the key once, and refuses a chain that was keyed before."""
+    from dropbox_server.cli.audit import _rekey
+    from dropbox_server.cli.prompts import CliError
+    from dropbox_server.custody import certify
     from dropbox_server.custody.provision import init_data_dir
     from dropbox_server.datadir import DataDirError
     from dropbox_server.services import open_services
@@ -218,23 +226,32 @@ async def test_the_server_keys_an_old_chain_at_start_and_refuses_a_broken_one(tm
 
     settings = Settings.for_data_dir(tmp_path / "data", receipt_kdf=CHEAP_KDF, password_kdf=CHEAP_KDF)
     await init_data_dir(settings, TEST_SHARES)
-    # Make it look like a directory from before the key: no key file, an unkeyed chain.
+    # Make it look like a directory from before the key: no key file, no pin, an unkeyed chain.
     settings.audit_key_path.unlink()
+    (settings.data_dir / certify.PIN_NAME).unlink()
     db = await open_database(settings.database_path)
     try:
         for n in range(3):
             await audit.record(db, audit.pending("sign_out", username=f"user{n}"))
     finally:
         await db.close()
+    with pytest.raises(DataDirError, match="audit rekey"):
+        async with open_services(settings):
+            pass
+    assert not settings.audit_key_path.exists()
+    assert await _rekey(settings) is not None
+    assert settings.audit_key_path.stat().st_mode & 0o777 == 0o600
     async with open_services(settings) as services:
         result = await audit.verify(services.db)
         assert result.ok and result.keyed and result.entries == 4
-    assert settings.audit_key_path.stat().st_mode & 0o777 == 0o600
 
     settings.audit_key_path.unlink()
     with sqlite3.connect(settings.database_path) as raw:
         raw.execute("DROP TRIGGER audit_log_no_update")
         raw.execute("UPDATE audit_log SET detail = 'x' WHERE seq = 2")
-    with pytest.raises(DataDirError, match="will not key a broken audit log"):
+    with pytest.raises(DataDirError, match="keys restore"):
         async with open_services(settings):
             pass
+    with pytest.raises(CliError, match="was keyed"):
+        await _rekey(settings)
+    assert not settings.audit_key_path.exists()

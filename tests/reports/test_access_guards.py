@@ -14,7 +14,7 @@ import pytest
 from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.config import FileLimits
-from dropbox_server.custody import keyring
+from dropbox_server.custody import certify, keyring
 from dropbox_server.custody.rotation import rotate_unit_key
 from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.reports.access import (
@@ -209,7 +209,8 @@ async def test_a_member_without_the_units_current_key_cannot_open(services: Serv
     assert custodian is not None
     pair = envelope.generate_keypair()
     await units.insert_unit_key(
-        services.db, KENT, pair.public, today(), {None: envelope.seal(custodian, pair.private)}
+        services.db, KENT, pair.public, today(), {None: envelope.seal(custodian, pair.private)},
+        certify.unit_key_certifier(services.db, KENT, pair.public),
     )
     _, report_id = await submit(services)
     with pytest.raises(CaseNotFound):
@@ -339,7 +340,7 @@ async def test_reply_files_are_listed_for_the_reporter_and_follow_up_files_reach
     receipt, report_id = await submit(services)
     await reply(db, alice, report_id, "Text only.", 1000, today())
     case = await load_case(db, alice, report_id)
-    async with UploadBatch(disk, reply_recipients(case), FileLimits()) as batch:
+    async with UploadBatch(disk, await reply_recipients(services.db, case), FileLimits()) as batch:
         await attach(batch, "answer.txt", b"fourteen bytes")
         await reply_with_files(db, alice, report_id, "See the file.", 1000, today(), batch)
     access = await open_with_receipt(db, services.receipts, receipt)

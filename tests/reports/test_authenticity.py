@@ -9,7 +9,8 @@ from pathlib import Path
 
 from dropbox_server import envelope
 from dropbox_server.clock import today
-from dropbox_server.custody import signing
+from dropbox_server.custody import certify, signing
+from dropbox_server.datadir import create_audit_key
 from dropbox_server.reports import authenticity, casework
 from dropbox_server.reports.reporter_access import (
     open_with_receipt,
@@ -134,8 +135,10 @@ async def test_items_from_before_signing_are_marked_as_such_not_as_forged(tmp_pa
                 "VALUES (?, 'unit_reply', '2026-01-01', x'00', x'00')",
                 (seq,),
             )
+    create_audit_key(tmp_path / "audit.key")
     db = await open_database(path)
     try:
+        assert await certify.certify_upgrade(db) == 1  # the first start with the seed: the trust point
         assert await authenticity_store.first_authenticated_position(db, seq) == 5  # the report, 3 replies
         assert await authenticity_store.first_authenticated_position(db, seq + 1) == 1
         old = ItemRow(3, seq, "unit_reply", "2026-01-01", None, b"", b"", None, None, n=4)

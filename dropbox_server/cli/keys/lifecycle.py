@@ -21,12 +21,11 @@ from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.cli.shares import restore_custodian
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import backup, enrolment, unit_admin
+from dropbox_server.custody import backup, certify, enrolment, unit_admin
 from dropbox_server.custody.enrolment import PendingEnrolment
 from dropbox_server.custody.revocation import RemovalRefused, remove_staff
 from dropbox_server.custody.rotation import RotationError, rotate_unit_key
 from dropbox_server.store import StaffRow, open_database
-from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.database import backup_file
 from onion_config import OnionFiles
@@ -176,10 +175,10 @@ def cmd_list_staff(args: argparse.Namespace) -> int:
 
 async def _custodian_public(args: argparse.Namespace) -> bytes:
     async with database(args) as db:
-        public = await enrolment_store.custodian_public_key(db)
-    if public is None:
-        raise CliError("no custodian key: run `python run.py init` first")
-    return public
+        try:
+            return await certify.custodian_public(db)
+        except certify.UncertifiedKey as exc:
+            raise CliError(str(exc)) from None
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from dropbox_server import audit, passwords
 from dropbox_server.cli.prompts import CliError, ask_new_password, ask_shares
 from dropbox_server.cli.settings_args import settings_from_args
 from dropbox_server.cli.shares import threshold_of
-from dropbox_server.custody import custodian
+from dropbox_server.custody import certify, custodian
 from dropbox_server.custody.unit_admin import UnitRefused, check_username
 from dropbox_server.store import Database, open_database
 
@@ -25,6 +25,10 @@ async def database(args: argparse.Namespace) -> AsyncIterator[Database]:
         raise CliError(f"no database in {settings.data_dir}; is --data-dir right?")
     db = await open_database(settings.database_path)
     try:
+        if db.audit_seed is not None:
+            # An upgraded directory is certified at its first open with audit.key, whether by
+            # `serve` or by a key command (custody/certify.py: the trust point).
+            await certify.certify_upgrade(db)
         yield db
     finally:
         await db.close()

@@ -18,6 +18,7 @@ from dropbox_server.forces import Force
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.reports.reporter_access import (
     ReporterThread,
+    follow_up_recipients,
     open_with_receipt,
     reporter_follow_up,
     reporter_reply_file,
@@ -434,7 +435,7 @@ async def thread_message(request: web.Request) -> web.StreamResponse:
     found = await reporter_thread(services.db, access, services.files)
     if found is None:
         raise web.HTTPSeeOther(f"/check?result=unknown{lang_query(request, '&')}")
-    recipients = Recipients(found.report.id, found.report.report_public_key)
+    recipients = await follow_up_recipients(services.db, found.report)
     csrf = request.config_dict[CSRF]
     admission = request.config_dict[UPLOAD_GATE].request(
         request.content_length or upload_cap(settings), lambda token: csrf.check(token, session.csrf_secret)

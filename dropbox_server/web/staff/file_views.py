@@ -121,7 +121,8 @@ async def reply_with_files(
     if declared_too_large(request, settings):
         return too_large_page(request, settings, "total")
     case = await load_case(services.db, staff.unlocked, request.match_info["report_id"])
-    async with UploadBatch(services.files, file_cases.reply_recipients(case), settings.files) as batch:
+    recipients = await file_cases.reply_recipients(services.db, case)
+    async with UploadBatch(services.files, recipients, settings.files) as batch:
         try:
             form = await read_form(request, settings.limits.form_body_bytes, files=batch)
         except FormTooLarge as exc:

@@ -28,6 +28,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "unit keys": ("oldest_days",),
     "retention": ("due", "overdue"),
     "backup": ("days_since",),
+    "certificates": ("refused",),
 }
 
 

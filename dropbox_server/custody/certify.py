@@ -1,0 +1,409 @@
+"""Certificates of the public keys the server seals to, made and checked in this one place.
+
+Every public key a secret is sealed to -- the custodian's, each unit key, each staff key,
+each report key (with the reporter's key, the unit holding the report, where signing began
+and its custody history) -- carries a MAC under a key derived from the outside seed
+(`audit.key`, beside the pepper, mode 0600, never in the database) that binds the key to its
+row's identity. Every path that seals to one of them checks first; a failed check refuses
+the action loudly: a clear error, a `key_check_failed` audit entry, and the health page.
+
+Security: whoever can write the database but cannot read `audit.key` cannot make a
+certificate, so cannot have a new report or unit key sealed to a key of their own, nor move
+where signing began, nor rewrite which unit held a report when a reply was written. Whoever
+can also read `audit.key` is root on the server for this purpose (README, custody table).
+The custodian public key is pinned too, in a file beside the database written at `init`.
+Rows stored before certificates existed get them once, at the first start after the upgrade
+(`certify_upgrade`): that start is the trust point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from dropbox_server import audit, envelope
+from dropbox_server.datadir import replace_file
+from dropbox_server.store import Database, units
+from dropbox_server.store import certificates as cert_store
+from dropbox_server.store.certificates import BelowLineItem, HistoryRow, ReportBinding
+from dropbox_server.store.packages import DraftRow
+from dropbox_server.store.records import ReportRow, StaffRow, UnitKeyRow
+
+PURPOSE = b"tipdrop:v1:key-certificates"
+PIN_NAME = "custodian.pub"
+CHECKER = "server (key check)"
+Field = bytes | str | int | None
+
+
+class UncertifiedKey(Exception):
+    """A key the server was about to seal to fails its certificate; nothing was sealed."""
+
+
+def _mac(seed: bytes, kind: str, *fields: Field) -> bytes:
+    parts = [kind.encode("ascii")]
+    for f in fields:
+        if f is None:
+            parts.append(b"-")
+        elif isinstance(f, int):
+            parts.append(b"i" + f.to_bytes(8, "big", signed=True))
+        elif isinstance(f, str):
+            parts.append(b"s" + f.encode("utf-8"))
+        else:
+            parts.append(b"b" + f)
+    message = b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+    return envelope.keyed_digest(envelope.derive_key(seed, PURPOSE), message, b"tipdrop:v1:cert")
+
+
+def custodian_certificate(seed: bytes, public: bytes) -> bytes:
+    return _mac(seed, "custodian", public)
+
+
+def unit_key_certificate(seed: bytes, key_id: int, unit_id: str, public: bytes) -> bytes:
+    return _mac(seed, "unit-key", key_id, unit_id, public)
+
+
+def staff_certificate(seed: bytes, staff_id: int, unit_id: str, role: str, public: bytes) -> bytes:
+    return _mac(seed, "staff-key", staff_id, unit_id, role, public)
+
+
+def draft_certificate(seed: bytes, draft_id: int, package_id: str, public: bytes) -> bytes:
+    return _mac(seed, "package-draft", draft_id, package_id, public)
+
+
+def history_certificate(seed: bytes, seq: int, row: HistoryRow) -> bytes:
+    return _mac(seed, "report-history", seq, row.generation, row.public_key, row.last_n, row.unit_id)
+
+
+def report_certificate(seed: bytes, b: ReportBinding) -> bytes:
+    """Covers the report key, its holder, the reporter's key, the signing line and the history's length."""
+    return _mac(
+        seed, "report", b.seq, b.report_id, b.unit_id, b.report_public_key, b.reporter_public_key,
+        b.first_n, b.below_line, len(b.history),
+    )
+
+
+def below_line_digest(items: Sequence[BelowLineItem]) -> bytes:
+    """A digest of the unsigned items before the signing line: moving, editing or adding one changes it."""
+    parts = []
+    for i in items:
+        for part in (str(i.id).encode(), str(i.n).encode(), i.kind.encode(), i.created_day.encode(),
+                     envelope.checksum(i.ciphertext), envelope.checksum(i.key_for_unit),
+                     envelope.checksum(i.key_for_reporter or b"")):
+            parts.append(len(part).to_bytes(4, "big") + part)
+    return envelope.checksum(b"".join(parts))
+
+
+def pin_path(db: Database) -> Path:
+    return db.path.parent / PIN_NAME
+
+
+def write_pin(db: Database, public: bytes) -> None:
+    """Pin the custodian public key in the data directory (at init, upgrade and reshare)."""
+    write_pin_in(db.path.parent, public)
+
+
+def write_pin_in(data_dir: Path, public: bytes) -> None:
+    replace_file(data_dir / PIN_NAME, public.hex().encode("ascii") + b"\n")
+
+
+def read_pin(path: Path) -> bytes | None:
+    try:
+        return bytes.fromhex(path.read_text("ascii").strip())
+    except (FileNotFoundError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _seed(db: Database) -> bytes:
+    if db.audit_seed is None:
+        raise UncertifiedKey("the outside key (audit.key) is missing: no key can be checked; nothing sealed")
+    return db.audit_seed
+
+
+def matches(found: bytes | None, expected: bytes) -> bool:
+    """Whether a stored certificate (or pinned key) is the expected one; a missing one never is."""
+    return found is not None and envelope.secret_equal(found, expected)
+
+
+_same = matches
+
+
+def binding_holds(seed: bytes, b: ReportBinding) -> bool:
+    """Whether a report's certificate and each of its history rows' certificates hold."""
+    return matches(b.certificate, report_certificate(seed, b)) and all(
+        matches(h.certificate, history_certificate(seed, b.seq, h)) for h in b.history
+    )
+
+
+async def _refuse(db: Database, what: str, detail: str) -> NoReturn:
+    await audit.record(db, audit.pending("key_check_failed", username=CHECKER, detail=detail))
+    raise UncertifiedKey(
+        f"{what} fails its certificate: the database may have been altered. Nothing was sealed "
+        "to it; see `python run.py status` and the audit log (key_check_failed)"
+    )
+
+
+# Making certificates as keys are stored.
+
+
+async def certify_custodian(db: Database, public: bytes) -> None:
+    """Certify and pin a new custodian public key (init, split, reshare)."""
+    if not await cert_store.set_custodian_certificate(db, public, custodian_certificate(_seed(db), public)):
+        raise UncertifiedKey("the custodian key changed while it was being certified")
+    write_pin(db, public)
+
+
+async def certify_unit_key(db: Database, key_id: int, unit_id: str, public: bytes) -> None:
+    """Certify a unit key the caller has just made (the values it made, never read back)."""
+    cert = unit_key_certificate(_seed(db), key_id, unit_id, public)
+    if not await cert_store.set_unit_key_certificate(db, key_id, unit_id, public, cert):
+        raise UncertifiedKey(f"unit key #{key_id} changed while it was being certified")
+
+
+def unit_key_certifier(db: Database, unit_id: str, public: bytes) -> Callable[[int], bytes]:
+    """Makes a new unit key's certificate from the id the store gives it, inside its transaction."""
+    seed = _seed(db)
+    return lambda key_id: unit_key_certificate(seed, key_id, unit_id, public)
+
+
+def draft_certifier(db: Database, package_id: str, public: bytes) -> Callable[[int], bytes]:
+    """Makes a package draft key's certificate from the id the store gives the draft."""
+    seed = _seed(db)
+    return lambda draft_id: draft_certificate(seed, draft_id, package_id, public)
+
+
+async def certify_staff(db: Database, staff_id: int, unit_id: str, role: str, public: bytes) -> None:
+    """Certify a staff key for the unit and role it now has (enrolment, move)."""
+    cert = staff_certificate(_seed(db), staff_id, unit_id, role, public)
+    if not await cert_store.set_staff_certificate(db, staff_id, unit_id, role, public, cert):
+        raise UncertifiedKey(f"staff member #{staff_id} changed while being certified")
+
+
+def new_report_certifier(
+    db: Database, report_id: str, unit_id: str, report_public: bytes, reporter_public: bytes | None
+) -> Callable[[int], bytes]:
+    """Makes a new report's certificate from the seq the store gives it (signing line 1: all signed)."""
+    seed = _seed(db)
+
+    def make(seq: int) -> bytes:
+        binding = ReportBinding(seq, report_id, unit_id, report_public, reporter_public, 1, None, (), None)
+        return report_certificate(seed, binding)
+
+    return make
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """Makes the certificates of a report passed on, inside the transfer's transaction."""
+
+    seed: bytes
+    binding: ReportBinding  # as certified before the hand-over
+    to_unit_id: str
+    new_public: bytes
+
+    def certificates(self, generation: int, last_n: int) -> tuple[bytes, bytes]:
+        """(certificate of the retired key's history row, the report's new certificate)."""
+        b = self.binding
+        retired = HistoryRow(generation, b.report_public_key, last_n, b.unit_id, None)
+        after = ReportBinding(
+            b.seq, b.report_id, self.to_unit_id, self.new_public, b.reporter_public_key, b.first_n,
+            b.below_line, (*b.history, retired), None,
+        )
+        return history_certificate(self.seed, b.seq, retired), report_certificate(self.seed, after)
+
+
+async def hand_over(db: Database, report: ReportRow, to_unit_id: str, new_public: bytes) -> HandOver:
+    """Check the report's certificate, then ready the ones it will have after passing it on."""
+    binding = await _checked_binding(db, report, "staff")
+    return HandOver(_seed(db), binding, to_unit_id, new_public)
+
+
+# Checking before sealing.
+
+
+async def custodian_public(db: Database) -> bytes:
+    """The custodian public key, only if it matches the pinned file and its certificate."""
+    found = await cert_store.custodian(db)
+    if found is None:
+        raise UncertifiedKey("no custodian key: run `python run.py init` first")
+    public, cert = found
+    if not _same(read_pin(pin_path(db)), public):
+        await _refuse(db, f"the custodian public key (not the one pinned in {PIN_NAME})", "custodian pin")
+    if not _same(cert, custodian_certificate(_seed(db), public)):
+        await _refuse(db, "the custodian public key", "custodian")
+    return public
+
+
+async def checked_unit_key(db: Database, key: UnitKeyRow) -> UnitKeyRow:
+    """A unit key row, only if its certificate holds."""
+    await checked_key(db, key.id, key.unit_id, key.public_key)
+    return key
+
+
+async def checked_key(db: Database, key_id: int, unit_id: str, public: bytes) -> bytes:
+    """A unit key's public half, only if certified as key `key_id` of `unit_id`."""
+    cert = await cert_store.unit_key_certificate(db, key_id)
+    if not _same(cert, unit_key_certificate(_seed(db), key_id, unit_id, public)):
+        await _refuse(db, f"the key of unit {unit_id}", f"unit_key={unit_id}")
+    return public
+
+
+async def current_unit_key(db: Database, unit_id: str) -> UnitKeyRow | None:
+    """The unit's current key to seal to, certified and the newest it has; None if it has none.
+
+    Security: a newer key marked retired behind our back would make an older one (perhaps held
+    by a removed member) current again; that is refused too.
+    """
+    key = await units.current_unit_key(db, unit_id)
+    if key is None:
+        return None
+    if await cert_store.newest_unit_key_id(db, unit_id) != key.id:
+        what = f"the current key of unit {unit_id} (a newer one is marked retired)"
+        await _refuse(db, what, f"unit_key={unit_id}")
+    return await checked_unit_key(db, key)
+
+
+async def unit_ring(db: Database, unit_id: str) -> list[UnitKeyRow]:
+    """Every key of a unit's ring, each certified."""
+    return [await checked_unit_key(db, k) for k in await units.unit_keys(db, unit_id)]
+
+
+async def staff_public(db: Database, staff: StaffRow) -> bytes:
+    """A staff member's public key, only if certified for their id, unit and role."""
+    cert = await cert_store.staff_certificate(db, staff.id)
+    if not _same(cert, staff_certificate(_seed(db), staff.id, staff.unit_id, staff.role, staff.public_key)):
+        await _refuse(db, f"the key of staff member {staff.username}", f"staff_key={staff.id}")
+    return staff.public_key
+
+
+async def draft_public(db: Database, draft: DraftRow) -> bytes:
+    """A package draft's public key to seal a new version or a rejection reason to, if certified."""
+    cert = await cert_store.draft_certificate(db, draft.id)
+    if not _same(cert, draft_certificate(_seed(db), draft.id, draft.package_id, draft.public_key)):
+        await _refuse(db, "the package draft's key", f"draft={draft.id}")
+    return draft.public_key
+
+
+async def _checked_binding(db: Database, report: ReportRow, side: str) -> ReportBinding:
+    binding = await cert_store.report_binding(db, report.seq)
+    # Reporter-side checks name no report: nothing a reporter does is logged (invariant 2).
+    detail = f"report={report.id}" if side == "staff" else "report"
+    if binding is None or (binding.report_public_key, binding.unit_id, binding.reporter_public_key) != (
+        report.report_public_key, report.unit_id, report.reporter_public_key
+    ):
+        await _refuse(db, "the report's key", detail)
+    seed = _seed(db)
+    if not _same(binding.certificate, report_certificate(seed, binding)) or not all(
+        _same(h.certificate, history_certificate(seed, binding.seq, h)) for h in binding.history
+    ):
+        await _refuse(db, "the report's key", detail)
+    return binding
+
+
+async def report_public(db: Database, report: ReportRow, *, side: str = "staff") -> bytes:
+    """The report public key to seal a new item to, only if certified for the unit holding it."""
+    return (await _checked_binding(db, report, side)).report_public_key
+
+
+async def reporter_public(db: Database, report: ReportRow) -> bytes:
+    """The reporter's public key to seal a reply to, only if the report's certificate covers it."""
+    binding = await _checked_binding(db, report, "staff")
+    if binding.reporter_public_key is None:
+        raise UncertifiedKey("this report has no reporter to write to")
+    return binding.reporter_public_key
+
+
+# Reading a report's certified custody (for checking who signed what).
+
+
+@dataclass(frozen=True)
+class Custody:
+    """Where signing began and which unit held a report at each position, as certified."""
+
+    first_n: int
+    below_line: bytes | None
+    stretches: tuple[tuple[int, str | None], ...]  # (last position, unit that held it), oldest first
+    unit_id: str  # holds it now, for every later position
+
+    def holder_at(self, n: int) -> str | None:
+        """The unit that held the report when its item at position `n` was written."""
+        for last_n, unit_id in self.stretches:
+            if n <= last_n:
+                return unit_id
+        return self.unit_id
+
+
+async def custody(db: Database, seq: int) -> Custody | None:
+    """A report's certified custody, or None when its certificate fails (then nothing verifies).
+
+    Silent (no audit entry): the reporter's page reads it, and nothing a reporter does is logged.
+    """
+    binding = await cert_store.report_binding(db, seq)
+    if binding is None or db.audit_seed is None:
+        return None
+    seed = db.audit_seed
+    if not _same(binding.certificate, report_certificate(seed, binding)) or not all(
+        _same(h.certificate, history_certificate(seed, seq, h)) for h in binding.history
+    ):
+        return None
+    return Custody(
+        binding.first_n, binding.below_line,
+        tuple((h.last_n, h.unit_id) for h in binding.history), binding.unit_id,
+    )
+
+
+async def below_line_intact(db: Database, seq: int, held: Custody) -> bool:
+    """Whether the unsigned items before the signing line are exactly those certified."""
+    if held.first_n <= 1:
+        return False
+    items = await cert_store.below_line_items(db, seq, held.first_n)
+    return _same(held.below_line, below_line_digest(items))
+
+
+# The trust point of an upgrade.
+
+
+async def certify_upgrade(db: Database) -> int | None:
+    """Certify every row of a database upgraded to certificates, once; the number of reports.
+
+    Runs only while the database says certificates are owed AND the custodian pin file does
+    not exist yet; the pin is written last. A database writer can set the marker again but
+    cannot remove the pin, so nothing already certified (or swapped since) is blessed later.
+    """
+    if not await cert_store.certification_owed(db):
+        return None
+    if pin_path(db).exists():
+        await cert_store.forget_owed(db)
+        entry = audit.pending("key_check_failed", username=CHECKER, detail="owed-marker-ignored")
+        await audit.record(db, entry)
+        return None
+    seed = _seed(db)
+    found = await cert_store.custodian(db)
+    reports: dict[int, tuple[bytes, bytes]] = {}
+    history: dict[tuple[int, int], bytes] = {}
+    for seq in await cert_store.report_seqs(db):
+        b = await cert_store.report_binding(db, seq)
+        if b is None:
+            continue
+        line = below_line_digest(await cert_store.below_line_items(db, seq, b.first_n))
+        b = ReportBinding(b.seq, b.report_id, b.unit_id, b.report_public_key, b.reporter_public_key,
+                          b.first_n, line, b.history, None)
+        reports[seq] = (report_certificate(seed, b), line)
+        history.update({(seq, h.generation): history_certificate(seed, seq, h) for h in b.history})
+    backfill = cert_store.Backfill(
+        custodian=custodian_certificate(seed, found[0]) if found else None,
+        unit_keys={
+            k: unit_key_certificate(seed, k, u, p) for k, u, p, _ in await cert_store.all_unit_keys(db)
+        },
+        staff={s: staff_certificate(seed, s, u, r, p) for s, u, r, p, _ in await cert_store.all_staff(db)},
+        reports=reports,
+        history=history,
+        drafts={d: draft_certificate(seed, d, p, k) for d, p, k in await cert_store.all_drafts(db)},
+    )
+    await cert_store.write_backfill(db, backfill)
+    if found is not None:
+        write_pin(db, found[0])
+    detail = f"unit_keys={len(backfill.unit_keys)} staff={len(backfill.staff)} reports={len(reports)}"
+    await audit.record(db, audit.pending("keys_certified", username=CHECKER, detail=detail))
+    return len(reports)
