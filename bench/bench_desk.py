@@ -70,13 +70,13 @@ async def member(
     services: Services, username: str, unit: str, role: str
 ) -> tuple[str, keyring.UnlockedStaff]:
     enrolment = await custodian_keys.enrol(
-        services.db, services.db.path.parent, username, unit, "bench-password", CHEAP, role=role
+        services.db, services.db.path.parent, username, unit, "bench-password-cobalt-fjord", CHEAP, role=role
     )
     assert enrolment.staff_id is not None
     row = await staff_store.get_staff(services.db, enrolment.staff_id)
     assert row is not None
     return enrolment.totp_secret, await keyring.unlock_staff(
-        services.db, row, keyring.unwrap_staff_key(row, "bench-password")
+        services.db, row, keyring.unwrap_staff_key(row, "bench-password-cobalt-fjord")
     )
 
 

@@ -36,7 +36,7 @@ from dropbox_server.app import create_investigator_app
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring, staff_auth
+from dropbox_server.custody import keyring
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.reports.inbox import inbox
 from dropbox_server.reports.submission import new_report_id
@@ -69,6 +69,8 @@ BARE_ASSIGNED_SQL = _BARE_SELECT + (
     "WHERE r.unit_id = ? AND (r.created_day, a.report_seq) < (?, ?) AND a.staff_id = ? "
     "ORDER BY r.created_day DESC, a.report_seq DESC LIMIT 26"
 )
+
+BENCH_PASSWORD = "bench-password-cobalt-fjord"
 
 
 def synthetic_report(i: int, unit_public: bytes, unit_key_id: int, day: str) -> NewReport:
@@ -161,7 +163,7 @@ async def sign_in(http: aiohttp.ClientSession, base: str, username: str, secret:
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     data = {
         "username": username,
-        "password": "bench-password",
+        "password": BENCH_PASSWORD,
         "code": pyotp.TOTP(secret).now(),
         "csrf_token": token,
     }
@@ -171,14 +173,14 @@ async def sign_in(http: aiohttp.ClientSession, base: str, username: str, secret:
 
 async def enrol(
     services: Services, username: str | None = None
-) -> tuple[staff_auth.Enrolment, keyring.UnlockedStaff]:
+) -> tuple[custodian_keys.Enrolled, keyring.UnlockedStaff]:
     """A fresh investigator for this run (a new name each time, so a kept data dir works)."""
     username = username or f"bench{int(time.time())}"
     data_dir = services.db.path.parent
-    enrolment = await custodian_keys.enrol(services.db, data_dir, username, UNIT, "bench-password", CHEAP)
+    enrolment = await custodian_keys.enrol(services.db, data_dir, username, UNIT, BENCH_PASSWORD, CHEAP)
     row = await staff_store.get_staff(services.db, enrolment.staff_id or 0)
     assert row is not None
-    staff = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "bench-password"))
+    staff = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, BENCH_PASSWORD))
     return enrolment, staff
 
 

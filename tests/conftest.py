@@ -14,10 +14,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from dropbox_server import totp
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server import totp
 from dropbox_server.custody import custodian, enrolment, keyring, redemption
 from dropbox_server.custody.custodian import ShareSpec
 from dropbox_server.custody.provision import Initialised, init_data_dir

@@ -16,6 +16,7 @@ analysts and supervisors hold its keys, so a new desk member waits for one of th
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -95,9 +96,19 @@ def _seed(db: Database) -> bytes:
 
 
 async def invite(
-    db: Database, *, username: str, unit_id: str, role: str, requested_by: str, day: str
+    db: Database,
+    *,
+    username: str,
+    unit_id: str,
+    role: str,
+    requested_by: str,
+    day: str,
+    show: Callable[[Invitation], None] | None = None,
 ) -> Invitation:
     """Record a request for a new account and return its one-time enrolment code.
+
+    `show` (the command line's printing) is called once the request is known to be
+    acceptable and before it is stored: if the code cannot be shown, nothing is stored.
 
     Security: nothing secret of the newcomer's exists yet; the code is stored only as a keyed
     hash and the row carries a MAC bound to its audit entry (custody/enrolment_seal.py).
@@ -109,6 +120,9 @@ async def invite(
     new = PendingEnrolment(
         0, username, unit_id, role, enrolment_seal.code_hash(seed, code), requested_by, day, expires, 0, b""
     )
+    invitation = Invitation(username, code, expires)
+    if show is not None:
+        show(invitation)
     entry = audit.pending(
         "enrolment_requested", username=requested_by, unit_id=unit_id,
         detail=f"for={username} role={role} code_expires={expires}",
@@ -119,7 +133,7 @@ async def invite(
         )
     except sqlite3.IntegrityError:
         raise keyring.KeyringError(f"the username {username!r} is taken") from None
-    return Invitation(username, code, expires)
+    return invitation
 
 
 async def intact(db: Database, p: PendingEnrolment) -> bool:

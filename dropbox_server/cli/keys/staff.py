@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import sys
 from typing import Any
 
@@ -29,7 +30,6 @@ from dropbox_server.cli.prompts import (
     ask_secret,
     confirm,
     end_of_input,
-    operator_name,
 )
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
@@ -325,10 +325,23 @@ async def _add_investigator(args: argparse.Namespace, username: str) -> enrolmen
             with guard().changing(f"an enrolment code for {username} made"):
                 return await enrolment.invite(
                     db, username=username, unit_id=args.unit, role=args.role,
-                    requested_by=operator_name(args) or "security staff (command line)", day=today(),
+                    requested_by=_requested_by(args), day=today(),
+                    show=functools.partial(_show_code, args),
                 )
         except keyring.KeyringError as exc:
             raise _refused(exc) from None
+
+
+def _requested_by(args: argparse.Namespace) -> str:
+    """Who asked, as key holders are told it: the operator's name (run.py asks for it once)."""
+    return str(getattr(args, "operator", None) or "security staff (command line)")
+
+
+def _show_code(args: argparse.Namespace, invited: enrolment.Invitation) -> None:
+    """Print the code and flush: a closed pipe raises here, before anything is stored."""
+    print(f"Enrolment code for {invited.username} ({args.role}, {args.unit}), shown only now:")
+    print(f"    {invited.code}")
+    sys.stdout.flush()
 
 
 def cmd_add_investigator(args: argparse.Namespace) -> int:
@@ -342,9 +355,6 @@ def cmd_add_investigator(args: argparse.Namespace) -> int:
     username = valid_username(args.username)
     end_of_input()
     invited = asyncio.run(_add_investigator(args, username))
-    print(f"Enrolment code for {username} ({args.role}, {args.unit}), shown only now:")
-    print(f"    {invited.code}")
-    sys.stdout.flush()
     print(f"Hand it to {username} in person. It works once, until {invited.expires_day}, on the staff")
     print("site's 'Enrol with a code' page, where they choose their password and authenticator and")
     print("their key is made. They then read its fingerprint to the person who approves them:")
@@ -360,7 +370,7 @@ async def _approve_first(args: argparse.Namespace, shares: list[str], fingerprin
             with guard().changing(f"{args.username} approved as the first key holder"):
                 return await enrolment.approve_first(
                     db, custodian, args.username, fingerprint, today(),
-                    approved_by=operator_name(args) or "security staff (command line)",
+                    approved_by=_requested_by(args),
                 )
         except enrolment.EnrolmentRefused as exc:
             raise CliError(f"{_FIRST_REFUSALS.get(exc.reason, exc.reason)}; nothing was changed") from None
