@@ -71,7 +71,7 @@ async def refuse_code(db: Database) -> None:
 
 def check_choice(username: str, choice: Choice, now: float) -> str:
     """'' when the password is strong and typed twice alike and the code proves the authenticator."""
-    if choice.password != choice.again:
+    if not envelope.secret_equal(choice.password.encode("utf-8"), choice.again.encode("utf-8")):
         return "mismatch"
     if len(choice.password) > MAX_PASSWORD or passwords.weakness(choice.password, (username,)) is not None:
         return "weak"

@@ -64,7 +64,9 @@ async def test_staff_actions_are_logged_without_content(workspace: Workspace) ->
     rows = await audit_store.entries(workspace.services.db)
     actions = [r.entry.action for r in rows]
     assert actions == [
-        "staff_enrolled",
+        "enrolment_requested",  # security staff: a code
+        "enrolment_redeemed",  # alice: her own key
+        "enrolment_approved",  # Kent's first key holder: security staff with K shares
         "sign_in_failed",
         "sign_in",
         "view",
@@ -123,7 +125,7 @@ async def test_audit_verify_cli_names_the_first_broken_entry(
     data_dir = str(workspace.settings.data_dir)
     good = run_cli("audit", "verify", "--data-dir", data_dir)
     assert good.returncode == 0, good.stderr
-    assert "Audit log intact: 13 entries." in good.stdout and "Head hash: " in good.stdout
+    assert "Audit log intact: 15 entries." in good.stdout and "Head hash: " in good.stdout
     _tamper(workspace.settings.database_path, sql)
     bad = run_cli("audit", "verify", "--data-dir", data_dir)
     assert bad.returncode == 1

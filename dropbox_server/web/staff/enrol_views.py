@@ -28,9 +28,11 @@ from dropbox_server.web.staff.pages import csrf_ok
 
 ENROL_COOKIE = "tipdrop_enrol"
 _FORM_BYTES = 8 * 1024
-# One bucket for every code attempt: a code is 120 bits, so this only bounds the work a
-# flood of attempts makes (and their audit entries).
-_THROTTLE_KEY = "(enrolment code)"
+# Code attempts are bounded by the overall sign-in bucket (a code is 120 bits: guessing is
+# hopeless, so this bounds the work and audit entries a flood makes); each code typed has its
+# own small bucket, so wrong codes never lock a newcomer out of theirs. The account step is
+# throttled per username, as sign-in is.
+_CODE_KEY = "(enrolment code) "
 
 
 @dataclass(repr=False)
@@ -92,7 +94,7 @@ async def code_submit(request: web.Request) -> web.StreamResponse:
     if not request.config_dict[CSRF].check(form.get("csrf_token"), spend=True):
         return _code_page(request, status=403, problem="csrf")
     throttle = request.config_dict[SIGN_IN_THROTTLE]
-    if not throttle.try_attempt(_THROTTLE_KEY):
+    if not throttle.try_attempt(_CODE_KEY + form.get("code").strip()[:48]):
         page = _code_page(request, status=429, problem="throttled")
         page.headers["Retry-After"] = str(throttle.retry_after())
         return page
@@ -132,10 +134,10 @@ async def account_submit(request: web.Request) -> web.StreamResponse:
         return error_page(request, 413)
     if not csrf_ok(request, session, form.get("csrf_token")):
         return _account_page(request, session, status=403, problem="csrf")
-    throttle = request.config_dict[SIGN_IN_THROTTLE]
-    if not throttle.try_attempt(_THROTTLE_KEY):
-        return _account_page(request, session, status=429, problem="throttled")
     p: EnrolmentInProgress = session.payload
+    throttle = request.config_dict[SIGN_IN_THROTTLE]
+    if not throttle.try_attempt(p.username):
+        return _account_page(request, session, status=429, problem="throttled")
     choice = redemption.Choice(
         form.get("password"), form.get("password_again"), p.totp_secret, form.get("code")
     )
