@@ -287,7 +287,6 @@ def register_accounts(keys: Any) -> None:
     p.add_argument("--unit", required=True, help="unit id (see `keys list-units`)")
     p.add_argument("--username", required=True, help="lowercase letters, digits, '.', '_' or '-'")
     p.add_argument("--role", default="investigator", choices=keyring.ROLES)
-    p.add_argument("--no-qr", action="store_true", help=argparse.SUPPRESS)  # no QR any more: kept for scripts
     p.set_defaults(func=cmd_add_investigator)
     p = keys.add_parser(
         "approve-first",
