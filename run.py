@@ -57,6 +57,7 @@ def _run_as_operator(func: Command, args: argparse.Namespace) -> int:
     name = operator_name(args)
     if name is None:
         return func(args)
+    args.operator = name  # asked once: the command reads it here, never asks again
     with audit.operator_scope(name):
         return func(args)
 

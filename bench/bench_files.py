@@ -62,6 +62,8 @@ MIB = 1024 * 1024
 CHUNK = 256 * 1024
 _PATTERN = os.urandom(4 * MIB)
 
+BENCH_PASSWORD = "bench password 1 cobalt fjord"
+
 
 def pieces(total: int) -> list[int]:
     """Split `total` into files under the 500 MiB per-file limit."""
@@ -133,11 +135,11 @@ async def store_reply(data_dir: Path, receipt_report_id: str, size: int) -> tupl
     """A unit reply carrying one file of `size` bytes, through the real use case; (file id, sha256)."""
     db = await open_database(data_dir / "tipdrop.sqlite3")
     try:
-        await custodian_keys.enrol(db, data_dir, "bench", "kent-police", "bench password 1", CHEAP)
+        await custodian_keys.enrol(db, data_dir, "bench", "kent-police", BENCH_PASSWORD, CHEAP)
         row = await staff_store.get_staff_by_username(db, "bench")
         if row is None:
             raise RuntimeError("enrolment failed")
-        staff = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "bench password 1"))
+        staff = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, BENCH_PASSWORD))
         case = await load_case(db, staff, receipt_report_id)
         digest = hashlib.sha256()
         limits = FileLimits(file_bytes=size, submission_bytes=size)

@@ -38,7 +38,7 @@ from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.conduct import CONDUCT_KINDS
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring, staff_auth
+from dropbox_server.custody import keyring
 from dropbox_server.reports.content import ReportContent, item_context
 from dropbox_server.reports.inbox import inbox
 from dropbox_server.reports.submission import new_report_id
@@ -68,6 +68,7 @@ BARE_ASSIGNED_SQL = _BARE_SELECT + (
     "WHERE r.unit_id = ? AND (r.created_day, a.report_seq) < (?, ?) AND a.staff_id = ? "
     "ORDER BY r.created_day DESC, a.report_seq DESC LIMIT 26"
 )
+
 
 
 def synthetic_report(i: int, unit_public: bytes, unit_key_id: int, day: str) -> NewReport:
@@ -118,7 +119,7 @@ def timed_bare(db_path: Path, before: tuple[str, int], runs: int, assignee: int 
 
 async def enrol(
     services: Services, username: str | None = None
-) -> tuple[staff_auth.Enrolment, keyring.UnlockedStaff]:
+) -> tuple[custodian_keys.Enrolled, keyring.UnlockedStaff]:
     """A fresh investigator for this run (a new name each time, so a kept data dir works)."""
     username = username or f"bench{int(time.time())}"
     data_dir = services.db.path.parent

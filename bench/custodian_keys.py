@@ -3,13 +3,16 @@ beside (never inside) the data directory, so a kept data directory works on the 
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from dropbox_server import custodian_shares
+from dropbox_server import custodian_shares, totp
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import custodian, enrolment, keyring, staff_auth
+from dropbox_server.custody import custodian, enrolment, keyring, redemption
 from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import Database
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
@@ -39,20 +42,39 @@ async def custodian_key(db: Database, data_dir: Path) -> bytes:
     return await custodian.unlock(db, shares[: custodian_shares.read_share(shares[0]).threshold])
 
 
+@dataclass(frozen=True)
+class Enrolled:
+    """A member enrolled by the real flow: their id and authenticator secret."""
+
+    staff_id: int | None
+    totp_secret: str
+
+
 async def enrol(
     db: Database, data_dir: Path, username: str, unit: str, password: str, kdf: KdfParams,
     role: str = "investigator",
-) -> staff_auth.Enrolment:
-    """Enrol a key holder; a second one is approved with a member's unit keys (from the custodian)."""
+) -> Enrolled:
+    """Enrol by the real flow: an enrolment code, the newcomer's redemption, then the typed
+    fingerprint: with the custodian for a unit's first key holder, else by a member (whose
+    unit keys are taken from the custodian, standing in for their session)."""
     private = await custodian_key(db, data_dir)
-    done = await staff_auth.enrol_staff(
-        db, username=username, unit_id=unit, role=role, password=password,
-        custodian_private=private, kdf=kdf, day=today(),
+    invited = await enrolment.invite(
+        db, username=username, unit_id=unit, role=role, requested_by="bench", day=today()
     )
-    if done.pending:
+    secret, now = totp.new_secret(), time.time()
+    code = totp.code_at_step(secret, totp.current_step(now))
+    runner = KdfRunner(1, 2)
+    try:
+        choice = redemption.Choice(password, password, secret, code)
+        done = await redemption.redeem(db, runner, invited.code, choice, kdf, now=now, day=today())
+    finally:
+        runner.close()
+    if done.first_key_holder:
+        await enrolment.approve_first(db, private, username, done.fingerprint, today(), approved_by="bench")
+    elif done.needs_approval:
         approver = (await key_store.members_with_unit_keys(db, unit))[0]
         keys = await keyring.unit_private_keys_from_custodian(db, unit, private)
-        await enrolment.approve(db, keyring.UnlockedStaff(approver, b"", keys), username, today())
-        row = await staff_store.get_staff_by_username(db, username)
-        done = staff_auth.Enrolment(row.id if row else None, done.totp_secret, done.fingerprint)
-    return done
+        stand_in = keyring.UnlockedStaff(approver, b"", keys)
+        await enrolment.approve(db, stand_in, username, done.fingerprint, today())
+    row = await staff_store.get_staff_by_username(db, username)
+    return Enrolled(row.id if row else None, secret)

@@ -107,6 +107,8 @@ ACTIONS = frozenset(
         "custodian_reshared",
         "enrolment_requested",
         "enrolment_approved",
+        "enrolment_redeemed",
+        "enrolment_code_refused",
         "key_holder_notice_acknowledged",
         "password_change_failed",
         "enrolment_approval_refused",

@@ -4,6 +4,7 @@ and both sites served over real HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,12 +14,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from dropbox_server import totp
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import custodian, enrolment, keyring, staff_auth
+from dropbox_server.custody import custodian, enrolment, keyring, redemption
 from dropbox_server.custody.custodian import ShareSpec
 from dropbox_server.custody.provision import Initialised, init_data_dir
+from dropbox_server.kdf import KdfRunner
 from dropbox_server.services import open_services
 from dropbox_server.store import Database
 from dropbox_server.store import keys as key_store
@@ -65,25 +68,58 @@ async def unlock_custodian(db: Database) -> bytes:
     return await custodian.unlock(db, shares[: TEST_SHARES.threshold])
 
 
+@dataclass(frozen=True)
+class Enrolled:
+    """A member enrolled by the real flow: their id, authenticator secret and key fingerprint."""
+
+    staff_id: int
+    totp_secret: str
+    fingerprint: str
+
+
+async def invite_and_redeem(
+    db: Database, *, username: str, unit_id: str, role: str, password: str, kdf: KdfParams = CHEAP_KDF
+) -> tuple[redemption.Redeemed, str]:
+    """`keys add-investigator` (an enrolment code), then the newcomer's own redemption of it."""
+    invited = await enrolment.invite(
+        db, username=username, unit_id=unit_id, role=role, requested_by="security staff (test)", day=today()
+    )
+    secret = totp.new_secret()
+    now = time.time()
+    choice = redemption.Choice(password, password, secret, totp.code_at_step(secret, totp.current_step(now)))
+    runner = KdfRunner(1, 4)
+    try:
+        done = await redemption.redeem(db, runner, invited.code, choice, kdf, now=now, day=today())
+    finally:
+        runner.close()
+    return done, secret
+
+
 async def enrol_member(
     db: Database, *, username: str, unit_id: str, role: str, password: str, kdf: KdfParams = CHEAP_KDF
-) -> staff_auth.Enrolment:
-    """Enrol as `keys add-investigator` does, then, for a unit that has key holders, approve it
-    with enrolment.approve as a current member would (the fixture takes that member's unit keys
+) -> Enrolled:
+    """Enrol by the real flow: a code from security staff, the newcomer's own redemption, then
+    the approver types the fingerprint read out: security staff with K custodian shares for a
+    unit's first key holder, else a current member (the fixture takes that member's unit keys
     from the custodian, standing in for their signed-in session)."""
-    custodian_private = await unlock_custodian(db)
-    done = await staff_auth.enrol_staff(
-        db, username=username, unit_id=unit_id, role=role, password=password,
-        custodian_private=custodian_private, kdf=kdf, day=today(),
+    done, secret = await invite_and_redeem(
+        db, username=username, unit_id=unit_id, role=role, password=password, kdf=kdf
     )
-    if not done.pending:
-        return done
-    approver_row = (await key_store.members_with_unit_keys(db, unit_id))[0]
-    keys = await keyring.unit_private_keys_from_custodian(db, unit_id, custodian_private)
-    await enrolment.approve(db, keyring.UnlockedStaff(approver_row, b"", keys), username, today())
+    if done.needs_approval:
+        custodian_private = await unlock_custodian(db)
+        if done.first_key_holder:
+            await enrolment.approve_first(
+                db, custodian_private, username, done.fingerprint, today(), approved_by="security staff (test)"
+            )
+        else:
+            approver_row = (await key_store.members_with_unit_keys(db, unit_id))[0]
+            keys = await keyring.unit_private_keys_from_custodian(db, unit_id, custodian_private)
+            await enrolment.approve(
+                db, keyring.UnlockedStaff(approver_row, b"", keys), username, done.fingerprint, today()
+            )
     row = await staff_store.get_staff_by_username(db, username)
     assert row is not None
-    return staff_auth.Enrolment(row.id, done.totp_secret, done.fingerprint)
+    return Enrolled(row.id, secret, done.fingerprint)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ async def test_titles_name_the_page_then_the_service_once(
     checked = []
     for site, base, paths in (
         ("reporter", sites.reporter_url, ["/", "/report", "/check", "/support", "/no-such-page"]),
-        ("investigator", sites.investigator_url, ["/sign-in", "/no-such-page"]),
+        ("investigator", sites.investigator_url, ["/sign-in", "/enrol", "/no-such-page"]),
     ):
         for path in paths:
             async with http.get(base + path + query) as resp:

@@ -23,11 +23,11 @@ async def enrol(sites: Sites, username: str, unit: str) -> keyring.UnlockedStaff
         username=username,
         unit_id=unit,
         role="desk_analyst" if unit == DESK_ID else "investigator",  # whoever holds the report
-        password="pw-" + username,
+        password=f"pw-{username}-long-enough",
     )
     row = await staff_store.get_staff_by_username(db, username)
     assert row is not None
-    return await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "pw-" + username))
+    return await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, f"pw-{username}-long-enough"))
 
 
 async def test_full_journey(sites: Sites, http: aiohttp.ClientSession) -> None:

@@ -4,14 +4,14 @@ call handler, and with desk routing a desk analyst and a desk supervisor."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dropbox_server import passwords, totp
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import custodian, enrolment, keyring, staff_auth
+from dropbox_server.custody import custodian, enrolment, keyring, redemption
 from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.datadir import write_new_secret_file
 from dropbox_server.forces import DESK_ID, HUB_ID
@@ -29,6 +29,7 @@ class DemoAccount:
     role: str
     password: str
     totp_secret: str
+    fingerprint: str = ""
 
 
 async def create_demo_accounts(settings: Settings, custodian_private: bytes) -> list[DemoAccount]:
@@ -63,26 +64,30 @@ async def create_demo_accounts(settings: Settings, custodian_private: bytes) -> 
         slots = asyncio.Semaphore(settings.kdf_workers + settings.throttle.max_waiting_kdf)
 
         async def enrol(username: str, unit_id: str, role: str) -> DemoAccount:
-            password = secrets.token_urlsafe(12)
+            # The demo plays security staff and the newcomer: a code, then its redemption.
+            password = passwords.generated_passphrase()
+            secret = totp.new_secret()
             async with slots:
-                enrolment = await staff_auth.enrol_staff(
-                    db,
-                    username=username,
-                    unit_id=unit_id,
-                    role=role,
-                    password=password,
-                    custodian_private=custodian,
-                    kdf=settings.password_kdf,
-                    day=today(),
-                    kdf_runner=runner,
+                invited = await enrolment.invite(
+                    db, username=username, unit_id=unit_id, role=role, requested_by="demo", day=today()
                 )
-            return DemoAccount(username, unit_id, role, password, enrolment.totp_secret)
+                now = time.time()
+                code = totp.code_at_step(secret, totp.current_step(now))
+                done = await redemption.redeem(
+                    db, runner, invited.code, redemption.Choice(password, password, secret, code),
+                    settings.password_kdf, now=now, day=today(),
+                )
+            if done.first_key_holder:
+                await enrolment.approve_first(
+                    db, custodian, username, done.fingerprint, today(), approved_by="demo"
+                )
+            return DemoAccount(username, unit_id, role, password, secret, done.fingerprint)
 
         accounts = list(await asyncio.gather(*(enrol(*w) for w in wanted)))
         for username, unit_id, role in second:
             waiting = await enrol(username, unit_id, role)
             approver = next(a for a in accounts if a.unit_id == unit_id and a.role != "call_handler")
-            await _approve(db, runner, approver, waiting.username)
+            await _approve(db, runner, approver, waiting)
             accounts.append(waiting)
         return accounts
     finally:
@@ -90,13 +95,14 @@ async def create_demo_accounts(settings: Settings, custodian_private: bytes) -> 
         await db.close()
 
 
-async def _approve(db: Database, runner: KdfRunner, approver: DemoAccount, username: str) -> None:
-    """The demo's unit member approves the new key holder, as they would on the staff site."""
+async def _approve(db: Database, runner: KdfRunner, approver: DemoAccount, new: DemoAccount) -> None:
+    """The demo's unit member approves the new key holder, typing the fingerprint it read out."""
     row = await staff_store.get_staff_by_username(db, approver.username)
     if row is None:
         raise RuntimeError(f"demo account {approver.username} was not enrolled")
     private = await runner.run(keyring.unwrap_staff_key, row, approver.password)
-    await enrolment.approve(db, await keyring.unlock_staff(db, row, private), username, today())
+    unlocked = await keyring.unlock_staff(db, row, private)
+    await enrolment.approve(db, unlocked, new.username, new.fingerprint, today())
 
 
 async def prepare_demo_data(settings: Settings, accounts_file: Path) -> str:

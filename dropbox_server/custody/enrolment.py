@@ -1,24 +1,27 @@
-"""Adding a key holder to a unit that already has members: a second person must approve.
+"""Adding a key holder: security staff ask, the newcomer makes their own key, a second person approves.
 
-Security staff make the account (its key pair wrapped under its password, its TOTP secret
-sealed to it); it waits, unable to sign in and holding no unit key, until a current key
-holder of the unit signs in and approves it. The approver's own copies of the unit's keys
-are re-sealed to the newcomer, so the server never needs the custodian for this. Every key
+Security staff make only a request with a one-time enrolment code (`invite`), handed to the
+newcomer. The newcomer redeems it on the staff site (custody/redemption.py): they choose their
+password and authenticator, and their key pair is made and wrapped there, so no key, password
+or authenticator secret ever passes through security staff. The newcomer then reads their
+key's fingerprint to an approver, who must type it: a current key holder of the unit (their
+own copies of the unit's keys are re-sealed, so the server never needs the custodian) or, for
+a unit's first key holder, security staff with K custodian shares (`approve_first`). Every key
 holder of the unit is then told, on their next sign-in, until they acknowledge it.
 
 `may_approve` is the one rule of who may approve. The desk is a unit like the others: its
-analysts and supervisors hold its keys, so a new desk member waits for one of them (a desk
-supervisor, say) exactly as a new investigator waits for a member of their force.
+analysts and supervisors hold its keys, so a new desk member waits for one of them.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dropbox_server import audit, envelope
-from dropbox_server.custody import certify, keyring
+from dropbox_server.custody import certify, enrolment_seal, keyring
 from dropbox_server.store import Database, StaffRow, units
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
@@ -26,12 +29,14 @@ from dropbox_server.store.enrolments import KeyHolderNotice, PendingEnrolment
 
 __all__ = [
     "EnrolmentRefused",
+    "Invitation",
     "KeyHolderNotice",
     "PendingEnrolment",
     "PendingView",
     "all_waiting",
     "approve",
-    "request",
+    "approve_first",
+    "invite",
     "waiting",
 ]
 
@@ -39,6 +44,8 @@ __all__ = [
 # A request nobody approved within this many days can no longer be approved: a forgotten
 # request must not turn into a key holder months later. Security staff make a new one.
 PENDING_DAYS = 14
+# An enrolment code can be redeemed for this many days after it is made.
+CODE_DAYS = 3
 
 
 def _fresh(p: PendingEnrolment, day: str) -> bool:
@@ -53,35 +60,85 @@ class EnrolmentRefused(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True, repr=False)
+class Invitation:
+    """A new request and its enrolment code: shown once, to hand to the newcomer."""
+
+    username: str
+    code: str
+    expires_day: str
+
+    def __repr__(self) -> str:
+        return f"Invitation({self.username})"
+
+
 @dataclass(frozen=True)
 class PendingView:
-    """What an approver sees of a waiting account: enough to check it with security staff."""
+    """What an approver sees of a request: who asked, and its state. Never the fingerprint:
+    the approver must hear that from the newcomer and type it."""
 
     username: str
     role: str
     requested_by: str
     requested_day: str
-    fingerprint: str
+    redeemed: bool
+    tampered: bool
 
 
 async def unit_has_key_holders(db: Database, unit_id: str) -> bool:
     return bool(await key_store.members_with_unit_keys(db, unit_id))
 
 
-async def request(
-    db: Database, new: PendingEnrolment, *, requested_by: str
-) -> None:
-    """Store an account to be approved by a current member of its unit (no custodian needed)."""
-    if new.role not in keyring.ROLES_WITH_UNIT_KEYS:
-        raise keyring.KeyringError("only key-holding roles wait for approval")
-    if await enrolment_store.pending_by_username(db, new.username) is not None:
-        raise keyring.KeyringError(f"the username {new.username!r} is taken (waiting for approval)")
-    detail = f"for={new.username} role={new.role} key={envelope.fingerprint(new.public_key)}"
-    entry = audit.pending("enrolment_requested", username=requested_by, unit_id=new.unit_id, detail=detail)
+def _seed(db: Database) -> bytes:
+    if db.audit_seed is None:
+        raise keyring.KeyringError("the outside key (audit.key) is missing: enrolments cannot be checked")
+    return db.audit_seed
+
+
+async def invite(
+    db: Database,
+    *,
+    username: str,
+    unit_id: str,
+    role: str,
+    requested_by: str,
+    day: str,
+    show: Callable[[Invitation], None] | None = None,
+) -> Invitation:
+    """Record a request for a new account and return its one-time enrolment code.
+
+    `show` (the command line's printing) is called once the request is known to be
+    acceptable and before it is stored: if the code cannot be shown, nothing is stored.
+
+    Security: nothing secret of the newcomer's exists yet; the code is stored only as a keyed
+    hash and the row carries a MAC bound to its audit entry (custody/enrolment_seal.py).
+    """
+    seed = _seed(db)
+    await keyring.check_new_account(db, username, unit_id, role)
+    code = enrolment_seal.new_code()
+    expires = (date.fromisoformat(day) + timedelta(days=CODE_DAYS)).isoformat()
+    new = PendingEnrolment(
+        0, username, unit_id, role, enrolment_seal.code_hash(seed, code), requested_by, day, expires, 0, b""
+    )
+    invitation = Invitation(username, code, expires)
+    if show is not None:
+        show(invitation)
+    entry = audit.pending(
+        "enrolment_requested", username=requested_by, unit_id=unit_id,
+        detail=f"for={username} role={role} code_expires={expires}",
+    )
     try:
-        await enrolment_store.add_pending(db, new, entry)
+        await enrolment_store.add_pending(
+            db, new, entry, lambda seq, entry_hash: enrolment_seal.request_mac(seed, new, seq, entry_hash)
+        )
     except sqlite3.IntegrityError:
-        raise keyring.KeyringError(f"the username {new.username!r} is taken") from None
+        raise keyring.KeyringError(f"the username {username!r} is taken") from None
+    return invitation
+
+
+async def intact(db: Database, p: PendingEnrolment) -> bool:
+    """Whether a pending row is one this server wrote, bound to its audit entry."""
+    return enrolment_seal.intact(_seed(db), p, await enrolment_store.audit_hash(db, p.audit_seq))
 
 
 def may_approve(approver: StaffRow, pending: PendingEnrolment) -> bool:
@@ -91,30 +148,60 @@ def may_approve(approver: StaffRow, pending: PendingEnrolment) -> bool:
 
 
 async def waiting(db: Database, approver: StaffRow, day: str) -> list[PendingView]:
-    """The accounts this member may approve (requests younger than PENDING_DAYS)."""
+    """The requests of this member's unit (younger than PENDING_DAYS), tampered rows marked."""
     return [
-        PendingView(p.username, p.role, p.requested_by, p.requested_day, envelope.fingerprint(p.public_key))
+        PendingView(p.username, p.role, p.requested_by, p.requested_day, p.redeemed, not await intact(db, p))
         for p in await enrolment_store.pending_for_unit(db, approver.unit_id)
         if may_approve(approver, p) and _fresh(p, day)
     ]
 
 
 async def all_waiting(db: Database, unit_id: str | None) -> list[PendingEnrolment]:
-    """Every account waiting for approval (for security staff's `keys list-staff`)."""
+    """Every request still waiting (for security staff's `keys list-staff`)."""
     units_ = [unit_id] if unit_id else [u.id for u in await units.list_units(db)]
     return [p for u in units_ for p in await enrolment_store.pending_for_unit(db, u)]
 
 
-async def approve(db: Database, approver: keyring.UnlockedStaff, username: str, day: str) -> None:
+async def _checked(
+    db: Database, username: str, fingerprint: str, day: str, by: tuple[StaffRow | None, str]
+) -> PendingEnrolment:
+    """The redeemed, intact request whose key has exactly the typed fingerprint; else refused
+    (a tampered row or a wrong fingerprint is audited, naming who tried)."""
+    pending = await enrolment_store.pending_by_username(db, username)
+    if pending is None or not _fresh(pending, day):
+        raise EnrolmentRefused("not_found")
+    if pending.public_key is None:
+        raise EnrolmentRefused("not_redeemed")
+    reason = ""
+    if not await intact(db, pending):
+        reason = "tampered"
+    elif not enrolment_seal.fingerprint_matches(pending.public_key, fingerprint):
+        reason = "wrong_fingerprint"
+    if reason:
+        staff, name = by
+        await audit.record(db, audit.pending(
+            "enrolment_approval_refused", staff=staff, username=name, unit_id=pending.unit_id,
+            detail=f"for={username} {reason}",
+        ))
+        raise EnrolmentRefused(reason)
+    return pending
+
+
+async def approve(
+    db: Database, approver: keyring.UnlockedStaff, username: str, fingerprint: str, day: str
+) -> None:
     """Seal the approver's copies of the unit's keys to the newcomer and make them a member.
 
-    Security: only keys that really are the unit's (their public halves match the ring) are
-    passed on; the store re-checks inside its transaction that the approver is still a
-    member and the request still pending, and tells every member.
+    Security: the approver must type the fingerprint the newcomer reads out (compared in
+    constant time); the row must carry this server's MACs; only keys that really are the
+    unit's are passed on; the store re-checks inside its transaction that the approver is
+    still a member and the request unchanged, and tells every member.
     """
     pending = await enrolment_store.pending_by_username(db, username)
-    if pending is None or not may_approve(approver.staff, pending) or not _fresh(pending, day):
+    if pending is None or not may_approve(approver.staff, pending):
         raise EnrolmentRefused("not_found")
+    pending = await _checked(db, username, fingerprint, day, (approver.staff, approver.staff.username))
+    assert pending.public_key is not None  # _checked refuses a request not redeemed
     ring = {k.id: k.public_key for k in await units.unit_keys(db, pending.unit_id)}
     grants = {
         key_id: envelope.seal(pending.public_key, private)
@@ -134,6 +221,37 @@ async def approve(db: Database, approver: keyring.UnlockedStaff, username: str, 
     except LookupError:
         raise EnrolmentRefused("not_found") from None
     await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pending.public_key)
+
+
+async def approve_first(
+    db: Database, custodian_private: bytes, username: str, fingerprint: str, day: str, *, approved_by: str
+) -> int:
+    """Make a unit's FIRST key holder a member with the unit's keys from the custodian (K shares).
+
+    Security: the key is still the newcomer's own (made at their redemption); security staff
+    type the fingerprint the newcomer reads out, and the store refuses inside its transaction
+    if the unit has a key holder by then (a member must approve instead).
+    """
+    pending = await _checked(db, username, fingerprint, day, (None, approved_by))
+    assert pending.public_key is not None
+    if pending.role not in keyring.ROLES_WITH_UNIT_KEYS:
+        raise EnrolmentRefused("not_found")
+    if await unit_has_key_holders(db, pending.unit_id):
+        raise EnrolmentRefused("has_members")
+    opened = await keyring.unit_private_keys_from_custodian(db, pending.unit_id, custodian_private)
+    grants = {key_id: envelope.seal(pending.public_key, private) for key_id, private in opened.items()}
+    entry = audit.pending(
+        "enrolment_approved", username=approved_by, unit_id=pending.unit_id,
+        detail=f"for={username} unit_keys={len(grants)} first_key_holder",
+    )
+    try:
+        staff_id = await enrolment_store.approve_pending(
+            db, enrolment_store.Approval(pending, grants, None, approved_by, day, entry)
+        )
+    except LookupError:
+        raise EnrolmentRefused("has_members") from None
+    await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pending.public_key)
+    return staff_id
 
 
 async def open_notices(db: Database, staff: StaffRow) -> list[KeyHolderNotice]:

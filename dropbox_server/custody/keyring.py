@@ -8,17 +8,14 @@ the first investigator or restoring from backup needs K share holders, never one
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 from dropbox_server import envelope
 from dropbox_server.custody import certify
-from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import Database, UnitRow, units
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.records import StaffRow
-from receipt_codes import KdfParams
 
 STAFF_KEY_PURPOSE = b"tipdrop:v1:staff-key"
 DESK_ANALYST = "desk_analyst"  # reads reports at the desk, drafts packages
@@ -84,60 +81,6 @@ async def check_new_account(db: Database, username: str, unit_id: str, role: str
         raise KeyringError(f"the username {username!r} is taken")
     if await enrolment_store.pending_by_username(db, username) is not None:
         raise KeyringError(f"the username {username!r} is taken (an account waiting for approval)")
-
-
-async def add_staff(
-    db: Database,
-    *,
-    username: str,
-    unit_id: str,
-    role: str,
-    password: str,
-    custodian_private: bytes | None,
-    kdf: KdfParams,
-    totp_secret: bytes | None,
-    day: str,
-    kdf_runner: KdfRunner | None = None,
-) -> int:
-    """Enrol a staff member: a fresh key pair wrapped under their password, unit keys sealed to it.
-
-    Call handlers get no unit keys: they can write reports but never read them. With
-    `kdf_runner` the argon2id run happens in that pool, so several enrolments overlap.
-    Security: the custodian gives unit keys only to a unit's FIRST key holder; the store
-    refuses it (inside its transaction) once the unit has one, so anyone after that needs a
-    member's approval (custody/enrolment.py).
-    """
-    await check_new_account(db, username, unit_id, role)
-    pair = envelope.generate_keypair()
-    wrap = functools.partial(
-        envelope.wrap_with_password, password, pair.private, kdf, STAFF_KEY_PURPOSE
-    )
-    wrapped = await kdf_runner.run(wrap) if kdf_runner is not None else wrap()
-    grants: dict[int, bytes] = {}
-    if role in ROLES_WITH_UNIT_KEYS:
-        if custodian_private is None:
-            raise KeyringError("enrolling the first key holder of a unit needs the custodian shares")
-        opened = await unit_private_keys_from_custodian(db, unit_id, custodian_private)
-        grants = {key_id: envelope.seal(pair.public, private) for key_id, private in opened.items()}
-    try:
-        staff_id = await staff_store.insert_staff(
-            db,
-            username=username,
-            unit_id=unit_id,
-            role=role,
-            public_key=pair.public,
-            wrapped_private_key=wrapped,
-            totp_secret_sealed=envelope.seal(pair.public, totp_secret) if totp_secret else None,
-            day=day,
-            unit_key_grants=grants,
-            first_key_holder_of=unit_id if role in ROLES_WITH_UNIT_KEYS else None,
-        )
-    except staff_store.FirstHolderTaken:
-        raise KeyringError(
-            f"{unit_id} has a key holder now: a new one needs a member's approval; run it again"
-        ) from None
-    await certify.certify_staff(db, staff_id, unit_id, role, pair.public)
-    return staff_id
 
 
 def check_role_fits_unit(role: str, unit: UnitRow) -> None:

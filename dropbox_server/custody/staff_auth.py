@@ -1,4 +1,7 @@
-"""Staff accounts: enrolment with TOTP, sign-in (password + code), replacing an authenticator.
+"""Staff accounts: sign-in (password + code), replacing an authenticator, changing a password.
+
+Enrolment is custody/enrolment.py (security staff ask) and custody/redemption.py (the
+newcomer makes their own key).
 
 Security: the password unwraps the staff private key (argon2id, in the KDF pool); only that
 key opens the sealed TOTP secret, so a stolen database alone yields neither. Every refusal
@@ -8,39 +11,20 @@ run as a known one.
 
 from __future__ import annotations
 
-import functools
 import secrets
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope, passwords, totp
-from dropbox_server.custody import certify, enrolment, keyring
+from dropbox_server.custody import certify, keyring
 from dropbox_server.kdf import KdfBusy, KdfRunner
 from dropbox_server.store import Database, StaffRow
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
-from dropbox_server.store.enrolments import PendingEnrolment
 from dropbox_server.throttle import KeyedBuckets, TokenBucket
 from receipt_codes import KdfParams
 
 MAX_USERNAME = 64
 MAX_PASSWORD = 1024
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    """A new account's id (None while it waits for approval), its TOTP secret (shown once) and
-    its key's fingerprint (for the approver to compare)."""
-
-    staff_id: int | None
-    totp_secret: str
-    fingerprint: str = ""
-
-    @property
-    def pending(self) -> bool:
-        return self.staff_id is None
-
-    def __repr__(self) -> str:
-        return f"Enrolment(staff_id={self.staff_id})"
 
 
 @dataclass(frozen=True)
@@ -90,59 +74,6 @@ def make_decoy(kdf: KdfParams) -> bytes:
     return envelope.wrap_with_password(
         secrets.token_urlsafe(32), envelope.random_key(), kdf, keyring.STAFF_KEY_PURPOSE
     )
-
-
-async def enrol_staff(
-    db: Database,
-    *,
-    username: str,
-    unit_id: str,
-    role: str,
-    password: str,
-    custodian_private: bytes | None,
-    kdf: KdfParams,
-    day: str,
-    kdf_runner: KdfRunner | None = None,
-    totp_secret: str | None = None,
-    requested_by: str = "security staff (command line)",
-) -> Enrolment:
-    """Create an account with a TOTP secret sealed to its public key; log the key change.
-
-    The command line passes `totp_secret` after showing it, so the account exists only once
-    its secret has been seen; otherwise a fresh one is made.
-    Security: a key-holding account for a unit that already has key holders is only
-    requested here; a current member approves it on the staff site (custody/enrolment.py).
-    The first key holder of a unit gets the unit's keys from the custodian (K shares).
-    """
-    secret = totp_secret if totp_secret is not None else totp.new_secret()
-    if role in keyring.ROLES_WITH_UNIT_KEYS and await enrolment.unit_has_key_holders(db, unit_id):
-        await keyring.check_new_account(db, username, unit_id, role)
-        pair = envelope.generate_keypair()
-        wrap = functools.partial(
-            envelope.wrap_with_password, password, pair.private, kdf, keyring.STAFF_KEY_PURPOSE
-        )
-        wrapped = await kdf_runner.run(wrap) if kdf_runner is not None else wrap()
-        new = PendingEnrolment(
-            0, username, unit_id, role, pair.public, wrapped,
-            envelope.seal(pair.public, secret.encode("ascii")), requested_by, day,
-        )
-        await enrolment.request(db, new, requested_by=requested_by)
-        return Enrolment(None, secret, envelope.fingerprint(pair.public))
-    staff_id = await keyring.add_staff(
-        db,
-        username=username,
-        unit_id=unit_id,
-        role=role,
-        password=password,
-        custodian_private=custodian_private,
-        kdf=kdf,
-        totp_secret=secret.encode("ascii"),
-        day=day,
-        kdf_runner=kdf_runner,
-    )
-    row = await staff_store.get_staff(db, staff_id)
-    await audit.record(db, audit.pending("staff_enrolled", staff=row, detail=f"role={role}"))
-    return Enrolment(staff_id, secret, envelope.fingerprint(row.public_key) if row else "")
 
 
 def _decoy_row(decoy: bytes) -> StaffRow:

@@ -1,9 +1,10 @@
-"""SQL for the custodian's stored half, accounts waiting for approval, and key holder notices."""
+"""SQL for the custodian's stored half, enrolments waiting (for a code or an approval), and notices."""
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,20 +19,42 @@ _HOLDER_MARKS = ",".join("?" * len(KEY_HOLDING_ROLES))
 
 @dataclass(frozen=True, repr=False)
 class PendingEnrolment:
-    """An account made by security staff that a current member of its unit must approve."""
+    """An enrolment security staff asked for: a code to redeem, then (once the newcomer has
+    redeemed it and made their own key) a key waiting for a member's approval."""
 
     id: int
     username: str
     unit_id: str
     role: str
-    public_key: bytes
-    wrapped_private_key: bytes
-    totp_secret_sealed: bytes
+    code_hash: bytes
     requested_by: str
     requested_day: str
+    expires_day: str
+    audit_seq: int
+    request_mac: bytes
+    public_key: bytes | None = None
+    wrapped_private_key: bytes | None = None
+    totp_secret_sealed: bytes | None = None
+    redeemed_day: str | None = None
+    key_mac: bytes | None = None
+
+    @property
+    def redeemed(self) -> bool:
+        return self.public_key is not None
 
     def __repr__(self) -> str:
         return f"PendingEnrolment({self.username})"
+
+
+@dataclass(frozen=True, repr=False)
+class Redemption:
+    """What the newcomer's redemption stores: their own key, wrapped by their password."""
+
+    public_key: bytes
+    wrapped_private_key: bytes
+    totp_secret_sealed: bytes
+    day: str
+    key_mac: bytes
 
 
 @dataclass(frozen=True)
@@ -47,9 +70,20 @@ class KeyHolderNotice:
 
 
 _PENDING = (
-    "id, username, unit_id, role, public_key, wrapped_private_key, totp_secret_sealed, "
-    "requested_by, requested_day"
+    "id, username, unit_id, role, code_hash, requested_by, requested_day, expires_day, audit_seq, "
+    "request_mac, public_key, wrapped_private_key, totp_secret_sealed, redeemed_day, key_mac"
 )
+
+
+def _pending(r: tuple[object, ...]) -> PendingEnrolment:
+    def blob(v: object) -> bytes | None:
+        return bytes(v) if isinstance(v, bytes | memoryview) else None
+
+    return PendingEnrolment(
+        int(str(r[0])), str(r[1]), str(r[2]), str(r[3]), blob(r[4]) or b"", str(r[5]), str(r[6]),
+        str(r[7]), int(str(r[8])), blob(r[9]) or b"", blob(r[10]), blob(r[11]), blob(r[12]),
+        None if r[13] is None else str(r[13]), blob(r[14]),
+    )
 
 
 async def custodian_public_key(db: Database) -> bytes | None:
@@ -103,19 +137,35 @@ async def forget_wrapped_custodian(db: Database, audit: PendingAudit) -> None:
         await append_tx(tx, audit)
 
 
-async def add_pending(db: Database, p: PendingEnrolment, audit: PendingAudit) -> int:
-    """Record an account waiting for approval; refuses a username a member already has."""
+async def add_pending(
+    db: Database, p: PendingEnrolment, audit: PendingAudit, mac_for: Callable[[int, bytes], bytes]
+) -> int:
+    """Record an enrolment request and its audit entry; `mac_for(seq, entry hash)` makes the
+    row's MAC once its audit entry exists, so the MAC binds the row to that entry.
+
+    Refuses (IntegrityError) a username a member or another request already has.
+    """
     async with db.transaction() as tx:
         async with tx.execute("SELECT 1 FROM staff WHERE username = ?", (p.username,)) as cur:
             if await cur.fetchone():
                 raise sqlite3.IntegrityError("username taken")
+        seq = await append_tx(tx, audit)
+        async with tx.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)) as cur:
+            found = await cur.fetchone()
+        mac = mac_for(seq, bytes(found[0]) if found else b"")
         cur2 = await tx.execute(
-            f"INSERT INTO pending_enrolments ({_PENDING}) VALUES (NULL,?,?,?,?,?,?,?,?)",  # noqa: S608
-            (p.username, p.unit_id, p.role, p.public_key, p.wrapped_private_key,
-             p.totp_secret_sealed, p.requested_by, p.requested_day),
+            "INSERT INTO pending_enrolments (username, unit_id, role, code_hash, requested_by, "
+            "requested_day, expires_day, audit_seq, request_mac) VALUES (?,?,?,?,?,?,?,?,?)",
+            (p.username, p.unit_id, p.role, p.code_hash, p.requested_by, p.requested_day,
+             p.expires_day, seq, mac),
         )
-        await append_tx(tx, audit)
         return int(cur2.lastrowid or 0)
+
+
+async def audit_hash(db: Database, seq: int) -> bytes | None:
+    """The stored hash of audit entry `seq` (what a request's MAC is bound to)."""
+    r = await db.fetch_one("SELECT hash FROM audit_log WHERE seq = ?", (seq,))
+    return bytes(r[0]) if r else None
 
 
 async def pending_for_unit(db: Database, unit_id: str) -> list[PendingEnrolment]:
@@ -123,14 +173,61 @@ async def pending_for_unit(db: Database, unit_id: str) -> list[PendingEnrolment]
         f"SELECT {_PENDING} FROM pending_enrolments WHERE unit_id = ? ORDER BY id",  # noqa: S608
         (unit_id,),
     )
-    return [PendingEnrolment(*r) for r in rows]
+    return [_pending(tuple(r)) for r in rows]
 
 
 async def pending_by_username(db: Database, username: str) -> PendingEnrolment | None:
     r = await db.fetch_one(
         f"SELECT {_PENDING} FROM pending_enrolments WHERE username = ?", (username,)  # noqa: S608
     )
-    return PendingEnrolment(*r) if r else None
+    return _pending(tuple(r)) if r else None
+
+
+async def pending_by_code_hash(db: Database, code_hash: bytes) -> PendingEnrolment | None:
+    r = await db.fetch_one(
+        f"SELECT {_PENDING} FROM pending_enrolments WHERE code_hash = ?", (code_hash,)  # noqa: S608
+    )
+    return _pending(tuple(r)) if r else None
+
+
+async def redeem_pending(db: Database, p: PendingEnrolment, r: Redemption, audit: PendingAudit) -> bool:
+    """Store the newcomer's own key in their request; False if it was redeemed meanwhile.
+
+    Security: a code is spent once: the UPDATE matches only a row not yet redeemed.
+    """
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "UPDATE pending_enrolments SET public_key = ?, wrapped_private_key = ?, "
+            "totp_secret_sealed = ?, redeemed_day = ?, key_mac = ? "
+            "WHERE id = ? AND code_hash = ? AND redeemed_day IS NULL",
+            (r.public_key, r.wrapped_private_key, r.totp_secret_sealed, r.day, r.key_mac, p.id, p.code_hash),
+        )
+        if cur.rowcount != 1:
+            return False
+        await append_tx(tx, audit)
+        return True
+
+
+async def redeem_into_staff(db: Database, p: PendingEnrolment, r: Redemption, audit: PendingAudit) -> int:
+    """A role that holds no unit key becomes a member of staff at redemption (nothing to approve).
+
+    Raises LookupError if the request was redeemed or removed meanwhile.
+    """
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "DELETE FROM pending_enrolments WHERE id = ? AND redeemed_day IS NULL", (p.id,)
+        )
+        if cur.rowcount != 1:
+            raise LookupError("the enrolment is no longer waiting")
+        staff_id = await next_staff_id_tx(tx)
+        await tx.execute(
+            "INSERT INTO staff (id, username, unit_id, role, public_key, wrapped_private_key, "
+            "totp_secret_sealed, created_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (staff_id, p.username, p.unit_id, p.role, r.public_key, r.wrapped_private_key,
+             r.totp_secret_sealed, r.day),
+        )
+        await append_tx(tx, audit)
+    return staff_id
 
 
 @dataclass(frozen=True, repr=False)
@@ -139,7 +236,7 @@ class Approval:
 
     pending: PendingEnrolment
     grants: dict[int, bytes]
-    approver_id: int
+    approver_id: int | None  # None: the unit's first key holder, from the custodian
     approved_by: str
     day: str
     audit: PendingAudit
@@ -154,13 +251,25 @@ async def approve_pending(db: Database, a: Approval) -> int:
     """
     p = a.pending
     async with db.transaction() as tx:
-        async with tx.execute(
-            f"SELECT 1 FROM staff WHERE id = ? AND unit_id = ? AND role IN ({_HOLDER_MARKS})",  # noqa: S608
-            (a.approver_id, p.unit_id, *KEY_HOLDING_ROLES),
-        ) as cur:
-            if not await cur.fetchone():
-                raise LookupError("the approver is no longer a key holder of the unit")
-        cur = await tx.execute("DELETE FROM pending_enrolments WHERE id = ?", (p.id,))
+        if a.approver_id is None:
+            async with tx.execute(
+                f"SELECT 1 FROM staff WHERE unit_id = ? AND role IN ({_HOLDER_MARKS})",  # noqa: S608
+                (p.unit_id, *KEY_HOLDING_ROLES),
+            ) as cur:
+                if await cur.fetchone():
+                    raise LookupError("the unit has a key holder now: a member approves instead")
+        else:
+            async with tx.execute(
+                f"SELECT 1 FROM staff WHERE id = ? AND unit_id = ? AND role IN ({_HOLDER_MARKS})",  # noqa: S608
+                (a.approver_id, p.unit_id, *KEY_HOLDING_ROLES),
+            ) as cur:
+                if not await cur.fetchone():
+                    raise LookupError("the approver is no longer a key holder of the unit")
+        # Security: exactly the row (and key) that was checked is approved.
+        cur = await tx.execute(
+            "DELETE FROM pending_enrolments WHERE id = ? AND public_key = ? AND key_mac = ?",
+            (p.id, p.public_key, p.key_mac),
+        )
         if cur.rowcount != 1:
             raise LookupError("the enrolment is no longer pending")
         async with tx.execute(

@@ -73,7 +73,7 @@ class Expected:
 async def member(services: Services, username: str) -> keyring.UnlockedStaff:
     row = await staff_store.get_staff_by_username(services.db, username)
     assert row is not None
-    return await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, f"{username} password"))
+    return await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, f"{username} password quartz lantern"))
 
 
 def holder(unit: str) -> str:
@@ -94,7 +94,7 @@ async def build(settings: Settings, routing: str) -> Expected:
                 username=username,
                 unit_id=unit,
                 role="desk_analyst" if unit == DESK_ID else "investigator",
-                password=f"{username} password",
+                password=f"{username} password quartz lantern",
             )
         for n, unit in enumerate(FORCES):
             files = {f"evidence-{n}-{i}.bin": os.urandom(70_000 * (i + 1) + n) for i in range(2)}

@@ -15,7 +15,7 @@ from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import open_services
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import units
-from tests.conftest import CHEAP_KDF, init_test_data_dir, unlock_custodian
+from tests.conftest import CHEAP_KDF, init_test_data_dir
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.driver import text_of
 from tests.keys.test_backup_restore import cli
@@ -52,15 +52,13 @@ async def test_desk_is_the_default_and_takes_every_report(tmp_path: Path) -> Non
             ("desk", None, "new", "phone"),
         ]
         # Desk roles belong to the desk; force roles do not.
-        from dropbox_server.custody import keyring
+        from dropbox_server.custody import enrolment
 
-        custodian = await unlock_custodian(db)
         for unit, role in (("kent-police", "desk_analyst"), ("desk", "investigator")):
             with pytest.raises(KeyringError):
-                await keyring.add_staff(
-                    db, username=f"x-{role}", unit_id=unit, role=role, password="pw-long-enough-1",
-                    custodian_private=custodian, kdf=CHEAP_KDF, totp_secret=None, day=today(),
-                )  # fmt: skip
+                await enrolment.invite(
+                    db, username=f"x-{role}", unit_id=unit, role=role, requested_by="officer", day=today()
+                )
 
 
 def test_command_line_routing(tmp_path: Path) -> None:

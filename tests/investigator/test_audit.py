@@ -9,12 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from dropbox_server import audit
 from dropbox_server.store import audit as audit_store
 from tests.conftest import custodian_shares_of
+from tests.enrol_flow import enrolment_code
 from tests.investigator.conftest import Workspace, submit
+from tests.investigator.driver import Investigator, text_of
+from tests.investigator.enrol_site import enrol_on_site
 from tests.officer import OPERATOR, officer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,7 +64,9 @@ async def test_staff_actions_are_logged_without_content(workspace: Workspace) ->
     rows = await audit_store.entries(workspace.services.db)
     actions = [r.entry.action for r in rows]
     assert actions == [
-        "staff_enrolled",
+        "enrolment_requested",  # security staff: a code
+        "enrolment_redeemed",  # alice: her own key
+        "enrolment_approved",  # Kent's first key holder: security staff with K shares
         "sign_in_failed",
         "sign_in",
         "view",
@@ -119,7 +125,7 @@ async def test_audit_verify_cli_names_the_first_broken_entry(
     data_dir = str(workspace.settings.data_dir)
     good = run_cli("audit", "verify", "--data-dir", data_dir)
     assert good.returncode == 0, good.stderr
-    assert "Audit log intact: 13 entries." in good.stdout and "Head hash: " in good.stdout
+    assert "Audit log intact: 15 entries." in good.stdout and "Head hash: " in good.stdout
     _tamper(workspace.settings.database_path, sql)
     bad = run_cli("audit", "verify", "--data-dir", data_dir)
     assert bad.returncode == 1
@@ -140,29 +146,41 @@ async def test_rehashing_one_entry_breaks_the_next_link(workspace: Workspace) ->
     assert (result.broken_seq, result.problem) == (6, "does not follow the entry before it")
 
 
-async def test_add_investigator_cli_enrols_totp_and_logs_it(workspace: Workspace) -> None:
+async def test_add_investigator_cli_then_the_newcomer_enrols_on_the_site_and_it_is_logged(
+    workspace: Workspace,
+) -> None:
+    """The officer's command prints only a code; the newcomer's own browser chooses the
+    password and authenticator and is shown the key's fingerprint; approve-first takes K
+    shares and that fingerprint, typed; every step is in the audit log."""
     data_dir = str(workspace.settings.data_dir)
-    done = run_cli(
-        "keys",
-        "add-investigator",
-        "--data-dir",
-        data_dir,
-        "--unit",
-        "kent-police",
-        "--username",
-        "dave",
-        stdin="\n".join([*custodian_shares_of(workspace.settings.data_dir)[:2], DAVE_PASSWORD, ""]),
-    )
+    done = run_cli("keys", "add-investigator", "--data-dir", data_dir, "--unit", "kent-police", "--username", "dave")
     assert done.returncode == 0, done.stderr
-    secret = re.search(r"TOTP secret: ([A-Z2-7]{32})", done.stdout).group(1)  # type: ignore[union-attr]
-    assert "otpauth://totp/" in done.stdout and f"secret={secret}" in done.stdout
-    assert "█" in done.stdout or "▀" in done.stdout  # the QR drawn for the terminal
-    dave = await workspace.enrol("dave-browser", "kent-police")
-    dave.username, dave.password, dave.secret = "dave", DAVE_PASSWORD, secret
+    assert "otpauth" not in done.stdout and "TOTP secret" not in done.stdout
+    code = enrolment_code(done.stdout)
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    workspace.sessions.append(http)
+    weak = await enrol_on_site(http, workspace.investigator_url, workspace.clock, code, "password123")
+    assert weak.status == 400 and "too easy to guess" in text_of(weak.page)
+    enrolled = await enrol_on_site(http, workspace.investigator_url, workspace.clock, code, DAVE_PASSWORD)
+    assert enrolled.status == 200 and enrolled.fingerprint, enrolled.page[:2000]
+    assert "Read this fingerprint aloud to security staff" in text_of(enrolled.page)
+    again = await enrol_on_site(http, workspace.investigator_url, workspace.clock, code, DAVE_PASSWORD)
+    assert again.status == 400 and "does not work" in text_of(again.page), "a code works once"
+    dave = Investigator(http, workspace.investigator_url, "dave", DAVE_PASSWORD, enrolled.totp_secret, workspace.clock)
+    status, _ = await dave.sign_in_with("dave", DAVE_PASSWORD, dave.code())
+    assert status == 401, "no sign-in before approval"
+    shares = "".join(s + "\n" for s in custodian_shares_of(workspace.settings.data_dir)[:2])
+    approved = run_cli("keys", "approve-first", "--data-dir", data_dir, "--username", "dave",
+                       stdin=shares + enrolled.fingerprint.lower() + "\n")
+    assert approved.returncode == 0, approved.stderr
+    workspace.clock.advance(30)
     await dave.sign_in()
     rows = await audit_store.entries(workspace.services.db)
-    assert ("staff_enrolled", "dave", f"role=investigator by={OPERATOR}") in [
-        (r.entry.action, r.entry.username, r.entry.detail) for r in rows
-    ]
+    logged = [(r.entry.action, r.entry.username) for r in rows]
+    for step in (("enrolment_requested", OPERATOR), ("enrolment_redeemed", "dave"), ("enrolment_approved", OPERATOR),
+                 ("sign_in", "dave")):
+        assert step in logged, step
+    assert ("enrolment_code_refused", "(unknown)") in logged
+    secret = enrolled.totp_secret
     # The secret is stored sealed, never as text.
     assert secret.encode() not in workspace.settings.database_path.read_bytes()

@@ -14,29 +14,32 @@ from dropbox_server.clock import today
 from dropbox_server.custody import enrolment, keyring
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store import staff as staff_store
-from tests.conftest import CHEAP_KDF, unlock_custodian
+from tests.conftest import unlock_custodian
+from tests.enrol_flow import enrolment_code
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.driver import Investigator, text_of
+from tests.investigator.enrol_site import enrol_on_site
 from tests.investigator.test_audit import run_cli
+from tests.officer import OPERATOR
 
 DAVE_PASSWORD = "copper-whistle-tundra-maple-orbit"
 
 
 async def _dave(ws: Workspace) -> Investigator:
-    """`keys add-investigator` for Kent, which has members: no shares asked, the account waits."""
+    """`keys add-investigator` for Kent, which has members: only a code is printed; dave
+    redeems it on the site with his own password and is shown his key's fingerprint."""
     done = run_cli(
         "keys", "add-investigator", "--data-dir", str(ws.settings.data_dir),
-        "--unit", "kent-police", "--username", "dave", "--no-qr", stdin=f"{DAVE_PASSWORD}\n",
+        "--unit", "kent-police", "--username", "dave",
     )
     assert done.returncode == 0, done.stderr
-    assert "waits for approval" in done.stdout
-    secret = re.search(r"TOTP secret: ([A-Z2-7]{32})", done.stdout)
-    fingerprint = re.search(r"key ([0-9A-F]{4}(?: [0-9A-F]{4}){3})", done.stdout)
-    assert secret and fingerprint
     http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
     ws.sessions.append(http)
-    dave = Investigator(http, ws.investigator_url, "dave", DAVE_PASSWORD, secret.group(1), ws.clock)
-    dave.last_page = fingerprint.group(1)  # kept to compare with what the approver sees
+    enrolled = await enrol_on_site(http, ws.investigator_url, ws.clock, enrolment_code(done.stdout), DAVE_PASSWORD)
+    assert enrolled.status == 200 and enrolled.fingerprint, enrolled.page[:2000]
+    assert "Read this fingerprint aloud to a current key holder" in text_of(enrolled.page)
+    dave = Investigator(http, ws.investigator_url, "dave", DAVE_PASSWORD, enrolled.totp_secret, ws.clock)
+    dave.last_page = enrolled.fingerprint  # what dave reads out to the approver
     return dave
 
 
@@ -64,20 +67,29 @@ async def test_a_second_key_holder_needs_a_members_approval_and_every_member_is_
     workspace.clock.advance(30)  # a code spent at sign-in cannot be used again
     status, _ = await bob.post("/key-holders/approve", {"username": "dave", **proof(bob)})
     assert status == 404
-    # A member of the unit sees it with the key's fingerprint; without a good token, refused.
+    # A member of the unit sees it, but never the fingerprint: she must hear it from dave.
     _, page = await alice.get("/key-holders")
-    assert "dave" in text_of(page) and fingerprint in text_of(page)
+    assert "dave" in text_of(page) and fingerprint not in text_of(page)
     status, _ = await alice.post("/key-holders/approve", {"username": "dave", "csrf_token": "forged"})
     assert status == 403
     workspace.clock.advance(30)
-    stolen_cookie = {"username": "dave", "password": "a guess", "code": alice.code()}
+    stolen_cookie = {"username": "dave", "fingerprint": fingerprint, "password": "a guess", "code": alice.code()}
     status, body = await alice.post("/key-holders/approve", stolen_cookie, csrf_page=page)
     assert status == 400 and "was not right" in text_of(body), "a live session alone cannot approve"
     workspace.clock.advance(30)
-    status, where = await alice.post("/key-holders/approve", {"username": "dave", **proof(alice)}, csrf_page=page)
+    misheard = fingerprint[:-1] + ("0" if fingerprint[-1] != "0" else "1")
+    status, body = await alice.post(
+        "/key-holders/approve", {"username": "dave", "fingerprint": misheard, **proof(alice)}, csrf_page=page
+    )
+    assert status == 400 and "not the fingerprint" in text_of(body), "only the exact fingerprint approves"
+    workspace.clock.advance(30)
+    heard = {"username": "dave", "fingerprint": fingerprint.lower(), **proof(alice)}
+    status, where = await alice.post("/key-holders/approve", heard, csrf_page=page)
     assert (status, where) == (303, "/key-holders?result=approved")
     workspace.clock.advance(30)
-    status, _ = await alice.post("/key-holders/approve", {"username": "dave", **proof(alice)}, csrf_page=page)
+    status, _ = await alice.post(
+        "/key-holders/approve", {"username": "dave", "fingerprint": fingerprint, **proof(alice)}, csrf_page=page
+    )
     assert status == 404, "approving twice finds nothing waiting"
 
     await dave.sign_in()
@@ -87,7 +99,7 @@ async def test_a_second_key_holder_needs_a_members_approval_and_every_member_is_
     # Carol (a member) is told on her next sign-in, until she acknowledges it.
     await carol.sign_in()
     _, inbox = await carol.get("/inbox")
-    banner = f"A new key holder, dave, was added to your unit on {today()} by security staff"
+    banner = f"A new key holder, dave, was added to your unit on {today()} by {OPERATOR}"
     assert banner in text_of(inbox) and "approved by alice" in text_of(inbox)
     notice = re.search(r'name="notice" value="([0-9]+)"', inbox)
     assert notice
@@ -111,35 +123,53 @@ async def test_a_second_key_holder_needs_a_members_approval_and_every_member_is_
     _, page = await bob.get("/inbox")
     assert "new key holder" not in text_of(page)
     actions = [(r.entry.action, r.entry.username) for r in await audit_store.entries(workspace.services.db)]
-    assert ("enrolment_requested", "security staff (command line)") in actions
+    assert ("enrolment_requested", OPERATOR) in actions and ("enrolment_redeemed", "dave") in actions
     assert ("enrolment_approved", "alice") in actions
     assert ("key_holder_notice_acknowledged", "carol") in actions
 
 
 async def test_the_custodian_cannot_hand_a_unit_with_members_to_someone_alone(workspace: Workspace) -> None:
     await workspace.enrol("alice", "kent-police")
+    await _dave(workspace)
     custodian = await unlock_custodian(workspace.services.db)
-    with pytest.raises(keyring.KeyringError, match="needs a member's approval"):
-        await keyring.add_staff(
-            workspace.services.db, username="mallory", unit_id="kent-police", role="investigator",
-            password="x" * 20, custodian_private=custodian, kdf=CHEAP_KDF, totp_secret=None, day=today(),
+    row = await staff_store.get_staff_by_username(workspace.services.db, "alice")
+    assert row is not None
+    pending = await enrolment.all_waiting(workspace.services.db, "kent-police")
+    assert [p.username for p in pending] == ["dave"] and pending[0].public_key is not None
+    with pytest.raises(enrolment.EnrolmentRefused) as refused:
+        await enrolment.approve_first(
+            workspace.services.db, custodian, "dave", envelope.fingerprint(pending[0].public_key), today(),
+            approved_by="officer",
         )
+    assert refused.value.reason == "has_members"
+    assert await staff_store.get_staff_by_username(workspace.services.db, "dave") is None
 
 
-def test_a_weak_password_is_refused_and_a_blank_one_is_generated(workspace: Workspace) -> None:
+async def test_a_weak_or_mismatched_password_is_refused_on_the_enrolment_page(workspace: Workspace) -> None:
     data = str(workspace.settings.data_dir)
-    weak = run_cli(
+    extra = run_cli(
         "keys", "add-investigator", "--data-dir", data, "--unit", "essex-police",
-        "--role", "call_handler", "--username", "erin", "--no-qr", stdin="Password1!\n",
+        "--role", "call_handler", "--username", "erin", stdin="Password1!\n",
     )
-    assert weak.returncode == 1 and "too weak" in weak.stderr
+    assert extra.returncode == 1 and "more line(s) on standard input" in extra.stderr, "no password is asked"
     made = run_cli(
         "keys", "add-investigator", "--data-dir", data, "--unit", "essex-police",
-        "--role", "call_handler", "--username", "erin", "--no-qr", stdin="\n",
+        "--role", "call_handler", "--username", "erin",
     )
     assert made.returncode == 0, made.stderr
-    generated = re.search(r"erin's password is the generated passphrase: ([a-z-]+)", made.stdout)
-    assert generated and len(generated.group(1).split("-")) == 7
+    code = enrolment_code(made.stdout)
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    workspace.sessions.append(http)
+    site, clock = workspace.investigator_url, workspace.clock
+    weak = await enrol_on_site(http, site, clock, code, "Password1!")
+    assert weak.status == 400 and "too easy to guess" in text_of(weak.page)
+    other = await enrol_on_site(http, site, clock, code, DAVE_PASSWORD, again=DAVE_PASSWORD + "x")
+    assert other.status == 400 and "not the same" in text_of(other.page)
+    done = await enrol_on_site(http, site, clock, code, DAVE_PASSWORD)
+    assert done.status == 200 and "Your account is ready" in text_of(done.page), "a call handler needs no approval"
+    erin = Investigator(http, site, "erin", DAVE_PASSWORD, done.totp_secret, clock)
+    clock.advance(30)
+    await erin.sign_in()
 
 
 async def test_changing_ones_password_on_the_staff_site_needs_a_strong_one(workspace: Workspace) -> None:
@@ -173,9 +203,9 @@ async def test_a_request_nobody_approved_in_two_weeks_expires_and_security_staff
     workspace: Workspace,
 ) -> None:
     await workspace.enrol("alice", "kent-police")
-    await _dave(workspace)
+    dave = await _dave(workspace)
     listed = run_cli("keys", "list-staff", "--data-dir", str(workspace.settings.data_dir))
-    assert re.search(r"dave .* waiting for a member's approval since " + today(), listed.stdout)
+    assert re.search(r"dave .* asked " + today() + ": redeemed " + today() + ", waiting for approval", listed.stdout)
     db = workspace.services.db
     row = await staff_store.get_staff_by_username(db, "alice")
     assert row is not None
@@ -183,5 +213,5 @@ async def test_a_request_nobody_approved_in_two_weeks_expires_and_security_staff
     later = (date.fromisoformat(today()) + timedelta(days=enrolment.PENDING_DAYS + 1)).isoformat()
     assert await enrolment.waiting(db, alice.staff, later) == []
     with pytest.raises(enrolment.EnrolmentRefused):
-        await enrolment.approve(db, alice, "dave", later)
+        await enrolment.approve(db, alice, "dave", dave.last_page, later)
     assert [p.username for p in await enrolment.waiting(db, alice.staff, today())] == ["dave"]

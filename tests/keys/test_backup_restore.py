@@ -48,7 +48,7 @@ async def prepared(tmp_path: Path) -> tuple[Settings, str, str, Path, Path]:
     address = load_or_create_service_key(OnionFiles.for_data_dir(settings.data_dir).reporter_key).address
     async with open_services(settings) as services:
         db = services.db
-        await enrol_member(db, username="alice", unit_id="kent-police", role="investigator", password="alice password")
+        await enrol_member(db, username="alice", unit_id="kent-police", role="investigator", password="alice password quartz lantern")
         content = ReportContent(force="kent-police", conduct="corruption", what_happened="before the fire")
         receipt = await submit_report(db, services.receipts, content, None, "online", today())
         access = await open_with_receipt(db, services.receipts, receipt)
@@ -57,7 +57,7 @@ async def prepared(tmp_path: Path) -> tuple[Settings, str, str, Path, Path]:
         assert report is not None
         row = await staff_store.get_staff_by_username(db, "alice")
         assert row is not None
-        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "alice password"))
+        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, "alice password quartz lantern"))
         await casework.reply_to_reporter(db, report, alice, "we are on it", today())
         keys_file, db_copy = tmp_path / "keys.backup", tmp_path / "db.copy"
         public = await enrolment_store.custodian_public_key(db)
@@ -90,7 +90,7 @@ async def test_disaster_drill(tmp_path: Path) -> None:
         ]
         row = await staff_store.get_staff_by_username(services.db, "alice")
         assert row is not None
-        alice = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "alice password"))
+        alice = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "alice password quartz lantern"))
         report = await report_store.get_report(services.db, access.report_id)
         assert report is not None
         assert (
@@ -232,7 +232,7 @@ async def test_disaster_drill_with_the_command_line(tmp_path: Path) -> None:
         assert access is not None, "the reporter's receipt still works"
         row = await staff_store.get_staff_by_username(services.db, "alice")
         assert row is not None
-        alice = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "alice password"))
+        alice = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "alice password quartz lantern"))
         report = await report_store.get_report(services.db, access.report_id)
         assert report is not None
         opened = await casework.open_report(services.db, report, alice.unit_keys)

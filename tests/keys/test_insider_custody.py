@@ -29,6 +29,7 @@ from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from tests.conftest import CHEAP_KDF
+from tests.enrol_flow import enrolment_code, redeem_code
 from tests.officer import officer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,10 +64,14 @@ async def _service(data: Path) -> tuple[dict[str, str], str]:
     three = "".join(f"{shares[h]}\n" for h in ("security", "oversight", "chair"))
     for name, unit, role in (("alice", "kent-police", "investigator"), ("bob", "essex-police", "investigator"),
                              ("carl", "kent-police", "call_handler")):
-        stdin = (three if role != "call_handler" else "") + PASSWORDS[name] + "\n"
         done = run("keys", "add-investigator", "--data-dir", str(data), "--unit", unit, "--username", name,
-                   "--role", role, "--no-qr", stdin=stdin)
+                   "--role", role)
         assert done.returncode == 0, done.stderr
+        redeemed, _ = await redeem_code(data, enrolment_code(done.stdout), PASSWORDS[name])
+        if redeemed.needs_approval:  # each unit's first key holder: K shares and the fingerprint
+            approved = run("keys", "approve-first", "--data-dir", str(data), "--username", name,
+                           stdin=three + redeemed.fingerprint + "\n")
+            assert approved.returncode == 0, approved.stderr
     settings = Settings.for_data_dir(data, receipt_kdf=CHEAP_KDF, password_kdf=CHEAP_KDF)
     async with open_services(settings) as services:
         content = ReportContent(force="kent-police", conduct="corruption", what_happened=SECRET)

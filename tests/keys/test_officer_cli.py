@@ -26,6 +26,7 @@ from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.database import migrations
 from tests.conftest import Sites, custodian_shares_of, init_test_data_dir, unlock_custodian
+from tests.enrol_flow import enrolment_code, redeem_now
 from tests.officer import OPERATOR, officer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,26 +50,22 @@ def run(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProc
 
 
 def enrol_cli(data_dir: Path, username: str, role: str = "investigator", unit: str = "kent-police") -> str:
-    """Enrol as the officer would: K shares only for a unit's first key holder (a later key
-    holder waits for a member's approval instead), then the new password."""
+    """Enrol as the officer and the newcomer would: `add-investigator` prints a code, the
+    newcomer redeems it with their own password, and a unit's first key holder is approved
+    with `approve-first` (K shares, then the fingerprint the newcomer reads out). A later key
+    holder is left waiting for a member's approval."""
     marks = ",".join("?" * len(KEY_HOLDING))
     holders = rows(data_dir, f"SELECT count(*) FROM staff WHERE unit_id = ? AND role IN ({marks})", unit, *KEY_HOLDING)
     first = role in KEY_HOLDING and holders == [(0,)]
-    done = run(
-        data_dir,
-        "keys",
-        "add-investigator",
-        "--unit",
-        unit,
-        "--username",
-        username,
-        "--role",
-        role,
-        "--no-qr",
-        stdin=(shares(data_dir) if first else "") + f"{username} glacier violet trombone\n",
-    )
+    done = run(data_dir, "keys", "add-investigator", "--unit", unit, "--username", username, "--role", role)
     assert done.returncode == 0, done.stderr
-    return done.stdout
+    redeemed, _ = redeem_now(data_dir, enrolment_code(done.stdout), f"{username} glacier violet trombone")
+    if not first:
+        return done.stdout
+    approved = run(data_dir, "keys", "approve-first", "--username", username,
+                   stdin=shares(data_dir) + redeemed.fingerprint + "\n")
+    assert approved.returncode == 0, approved.stderr
+    return done.stdout + approved.stdout
 
 
 def rows(data_dir: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
@@ -113,32 +110,36 @@ async def submitted(settings: Settings, force: str = "kent-police") -> str:
 # 1. Every role answers the same questions in the same order.
 
 
-async def test_a_call_handler_is_asked_no_custodian_share_and_extra_input_is_refused(
+async def test_add_investigator_asks_for_nothing_secret_and_extra_input_is_refused(
     data_dir: Path,
 ) -> None:
+    """Insider review K4: the officer types no password and sees no authenticator secret; the
+    newcomer's own redemption makes the key. A first key holder is approved only with K shares
+    and the exact fingerprint."""
     out = enrol_cli(data_dir, "carol", role="call_handler")
-    assert "Enrolled carol" in out
+    assert "TOTP secret" not in out and "otpauth" not in out and "glacier" not in out
+    assert staff_row(data_dir, "carol") is not None, "a call handler needs no approval"
     assert opens_with(data_dir, "carol", "carol glacier violet trombone")
-    extra = run(
-        data_dir,
-        "keys",
-        "add-investigator",
-        "--unit",
-        "kent-police",
-        "--username",
-        "dave",
-        "--role",
-        "call_handler",
-        stdin="dave glacier violet trombone\nleft over\n",
-    )
+    extra = run(data_dir, "keys", "add-investigator", "--unit", "kent-police", "--username", "dave",
+                "--role", "call_handler", stdin="dave glacier violet trombone\n")
     assert extra.returncode == 1 and "more line(s) on standard input" in extra.stderr
-    assert staff_row(data_dir, "dave") is None
-    first = run(
-        data_dir, "keys", "add-investigator", "--unit", "kent-police", "--username", "erin",
-        stdin="erin glacier violet trombone\n",
-    )  # fmt: skip
-    assert first.returncode == 1 and "custodian share" in first.stderr, "a first key holder needs K shares"
+    assert rows(data_dir, "SELECT count(*) FROM pending_enrolments WHERE username = 'dave'") == [(0,)]
+    asked = run(data_dir, "keys", "add-investigator", "--unit", "kent-police", "--username", "erin")
+    assert asked.returncode == 0, asked.stderr
+    redeemed, _ = redeem_now(data_dir, enrolment_code(asked.stdout), "erin glacier violet trombone")
+    assert redeemed.first_key_holder
+    one_share = custodian_shares_of(data_dir)[0] + "\n"
+    few = run(data_dir, "keys", "approve-first", "--username", "erin", stdin=one_share)
+    assert few.returncode == 1 and "share" in few.stderr, "a first key holder needs K shares"
+    wrong = envelope.fingerprint(envelope.generate_keypair().public)
+    refused = run(data_dir, "keys", "approve-first", "--username", "erin", stdin=shares(data_dir) + wrong + "\n")
+    assert refused.returncode == 1 and "not the fingerprint" in refused.stderr
     assert staff_row(data_dir, "erin") is None
+    assert any("wrong_fingerprint" in d for d in audit_details(data_dir, "enrolment_approval_refused"))
+    approved = run(data_dir, "keys", "approve-first", "--username", "erin",
+                   stdin=shares(data_dir) + redeemed.fingerprint + "\n")
+    assert approved.returncode == 0, approved.stderr
+    assert opens_with(data_dir, "erin", "erin glacier violet trombone")
 
 
 # 3. A restore is built beside the target and appears whole, audit entry included.
@@ -242,20 +243,19 @@ async def test_ctrl_c_at_any_moment_says_what_was_changed(data_dir: Path) -> Non
         proc = _enrol_process(data_dir, username, "--role", "call_handler")
         _python_started(proc.pid)
         assert proc.stdin is not None
-        proc.stdin.write(f"{username} glacier violet trombone\n")
         proc.stdin.close()
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         out, err = finish(proc)
         assert "Traceback" not in err and "Event loop is closed" not in err, err
-        exists = staff_row(data_dir, username) is not None
+        exists = rows(data_dir, "SELECT count(*) FROM pending_enrolments WHERE username = ?", username) == [(1,)]
         if proc.returncode == 0:
-            assert exists and "Enrolled" in out
+            assert exists and "Enrolment code" in out
         else:
             assert proc.returncode == 130, err
             if exists:
-                assert f"already done: {username} enrolled" in err and "TOTP" not in err
-                assert "New authenticator secret" in out, "its secret was shown before it was stored"
+                assert f"already done: an enrolment code for {username} made" in err
+                assert "Enrolment code" in out, "its code was shown before it was stored"
             else:
                 assert "interrupted; nothing was changed" in err
 
@@ -263,14 +263,13 @@ async def test_ctrl_c_at_any_moment_says_what_was_changed(data_dir: Path) -> Non
 async def test_a_closed_output_never_loses_a_new_accounts_secret(data_dir: Path) -> None:
     proc = _enrol_process(data_dir, "alice")
     assert proc.stdout is not None and proc.stdin is not None
-    proc.stdout.close()  # `| head -0`: nobody will read the secret
-    proc.stdin.write(shares(data_dir) + "alice glacier violet trombone\n")
+    proc.stdout.close()  # `| head -0`: nobody will read the enrolment code
     proc.stdin.close()
     _, err = finish(proc)
     assert proc.returncode == 1, err
     assert "standard output was closed before the end; nothing was changed" in err
     assert "Traceback" not in err and "BrokenPipeError" not in err
-    assert staff_row(data_dir, "alice") is None, "no account whose authenticator secret nobody saw"
+    assert rows(data_dir, "SELECT count(*) FROM pending_enrolments") == [(0,)], "no request whose code nobody saw"
     enrol_cli(data_dir, "alice")
     rekey = subprocess.Popen(
         command(data_dir, "keys", "reset-password", "--username", "alice", "--old-password-lost", "--yes"),

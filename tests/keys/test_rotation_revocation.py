@@ -30,13 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def enrol(services: Services, username: str, unit: str = "kent-police") -> None:
-    await enrol_member(services.db, username=username, unit_id=unit, role="investigator", password=f"pw-{username}")
+    await enrol_member(services.db, username=username, unit_id=unit, role="investigator", password=f"pw-{username}-long-enough")
 
 
 async def unlock(db, username: str) -> keyring.UnlockedStaff:  # type: ignore[no-untyped-def]
     row = await staff_store.get_staff_by_username(db, username)
     assert row is not None
-    return await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, f"pw-{username}"))
+    return await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, f"pw-{username}-long-enough"))
 
 
 async def new_report(services: Services, text: str) -> ReportRow:

@@ -37,13 +37,13 @@ async def test_password_reset_with_the_old_password_keeps_the_key(services: Serv
             services.db, "alice", "new password!", CHEAP_KDF, old_password="nope", custodian_private=None
         )
     done = await staff_changes.reset_password(
-        services.db, "alice", "new password!", CHEAP_KDF, old_password="pw-alice", custodian_private=None
+        services.db, "alice", "new password!", CHEAP_KDF, old_password="pw-alice-long-enough", custodian_private=None
     )
     assert not done.new_key and done.totp_secret is None
     alice = await opened_with(services, "alice", "new password!")
     assert before is not None and alice.staff.public_key == before.public_key
     with pytest.raises(envelope.WrongPassword):
-        keyring.unwrap_staff_key(alice.staff, "pw-alice")
+        keyring.unwrap_staff_key(alice.staff, "pw-alice-long-enough")
 
 
 async def test_lost_password_rekeys_the_account_and_replaces_its_authenticator(services: Services) -> None:

@@ -25,6 +25,7 @@ from dropbox_server.reports import casework
 from dropbox_server.store import open_database
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
+from tests.enrol_flow import enrolment_code, redeem_code
 from tests.journeys import Reporter
 
 CHEAP_ENV = {"TIPDROP_KDF": "1,8192,1"}
@@ -105,22 +106,15 @@ async def test_sigkill_mid_load_loses_no_acknowledged_report(tmp_path: Path, kil
     data_dir = tmp_path / "data"
     acknowledged: list[tuple[str, str]] = []
     with served(data_dir, CHEAP_ENV) as server:
+        asked = run_cli(
+            ["keys", "add-investigator", "--data-dir", str(data_dir), "--unit", DESK_ID,  # reports reach the desk
+             "--role", "desk_analyst", "--username", "dora", "--operator", "jo.smith"],
+            "", CHEAP_ENV,
+        )
+        redeemed, _ = await redeem_code(data_dir, enrolment_code(asked), ANALYST_PASSWORD)
         run_cli(
-            [
-                "keys",
-                "add-investigator",
-                "--data-dir",
-                str(data_dir),
-                "--unit",
-                DESK_ID,  # every report reaches the desk under the default routing
-                "--role",
-                "desk_analyst",
-                "--username",
-                "dora",
-                "--operator",
-                "jo.smith",
-            ],
-            "".join(s + "\n" for s in shares_file(data_dir).read_text().splitlines()[:3]) + f"{ANALYST_PASSWORD}\n",
+            ["keys", "approve-first", "--data-dir", str(data_dir), "--username", "dora", "--operator", "jo.smith"],
+            "".join(s + "\n" for s in shares_file(data_dir).read_text().splitlines()[:3]) + redeemed.fingerprint + "\n",
             CHEAP_ENV,
         )
         warm, _ = await submit_many(server.reporter_url, 5, f"warm{kill_point}")

@@ -164,10 +164,11 @@ def cmd_list_staff(args: argparse.Namespace) -> int:
     for s in members:
         print(f"{s.username:30} {s.role:13} {s.unit_id:40} last sign-in {s.last_sign_in_day or 'never'}")
     for p in waiting:
-        print(
-            f"{p.username:30} {p.role:13} {p.unit_id:40} waiting for a member's approval since "
-            f"{p.requested_day} (key {envelope.fingerprint(p.public_key)})"
+        state = (
+            f"redeemed {p.redeemed_day}, waiting for approval" if p.public_key is not None
+            else f"enrolment code not redeemed (expires {p.expires_day})"
         )
+        print(f"{p.username:30} {p.role:13} {p.unit_id:40} asked {p.requested_day}: {state}")
     if not members and not waiting:
         print("No staff" + (f" in {args.unit}." if args.unit else "."))
     return 0

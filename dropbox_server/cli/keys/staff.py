@@ -1,4 +1,4 @@
-"""`keys add-investigator`, `list-units`, `set-routing`, `create-unit`, `rename-unit`,
+"""`keys add-investigator`, `approve-first`, `list-units`, `set-routing`, `create-unit`, `rename-unit`,
 `retire-unit`, `reset-password`, `reset-totp`, `move-investigator`: units, routing and accounts,
 changed by security staff.
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import sys
 from typing import Any
 
@@ -22,10 +23,17 @@ from dropbox_server.cli.keys.officer import (
     unlock,
     valid_username,
 )
-from dropbox_server.cli.prompts import CliError, add_operator, ask_secret, confirm, end_of_input
+from dropbox_server.cli.prompts import (
+    CliError,
+    add_operator,
+    ask_line,
+    ask_secret,
+    confirm,
+    end_of_input,
+)
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
-from dropbox_server.custody import enrolment, keyring, staff_auth, staff_changes, unit_admin
+from dropbox_server.custody import enrolment, keyring, staff_changes, unit_admin
 from dropbox_server.custody.desk import RoutingError, switch_routing
 from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.custody.rotation import RotationError
@@ -271,14 +279,23 @@ def cmd_move(args: argparse.Namespace) -> int:
 
 def register_accounts(keys: Any) -> None:
     """Add the `keys` subcommands for units and staff."""
-    p = keys.add_parser("add-investigator", help="enrol a staff member in a unit")
+    p = keys.add_parser(
+        "add-investigator", help="make a one-time enrolment code for a new staff member of a unit"
+    )
     add_data_dir(p)
     add_operator(p)
     p.add_argument("--unit", required=True, help="unit id (see `keys list-units`)")
     p.add_argument("--username", required=True, help="lowercase letters, digits, '.', '_' or '-'")
     p.add_argument("--role", default="investigator", choices=keyring.ROLES)
-    p.add_argument("--no-qr", action="store_true", help="do not draw the authenticator QR code")
     p.set_defaults(func=cmd_add_investigator)
+    p = keys.add_parser(
+        "approve-first",
+        help="approve a unit's first key holder (K custodian shares and the fingerprint they read out)",
+    )
+    add_data_dir(p)
+    add_operator(p)
+    p.add_argument("--username", required=True)
+    p.set_defaults(func=cmd_approve_first)
     p = keys.add_parser(
         "list-units",
         help="show the routing and list units: each key, who holds it, and keys only the custodian holds",
@@ -297,69 +314,88 @@ def register_accounts(keys: Any) -> None:
     p.set_defaults(func=cmd_set_routing)
 
 
-async def _needs_custodian(args: argparse.Namespace) -> bool:
-    """Only a unit's first key holder takes its keys from the custodian (K shares); anyone
-    after that waits for a current member to approve them on the staff site."""
+async def _add_investigator(args: argparse.Namespace, username: str) -> enrolment.Invitation:
     async with database(args) as db:
-        if args.role not in keyring.ROLES_WITH_UNIT_KEYS:
-            return False
-        return not await enrolment.unit_has_key_holders(db, args.unit)
-
-
-async def _add_investigator(
-    args: argparse.Namespace, shares: list[str] | None, password: str
-) -> staff_auth.Enrolment:
-    settings = settings_from_args(args)
-    async with database(args) as db:
-        custodian = await unlock(db, shares) if shares is not None else None
         try:
             await unit_admin.existing_unit(db, args.unit)
         except unit_admin.UnitRefused as exc:
             raise _refused(exc) from None
-        if await staff_store.get_staff_by_username(db, args.username) is not None:
-            raise CliError(f"the username {args.username!r} is taken; nothing was changed")
-        secret = totp.new_secret()
-        # Shown (and flushed) first: if the output is closed, nothing is created.
-        _show_totp(args.username, secret, qr=not args.no_qr)
         try:
-            with guard().changing(f"{args.username} enrolled"):
-                enrolled = await staff_auth.enrol_staff(
-                    db,
-                    username=args.username,
-                    unit_id=args.unit,
-                    role=args.role,
-                    password=password,
-                    custodian_private=custodian,
-                    kdf=settings.password_kdf,
-                    day=today(),
-                    totp_secret=secret,
+            with guard().changing(f"an enrolment code for {username} made"):
+                return await enrolment.invite(
+                    db, username=username, unit_id=args.unit, role=args.role,
+                    requested_by=_requested_by(args), day=today(),
+                    show=functools.partial(_show_code, args),
                 )
         except keyring.KeyringError as exc:
             raise _refused(exc) from None
-        return enrolled
+
+
+def _requested_by(args: argparse.Namespace) -> str:
+    """Who asked, as key holders are told it: the operator's name (run.py asks for it once)."""
+    return str(getattr(args, "operator", None) or "security staff (command line)")
+
+
+def _show_code(args: argparse.Namespace, invited: enrolment.Invitation) -> None:
+    """Print the code and flush: a closed pipe raises here, before anything is stored."""
+    print(f"Enrolment code for {invited.username} ({args.role}, {args.unit}), shown only now:")
+    print(f"    {invited.code}")
+    sys.stdout.flush()
 
 
 def cmd_add_investigator(args: argparse.Namespace) -> int:
-    """Enrol a staff member and their authenticator: the TOTP secret is shown once, here.
+    """Ask for a new account: prints a one-time enrolment code for the newcomer, nothing else.
 
-    The answers, in order: K custodian shares (only for a unit's first key holder), then the
-    new password; a later key holder waits for a current member's approval instead.
-    Security: the secret is shown (and flushed) before the account exists, so a closed pipe
-    or Ctrl-C never leaves an account whose secret nobody saw; it is printed to this terminal
-    only (never logged or written to a file) and stored sealed to the new member's public key.
+    Security: no password, key or authenticator secret passes through security staff. The
+    newcomer redeems the code on the staff site, where their own key pair is made; an
+    approver then types the key fingerprint the newcomer reads out (a current member of the
+    unit, or, for a unit's first key holder, security staff with `keys approve-first`).
     """
     username = valid_username(args.username)
-    shares = ask_custodian_shares() if asyncio.run(_needs_custodian(args)) else None
-    password = new_password(username)
     end_of_input()
-    done = asyncio.run(_add_investigator(args, shares, password))
-    if done.pending:
-        print(f"{username} ({args.role}, key {done.fingerprint}) waits for approval: a current")
-        print(f"key holder of {args.unit} must sign in and approve them under Key holders. Until then")
-        print("they cannot sign in. Tell the approver the key fingerprint above to compare.")
-    else:
-        print(f"Enrolled {username} (id {done.staff_id}) as {args.role} in unit {args.unit}.")
-    print("Give the new member the authenticator secret above in person; it is not shown again.")
+    invited = asyncio.run(_add_investigator(args, username))
+    print(f"Hand it to {username} in person. It works once, until {invited.expires_day}, on the staff")
+    print("site's 'Enrol with a code' page, where they choose their password and authenticator and")
+    print("their key is made. They then read its fingerprint to the person who approves them:")
+    print("a current key holder of the unit, or, for its first key holder, security staff with")
+    print("`keys approve-first`. Roles that hold no unit key need no approval.")
+    return 0
+
+
+async def _approve_first(args: argparse.Namespace, shares: list[str], fingerprint: str) -> int:
+    async with database(args) as db:
+        custodian = await unlock(db, shares)
+        try:
+            with guard().changing(f"{args.username} approved as the first key holder"):
+                return await enrolment.approve_first(
+                    db, custodian, args.username, fingerprint, today(),
+                    approved_by=_requested_by(args),
+                )
+        except enrolment.EnrolmentRefused as exc:
+            raise CliError(f"{_FIRST_REFUSALS.get(exc.reason, exc.reason)}; nothing was changed") from None
+
+
+_FIRST_REFUSALS = {
+    "not_found": "no request of that name is waiting (or it is older than 14 days)",
+    "not_redeemed": "the newcomer has not redeemed their enrolment code yet",
+    "tampered": "this request was not made by this server (its MAC or audit entry does not match): "
+    "do not approve it; check the database and `audit verify`",
+    "wrong_fingerprint": "that is not the fingerprint of the newcomer's key: ask them to read it again",
+    "has_members": "the unit has a key holder now: a current member approves this request instead",
+}
+
+
+def cmd_approve_first(args: argparse.Namespace) -> int:
+    """Give a unit's first key holder its keys: K custodian shares, then the fingerprint they read out.
+
+    Security: the key is the newcomer's own (made at their redemption); the fingerprint is
+    typed here, never shown, so it must come from the newcomer.
+    """
+    shares = ask_custodian_shares()
+    fingerprint = ask_line(f"Key fingerprint {args.username} reads out to you")
+    end_of_input()
+    staff_id = asyncio.run(_approve_first(args, shares, fingerprint))
+    print(f"Approved {args.username} (id {staff_id}) as the first key holder of their unit.")
     return 0
 
 

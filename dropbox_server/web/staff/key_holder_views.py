@@ -1,6 +1,8 @@
 """Key holders: approving a new key holder for one's unit, and acknowledging the notices.
 
-Security: approving re-seals the approver's own copies of the unit's keys (held in this
+Security: the approver types the key fingerprint the newcomer reads out (never shown here,
+so it must come from the newcomer); a request this server did not write is shown as
+tampered and refused. Approving re-seals the approver's own copies of the unit's keys (held in this
 session's memory) to the newcomer, so it needs a second person besides security staff and
 never the custodian. A live session is not enough: the approver gives their password and a
 fresh TOTP code (throttled with sign-in). Each POST carries the session's CSRF token and is
@@ -28,6 +30,7 @@ from dropbox_server.web.staff.context import StaffSession
 from dropbox_server.web.staff.pages import csrf_ok, signed_in, staff_page
 
 _FORM_BYTES = 4 * 1024
+_REFUSAL_STATUS = {"no_keys": 409, "not_redeemed": 409, "tampered": 409, "wrong_fingerprint": 400}
 # Security: back to a page of this site only: no scheme, no "//host", no backslash (which
 # browsers read as a slash), no whitespace.
 _LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&;-]*")
@@ -75,9 +78,11 @@ async def approve(request: web.Request, session: Session[Any], staff: StaffSessi
         await audit.record(db, audit.pending("enrolment_approval_refused", staff=me, detail=failure))
         return await _page(request, session, staff, problem="not_you", status=400)
     try:
-        await enrolment.approve(db, staff.unlocked, form.get("username").strip(), today())
+        await enrolment.approve(
+            db, staff.unlocked, form.get("username").strip(), form.get("fingerprint"), today()
+        )
     except enrolment.EnrolmentRefused as exc:
-        status = 409 if exc.reason == "no_keys" else 404
+        status = _REFUSAL_STATUS.get(exc.reason, 404)
         return await _page(request, session, staff, problem=exc.reason, status=status)
     raise web.HTTPSeeOther("/key-holders?result=approved")
 
