@@ -1,4 +1,4 @@
-"""Migration 0013 (the newcomer makes their own key) on a version-12 database: requests made
+"""Migration 0014 (the newcomer makes their own key) on a version-13 database: requests made
 under the old flow (a password security staff typed) are dropped, members and their notices
 are kept, and the new table refuses a redeemed row without its day."""
 
@@ -14,9 +14,9 @@ from dropbox_server.store import UnitRow, open_database, units
 from tests.investigator.test_migration_0002 import old_staff
 
 
-async def test_0013_drops_old_requests_and_keeps_members(tmp_path: Path) -> None:
+async def test_0014_drops_old_requests_and_keeps_members(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
-    db = await open_database(path, migrate_up_to=12)
+    db = await open_database(path, migrate_up_to=13)
     pair = envelope.generate_keypair()
     await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
     alice = await old_staff(db, "alice", "investigator", pair.public)
@@ -29,9 +29,9 @@ async def test_0013_drops_old_requests_and_keeps_members(tmp_path: Path) -> None
         )
         before = conn.execute("SELECT * FROM staff ORDER BY id").fetchall()
 
-    db = await open_database(path, migrate_up_to=13)
+    db = await open_database(path, migrate_up_to=14)
     try:
-        assert await db.schema_version() == 13
+        assert await db.schema_version() == 14
     finally:
         await db.close()
     with sqlite3.connect(path) as conn:

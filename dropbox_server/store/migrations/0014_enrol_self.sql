@@ -1,4 +1,4 @@
--- Insider review K4 and K5 (issue 18): the newcomer makes their own key.
+-- 0014. Insider review K4 and K5 (issue 18): the newcomer makes their own key.
 --
 -- Security staff now make only a pending enrolment with a one-time enrolment code, stored as
 -- a keyed hash. The newcomer redeems the code on the staff site: their password, their
