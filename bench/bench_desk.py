@@ -32,7 +32,7 @@ from dropbox_server.app import create_investigator_app
 from dropbox_server.clock import days_before, today
 from dropbox_server.config import Settings
 from dropbox_server.custody import keyring
-from dropbox_server.forces import DESK_ID, FORCES
+from dropbox_server.forces import DESK_ID
 from dropbox_server.reports import packages
 from dropbox_server.services import Services, open_services
 from dropbox_server.store import reports as report_store
@@ -58,7 +58,7 @@ async def load(services: Services, count: int) -> float:
             report = synthetic_report(i, key.public_key, key.id, days_before(i % 120))
             batch.append(
                 report.__class__(
-                    **{**report.__dict__, "unit_id": DESK_ID, "named_force": FORCES[i % 10].unit_id,
+                    **{**report.__dict__, "unit_id": DESK_ID,
                        "desk_state": STATES[i % len(STATES)]}
                 )
             )  # fmt: skip

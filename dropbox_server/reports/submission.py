@@ -136,7 +136,6 @@ async def submit_report(
             envelope.seal(unit_key.public_key, contact_pair.private) if contact_pair else None
         ),
         items=tuple(items),
-        named_force=routed.named_force,
         desk_state=routed.desk_state,
     )
     if attachments is None or attachments.count == 0:
