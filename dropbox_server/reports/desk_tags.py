@@ -82,6 +82,9 @@ async def tag_desk_reports(db: Database, staff: UnlockedStaff, day: str) -> None
     """Tag the desk's untagged reports and seal legacy draft links; nothing outside the desk."""
     if staff.staff.unit_id != DESK_ID:
         return
+    untagged = await report_store.untagged_desk_reports(db, DESK_ID, 1)
+    if not untagged and not await package_store.legacy_drafts(db, 1):
+        return  # the usual case: nothing to do, and no key opened
     keys = await own_unit_keys(db, staff)
     subject_key = await desk_subject_key(db, staff, day)
     await _tag_new_reports(db, keys, subject_key)
