@@ -2,7 +2,8 @@
 desk's report view, and a force's view of a package.
 
 Builds a desk-routed data directory with really encrypted (small) reports bulk-loaded
-through the store (named force, desk state and last-written day spread over them), then
+through the store (desk state and last-written day spread over them; every synthetic report
+names the same force, its tag written once before timing), then
 times over HTTP on 127.0.0.1, for a signed-in desk analyst: the inbox's first page, the
 same filtered by force named, by state ("waiting for the reporter"), and by "reporter last
 wrote at least 30 days ago"; the desk's report view (decrypts the report and its packages
@@ -38,8 +39,9 @@ from bench.timing import figures, p99, timed
 from dropbox_server.clock import days_before, today
 from dropbox_server.config import Settings
 from dropbox_server.custody import keyring
-from dropbox_server.forces import DESK_ID, FORCES
+from dropbox_server.forces import DESK_ID
 from dropbox_server.reports import packages
+from dropbox_server.reports.desk_tags import tag_desk_reports
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store import units
@@ -64,7 +66,7 @@ async def load(services: Services, count: int) -> float:
             report = synthetic_report(i, key.public_key, key.id, days_before(i % 120))
             batch.append(
                 report.__class__(
-                    **{**report.__dict__, "unit_id": DESK_ID, "named_force": FORCES[i % 10].unit_id,
+                    **{**report.__dict__, "unit_id": DESK_ID,
                        "desk_state": STATES[i % len(STATES)]}
                 )
             )  # fmt: skip
@@ -91,6 +93,11 @@ async def measure(settings: Settings, services: Services, runs: int) -> None:
     secret, analyst = await member(services, f"analyst{stamp}", DESK_ID, "desk_analyst")
     _, supervisor = await member(services, f"supervisor{stamp}", DESK_ID, "desk_supervisor")
     kent_secret, kent = await member(services, f"kent{stamp}", "kent-police", "investigator")
+    # The named force is sealed (migration 0013): the first desk inbox view tags every untagged
+    # report. Done once here, and timed, so the figures below are the steady state.
+    started = time.perf_counter()
+    await tag_desk_reports(services.db, analyst, today())
+    print(f"one-off named-force tagging of the loaded reports: {time.perf_counter() - started:.1f} s")
     newest = (await report_store.list_unit_reports(services.db, DESK_ID, 1, 0))[0]
     draft = await packages.create_draft(
         services.db, analyst, newest.id, "kent-police", PACKAGE, False, today()

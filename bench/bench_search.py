@@ -58,7 +58,7 @@ async def pad(services: Services, total: int) -> int:
     """
     columns = (
         "unit_id, first_unit_id, channel, conduct, outcome, conflict, contact_scope, created_day, "
-        "last_activity_day, reporter_public_key, report_public_key, contact_public_key, named_force, "
+        "last_activity_day, reporter_public_key, report_public_key, contact_public_key, "
         "desk_state, risk, reporter_last_day"
     )
     have = await report_store.count_unit_reports(services.db, UNIT)

@@ -68,8 +68,9 @@ def staff_certificate(seed: bytes, staff_id: int, unit_id: str, role: str, publi
     return _mac(seed, "staff-key", staff_id, unit_id, role, public)
 
 
-def draft_certificate(seed: bytes, draft_id: int, package_id: str, public: bytes) -> bytes:
-    return _mac(seed, "package-draft", draft_id, package_id, public)
+def draft_certificate(seed: bytes, draft_id: int, public: bytes) -> bytes:
+    # Not the package id: since migration 0015 it is sealed to this very key (M2).
+    return _mac(seed, "package-draft", draft_id, public)
 
 
 def history_certificate(seed: bytes, seq: int, row: HistoryRow) -> bytes:
@@ -167,10 +168,10 @@ def unit_key_certifier(db: Database, unit_id: str, public: bytes) -> Callable[[i
     return lambda key_id: unit_key_certificate(seed, key_id, unit_id, public)
 
 
-def draft_certifier(db: Database, package_id: str, public: bytes) -> Callable[[int], bytes]:
+def draft_certifier(db: Database, public: bytes) -> Callable[[int], bytes]:
     """Makes a package draft key's certificate from the id the store gives the draft."""
     seed = _seed(db)
-    return lambda draft_id: draft_certificate(seed, draft_id, package_id, public)
+    return lambda draft_id: draft_certificate(seed, draft_id, public)
 
 
 async def certify_staff(db: Database, staff_id: int, unit_id: str, role: str, public: bytes) -> None:
@@ -280,7 +281,7 @@ async def staff_public(db: Database, staff: StaffRow) -> bytes:
 async def draft_public(db: Database, draft: DraftRow) -> bytes:
     """A package draft's public key to seal a new version or a rejection reason to, if certified."""
     cert = await cert_store.draft_certificate(db, draft.id)
-    if not _same(cert, draft_certificate(_seed(db), draft.id, draft.package_id, draft.public_key)):
+    if not _same(cert, draft_certificate(_seed(db), draft.id, draft.public_key)):
         await _refuse(db, "the package draft's key", f"draft={draft.id}")
     return draft.public_key
 
@@ -399,7 +400,7 @@ async def certify_upgrade(db: Database) -> int | None:
         staff={s: staff_certificate(seed, s, u, r, p) for s, u, r, p, _ in await cert_store.all_staff(db)},
         reports=reports,
         history=history,
-        drafts={d: draft_certificate(seed, d, p, k) for d, p, k in await cert_store.all_drafts(db)},
+        drafts={d: draft_certificate(seed, d, k) for d, k in await cert_store.all_drafts(db)},
     )
     await cert_store.write_backfill(db, backfill)
     if found is not None:

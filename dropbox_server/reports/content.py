@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 ITEM_CONTEXT = b"tipdrop:v1:item:"
 CONTACT_SCOPES = ("unit", "investigating_force")
+
+
+def fields_to_bytes(value: DataclassInstance) -> bytes:
+    """A report's or a package's fields as the JSON that is encrypted (one form for both)."""
+    return json.dumps(asdict(value), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def known_fields(cls: type[DataclassInstance], data: bytes) -> dict[str, Any]:
+    """The fields of `cls` found in decrypted JSON; unknown keys (a later version's) are dropped."""
+    raw = json.loads(data.decode("utf-8"))
+    known = {f.name for f in fields(cls)}
+    return {k: v for k, v in raw.items() if k in known}
 
 
 @dataclass(frozen=True)
@@ -26,13 +42,11 @@ class ReportContent:
     conflict: bool = False
 
     def to_bytes(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return fields_to_bytes(self)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ReportContent:
-        raw = json.loads(data.decode("utf-8"))
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        return cls(**known_fields(cls, data))
 
 
 @dataclass(frozen=True)
@@ -44,7 +58,7 @@ class ContactDetails:
     scope: str
 
     def to_bytes(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return fields_to_bytes(self)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ContactDetails:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server.custody.keyring import UnlockedStaff
-from dropbox_server.reports.access import Case
+from dropbox_server.reports.access import Case, own_unit_keys
+from dropbox_server.reports.package_links import draft_private, open_draft_link
 from dropbox_server.reports.packages import require_desk
 from dropbox_server.store import Database
 from dropbox_server.store import packages as package_store
@@ -33,13 +34,18 @@ class DeskPanel:
 async def desk_panel(db: Database, staff: UnlockedStaff, case: Case) -> DeskPanel:
     """Every draft and delivered package made from a desk report, with where each is now.
 
-    Security: clear metadata only (ids, units, states); a package's text is opened on its
-    own page, with the desk's keys.
+    Security: each draft's link (unit, package) is opened with the desk's keys (M2); a
+    package's text is opened on its own page.
     """
     require_desk(staff)
+    keys = await own_unit_keys(db, staff)
     lines = []
     delivered: dict[str, str] = {}
-    for d in await package_store.drafts_of(db, case.report.seq):
+    for row in await package_store.drafts_of(db, case.report.seq):
+        private = draft_private(keys, row)
+        if private is None:
+            continue
+        d = await open_draft_link(db, private, row)
         now_at = ""
         if d.package_seq is not None and d.state == "approved":
             package = await report_store.get_report_by_seq(db, d.package_seq)
@@ -56,7 +62,7 @@ async def desk_panel(db: Database, staff: UnlockedStaff, case: Case) -> DeskPane
                 d.package_id,
                 update,
                 now_at,
-                d.rejection_ciphertext is not None,
+                row.rejection_ciphertext is not None,
             )
         )
     return DeskPanel(tuple(lines), tuple(delivered.items()))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from dropbox_server import audit, envelope
+from dropbox_server.clock import today
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.forces import FORCES_BY_ID
 from dropbox_server.reports.access import own_unit_keys, require_reader
 from dropbox_server.reports.content import ReportContent, item_context
+from dropbox_server.reports.desk_tags import named_force_filter, tag_desk_reports
 from dropbox_server.reports.package_content import PackageContent
 from dropbox_server.store import Database, ReportRow
 from dropbox_server.store import assignments as assignment_store
@@ -185,7 +187,9 @@ def _page_detail(where: InboxFilter, cursor: tuple[str, str, int] | None, rows: 
             ("channel", where.channel),
             ("assignee", where.assignee),
             ("unassigned", "yes" if where.unassigned else None),
-            ("named_force", where.named_force),
+            # Security: that the named force was filtered on, never which (the ids shown would
+            # then say which force each desk report names: M1).
+            ("named_force", "yes" if where.named_force is not None else None),
             ("desk_state", where.desk_state),
             ("quiet_since", where.reporter_quiet_since),
             ("report", where.report_id),
@@ -214,6 +218,11 @@ async def inbox(
     """
     require_reader(staff)
     unit_id = staff.staff.unit_id
+    day = today()
+    # Security: the named force is filtered on through the desk's keyed tags, never in clear (M1).
+    await tag_desk_reports(db, staff, day)
+    if where.named_force is not None:
+        where = replace(where, named_force_tag=await named_force_filter(db, staff, where.named_force, day))
     cursor = await _cursor(db, unit_id, "after", after) or await _cursor(db, unit_id, "before", before)
     rows = await inbox_page(db, unit_id, staff.staff.id, where, cursor, page_size + 1)
     more = len(rows) > page_size

@@ -7,11 +7,11 @@ reporter's text automatically. Grading follows the College of Policing 3x5x2 mod
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 from dropbox_server.conduct import CONDUCT_KINDS
 from dropbox_server.i18n import lazy
+from dropbox_server.reports.content import fields_to_bytes, known_fields
 
 # 3x5x2: source evaluation, intelligence assessment, handling code.
 SOURCE_EVALUATIONS: dict[str, str] = {
@@ -61,13 +61,11 @@ class PackageContent:
         return self.summary
 
     def to_bytes(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return fields_to_bytes(self)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> PackageContent:
-        raw = json.loads(data.decode("utf-8"))
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        return cls(**known_fields(cls, data))
 
 
 def package_from_form(values: dict[str, str], to_unit: str) -> tuple[PackageContent, dict[str, str]]:

@@ -28,6 +28,14 @@ from dropbox_server.reports.access import Case, CaseNotFound, RoleNotAllowed, lo
 from dropbox_server.reports.casework import open_report
 from dropbox_server.reports.content import ContactDetails, item_context
 from dropbox_server.reports.package_content import PackageContent, package_from_form
+from dropbox_server.reports.package_links import (
+    Draft,
+    desk_subject_key,
+    draft_private,
+    open_draft_link,
+    package_tag,
+    seal_link,
+)
 from dropbox_server.reports.submission import new_report_id
 from dropbox_server.store import Database, NewItem, NewReport, ReportRow, units
 from dropbox_server.store import packages as package_store
@@ -53,7 +61,7 @@ class PackageError(Exception):
 
 @dataclass(frozen=True)
 class OpenedDraft:
-    draft: DraftRow
+    draft: Draft
     content: PackageContent
     rejection: str  # the reason a supervisor sent it back, "" when none
     source: ReportRow
@@ -75,11 +83,10 @@ async def desk_case(db: Database, staff: UnlockedStaff, report_id: str) -> Case:
 
 
 async def _desk_private(db: Database, staff: UnlockedStaff, draft: DraftRow) -> bytes:
-    keys = await own_unit_keys(db, staff)
-    desk_key = keys.get(draft.desk_key_id)
-    if desk_key is None:
+    private = draft_private(await own_unit_keys(db, staff), draft)
+    if private is None:
         raise CaseNotFound(str(draft.id))
-    return envelope.unseal(desk_key, draft.key_for_desk)
+    return private
 
 
 def _seal_draft(draft_public: bytes, package_id: str, content: PackageContent) -> tuple[bytes, bytes]:
@@ -108,7 +115,11 @@ async def _checked(db: Database, case: Case, to_unit: str, values: dict[str, str
         errors["to_unit"] = "choose"
     # The hub and conflict rule is the desk's at this point: a package for the force whose
     # own professional standards unit is named needs the analyst to say so deliberately.
-    if case.report.conflict and case.report.named_force == to_unit and not content.conflict_override:
+    # Security: the named force is read from the sealed report (no clear copy: M1).
+    named = None
+    if case.report.conflict:
+        named = (await open_report(db, case.report, case.unit_keys)).content.force
+    if named == to_unit and not content.conflict_override:
         errors["conflict_override"] = "needed"
     if errors:
         raise PackageError("invalid", errors)
@@ -130,12 +141,14 @@ async def create_draft(
     pair, desk_key_id, key_for_desk = await _draft_keys(db, staff)
     package_id = new_report_id()
     body = _seal_draft(pair.public, package_id, content)
-    certificate = certify.draft_certifier(db, package_id, pair.public)
+    certificate = certify.draft_certifier(db, pair.public)
+    link = seal_link(pair.public, to_unit, package_id)
     draft = package_store.NewDraft(
         source_seq=case.report.seq,
-        to_unit_id=to_unit,
-        package_id=package_id,
-        package_seq=None,
+        link_ciphertext=link[0],
+        link_key=link[1],
+        package_tag=package_tag(await desk_subject_key(db, staff, day), package_id),
+        is_update=False,
         author_staff_id=staff.staff.id,
         public_key=pair.public,
         desk_key_id=desk_key_id,
@@ -146,9 +159,8 @@ async def create_draft(
         include_contact=include_contact and case.report.contact_scope == CONTACT_FOR_FORCE,
         day=day,
     )
-    entry = audit.pending(
-        "package_drafted", staff=staff.staff, report_id=case.report.id, detail=f"to={to_unit}"
-    )
+    # Security: the audit names no receiving unit beside the desk report (M1).
+    entry = audit.pending("package_drafted", staff=staff.staff, report_id=case.report.id)
     return await package_store.insert_draft(db, draft, entry)
 
 
@@ -165,17 +177,20 @@ async def create_update(
     draft, and re-encrypted under the package's key only when a second member approves it."""
     case = await desk_case(db, staff, report_id)
     package = await report_store.get_report(db, package_id) if package_id.isalnum() else None
-    if package is None or await package_store.source_of_package(db, package.seq) != case.report.seq:
+    tag = package_tag(await desk_subject_key(db, staff, day), package_id)
+    if package is None or await package_store.source_of_package(db, tag, package.id) != case.report.seq:
         raise CaseNotFound(package_id)
     content = await _checked(db, case, package.unit_id, values)
     pair, desk_key_id, key_for_desk = await _draft_keys(db, staff)
     body = _seal_draft(pair.public, package.id, content)
-    certificate = certify.draft_certifier(db, package.id, pair.public)
+    certificate = certify.draft_certifier(db, pair.public)
+    link = seal_link(pair.public, package.unit_id, package.id)
     draft = package_store.NewDraft(
         source_seq=case.report.seq,
-        to_unit_id=package.unit_id,
-        package_id=package.id,
-        package_seq=package.seq,
+        link_ciphertext=link[0],
+        link_key=link[1],
+        package_tag=tag,
+        is_update=True,
         author_staff_id=staff.staff.id,
         public_key=pair.public,
         desk_key_id=desk_key_id,
@@ -187,31 +202,32 @@ async def create_update(
         day=day,
     )
     # Security: the audit never names a package beside the desk report it came from (M2).
-    detail = f"to={package.unit_id} update"
-    entry = audit.pending("package_drafted", staff=staff.staff, report_id=case.report.id, detail=detail)
+    entry = audit.pending("package_drafted", staff=staff.staff, report_id=case.report.id, detail="update")
     return await package_store.insert_draft(db, draft, entry)
 
 
-async def _draft(db: Database, staff: UnlockedStaff, draft_id: int) -> tuple[DraftRow, ReportRow]:
+async def _draft(db: Database, staff: UnlockedStaff, draft_id: int) -> tuple[Draft, ReportRow, bytes]:
+    """(draft with its link opened, source report, the draft's private key)."""
     require_desk(staff)
-    draft = await package_store.get_draft(db, draft_id)
-    source = await report_store.get_report_by_seq(db, draft.source_seq) if draft else None
-    if draft is None or source is None or source.unit_id != staff.staff.unit_id:
+    row = await package_store.get_draft(db, draft_id)
+    source = await report_store.get_report_by_seq(db, row.source_seq) if row else None
+    if row is None or source is None or source.unit_id != staff.staff.unit_id:
         raise CaseNotFound(str(draft_id))
-    return draft, source
+    private = await _desk_private(db, staff, row)
+    return await open_draft_link(db, private, row), source, private
 
 
 async def open_draft(db: Database, staff: UnlockedStaff, draft_id: int) -> OpenedDraft:
     """A draft (or an approved version) decrypted for a desk member."""
-    draft, source = await _draft(db, staff, draft_id)
-    private = await _desk_private(db, staff, draft)
-    key = envelope.unseal(private, draft.body_key)
-    raw = envelope.decrypt(key, draft.body_ciphertext, item_context(draft.package_id, DRAFT))
+    draft, source, private = await _draft(db, staff, draft_id)
+    row = draft.row
+    key = envelope.unseal(private, row.body_key)
+    raw = envelope.decrypt(key, row.body_ciphertext, item_context(draft.package_id, DRAFT))
     rejection = ""
-    if draft.rejection_ciphertext is not None and draft.rejection_key is not None:
-        rkey = envelope.unseal(private, draft.rejection_key)
+    if row.rejection_ciphertext is not None and row.rejection_key is not None:
+        rkey = envelope.unseal(private, row.rejection_key)
         rejection = envelope.decrypt(
-            rkey, draft.rejection_ciphertext, item_context(draft.package_id, REJECTION)
+            rkey, row.rejection_ciphertext, item_context(draft.package_id, REJECTION)
         ).decode("utf-8")
     return OpenedDraft(draft, PackageContent.from_bytes(raw), rejection, source)
 
@@ -220,15 +236,15 @@ async def edit_draft(
     db: Database, staff: UnlockedStaff, draft_id: int, values: dict[str, str], include_contact: bool, day: str
 ) -> None:
     """Save changes to a draft; only its author, and only while it is a draft."""
-    draft, source = await _draft(db, staff, draft_id)
+    draft, source, _ = await _draft(db, staff, draft_id)
     if draft.author_staff_id != staff.staff.id:
         raise PackageError("not_author")
     if draft.state != "draft":
         raise PackageError("not_draft")
     case = await desk_case(db, staff, source.id)
     content = await _checked(db, case, draft.to_unit_id, values)
-    body = _seal_draft(await certify.draft_public(db, draft), draft.package_id, content)
-    keep_contact = include_contact and draft.package_seq is None and source.contact_scope == CONTACT_FOR_FORCE
+    body = _seal_draft(await certify.draft_public(db, draft.row), draft.package_id, content)
+    keep_contact = include_contact and not draft.is_update and source.contact_scope == CONTACT_FOR_FORCE
     entry = audit.pending(
         "package_edited", staff=staff.staff, report_id=source.id, detail=f"draft={draft.id}"
     )
@@ -239,7 +255,7 @@ async def edit_draft(
 
 async def submit_draft(db: Database, staff: UnlockedStaff, draft_id: int, day: str) -> None:
     """The author asks a second desk member to approve the draft."""
-    draft, source = await _draft(db, staff, draft_id)
+    draft, source, _ = await _draft(db, staff, draft_id)
     if draft.author_staff_id != staff.staff.id:
         raise PackageError("not_author")
     entry = audit.pending(
@@ -250,7 +266,7 @@ async def submit_draft(db: Database, staff: UnlockedStaff, draft_id: int, day: s
     await db.scrub_wal()  # Security: a cleared rejection reason leaves the WAL
 
 
-def _second_person(staff: UnlockedStaff, draft: DraftRow) -> None:
+def _second_person(staff: UnlockedStaff, draft: Draft) -> None:
     if draft.author_staff_id == staff.staff.id:
         raise PackageError("own_draft")
     if staff.staff.role != DESK_SUPERVISOR:
@@ -261,7 +277,7 @@ def _second_person(staff: UnlockedStaff, draft: DraftRow) -> None:
 
 async def reject_draft(db: Database, staff: UnlockedStaff, draft_id: int, reason: str, day: str) -> None:
     """A supervisor sends a submitted draft back to its author with a reason."""
-    draft, source = await _draft(db, staff, draft_id)
+    draft, source, _ = await _draft(db, staff, draft_id)
     _second_person(staff, draft)
     text = reason.replace("\r\n", "\n").strip()
     if not text:
@@ -269,7 +285,9 @@ async def reject_draft(db: Database, staff: UnlockedStaff, draft_id: int, reason
     if len(text) > MAX_REASON_CHARS:
         raise PackageError("reason_too_long")
     blob, key, _ = envelope.seal_new_item(
-        await certify.draft_public(db, draft), text.encode("utf-8"), item_context(draft.package_id, REJECTION)
+        await certify.draft_public(db, draft.row),
+        text.encode("utf-8"),
+        item_context(draft.package_id, REJECTION),
     )
     entry = audit.pending(
         "package_rejected", staff=staff.staff, report_id=source.id, detail=f"draft={draft.id}"
@@ -304,13 +322,13 @@ def _package_body(
     return NewItem(kind="report", ciphertext=blob, key_for_unit=key, author_staff_id=author)
 
 
-async def package_key_for(db: Database, draft: DraftRow) -> tuple[envelope.KeyPair | None, bytes]:
+async def package_key_for(db: Database, draft: Draft) -> tuple[envelope.KeyPair | None, bytes]:
     """The key the receiving unit will read an approved draft with: a fresh pair for a first
     package (returned, to be passed to approve_draft), or the delivered package's public key."""
-    if draft.package_seq is None:
+    if not draft.is_update:
         pair = envelope.generate_keypair()
         return pair, pair.public
-    delivered = await report_store.get_report_by_seq(db, draft.package_seq)
+    delivered = await report_store.get_report_by_seq(db, draft.package_seq) if draft.package_seq else None
     if delivered is None:
         raise PackageError("not_submitted")
     return None, await certify.report_public(db, delivered)
@@ -346,7 +364,7 @@ async def approve_draft(
     new_case = None
     desk_grant = None
     update = None
-    if draft.package_seq is None:
+    if not draft.is_update:
         receiver = await certify.current_unit_key(db, draft.to_unit_id)
         desk_key = await certify.current_unit_key(db, DESK_ID)
         if receiver is None or desk_key is None:
@@ -378,7 +396,7 @@ async def approve_draft(
         )
         desk_grant = (desk_key.id, envelope.seal(desk_key.public_key, package.private))
     else:
-        delivered = await report_store.get_report_by_seq(db, draft.package_seq)
+        delivered = await report_store.get_report_by_seq(db, draft.package_seq) if draft.package_seq else None
         if delivered is None:
             raise PackageError("not_submitted")
         update = _package_body(
@@ -391,10 +409,10 @@ async def approve_draft(
         draft.id, staff.staff.id, day, version, new_case, desk_grant, update, opened.content.risk,
         tuple(files),
     )
-    # Security: no package id beside the source report's id (M2).
-    detail = f"draft={draft.id} to={draft.to_unit_id}"
+    # Security: no package id (M2) nor receiving unit (M1) beside the source report's id.
+    detail = f"draft={draft.id}"
     entry = audit.pending("package_approved", staff=staff.staff, report_id=source.id, detail=detail)
-    if await package_store.approve(db, draft, approval, entry) is None:
+    if await package_store.approve(db, draft.row, draft.package_seq, approval, entry) is None:
         raise PackageError("stale")
     await db.scrub_wal()  # Security: nothing superseded stays in the WAL once it leaves the desk
     return draft.package_id
@@ -412,9 +430,12 @@ class AwaitingLine:
 async def awaiting_approval(db: Database, staff: UnlockedStaff) -> list[AwaitingLine]:
     """Submitted drafts, oldest first (clear metadata only)."""
     require_desk(staff)
+    keys = await own_unit_keys(db, staff)
     out = []
     for d in await package_store.awaiting_approval(db):
         source = await report_store.get_report_by_seq(db, d.source_seq)
-        if source is not None and source.unit_id == staff.staff.unit_id:
-            out.append(AwaitingLine(d.id, source.id, d.to_unit_id, d.author_staff_id, d.updated_day))
+        private = draft_private(keys, d)
+        if source is not None and source.unit_id == staff.staff.unit_id and private is not None:
+            draft = await open_draft_link(db, private, d)
+            out.append(AwaitingLine(d.id, source.id, draft.to_unit_id, d.author_staff_id, d.updated_day))
     return out

@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
+from dropbox_server.clock import today
 from dropbox_server.custody import certify
 from dropbox_server.custody.keyring import UnlockedStaff
 from dropbox_server.reports.access import Case, CaseNotFound, load_case, own_unit_keys
 from dropbox_server.reports.case_actions import MessageError, check_message
 from dropbox_server.reports.casework import open_report_key
 from dropbox_server.reports.content import item_context
+from dropbox_server.reports.package_links import desk_subject_key, draft_private, open_draft_link, package_tag
 from dropbox_server.reports.packages import desk_case, require_desk
 from dropbox_server.reports.report_keys import ReportKeys, with_earlier
 from dropbox_server.store import Database, ReportRow
@@ -88,7 +90,11 @@ async def desk_requests(db: Database, staff: UnlockedStaff, case: Case) -> tuple
     require_desk(staff)
     keys = await own_unit_keys(db, staff)
     out: list[RelayMessage] = []
-    seqs = {d.package_seq for d in await package_store.drafts_of(db, case.report.seq) if d.package_seq}
+    seqs = set()
+    for row in await package_store.drafts_of(db, case.report.seq):
+        private = draft_private(keys, row)
+        if private is not None and (seq := (await open_draft_link(db, private, row)).package_seq):
+            seqs.add(seq)
     for seq in sorted(seqs):
         package = await report_store.get_report_by_seq(db, seq)
         key = await open_report_key(db, package, keys) if package else None
@@ -104,7 +110,12 @@ async def settle_request(db: Database, staff: UnlockedStaff, request_id: int, re
     declined; returns the desk report's id."""
     require_desk(staff)
     row = await relay_store.get(db, request_id)
-    source_seq = await package_store.source_of_package(db, row.package_seq) if row else None
+    package = await report_store.get_report_by_seq(db, row.package_seq) if row else None
+    source_seq = None
+    if package is not None:
+        # Security: the package's drafts are found by its keyed tag, in this desk session (M2).
+        tag = package_tag(await desk_subject_key(db, staff, today()), package.id)
+        source_seq = await package_store.source_of_package(db, tag, package.id)
     source = await report_store.get_report_by_seq(db, source_seq) if source_seq else None
     if row is None or source is None:
         raise CaseNotFound(str(request_id))

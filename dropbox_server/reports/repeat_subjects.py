@@ -17,6 +17,7 @@ from dropbox_server.custody.subject_key import open_subject_key
 from dropbox_server.forces import FORCES_BY_ID
 from dropbox_server.reports.access import own_unit_keys, require_reader
 from dropbox_server.reports.content import ReportContent
+from dropbox_server.reports.package_content import PackageContent
 from dropbox_server.reports.routing import UNKNOWN_FORCE
 from dropbox_server.store import Database, ReportRow
 from dropbox_server.store import subjects as subject_store
@@ -49,8 +50,12 @@ def collar_message(force: str, collar_number: str) -> str:
     return f"{force}\x00{collar}" if collar else ""
 
 
-def identifiers(content: ReportContent) -> dict[str, str]:
-    """The normalised identifiers a report names, by kind (missing ones left out)."""
+def identifiers(content: ReportContent | PackageContent) -> dict[str, str]:
+    """The normalised identifiers a report (or a package) names, by kind (missing ones left out).
+
+    A package's collar number goes with the unit it was sent to (the desk sends a package
+    to the subject's force), so a force's search finds its packages and reports alike.
+    """
     found = {
         COLLAR: collar_message(content.force, content.collar_number),
         NAME: normalise(content.subject_name),
@@ -58,7 +63,7 @@ def identifiers(content: ReportContent) -> dict[str, str]:
     return {kind: value for kind, value in found.items() if value}
 
 
-def digests_of(key: bytes, content: ReportContent) -> dict[str, bytes]:
+def digests_of(key: bytes, content: ReportContent | PackageContent) -> dict[str, bytes]:
     return {kind: envelope.subject_digest(key, kind, value) for kind, value in identifiers(content).items()}
 
 
@@ -68,17 +73,19 @@ async def _unit_subject_key(db: Database, staff: UnlockedStaff, day: str) -> tup
 
 
 async def repeat_subjects(
-    db: Database, staff: UnlockedStaff, report: ReportRow, content: ReportContent, day: str
+    db: Database, staff: UnlockedStaff, report: ReportRow, content: ReportContent | PackageContent, day: str
 ) -> RepeatSubjects:
     """Mark the report the first time its unit opens it, and list the unit's other reports
     naming the same subject.
 
-    The caller has opened the report (access.load_case's checks passed). Packages are not
-    marked: a force sees a package's subject through the desk's words, not the reporter's.
+    The caller has opened the report (access.load_case's checks passed). A package is marked
+    with the subject the desk's analyst wrote (issue 19: the force's search by collar number
+    finds packages too); the desk cannot mark it at approval, as it never holds the
+    receiving force's subject key.
     Security: only digests are read and written; no other report is opened.
     """
     require_reader(staff)
-    if report.is_package or report.unit_id != staff.staff.unit_id:
+    if report.unit_id != staff.staff.unit_id:
         return RepeatSubjects((), ())
     key_id, key = await _unit_subject_key(db, staff, day)
     mine = digests_of(key, content)

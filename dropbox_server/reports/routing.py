@@ -29,8 +29,7 @@ class Route:
     """The unit a report is sealed to, and the clear metadata that goes with it."""
 
     unit_id: str
-    named_force: str | None  # clear only under desk routing (statistics, the desk's filters)
-    desk_state: str | None
+    desk_state: str | None  # Security: the force a desk report names stays sealed inside it (M1)
 
 
 def route_direct(content: ReportContent, active: Collection[str] | None = None) -> str:
@@ -55,6 +54,5 @@ async def route_report(db: Database, content: ReportContent) -> Route:
     """
     active = await active_force_ids(db)
     if await deployment_store.routing(db) == DESK:
-        named = content.force if content.force in active else None
-        return Route(DESK_ID, named, "new")
-    return Route(route_direct(content, active), None, None)
+        return Route(DESK_ID, "new")
+    return Route(route_direct(content, active), None)

@@ -137,7 +137,6 @@ async def submit_report(
             envelope.seal(unit_key.public_key, contact_pair.private) if contact_pair else None
         ),
         items=tuple(items),
-        named_force=routed.named_force,
         desk_state=routed.desk_state,
         certificate=certify.new_report_certifier(db, report_id, unit_id, report_pair.public, reporter.public),
     )

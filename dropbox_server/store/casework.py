@@ -37,7 +37,8 @@ class InboxFilter:
     unassigned: bool = False
     # At the desk: the force the reporter named, where the report stands, and reports whose
     # reporter last wrote on or before a day (the view turns "N days since" into that day).
-    named_force: str | None = None
+    named_force: str | None = None  # the code, for the page and audit; SQL uses the tag
+    named_force_tag: bytes | None = None  # its keyed digest (reports/desk_tags.py)
     desk_state: str | None = None
     reporter_quiet_since: str | None = None
     # Search: one report by its id, and the reports marked with any of these keyed digests
@@ -58,7 +59,7 @@ class InboxFilter:
         if self.reporter_quiet_since is not None:
             sql += f" AND {'+' if paging else ''}r.reporter_last_day <= ?"
             params.append(self.reporter_quiet_since)
-        for column in ("outcome", "conduct", "channel", "named_force", "desk_state"):
+        for column in ("outcome", "conduct", "channel", "named_force_tag", "desk_state"):
             value = getattr(self, column)
             if value is not None:
                 sql += f" AND r.{column} = ?"

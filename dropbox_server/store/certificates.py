@@ -167,9 +167,9 @@ async def draft_certificate(db: Database, draft_id: int) -> bytes | None:
     return bytes(r[0]) if r and r[0] is not None else None
 
 
-async def all_drafts(db: Database) -> list[tuple[int, str, bytes]]:
-    rows = await db.fetch_all("SELECT id, package_id, public_key FROM package_drafts")
-    return [(int(r[0]), r[1], bytes(r[2])) for r in rows]
+async def all_drafts(db: Database) -> list[tuple[int, bytes]]:
+    rows = await db.fetch_all("SELECT id, public_key FROM package_drafts")
+    return [(int(r[0]), bytes(r[1])) for r in rows]
 
 
 async def certification_owed(db: Database) -> bool:

@@ -1,7 +1,9 @@
 """SQL for intelligence packages: drafts at the desk, approval into a case of their own.
 
-Clear columns are ids, states, staff ids and days; the body and any rejection reason are
-ciphertext under the package key.
+Clear columns are ids, states, staff ids and days; the body, any rejection reason and the
+draft's link (receiving unit, package id) are ciphertext under the draft's desk-only key, and
+package_tag is a keyed digest under the desk's subject key (M2: no package tied to its desk
+report in clear).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from dropbox_server.store.reports import add_item_tx, insert_report_tx
 from dropbox_server.store.row_keys import new_row_key
 
 _COLUMNS = (
-    "id, source_seq, to_unit_id, package_id, package_seq, state, author_staff_id, approver_staff_id, "
+    "id, source_seq, to_unit_id, package_id, package_seq, link_ciphertext, link_key, package_tag, "
+    "state, author_staff_id, approver_staff_id, "
     "public_key, desk_key_id, key_for_desk, body_ciphertext, body_key, include_contact, "
     "rejection_ciphertext, rejection_key, created_day, updated_day, version, is_update"
 )
@@ -30,9 +33,13 @@ _COLUMNS = (
 class DraftRow:
     id: int
     source_seq: int
-    to_unit_id: str
-    package_id: str
-    package_seq: int | None  # the package's case once approved (or the case an update is for)
+    # Legacy rows (before migration 0015) only: the link in clear. Newer rows seal it.
+    legacy_to_unit_id: str | None
+    legacy_package_id: str | None
+    legacy_package_seq: int | None
+    link_ciphertext: bytes | None  # {receiving unit, package id}, sealed to public_key
+    link_key: bytes | None
+    package_tag: bytes | None  # keyed digest of the package id (desk subject key)
     state: str  # draft, submitted, approved
     author_staff_id: int | None
     approver_staff_id: int | None
@@ -53,9 +60,10 @@ class DraftRow:
 @dataclass(frozen=True)
 class NewDraft:
     source_seq: int
-    to_unit_id: str
-    package_id: str
-    package_seq: int | None
+    link_ciphertext: bytes
+    link_key: bytes
+    package_tag: bytes
+    is_update: bool
     author_staff_id: int
     public_key: bytes
     desk_key_id: int
@@ -85,8 +93,8 @@ class Approval:
 
 def _row(r: aiosqlite.Row) -> DraftRow:
     values = list(r)
-    values[13] = bool(values[13])
-    values[19] = bool(values[19])
+    values[16] = bool(values[16])
+    values[22] = bool(values[22])
     return DraftRow(*values)
 
 
@@ -103,16 +111,16 @@ async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
     draft_id = new_row_key()
     async with db.transaction() as tx:
         await tx.execute(
-            "INSERT INTO package_drafts (id, source_seq, to_unit_id, package_id, package_seq, state, "
+            "INSERT INTO package_drafts (id, source_seq, link_ciphertext, link_key, package_tag, state, "
             "author_staff_id, public_key, desk_key_id, key_for_desk, body_ciphertext, body_key, "
             "include_contact, created_day, updated_day, is_update) "
             "VALUES (?,?,?,?,?,'draft',?,?,?,?,?,?,?,?,?,?)",
             (
                 draft_id,
                 d.source_seq,
-                d.to_unit_id,
-                d.package_id,
-                d.package_seq,
+                d.link_ciphertext,
+                d.link_key,
+                d.package_tag,
                 d.author_staff_id,
                 d.public_key,
                 d.desk_key_id,
@@ -122,7 +130,7 @@ async def insert_draft(db: Database, d: NewDraft, audit: PendingAudit) -> int:
                 int(d.include_contact),
                 d.day,
                 d.day,
-                int(d.package_seq is not None),
+                int(d.is_update),
             ),
         )
         if d.certificate is not None:
@@ -195,12 +203,15 @@ async def reject_draft(
         return True
 
 
-async def approve(db: Database, draft: DraftRow, a: Approval, audit: PendingAudit) -> int | None:
+async def approve(
+    db: Database, draft: DraftRow, package_seq: int | None, a: Approval, audit: PendingAudit
+) -> int | None:
     """Approve a submitted draft and deliver it, in one transaction; returns the case's seq.
 
     Returns None when someone else approved, rejected or changed it meanwhile, including
     any version other than the one the approver reviewed. The schema refuses an approval by
-    the author (trigger package_drafts_two_people).
+    the author (trigger package_drafts_two_people). `package_seq`: the delivered package an
+    update is for (None for a first version).
     """
     async with db.transaction() as tx:
         cur = await tx.execute(
@@ -219,9 +230,8 @@ async def approve(db: Database, draft: DraftRow, a: Approval, audit: PendingAudi
                     "VALUES (?, 'content', ?, ?)",
                     (seq, a.desk_grant[0], a.desk_grant[1]),
                 )
-            await tx.execute("UPDATE package_drafts SET package_seq = ? WHERE id = ?", (seq, a.draft_id))
-        elif a.update is not None and draft.package_seq is not None:
-            seq = draft.package_seq
+        elif a.update is not None and package_seq is not None:
+            seq = package_seq
             item_id = await add_item_tx(tx, seq, a.update, a.day)
             await tx.execute("UPDATE reports SET risk = ? WHERE seq = ?", (int(a.risk), seq))
         else:
@@ -257,12 +267,37 @@ async def awaiting_approval(db: Database) -> list[DraftRow]:
     return [_row(r) for r in rows]
 
 
-async def source_of_package(db: Database, package_seq: int) -> int | None:
-    """The desk report a package case was made from."""
+async def source_of_package(db: Database, package_tag: bytes, package_id: str) -> int | None:
+    """The desk report a package case was made from: found by its keyed tag (computed in a
+    desk session), or by the clear link of a draft written before migration 0015."""
     r = await db.fetch_one(
-        "SELECT source_seq FROM package_drafts WHERE package_seq = ? LIMIT 1", (package_seq,)
+        "SELECT source_seq FROM package_drafts WHERE package_tag = ? LIMIT 1", (package_tag,)
     )
+    if r is None:
+        r = await db.fetch_one(
+            "SELECT source_seq FROM package_drafts WHERE package_id = ? LIMIT 1", (package_id,)
+        )
     return int(r[0]) if r else None
+
+
+async def legacy_drafts(db: Database, limit: int) -> list[DraftRow]:
+    """Drafts written before migration 0015, whose link is still in clear."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM package_drafts WHERE package_id IS NOT NULL LIMIT ?",  # noqa: S608
+        (limit,),
+    )
+    return [_row(r) for r in rows]
+
+
+async def seal_link(db: Database, draft_id: int, link: tuple[bytes, bytes], package_tag: bytes) -> None:
+    """Replace a legacy draft's clear link by its sealed form (secure_delete overwrites it)."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE package_drafts SET link_ciphertext = ?, link_key = ?, package_tag = ?, "
+            "to_unit_id = NULL, package_id = NULL, package_seq = NULL "
+            "WHERE id = ? AND package_id IS NOT NULL",
+            (link[0], link[1], package_tag, draft_id),
+        )
 
 
 async def passed_to_police(db: Database, source_seq: int) -> bool:

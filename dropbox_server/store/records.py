@@ -77,7 +77,6 @@ class NewReport:
     sealed_report_key: bytes
     sealed_contact_key: bytes | None
     items: tuple[NewItem, ...]
-    named_force: str | None = None  # clear only for desk-routed reports (statistics, filters)
     desk_state: str | None = None  # set for reports that reach the desk
     risk: bool = False  # a package flagged: someone may be in danger now
     # The report's certificate from the seq the store gives it (custody/certify.py), same transaction.
@@ -100,7 +99,6 @@ class ReportRow:
     reporter_public_key: bytes | None  # None for a package: there is no reporter to write to
     report_public_key: bytes
     contact_public_key: bytes | None
-    named_force: str | None = None
     desk_state: str | None = None
     risk: bool = False
 

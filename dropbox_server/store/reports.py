@@ -15,7 +15,7 @@ from dropbox_server.store.row_keys import new_row_key
 _REPORT_COLUMNS = (
     "seq, id, unit_id, first_unit_id, channel, conduct, outcome, conflict, contact_scope, "
     "created_day, last_activity_day, reporter_public_key, report_public_key, contact_public_key, "
-    "named_force, desk_state, risk"
+    "desk_state, risk"
 )
 _ITEM_COLUMNS = (
     "id, report_seq, kind, created_day, author_staff_id, ciphertext, key_for_unit, key_for_reporter, "
@@ -31,7 +31,7 @@ _INSERT_ITEM = (
 def _report(r: Iterable[Any]) -> ReportRow:
     values = list(r)
     values[7] = bool(values[7])
-    values[16] = bool(values[16])
+    values[15] = bool(values[15])
     return ReportRow(*values)
 
 
@@ -61,8 +61,8 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
     await tx.execute(
         "INSERT INTO reports (seq, id, unit_id, first_unit_id, channel, conduct, conflict, "
         "contact_scope, created_day, last_activity_day, lookup_id, reporter_public_key, "
-        "report_public_key, contact_public_key, named_force, desk_state, risk) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "report_public_key, contact_public_key, desk_state, risk) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             seq,
             report.id,
@@ -78,7 +78,6 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
             report.reporter_public_key,
             report.report_public_key,
             report.contact_public_key,
-            report.named_force,
             report.desk_state,
             int(report.risk),
         ),
@@ -215,3 +214,22 @@ async def list_unit_reports(db: Database, unit_id: str, limit: int, offset: int)
 async def count_unit_reports(db: Database, unit_id: str) -> int:
     r = await db.fetch_one("SELECT count(*) FROM reports WHERE unit_id = ?", (unit_id,))
     return int(r[0]) if r else 0
+
+
+async def untagged_desk_reports(db: Database, desk_id: str, limit: int) -> list[int]:
+    """Reports at the desk whose named force has no keyed tag yet (newest first)."""
+    rows = await db.fetch_all(
+        "SELECT seq FROM reports WHERE unit_id = ? AND named_force_tag IS NULL AND channel <> 'package' "
+        "ORDER BY created_day DESC, seq DESC LIMIT ?",
+        (desk_id, limit),
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def set_named_force_tags(db: Database, tags: Iterable[tuple[int, bytes]]) -> None:
+    """Store each report's keyed tag of the force it names (computed in a desk session)."""
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "UPDATE reports SET named_force_tag = ? WHERE seq = ? AND named_force_tag IS NULL",
+            [(tag, seq) for seq, tag in tags],
+        )

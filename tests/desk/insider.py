@@ -15,6 +15,7 @@ from dropbox_server import envelope
 from dropbox_server.custody import keyring
 from dropbox_server.reports import packages
 from dropbox_server.reports.content import item_context
+from dropbox_server.reports.package_links import LINK_CONTEXT
 from dropbox_server.services import Services
 from dropbox_server.store import Database
 from dropbox_server.store import packages as package_store
@@ -52,7 +53,10 @@ def _blobs_and_ids(path: Path) -> tuple[list[bytes], list[str]]:
             for row in conn.execute(f'SELECT * FROM "{table}"'):
                 out.extend(bytes(v) for v in row if isinstance(v, bytes))
         ids = [
-            r[0] for r in conn.execute("SELECT id FROM reports UNION SELECT package_id FROM package_drafts")
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM reports UNION SELECT package_id FROM package_drafts WHERE package_id IS NOT NULL"
+            )
         ]
     return out + [i.encode() for i in ids], ids
 
@@ -82,7 +86,7 @@ def everything_opened(path: Path, keys: set[bytes], extra_blobs: Iterable[bytes]
     such as old page images in the WAL), opening keys to a fixed point."""
     blobs, ids = _blobs_and_ids(path)
     blobs += list(extra_blobs)
-    contexts = [item_context(i, k) for i in ids for k in KINDS]
+    contexts = [item_context(i, k) for i in ids for k in KINDS] + [LINK_CONTEXT]
     known = keys_reached(path, keys, blobs)
     plain = []
     for blob in blobs:

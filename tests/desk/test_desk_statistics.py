@@ -43,7 +43,7 @@ def _report(i: int, channel: str, key_id: int) -> NewReport:
         reporter_public_key=secrets.token_bytes(32), report_public_key=secrets.token_bytes(32),
         contact_public_key=None, unit_key_id=key_id, sealed_report_key=secrets.token_bytes(80),
         sealed_contact_key=None, items=(NewItem("report", secrets.token_bytes(180), secrets.token_bytes(72)),),
-        named_force=MET, desk_state="new",
+        desk_state="new",
     )  # fmt: skip
 
 
@@ -59,7 +59,8 @@ async def _disseminate(
 ) -> int:
     package_id = secrets.token_hex(8)
     draft = package_store.NewDraft(
-        source_seq=source_seq, to_unit_id=MET, package_id=package_id, package_seq=None,
+        source_seq=source_seq, link_ciphertext=b"l", link_key=b"k", package_tag=secrets.token_bytes(32),
+        is_update=False,
         author_staff_id=people[0], public_key=b"p", desk_key_id=keys[0], key_for_desk=b"k",
         body_ciphertext=b"b", body_key=b"k", include_contact=False, day=day,
     )  # fmt: skip
@@ -74,7 +75,7 @@ async def _disseminate(
         items=(NewItem("report", b"b", b"k"),),
     )  # fmt: skip
     approval = package_store.Approval(draft_id, people[1], day, row.version, case, (keys[0], b"k"), None, False)
-    seq = await package_store.approve(db, row, approval, audit.pending("package_approved"))
+    seq = await package_store.approve(db, row, None, approval, audit.pending("package_approved"))
     assert seq is not None
     return seq
 

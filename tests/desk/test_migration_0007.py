@@ -62,7 +62,9 @@ async def test_0007_keeps_direct_routing_reports_staff_and_statistics(tmp_path: 
         assert _index_columns(path, "reports_desk_state") == ["unit_id", "desk_state", "created_day", "seq"]
         assert await deployment_store.routing(db) == "direct"
         old = await report_store.get_report(db, "r0")
-        assert old is not None and old.unit_id == "u1" and old.desk_state is None and old.named_force is None
+        assert old is not None and old.unit_id == "u1" and old.desk_state is None
+        named = await db.fetch_one("SELECT named_force FROM reports WHERE id = 'r0'")
+        assert named is not None and named[0] is None
         assert old.reporter_public_key is not None and not old.is_package
         assert sorted(await facet_counts(db, "u1")) == [("new", "corruption", "online", 2)]
         # Counted in SQL: today's store reads item columns of a later schema (0012).

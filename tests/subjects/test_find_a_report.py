@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from dropbox_server.forces import DESK_ID
+from tests.desk.flow import CHECKLIST, draft_action, draft_package
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.driver import Investigator, report_ids, text_of
 
@@ -61,3 +62,23 @@ async def test_search_that_cannot_be_what_it_asks_is_refused_kindly(workspace: W
     assert status == 400 and "That is too long to search for." in text_of(page)
     status, page = await ann.get("/inbox?" + urlencode({"name": "-- --"}))
     assert status == 400 and "Type letters or numbers to search for." in text_of(page)
+
+
+async def test_a_force_finds_its_packages_by_collar_number(workspace: Workspace) -> None:
+    """Issue 19: a package names its subject (in the analyst's words), so the receiving force's
+    search by collar number finds it as it finds its own reports. Before, packages were never
+    marked and the search found nothing."""
+    _, source = await submit(workspace, force="kent-police", collar_number="KT 4417")
+    ann = await workspace.signed_in("ann", DESK_ID, "desk_analyst")
+    sue = await workspace.signed_in("sue", DESK_ID, "desk_supervisor")
+    await ann.open_report(source)
+    draft_id = await draft_package(ann, source, "kent-police", collar_number="KT 4417")
+    assert (await draft_action(ann, draft_id, "submit", {}))[0] == 303
+    assert (await draft_action(sue, draft_id, "approve", CHECKLIST))[0] == 303
+    kim = await workspace.signed_in("kim", "kent-police")
+    (package,) = await _found(kim)
+    await kim.open_report(package)  # marked when the unit first opens it, like a report
+    assert await _found(kim, collar="kt-4417") == [package]
+    assert await _found(kim, collar="KT4417", collar_force="kent-police") == [package]
+    assert await _found(kim, collar="KT 9999") == []
+    assert await _found(ann, collar="KT4417") == [source]  # the desk's own search is unchanged

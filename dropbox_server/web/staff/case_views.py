@@ -166,9 +166,9 @@ async def _files_by_item(request: web.Request, staff: StaffSession, report_id: s
 
 
 async def _repeats(request: web.Request, staff: StaffSession, case: CaseFile) -> RepeatSubjects:
-    """Other reports of the unit naming the same collar number or person (none for a package)."""
-    content = case.opened.content
-    if case.opened.report.is_package or not isinstance(content, ReportContent):
+    """Other reports (and packages) of the unit naming the same collar number or person."""
+    content = case.opened.package if case.opened.report.is_package else case.opened.content
+    if content is None:
         return RepeatSubjects((), ())
     db = request.config_dict[SERVICES].db
     return await repeat_subjects(db, staff.unlocked, case.opened.report, content, today())
@@ -180,8 +180,11 @@ async def _desk_context(request: web.Request, staff: StaffSession, case: CaseFil
     report = case.opened.report
     if report.desk_state is not None:
         opened = await load_case(db, staff.unlocked, report.id)
+        content = case.opened.content
         return {
             "at_desk": True,
+            # Read from the sealed report: no clear copy of the named force is kept (M1).
+            "named_force": content.force if isinstance(content, ReportContent) else None,
             "desk_panel": await desk_panel(db, staff.unlocked, opened),
             "desk_requests": await relay.desk_requests(db, staff.unlocked, opened),
             "receiving_units": await directory.receiving_units(db),
