@@ -213,6 +213,7 @@ async def _draft(db: Database, staff: UnlockedStaff, draft_id: int) -> tuple[Dra
     source = await report_store.get_report_by_seq(db, row.source_seq) if row else None
     if row is None or source is None or source.unit_id != staff.staff.unit_id:
         raise CaseNotFound(str(draft_id))
+    await certify.draft_public(db, row)  # a swapped draft key is refused before anything opens
     private = await _desk_private(db, staff, row)
     return await open_draft_link(db, private, row), source, private
 

@@ -37,6 +37,8 @@ async def test_a_swapped_draft_key_gets_no_new_version_or_reason_sealed_to_it(
         )
     with pytest.raises(certify.UncertifiedKey):
         await packages.edit_draft(db, sam, draft, {**PACKAGE, "when": "last year"}, False, today())
-    await packages.submit_draft(db, sam, draft, today())
+    # Nothing else is done with the draft either: its key is checked before its link opens.
+    with pytest.raises(certify.UncertifiedKey):
+        await packages.submit_draft(db, sam, draft, today())
     with pytest.raises(certify.UncertifiedKey):
         await packages.reject_draft(db, sue, draft, "Too precise about the day.", today())

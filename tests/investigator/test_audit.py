@@ -25,8 +25,9 @@ REPO = Path(__file__).resolve().parents[2]
 DAVE_PASSWORD = "quartz-lantern-harbour-violet-9"
 
 
-def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TIPDROP_KDF": "1,8192,1"}
+def run_cli(*args: str, stdin: str = "", cheap: bool = True) -> subprocess.CompletedProcess[str]:
+    """run.py as security staff would; `cheap` sets the test KDF (refused on an unmarked directory)."""
+    env = {**os.environ, "TIPDROP_KDF": "1,8192,1"} if cheap else {k: v for k, v in os.environ.items() if k != "TIPDROP_KDF"}
     return subprocess.run(
         [sys.executable, "run.py", *args, *officer(args)],
         cwd=REPO,

@@ -27,8 +27,14 @@ async def test_signed_in_posts_without_token_are_refused(workspace: Workspace) -
     _, report_id = await submit(workspace)
     alice = await workspace.signed_in("alice", "kent-police")
     app = create_investigator_app(workspace.settings, workspace.services)
-    paths = [p for p in post_paths(app, report_id) if p != "/sign-in"]
+    # /enrol/account acts only inside an enrolment session (its own cookie, its own token,
+    # checked there); without one it changes nothing and sends the browser back to /enrol.
+    paths = [p for p in post_paths(app, report_id) if p not in ("/sign-in", "/enrol/account")]
     assert len(paths) >= 6
+    async with alice.http.post(
+        workspace.investigator_url + "/enrol/account", data={"password": "x"}, allow_redirects=False
+    ) as resp:
+        assert resp.status == 303 and resp.headers["Location"] == "/enrol?result=expired"
     for path in paths:
         for token in (None, "forged.token.value"):
             data = {"reply": "x", "note": "x", "outcome": "assessing", "reason": "x"}
