@@ -24,7 +24,6 @@ from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import certify, keyring
-from dropbox_server.custody.keyring import KeyringError
 from dropbox_server.forces import DESK_ID
 from dropbox_server.reports import inbox
 from dropbox_server.reports.content import ReportContent
@@ -71,7 +70,7 @@ async def test_a_planted_desk_subject_key_is_refused_so_a_copy_names_no_force(se
     await inbox.inbox(db, ann, inbox.InboxFilter())  # honest use: tags written under the real key
     mine = envelope.random_key()
     _plant_subject_key(db.path, mine)
-    with pytest.raises(KeyringError, match="subject key of unit desk"):
+    with pytest.raises(certify.UncertifiedKey, match="subject key of unit desk"):
         await inbox.inbox(db, ann, inbox.InboxFilter())  # the planted key is refused, not used
     guesses = {named_force_tag(mine, f): f for f in FORCES}
     with sqlite3.connect(db.path) as raw:  # a later copy
@@ -109,7 +108,7 @@ async def _desk_upgrade(settings: Settings, plant_after: bytes | None) -> tuple[
         row = await staff_store.get_staff_by_username(services.db, "ann")
         assert row is not None
         ann = await keyring.unlock_staff(services.db, row, keyring.unwrap_staff_key(row, "pw-long-enough-1"))
-        with contextlib.suppress(KeyringError):  # refused or not: what matters is below
+        with contextlib.suppress(certify.UncertifiedKey):  # refused or not: what matters is below
             await inbox.inbox(services.db, ann, inbox.InboxFilter())
         found = await subject_store.subject_key(services.db, DESK_ID)
         assert found is not None
