@@ -2,10 +2,11 @@
 
 A reply to the reporter carries an Ed25519 signature by the unit's signing key
 (custody/signing.py) over the report, the reply's position in it, the day, the text and
-each attached file; the reporter's page checks every reply and warns on any that fails. A reporter's follow-up
-carries a Box from the receipt's key pair to the report key over the same things; the
-unit's view marks any that fails. Someone who can only write the database can seal a
-box to the reporter's or the report's public key, but cannot make either of these.
+each attached file; the reporter's page checks every reply and warns on any that fails.
+A reporter's follow-up carries a Box from the receipt's key pair to the report key over
+report, day, text and files; the unit's view marks any that fails. Someone who can only
+write the database can seal a box to the reporter's or the report's public key, but cannot
+make either of these.
 
 Existing data: items stored before signing began (the per-report position the migration
 recorded in `authenticity_began`) are shown as "sent before replies were signed":
@@ -18,7 +19,8 @@ finding F6). Known limit: among format-1 replies alone, a copied one is not told
 Limits (said plainly): a Box proves the follow-up was made with the receipt key or the
 report key, so the unit holding the report key could make one itself; it guards against
 third parties, not against the unit. An old report key (kept by a unit it was passed on
-from) authenticates only items up to where that key was retired.
+from) authenticates only items up to where that key was retired. A follow-up's Box covers
+no position: a database writer can move one within the thread (not change it).
 """
 
 from __future__ import annotations
