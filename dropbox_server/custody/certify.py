@@ -27,9 +27,11 @@ from dropbox_server import audit, envelope
 from dropbox_server.datadir import replace_file
 from dropbox_server.store import Database, units
 from dropbox_server.store import certificates as cert_store
+from dropbox_server.store import subjects as subject_store
 from dropbox_server.store.certificates import BelowLineItem, HistoryRow, ReportBinding
 from dropbox_server.store.packages import DraftRow
 from dropbox_server.store.records import ReportRow, StaffRow, UnitKeyRow
+from dropbox_server.store.subjects import SubjectKeyRow
 
 PURPOSE = b"tipdrop:v1:key-certificates"
 PIN_NAME = "custodian.pub"
@@ -71,6 +73,22 @@ def staff_certificate(seed: bytes, staff_id: int, unit_id: str, role: str, publi
 def draft_certificate(seed: bytes, draft_id: int, public: bytes) -> bytes:
     # Not the package id: since migration 0015 it is sealed to this very key (M2).
     return _mac(seed, "package-draft", draft_id, public)
+
+
+def subject_key_certificate(seed: bytes, subject_key_id: int, unit_id: str, key: bytes) -> bytes:
+    # A digest of the (secret) key, not the key: the certificate sits in the database.
+    return _mac(seed, "subject-key", subject_key_id, unit_id, envelope.checksum(key))
+
+
+def subject_grants_certificate(
+    seed: bytes, subject_key_id: int, unit_id: str, grants: dict[int, bytes]
+) -> bytes:
+    """Covers every sealed copy of a subject key made before 0016 (the upgrade cannot open it)."""
+    parts = b"".join(
+        unit_key_id.to_bytes(8, "big") + envelope.checksum(sealed)
+        for unit_key_id, sealed in sorted(grants.items())
+    )
+    return _mac(seed, "subject-key-grants", subject_key_id, unit_id, envelope.checksum(parts))
 
 
 def history_certificate(seed: bytes, seq: int, row: HistoryRow) -> bytes:
@@ -172,6 +190,12 @@ def draft_certifier(db: Database, public: bytes) -> Callable[[int], bytes]:
     """Makes a package draft key's certificate from the id the store gives the draft."""
     seed = _seed(db)
     return lambda draft_id: draft_certificate(seed, draft_id, public)
+
+
+def subject_key_certifier(db: Database, unit_id: str, key: bytes) -> Callable[[int], bytes]:
+    """Makes a new subject key's certificate from the id the store gives it, inside its transaction."""
+    seed = _seed(db)
+    return lambda subject_key_id: subject_key_certificate(seed, subject_key_id, unit_id, key)
 
 
 async def certify_staff(db: Database, staff_id: int, unit_id: str, role: str, public: bytes) -> None:
@@ -284,6 +308,28 @@ async def draft_public(db: Database, draft: DraftRow) -> bytes:
     if not _same(cert, draft_certificate(_seed(db), draft.id, draft.public_key)):
         await _refuse(db, "the package draft's key", f"draft={draft.id}")
     return draft.public_key
+
+
+async def check_subject_key(db: Database, row: SubjectKeyRow, key: bytes) -> bytes:
+    """The unit's subject key just opened from `row`, only if its certificate holds.
+
+    Security (F8): sealing to a unit's ring needs only its public keys, so a database writer
+    can seal a key of their own; without this check every tag and mark made next would be
+    under a key they know. A key made before 0016 is checked by its grants, as certified at
+    the upgrade, and then certified by the key itself.
+    """
+    seed = _seed(db)
+    expected = subject_key_certificate(seed, row.id, row.unit_id, key)
+    if row.certificate is not None:
+        if not _same(row.certificate, expected):
+            await _refuse(db, f"the subject key of unit {row.unit_id}", f"subject_key={row.unit_id}")
+        return key
+    grants_cert = subject_grants_certificate(seed, row.id, row.unit_id, row.grants)
+    if row.grants_certificate is None or not _same(row.grants_certificate, grants_cert):
+        await _refuse(db, f"the subject key of unit {row.unit_id}", f"subject_key={row.unit_id}")
+    if not await subject_store.set_certificate(db, row.id, grants_cert, expected):
+        raise UncertifiedKey(f"the subject key of unit {row.unit_id} changed while it was being certified")
+    return key
 
 
 async def _checked_binding(db: Database, report: ReportRow, side: str) -> ReportBinding:
@@ -401,6 +447,9 @@ async def certify_upgrade(db: Database) -> int | None:
         reports=reports,
         history=history,
         drafts={d: draft_certificate(seed, d, k) for d, k in await cert_store.all_drafts(db)},
+        subject_keys={
+            i: subject_grants_certificate(seed, i, u, g) for i, u, g in await subject_store.all_grants(db)
+        },
     )
     await cert_store.write_backfill(db, backfill)
     if found is not None:

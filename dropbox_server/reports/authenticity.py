@@ -1,35 +1,44 @@
 """Who wrote a message: replies signed by their unit, follow-ups authenticated with the receipt key.
 
 A reply to the reporter carries an Ed25519 signature by the unit's signing key
-(custody/signing.py) over the report, the day, the text and each attached file; the
-reporter's page checks every reply and warns on any that fails. A reporter's follow-up
-carries a Box from the receipt's key pair to the report key over the same things; the
-unit's view marks any that fails. Someone who can only write the database can seal a
-box to the reporter's or the report's public key, but cannot make either of these.
+(custody/signing.py) over the report, the reply's position in it, the day, the text and
+each attached file; the reporter's page checks every reply and warns on any that fails.
+A reporter's follow-up carries a Box from the receipt's key pair to the report key over
+report, day, text and files; the unit's view marks any that fails. Someone who can only
+write the database can seal a box to the reporter's or the report's public key, but cannot
+make either of these.
 
 Existing data: items stored before signing began (the per-report position the migration
 recorded in `authenticity_began`) are shown as "sent before replies were signed":
 unchecked, not forged. Reports stored later have no such line: all their items are checked.
+Replies signed before the signature covered the position (authenticator format 1) still
+verify over report, day, text and files, as before; but one standing after a reply in the
+current format (2) fails, as no such reply can be written honestly any more (insider
+finding F6). Known limit: among format-1 replies alone, a copied one is not told apart.
 
 Limits (said plainly): a Box proves the follow-up was made with the receipt key or the
 report key, so the unit holding the report key could make one itself; it guards against
 third parties, not against the unit. An old report key (kept by a unit it was passed on
-from) authenticates only items up to where that key was retired.
+from) authenticates only items up to where that key was retired. A follow-up's Box covers
+no position: a database writer can move one within the thread (not change it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from dropbox_server import envelope
 from dropbox_server.custody import certify
 from dropbox_server.custody.signing import Signer, certified_signer
 from dropbox_server.store import Database, ItemRow
+from dropbox_server.store import reports as report_store
 from dropbox_server.store.files import FileRow, NewFile
 
 Authenticity = Literal["verified", "before_signing", "failed"]
-REPLY_PURPOSE = b"tipdrop:v1:signed-reply"
+REPLY_PURPOSE = b"tipdrop:v1:signed-reply"  # format 1: no position (replies stored before F6)
+POSITIONED_REPLY_PURPOSE = b"tipdrop:v2:signed-reply"  # format 2: the reply's position too
+REPLY_FORMAT_POSITIONED = 2
 FOLLOW_UP_PURPOSE = b"tipdrop:v1:reporter-follow-up"
 REPORT_PURPOSE = b"tipdrop:v1:reporter-report"
 # What the reporter's receipt key authenticates, by item kind. The report itself is
@@ -59,10 +68,22 @@ def _message(purpose: bytes, report_id: str, day: str, text: bytes, files: list[
     )
 
 
-def sign_reply(signer: Signer, report_id: str, day: str, text: bytes, files: list[bytes]) -> bytes:
-    """The authenticator stored with a reply: version, unit key id (8 bytes), signature."""
-    signature = envelope.sign(signer.pair, _message(REPLY_PURPOSE, report_id, day, text, files))
-    return bytes([envelope.VERSION]) + signer.unit_key_id.to_bytes(8, "big") + signature
+def _reply_message(report_id: str, n: int, day: str, text: bytes, files: list[bytes]) -> bytes:
+    # The position is a field of its own, so no report id, day or text can stand in for it.
+    return _message(POSITIONED_REPLY_PURPOSE, report_id, day, text, [str(n).encode("ascii"), *files])
+
+
+def sign_reply(signer: Signer, report_id: str, n: int, day: str, text: bytes, files: list[bytes]) -> bytes:
+    """The authenticator stored with a reply at position `n`: format, unit key id (8 bytes), signature."""
+    signature = envelope.sign(signer.pair, _reply_message(report_id, n, day, text, files))
+    return bytes([REPLY_FORMAT_POSITIONED]) + signer.unit_key_id.to_bytes(8, "big") + signature
+
+
+def reply_signer(
+    signer: Signer, report_id: str, day: str, text: bytes, files: list[bytes]
+) -> Callable[[int], bytes]:
+    """Signs a reply once the store gives it its position (inside the storing transaction)."""
+    return lambda n: sign_reply(signer, report_id, n, day, text, files)
 
 
 async def check_reply(
@@ -73,17 +94,25 @@ async def check_reply(
     Security: the public key must carry a certificate made with the outside key, and its
     unit must be the one the report's certified custody (custody/certify.py) names for the
     reply's position: not any unit that ever held it, and nothing read from an uncertified row.
+    The signature covers the position too (F6): a reply copied elsewhere in the thread fails.
     """
     blob = item.authenticator
     if blob is None:
         return await _unsigned(db, item)
-    if len(blob) != 1 + 8 + _SIGNATURE_BYTES or blob[0] != envelope.VERSION:
+    if len(blob) != 1 + 8 + _SIGNATURE_BYTES or blob[0] not in (envelope.VERSION, REPLY_FORMAT_POSITIONED):
         return "failed"
     found = await certified_signer(db, int.from_bytes(blob[1:9], "big"))
     held = await certify.custody(db, report_seq)
     if found is None or held is None or found[0] != held.holder_at(item.n):
         return "failed"
-    message = _message(REPLY_PURPOSE, report_id, item.created_day, text, files)
+    if blob[0] == REPLY_FORMAT_POSITIONED:
+        message = _reply_message(report_id, item.n, item.created_day, text, files)
+    else:
+        # Format 1 (stored before F6): as before, unless a format-2 reply stands before it.
+        earlier = await report_store.reply_authenticators_before(db, report_seq, item.n)
+        if any(a[:1] == bytes([REPLY_FORMAT_POSITIONED]) for a in earlier):
+            return "failed"
+        message = _message(REPLY_PURPOSE, report_id, item.created_day, text, files)
     return "verified" if envelope.signature_valid(found[1], message, blob[9:]) else "failed"
 
 

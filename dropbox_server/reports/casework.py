@@ -14,7 +14,7 @@ from dropbox_server.reports.authenticity import (
     check_reply,
     follow_up_files_part,
     reply_files_part,
-    sign_reply,
+    reply_signer,
 )
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
 from dropbox_server.reports.package_content import PackageContent
@@ -164,8 +164,8 @@ def reply_item(
 
     Security: once stored, nobody on the server can read the reporter's copy without the
     receipt; the unit reads its own copy through the report key. The unit's signature over
-    the report, day, text and `files` (authenticity.reply_files_part) lets the reporter's
-    page tell it from a box someone planted in the database.
+    the report, the reply's position, day, text and `files` (authenticity.reply_files_part)
+    lets the reporter's page tell it from a box someone planted in the database, or moved.
     """
     if report.reporter_public_key is None:
         raise NoReporter(report.id)
@@ -179,7 +179,7 @@ def reply_item(
         key_for_unit=key_for_unit,
         key_for_reporter=envelope.seal(report.reporter_public_key, item_key),
         author_staff_id=staff_id,
-        authenticator=sign_reply(signer, report.id, day, raw, files or []),
+        authenticate_at=reply_signer(signer, report.id, day, raw, files or []),
     )
 
 

@@ -25,6 +25,7 @@ from dropbox_server.store.packages import DraftRow
 
 LINK_CONTEXT = b"tipdrop:v1:package-link"
 PACKAGE_TAG = "package"
+AUDIT_REF = "audit-ref"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,17 @@ async def desk_subject_key(db: Database, staff: UnlockedStaff, day: str) -> byte
 
 def package_tag(subject_key: bytes, package_id: str) -> bytes:
     return envelope.subject_digest(subject_key, PACKAGE_TAG, package_id)
+
+
+def audit_ref(subject_key: bytes, report_id: str) -> str:
+    """A desk report's keyed reference for audit entries that follow a force's about a package.
+
+    Security (F5): a force's own entries name its package, so a desk entry right after them
+    naming the source report (or its draft, whose row names the source) would tie the two in
+    a copy. This reference names the report only to whoever holds the desk's subject key: a
+    desk member can compute it for a report and find its entries; a copy cannot.
+    """
+    return "ref=" + envelope.subject_digest(subject_key, AUDIT_REF, report_id)[:12].hex()
 
 
 def seal_link(draft_public: bytes, to_unit_id: str, package_id: str) -> tuple[bytes, bytes]:

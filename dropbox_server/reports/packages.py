@@ -30,6 +30,7 @@ from dropbox_server.reports.content import ContactDetails, item_context
 from dropbox_server.reports.package_content import PackageContent, package_from_form
 from dropbox_server.reports.package_links import (
     Draft,
+    audit_ref,
     desk_subject_key,
     draft_private,
     open_draft_link,
@@ -410,9 +411,11 @@ async def approve_draft(
         draft.id, staff.staff.id, day, version, new_case, desk_grant, update, opened.content.risk,
         tuple(files),
     )
-    # Security: no package id (M2) nor receiving unit (M1) beside the source report's id.
-    detail = f"draft={draft.id}"
-    entry = audit.pending("package_approved", staff=staff.staff, report_id=source.id, detail=detail)
+    # Security: no package id (M2) nor receiving unit (M1) beside the source report; and not
+    # the source report's id nor the draft's (its row names the source) either, since the
+    # package's first entries follow this one (F5): a keyed reference the desk can compute.
+    detail = audit_ref(await desk_subject_key(db, staff, day), source.id)
+    entry = audit.pending("package_approved", staff=staff.staff, detail=detail)
     if await package_store.approve(db, draft.row, draft.package_seq, approval, entry) is None:
         raise PackageError("stale")
     await db.scrub_wal()  # Security: nothing superseded stays in the WAL once it leaves the desk

@@ -19,7 +19,13 @@ from dropbox_server.reports.access import Case, CaseNotFound, load_case, own_uni
 from dropbox_server.reports.case_actions import MessageError, check_message
 from dropbox_server.reports.casework import open_report_key
 from dropbox_server.reports.content import item_context
-from dropbox_server.reports.package_links import desk_subject_key, draft_private, open_draft_link, package_tag
+from dropbox_server.reports.package_links import (
+    audit_ref,
+    desk_subject_key,
+    draft_private,
+    open_draft_link,
+    package_tag,
+)
 from dropbox_server.reports.packages import desk_case, require_desk
 from dropbox_server.reports.report_keys import ReportKeys, with_earlier
 from dropbox_server.store import Database, ReportRow
@@ -112,9 +118,10 @@ async def settle_request(db: Database, staff: UnlockedStaff, request_id: int, re
     row = await relay_store.get(db, request_id)
     package = await report_store.get_report_by_seq(db, row.package_seq) if row else None
     source_seq = None
+    subject_key = await desk_subject_key(db, staff, today())
     if package is not None:
         # Security: the package's drafts are found by its keyed tag, in this desk session (M2).
-        tag = package_tag(await desk_subject_key(db, staff, today()), package.id)
+        tag = package_tag(subject_key, package.id)
         source_seq = await package_store.source_of_package(db, tag, package.id)
     source = await report_store.get_report_by_seq(db, source_seq) if source_seq else None
     if row is None or source is None:
@@ -122,8 +129,9 @@ async def settle_request(db: Database, staff: UnlockedStaff, request_id: int, re
     await desk_case(db, staff, source.id)  # the desk holds the report the package came from
     state = "relayed" if relayed else "declined"
     action = "relay_sent" if relayed else "relay_declined"
-    # Security: the request's id would lead from the desk report to the package (M2).
-    entry = audit.pending(action, staff=staff.staff, report_id=source.id)
+    # Security: the request's id would lead from the desk report to the package (M2); so would
+    # the desk report's id, right after the force's `relay_asked` naming the package (F5).
+    entry = audit.pending(action, staff=staff.staff, detail=audit_ref(subject_key, source.id))
     if not await relay_store.settle(db, row.id, state, entry):
         raise MessageError("settled")
     return source.id

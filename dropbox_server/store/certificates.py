@@ -201,6 +201,7 @@ class Backfill:
     reports: dict[int, tuple[bytes, bytes]]  # seq -> (certificate, below-the-line digest)
     history: dict[tuple[int, int], bytes]
     drafts: dict[int, bytes]
+    subject_keys: dict[int, bytes]  # subject key id -> certificate of its grants as they stand
 
 
 async def write_backfill(db: Database, b: Backfill) -> None:
@@ -224,6 +225,10 @@ async def write_backfill(db: Database, b: Backfill) -> None:
         )
         await tx.executemany(
             "UPDATE package_drafts SET certificate = ? WHERE id = ?", [(c, i) for i, c in b.drafts.items()]
+        )
+        await tx.executemany(
+            "UPDATE subject_keys SET grants_certificate = ? WHERE id = ? AND certificate IS NULL",
+            [(c, i) for i, c in b.subject_keys.items()],
         )
         await tx.execute("DELETE FROM certification_owed")
 

@@ -56,6 +56,9 @@ class NewItem:
     author_staff_id: int | None = None
     # A reply's signature by its unit, or a follow-up's Box from the receipt key.
     authenticator: bytes | None = None
+    # Or: the authenticator made from the item's position (`n`), inside the storing
+    # transaction (a signed reply covers where it stands: insider finding F6).
+    authenticate_at: Callable[[int], bytes] | None = None
 
 
 @dataclass(frozen=True)

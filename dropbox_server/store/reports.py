@@ -21,10 +21,11 @@ _ITEM_COLUMNS = (
     "id, report_seq, kind, created_day, author_staff_id, ciphertext, key_for_unit, key_for_reporter, "
     "authenticator, n"
 )
-# The item's position in its report (`n`) is set by a trigger in the same statement.
+# The item's position in its report (`n`) is set by a trigger in the same statement, or
+# given (0 lets the trigger set it).
 _INSERT_ITEM = (
     "INSERT INTO items (id, report_seq, kind, created_day, author_staff_id, ciphertext, "
-    "key_for_unit, key_for_reporter, authenticator) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "key_for_unit, key_for_reporter, authenticator, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -107,6 +108,7 @@ async def _insert_report_tx(tx: aiosqlite.Connection, report: NewReport) -> int:
                 i.key_for_unit,
                 i.key_for_reporter,
                 i.authenticator,
+                0,  # the trigger sets the position
             )
             for i in report.items
         ],
@@ -175,8 +177,19 @@ async def items(db: Database, seq: int, kinds: tuple[str, ...] | None = None) ->
 
 
 async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: str) -> int:
-    """Inside a transaction: append an item to a report and mark the report active today."""
+    """Inside a transaction: append an item to a report and mark the report active today.
+
+    An item authenticated at its position gets the next position here, under the write
+    lock, so the position it signs is the one it is stored at (the unique index checks it).
+    """
     item_id = new_row_key()
+    n, authenticator = 0, item.authenticator
+    if item.authenticate_at is not None:
+        next_n = "SELECT coalesce(max(n), 0) + 1 FROM items WHERE report_seq = ?"
+        async with tx.execute(next_n, (seq,)) as cur:
+            row = await cur.fetchone()
+        n = int(row[0]) if row else 1
+        authenticator = item.authenticate_at(n)
     await tx.execute(
         _INSERT_ITEM,
         (
@@ -188,11 +201,22 @@ async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: st
             item.ciphertext,
             item.key_for_unit,
             item.key_for_reporter,
-            item.authenticator,
+            authenticator,
+            n,
         ),
     )
     await tx.execute("UPDATE reports SET last_activity_day = ? WHERE seq = ?", (day, seq))
     return item_id
+
+
+async def reply_authenticators_before(db: Database, seq: int, n: int) -> list[bytes]:
+    """The authenticators of a report's signed replies before position `n`."""
+    rows = await db.fetch_all(
+        "SELECT authenticator FROM items WHERE report_seq = ? AND kind = 'unit_reply' AND n < ? "
+        "AND authenticator IS NOT NULL",
+        (seq, n),
+    )
+    return [bytes(r[0]) for r in rows]
 
 
 async def add_item(db: Database, seq: int, item: NewItem, day: str) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dropbox_server.store.database import Database
@@ -15,6 +15,8 @@ class SubjectKeyRow:
     id: int
     unit_id: str
     grants: dict[int, bytes]  # unit key id -> subject key sealed to that unit key
+    certificate: bytes | None  # binds id, unit and the key (custody/certify.py)
+    grants_certificate: bytes | None  # binds the grants of a key made before 0016 (upgrade)
 
     def __repr__(self) -> str:
         return f"SubjectKeyRow({self.id}, {self.unit_id})"
@@ -22,18 +24,25 @@ class SubjectKeyRow:
 
 async def subject_key(db: Database, unit_id: str) -> SubjectKeyRow | None:
     """The unit's subject key with every sealed copy, or None before the unit has one."""
-    row = await db.fetch_one("SELECT id FROM subject_keys WHERE unit_id = ?", (unit_id,))
+    row = await db.fetch_one(
+        "SELECT id, certificate, grants_certificate FROM subject_keys WHERE unit_id = ?", (unit_id,)
+    )
     if row is None:
         return None
     key_id = int(row[0])
     grants = await db.fetch_all(
         "SELECT unit_key_id, sealed_key FROM subject_key_grants WHERE subject_key_id = ?", (key_id,)
     )
-    return SubjectKeyRow(key_id, unit_id, {int(g[0]): bytes(g[1]) for g in grants})
+    return SubjectKeyRow(
+        key_id, unit_id, {int(g[0]): bytes(g[1]) for g in grants},
+        bytes(row[1]) if row[1] is not None else None, bytes(row[2]) if row[2] is not None else None,
+    )
 
 
-async def create_subject_key(db: Database, unit_id: str, day: str, grants: dict[int, bytes]) -> bool:
-    """Store a unit's first subject key; False when another session created one meanwhile."""
+async def create_subject_key(
+    db: Database, unit_id: str, day: str, grants: dict[int, bytes], certifier: Callable[[int], bytes]
+) -> bool:
+    """Store a unit's first subject key with its certificate; False when another session made one."""
     async with db.transaction() as tx:
         cur = await tx.execute(
             "INSERT INTO subject_keys (unit_id, created_day) VALUES (?, ?) ON CONFLICT (unit_id) DO NOTHING",
@@ -42,6 +51,7 @@ async def create_subject_key(db: Database, unit_id: str, day: str, grants: dict[
         if cur.rowcount != 1:
             return False
         key_id = int(cur.lastrowid or 0)
+        await tx.execute("UPDATE subject_keys SET certificate = ? WHERE id = ?", (certifier(key_id), key_id))
         await tx.executemany(
             "INSERT INTO subject_key_grants (subject_key_id, unit_key_id, sealed_key) VALUES (?, ?, ?)",
             [(key_id, unit_key_id, blob) for unit_key_id, blob in grants.items()],
@@ -57,6 +67,29 @@ async def add_grant(db: Database, subject_key_id: int, unit_key_id: int, sealed:
             "ON CONFLICT DO NOTHING",
             (subject_key_id, unit_key_id, sealed),
         )
+
+
+async def set_certificate(
+    db: Database, subject_key_id: int, grants_certificate: bytes, certificate: bytes
+) -> bool:
+    """Certify a key made before 0016 by the key itself, once, if its grants certificate is unchanged."""
+    async with db.transaction() as tx:
+        cur = await tx.execute(
+            "UPDATE subject_keys SET certificate = ?, grants_certificate = NULL "
+            "WHERE id = ? AND certificate IS NULL AND grants_certificate = ?",
+            (certificate, subject_key_id, grants_certificate),
+        )
+        return cur.rowcount == 1
+
+
+async def all_grants(db: Database) -> list[tuple[int, str, dict[int, bytes]]]:
+    """(id, unit, grants) of every subject key, for the upgrade's trust point."""
+    keys = await db.fetch_all("SELECT id, unit_id FROM subject_keys ORDER BY id")
+    rows = await db.fetch_all("SELECT subject_key_id, unit_key_id, sealed_key FROM subject_key_grants")
+    grants: dict[int, dict[int, bytes]] = {}
+    for sk_id, uk_id, sealed in rows:
+        grants.setdefault(int(sk_id), {})[int(uk_id)] = bytes(sealed)
+    return [(int(k[0]), str(k[1]), grants.get(int(k[0]), {})) for k in keys]
 
 
 async def is_marked(db: Database, subject_key_id: int, report_seq: int) -> bool:

@@ -44,6 +44,12 @@ def forge_reply(
     return _insert(db_path, (seq, "unit_reply", day, None, blob, for_unit, for_reporter, authenticator))
 
 
+def item_position(db_path: Path, item_id: int) -> int:
+    """Where a forged item stands in its report (what a signed reply's signature covers)."""
+    with sqlite3.connect(db_path) as raw:
+        return int(raw.execute("SELECT n FROM items WHERE id = ?", (item_id,)).fetchone()[0])
+
+
 def forge_follow_up(
     db_path: Path,
     report_id: str,

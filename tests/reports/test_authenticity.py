@@ -25,7 +25,7 @@ from receipt_codes import Receipt
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.test_migration_0002 import _report, old_report
 from tests.investigator.test_transfer import _unlocked
-from tests.reports.forgery import authenticator_of, forge_follow_up, forge_reply
+from tests.reports.forgery import authenticator_of, forge_follow_up, forge_reply, item_position
 
 FORGED = "FORGED: your case is closed, send your details to this address"
 
@@ -71,7 +71,8 @@ async def test_a_signing_key_planted_in_the_database_is_refused(workspace: Works
         raw.execute("UPDATE unit_signing_keys SET public_key = ?", (mine.public,))
     item_id = forge_reply(db_path, report_id, FORGED, today())
     signer = signing.Signer(int(unit_key_id), mine)
-    tag = authenticity.sign_reply(signer, report_id, today(), FORGED.encode(), [])
+    n = item_position(db_path, item_id)
+    tag = authenticity.sign_reply(signer, report_id, n, today(), FORGED.encode(), [])
     with sqlite3.connect(db_path) as raw:
         raw.execute("UPDATE items SET authenticator = ? WHERE id = ?", (tag, item_id))
     assert [s for _, s in await _statuses(ws, receipt)] == ["failed", "failed"]

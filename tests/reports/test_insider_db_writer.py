@@ -26,7 +26,7 @@ from dropbox_server.web.appkeys import Services
 from receipt_codes import Receipt
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.test_transfer import _transfer, _unlocked
-from tests.reports.forgery import forge_reply
+from tests.reports.forgery import forge_reply, item_position
 
 FORGED = "FORGED: your case is closed, send your details to this address"
 
@@ -135,14 +135,14 @@ async def test_S6_only_the_unit_holding_the_report_at_that_point_signs_its_repli
     signer = await signing.current_signer(db, "kent-police", kent_keys)
     text = "FORGED by Kent after hand-over"
     item_id = forge_reply(db_path, report_id, text, today())
-    tag = authenticity.sign_reply(signer, report_id, today(), text.encode(), [])
+    tag = authenticity.sign_reply(signer, report_id, item_position(db_path, item_id), today(), text.encode(), [])
     with sqlite3.connect(db_path) as raw:
         raw.execute("UPDATE items SET authenticator = ? WHERE id = ?", (tag, item_id))
     durham = await ws.signed_in("dave", "durham-constabulary")
     dsigner = await signing.current_signer(db, "durham-constabulary", (await _unlocked(ws, durham)).unit_keys)
     text2 = "FORGED by Durham"
     item2 = forge_reply(db_path, report_id, text2, today())
-    tag2 = authenticity.sign_reply(dsigner, report_id, today(), text2.encode(), [])
+    tag2 = authenticity.sign_reply(dsigner, report_id, item_position(db_path, item2), today(), text2.encode(), [])
     with sqlite3.connect(db_path) as raw:
         raw.execute("UPDATE items SET authenticator = ? WHERE id = ?", (tag2, item2))
         raw.execute("UPDATE reports SET first_unit_id = 'durham-constabulary' WHERE id = ?", (report_id,))

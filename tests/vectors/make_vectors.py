@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from dropbox_server import audit, envelope, filecrypt
 from dropbox_server.custody import backup, custodian, keyring
 from dropbox_server.files.meta import file_context
+from dropbox_server.reports import authenticity
 from dropbox_server.reports.content import item_context
 from dropbox_server.store.audit import AuditEntry
 
@@ -97,6 +98,10 @@ def purposes_vector() -> dict[str, object]:
         "dropbox_server.custody.custodian.LEGACY_PURPOSE": custodian.LEGACY_PURPOSE.decode(),
         "dropbox_server.custody.backup.CONTEXT": backup.CONTEXT.decode(),
         "dropbox_server.envelope.SUBJECT_PURPOSE": envelope.SUBJECT_PURPOSE.decode(),
+        "dropbox_server.reports.authenticity.REPLY_PURPOSE": authenticity.REPLY_PURPOSE.decode(),
+        "dropbox_server.reports.authenticity.POSITIONED_REPLY_PURPOSE": (
+            authenticity.POSITIONED_REPLY_PURPOSE.decode()
+        ),
         "dropbox_server.filecrypt._FILE_STREAM_PURPOSE": filecrypt._FILE_STREAM_PURPOSE.decode(),
         "dropbox_server.filecrypt._FILE_META_PURPOSE": filecrypt._FILE_META_PURPOSE.decode(),
         "item_context('r1', 'report')": item_context("r1", "report").decode(),

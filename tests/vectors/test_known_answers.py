@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from dropbox_server import audit, envelope, filecrypt
 from dropbox_server.files.meta import file_context
+from dropbox_server.reports import authenticity
 from dropbox_server.reports.content import item_context
 from dropbox_server.store.audit import AuditEntry
 from receipt_codes import KdfParams, derive_reporter_secrets
@@ -149,6 +150,18 @@ def test_purpose_string(name: str) -> None:
 def test_item_and_file_context_strings() -> None:
     assert item_context("r1", "report") == PURPOSES["item_context('r1', 'report')"].encode()
     assert file_context("r1", "f1") == PURPOSES["file_context('r1', 'f1')"].encode()
+
+
+def test_signed_reply_messages() -> None:
+    """What a reply's signature covers, in both formats (stored replies depend on format 1;
+    format 2 adds the reply's position, insider finding F6)."""
+    text_sum = envelope.checksum(b"text")
+    assert authenticity._message(authenticity.REPLY_PURPOSE, "r1", "2026-12-03", b"text", [b"f"]) == (
+        b"tipdrop:v1:signed-reply\x00r1\x002026-12-03\x00" + text_sum + b"\x00f"
+    )
+    assert authenticity._reply_message("r1", 3, "2026-12-03", b"text", [b"f"]) == (
+        b"tipdrop:v2:signed-reply\x00r1\x002026-12-03\x00" + text_sum + b"\x003\x00f"
+    )
 
 
 def test_every_purpose_string_is_distinct() -> None:
