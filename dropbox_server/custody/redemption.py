@@ -37,6 +37,7 @@ class Redeemed:
     fingerprint: str
     needs_approval: bool
     first_key_holder: bool
+    rekey: bool = False  # a new key for an existing account (lost password or authenticator)
 
 
 @dataclass(frozen=True, repr=False)
@@ -123,8 +124,14 @@ async def redeem(
         if pending.rekey_of is not None:
             # The account had a certified key: its new one is certified in its place.
             await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pair.public)
-        return Redeemed(pending.username, fingerprint, needs_approval=False, first_key_holder=False)
+        return Redeemed(
+            pending.username, fingerprint, needs_approval=False, first_key_holder=False,
+            rekey=pending.rekey_of is not None,
+        )
     if not await enrolment_store.redeem_pending(db, pending, done, entry):
         raise RedemptionRefused("bad_code")
     first = not await enrolment.unit_has_key_holders(db, pending.unit_id, but=pending.rekey_of)
-    return Redeemed(pending.username, fingerprint, needs_approval=True, first_key_holder=first)
+    return Redeemed(
+        pending.username, fingerprint, needs_approval=True, first_key_holder=first,
+        rekey=pending.rekey_of is not None,
+    )
