@@ -91,6 +91,7 @@ class PendingView:
     requested_day: str
     redeemed: bool
     tampered: bool
+    rekey: bool = False  # a new key for a current member (lost password or authenticator)
 
 
 async def unit_has_key_holders(db: Database, unit_id: str, but: int | None = None) -> bool:
@@ -202,7 +203,10 @@ def may_approve(approver: StaffRow, pending: PendingEnrolment) -> bool:
 async def waiting(db: Database, approver: StaffRow, day: str) -> list[PendingView]:
     """The requests of this member's unit (younger than PENDING_DAYS), tampered rows marked."""
     return [
-        PendingView(p.username, p.role, p.requested_by, p.requested_day, p.redeemed, not await intact(db, p))
+        PendingView(
+            p.username, p.role, p.requested_by, p.requested_day, p.redeemed, not await intact(db, p),
+            rekey=p.rekey_of is not None,
+        )
         for p in await enrolment_store.pending_for_unit(db, approver.unit_id)
         if may_approve(approver, p) and _fresh(p, day)
     ]

@@ -58,6 +58,8 @@ async def test_K4_lost_password_the_officer_cannot_unwrap_the_members_new_key(se
     done, secret = redeem_now(data_dir, code, NEW_PASSWORD)
     assert done.needs_approval and not done.first_key_holder
     bob = await unlock(services.db, "bob")
+    shown = await enrolment.waiting(services.db, bob.staff, today())
+    assert [(v.username, v.rekey, v.tampered) for v in shown] == [("alice", True, False)]
     await enrolment.approve(services.db, bob, "alice", done.fingerprint, today())
     alice = await staff_store.get_staff_by_username(services.db, "alice")
     assert alice is not None and alice.id == old.id and alice.public_key != old.public_key
