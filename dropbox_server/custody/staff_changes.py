@@ -23,11 +23,9 @@ class StaffChangeRefused(Exception):
 
 @dataclass(frozen=True)
 class Reset:
-    """What a reset produced: a new TOTP secret to hand over in person, when the key changed."""
+    """A password changed with the old one: the same key, re-wrapped."""
 
     username: str
-    new_key: bool
-    totp_secret: str | None
 
 
 async def _staff(db: Database, username: str) -> StaffRow:
@@ -52,7 +50,7 @@ async def reset_password(
         raise StaffChangeRefused("the old password is wrong; nothing was changed") from None
     wrapped = envelope.wrap_with_password(new_password, private, kdf, keyring.STAFF_KEY_PURPOSE)
     await key_store.rewrap_staff_key(db, staff.id, wrapped, audit.pending("password_reset", staff=staff))
-    return Reset(username, new_key=False, totp_secret=None)
+    return Reset(username)
 
 
 async def move_staff(
