@@ -72,7 +72,9 @@ async def create_demo_accounts(settings: Settings, custodian_private: bytes) -> 
                     db, username=username, unit_id=unit_id, role=role, requested_by="demo", day=today()
                 )
                 now = time.time()
-                code = totp.code_at_step(secret, totp.current_step(now))
+                # The previous step's code (within the drift): redemption spends the code it
+                # is given, and whoever signs in to the demo at once needs the current one free.
+                code = totp.code_at_step(secret, totp.current_step(now) - 1)
                 done = await redemption.redeem(
                     db, runner, invited.code, redemption.Choice(password, password, secret, code),
                     settings.password_kdf, now=now, day=today(),

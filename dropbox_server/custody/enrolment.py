@@ -9,6 +9,12 @@ own copies of the unit's keys are re-sealed, so the server never needs the custo
 a unit's first key holder, security staff with K custodian shares (`approve_first`). Every key
 holder of the unit is then told, on their next sign-in, until they acknowledge it.
 
+A member who lost their password or authenticator is re-keyed the same way (`invite_rekey`):
+security staff make a re-key code for the account, the member redeems it and makes a NEW key
+pair in their own session, and a second person approves by typing its fingerprint (never the
+member themselves). On approval the account's key, authenticator and unit key copies are
+replaced, so the old key opens nothing more, and the unit's members are told.
+
 `may_approve` is the one rule of who may approve. The desk is a unit like the others: its
 analysts and supervisors hold its keys, so a new desk member waits for one of them.
 """
@@ -25,6 +31,7 @@ from dropbox_server.custody import certify, enrolment_seal, keyring
 from dropbox_server.store import Database, StaffRow, units
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
+from dropbox_server.store import staff as staff_store
 from dropbox_server.store.enrolments import KeyHolderNotice, PendingEnrolment
 
 __all__ = [
@@ -37,6 +44,7 @@ __all__ = [
     "approve",
     "approve_first",
     "invite",
+    "invite_rekey",
     "waiting",
 ]
 
@@ -83,10 +91,12 @@ class PendingView:
     requested_day: str
     redeemed: bool
     tampered: bool
+    rekey: bool = False  # a new key for a current member (lost password or authenticator)
 
 
-async def unit_has_key_holders(db: Database, unit_id: str) -> bool:
-    return bool(await key_store.members_with_unit_keys(db, unit_id))
+async def unit_has_key_holders(db: Database, unit_id: str, but: int | None = None) -> bool:
+    """Whether the unit has a key holder (other than `but`: the member a re-key is for)."""
+    return any(m.id != but for m in await key_store.members_with_unit_keys(db, unit_id))
 
 
 def _seed(db: Database) -> bytes:
@@ -113,26 +123,64 @@ async def invite(
     Security: nothing secret of the newcomer's exists yet; the code is stored only as a keyed
     hash and the row carries a MAC bound to its audit entry (custody/enrolment_seal.py).
     """
-    seed = _seed(db)
     await keyring.check_new_account(db, username, unit_id, role)
+    return await _request(db, (username, unit_id, role, None), requested_by, day, show)
+
+
+async def invite_rekey(
+    db: Database,
+    *,
+    username: str,
+    requested_by: str,
+    day: str,
+    show: Callable[[Invitation], None] | None = None,
+) -> Invitation:
+    """Record a re-key request for an existing account (lost password or authenticator) and
+    return its one-time re-key code, to hand to the member in person.
+
+    Security: as for a newcomer, security staff see only the code: the member makes their
+    new password, authenticator and key pair at redemption, and a second person approves.
+    Until then the account keeps its old key; a re-key request for the same account already
+    waiting is refused (the username is taken).
+    """
+    staff = await staff_store.get_staff_by_username(db, username)
+    if staff is None:
+        raise keyring.KeyringError(f"no member of staff is called {username!r}")
+    return await _request(db, (username, staff.unit_id, staff.role, staff.id), requested_by, day, show)
+
+
+async def _request(
+    db: Database,
+    who: tuple[str, str, str, int | None],
+    requested_by: str,
+    day: str,
+    show: Callable[[Invitation], None] | None,
+) -> Invitation:
+    seed = _seed(db)
+    username, unit_id, role, rekey_of = who
     code = enrolment_seal.new_code()
     expires = (date.fromisoformat(day) + timedelta(days=CODE_DAYS)).isoformat()
     new = PendingEnrolment(
-        0, username, unit_id, role, enrolment_seal.code_hash(seed, code), requested_by, day, expires, 0, b""
+        0, username, unit_id, role, enrolment_seal.code_hash(seed, code), requested_by, day, expires, 0, b"",
+        rekey_of=rekey_of,
     )
     invitation = Invitation(username, code, expires)
     if show is not None:
         show(invitation)
+    rekey = "" if rekey_of is None else " rekey"
     entry = audit.pending(
         "enrolment_requested", username=requested_by, unit_id=unit_id,
-        detail=f"for={username} role={role} code_expires={expires}",
+        detail=f"for={username} role={role} code_expires={expires}{rekey}",
     )
     try:
         await enrolment_store.add_pending(
             db, new, entry, lambda seq, entry_hash: enrolment_seal.request_mac(seed, new, seq, entry_hash)
         )
     except sqlite3.IntegrityError:
-        raise keyring.KeyringError(f"the username {username!r} is taken") from None
+        taken = "has a request waiting" if rekey_of is not None else "is taken"
+        raise keyring.KeyringError(f"the username {username!r} {taken}") from None
+    except LookupError:
+        raise keyring.KeyringError(f"{username!r} changed meanwhile; run it again") from None
     return invitation
 
 
@@ -143,14 +191,22 @@ async def intact(db: Database, p: PendingEnrolment) -> bool:
 
 def may_approve(approver: StaffRow, pending: PendingEnrolment) -> bool:
     """Who may approve a new key holder: a key-holding member of the same unit (at the desk,
-    a desk analyst or desk supervisor; never a call handler, never another unit's member)."""
-    return approver.unit_id == pending.unit_id and approver.role in keyring.ROLES_WITH_UNIT_KEYS
+    a desk analyst or desk supervisor; never a call handler, never another unit's member),
+    and never the member whose own new key it is (a re-key)."""
+    return (
+        approver.unit_id == pending.unit_id
+        and approver.role in keyring.ROLES_WITH_UNIT_KEYS
+        and approver.id != pending.rekey_of
+    )
 
 
 async def waiting(db: Database, approver: StaffRow, day: str) -> list[PendingView]:
     """The requests of this member's unit (younger than PENDING_DAYS), tampered rows marked."""
     return [
-        PendingView(p.username, p.role, p.requested_by, p.requested_day, p.redeemed, not await intact(db, p))
+        PendingView(
+            p.username, p.role, p.requested_by, p.requested_day, p.redeemed, not await intact(db, p),
+            rekey=p.rekey_of is not None,
+        )
         for p in await enrolment_store.pending_for_unit(db, approver.unit_id)
         if may_approve(approver, p) and _fresh(p, day)
     ]
@@ -210,8 +266,9 @@ async def approve(
     }
     if not grants:
         raise EnrolmentRefused("no_keys")
+    rekey = "" if pending.rekey_of is None else " rekey"
     entry = audit.pending(
-        "enrolment_approved", staff=approver.staff, detail=f"for={username} unit_keys={len(grants)}"
+        "enrolment_approved", staff=approver.staff, detail=f"for={username} unit_keys={len(grants)}{rekey}"
     )
     try:
         staff_id = await enrolment_store.approve_pending(
@@ -236,13 +293,14 @@ async def approve_first(
     assert pending.public_key is not None
     if pending.role not in keyring.ROLES_WITH_UNIT_KEYS:
         raise EnrolmentRefused("not_found")
-    if await unit_has_key_holders(db, pending.unit_id):
+    if await unit_has_key_holders(db, pending.unit_id, but=pending.rekey_of):
         raise EnrolmentRefused("has_members")
     opened = await keyring.unit_private_keys_from_custodian(db, pending.unit_id, custodian_private)
     grants = {key_id: envelope.seal(pending.public_key, private) for key_id, private in opened.items()}
+    rekey = "" if pending.rekey_of is None else " rekey"
     entry = audit.pending(
         "enrolment_approved", username=approved_by, unit_id=pending.unit_id,
-        detail=f"for={username} unit_keys={len(grants)} first_key_holder",
+        detail=f"for={username} unit_keys={len(grants)} first_key_holder{rekey}",
     )
     try:
         staff_id = await enrolment_store.approve_pending(

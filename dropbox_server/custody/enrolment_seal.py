@@ -56,9 +56,14 @@ def _mac(seed: bytes, message: bytes) -> bytes:
 
 
 def request_mac(seed: bytes, p: PendingEnrolment, audit_seq: int, audit_hash: bytes) -> bytes:
-    """The MAC of a request, bound to the audit entry that records it."""
+    """The MAC of a request, bound to the audit entry that records it.
+
+    Security: a re-key request also binds the account it re-keys, so a database writer cannot
+    turn a newcomer's request into a new key for someone else's account (or the reverse).
+    """
+    kind: tuple[bytes | int, ...] = (b"request",) if p.rekey_of is None else (b"rekey", p.rekey_of)
     return _mac(seed, _encode(
-        b"request", p.username, p.unit_id, p.role, p.code_hash, p.requested_by,
+        *kind, p.username, p.unit_id, p.role, p.code_hash, p.requested_by,
         p.requested_day, p.expires_day, audit_seq, audit_hash,
     ))
 

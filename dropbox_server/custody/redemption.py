@@ -4,7 +4,12 @@ Security: this runs in the newcomer's own session on the staff site; security st
 the code, never see the password, the authenticator secret or the private key. The key pair
 is made here and wrapped under the newcomer's password at the staff wrap cost, in the KDF
 pool (the event loop never runs argon2id). The code is spent once, and only an intact request
-(this server's MAC, its audit entry) can be redeemed.
+(this server's MAC, its audit entry) can be redeemed. The authenticator code typed here is
+spent too: it is stored as the account's last accepted step, as a sign-in does.
+
+A re-key code (lost password or authenticator, `enrolment.invite_rekey`) is redeemed the same
+way by the member it was made for: they get a NEW key pair, which replaces the old one when
+approved (at once for a role that holds no unit key).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dropbox_server import audit, envelope, passwords, totp
-from dropbox_server.custody import enrolment, enrolment_seal, keyring
+from dropbox_server.custody import certify, enrolment, enrolment_seal, keyring
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import Database
 from dropbox_server.store import enrolments as enrolment_store
@@ -32,6 +37,7 @@ class Redeemed:
     fingerprint: str
     needs_approval: bool
     first_key_holder: bool
+    rekey: bool = False  # a new key for an existing account (lost password or authenticator)
 
 
 @dataclass(frozen=True, repr=False)
@@ -92,8 +98,9 @@ async def redeem(
     if pending is None or db.audit_seed is None:
         raise RedemptionRefused("bad_code")
     failure = check_choice(pending.username, choice, now)
-    if failure:
-        raise RedemptionRefused(failure)
+    step = totp.accept(choice.totp_secret, choice.totp_code, now, None)
+    if failure or step is None:
+        raise RedemptionRefused(failure or "wrong_code")
     pair = envelope.generate_keypair()
     wrapped = await runner.run(functools.partial(
         envelope.wrap_with_password, choice.password, pair.private, kdf, keyring.STAFF_KEY_PURPOSE
@@ -101,20 +108,30 @@ async def redeem(
     sealed_totp = envelope.seal(pair.public, choice.totp_secret.encode("ascii"))
     unsigned = Redemption(pair.public, wrapped, sealed_totp, day, b"")
     done = Redemption(
-        pair.public, wrapped, sealed_totp, day, enrolment_seal.key_mac(db.audit_seed, pending, unsigned)
+        pair.public, wrapped, sealed_totp, day, enrolment_seal.key_mac(db.audit_seed, pending, unsigned),
+        totp_step=step,
     )
     fingerprint = envelope.fingerprint(pair.public)
     entry = audit.pending(
         "enrolment_redeemed", username=pending.username, unit_id=pending.unit_id,
-        detail=f"role={pending.role} key={fingerprint}",
+        detail=f"role={pending.role} key={fingerprint}" + ("" if pending.rekey_of is None else " rekey"),
     )
     if pending.role not in keyring.ROLES_WITH_UNIT_KEYS:
         try:
-            await enrolment_store.redeem_into_staff(db, pending, done, entry)
+            staff_id = await enrolment_store.redeem_into_staff(db, pending, done, entry)
         except LookupError:
             raise RedemptionRefused("bad_code") from None
-        return Redeemed(pending.username, fingerprint, needs_approval=False, first_key_holder=False)
+        if pending.rekey_of is not None:
+            # The account had a certified key: its new one is certified in its place.
+            await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pair.public)
+        return Redeemed(
+            pending.username, fingerprint, needs_approval=False, first_key_holder=False,
+            rekey=pending.rekey_of is not None,
+        )
     if not await enrolment_store.redeem_pending(db, pending, done, entry):
         raise RedemptionRefused("bad_code")
-    first = not await enrolment.unit_has_key_holders(db, pending.unit_id)
-    return Redeemed(pending.username, fingerprint, needs_approval=True, first_key_holder=first)
+    first = not await enrolment.unit_has_key_holders(db, pending.unit_id, but=pending.rekey_of)
+    return Redeemed(
+        pending.username, fingerprint, needs_approval=True, first_key_holder=first,
+        rekey=pending.rekey_of is not None,
+    )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dropbox_server import audit, envelope, totp
-from dropbox_server.clock import today
+from dropbox_server import audit, envelope
 from dropbox_server.custody import certify, custodian, keyring
 from dropbox_server.custody.revocation import refuse_last_key_holder
 from dropbox_server.custody.rotation import RotationError, new_unit_key
@@ -24,11 +23,9 @@ class StaffChangeRefused(Exception):
 
 @dataclass(frozen=True)
 class Reset:
-    """What a reset produced: a new TOTP secret to hand over in person, when the key changed."""
+    """A password changed with the old one: the same key, re-wrapped."""
 
     username: str
-    new_key: bool
-    totp_secret: str | None
 
 
 async def _staff(db: Database, username: str) -> StaffRow:
@@ -39,69 +36,21 @@ async def _staff(db: Database, username: str) -> StaffRow:
 
 
 async def reset_password(
-    db: Database,
-    username: str,
-    new_password: str,
-    kdf: KdfParams,
-    *,
-    old_password: str | None,
-    custodian_private: bytes | None,
-    totp_secret: str | None = None,
+    db: Database, username: str, new_password: str, kdf: KdfParams, *, old_password: str
 ) -> Reset:
-    """Set a new password.
+    """Set a new password with the old one: the same key pair is re-wrapped, nothing else changes.
 
-    With the old password, the same key pair is re-wrapped: nothing else changes. Without it,
-    the old key cannot be opened, so the account gets a new key pair, a new TOTP secret and
-    fresh copies of its unit's keys from the custodian key.
-    Security: that path needs K custodian shares, is audited, is shown to the unit's members, and replaces the
-    authenticator, so nobody can take over an account without the person noticing: their
-    old authenticator stops working and the new secret must be handed to them.
+    A lost password or authenticator is not reset here: the member redeems a one-time re-key
+    code (custody/enrolment.py `invite_rekey`) and makes a new key themselves (insider finding K4).
     """
     staff = await _staff(db, username)
-    if old_password is not None:
-        try:
-            private = keyring.unwrap_staff_key(staff, old_password)
-        except envelope.WrongPassword:
-            raise StaffChangeRefused("the old password is wrong; nothing was changed") from None
-        wrapped = envelope.wrap_with_password(new_password, private, kdf, keyring.STAFF_KEY_PURPOSE)
-        await key_store.rewrap_staff_key(db, staff.id, wrapped, audit.pending("password_reset", staff=staff))
-        return Reset(username, new_key=False, totp_secret=None)
-    if custodian_private is None:
-        raise StaffChangeRefused("without the old password, the custodian shares are needed")
-    pair = envelope.generate_keypair()
-    # The command line passes a secret it has already shown, so a closed pipe loses nothing.
-    secret = totp_secret if totp_secret is not None else totp.new_secret()
-    grants = await _unit_grants(db, staff.unit_id, staff.role, pair.public, custodian_private)
-    await key_store.replace_staff_key(
-        db,
-        staff.id,
-        public_key=pair.public,
-        wrapped_private_key=envelope.wrap_with_password(
-            new_password, pair.private, kdf, keyring.STAFF_KEY_PURPOSE
-        ),
-        totp_secret_sealed=envelope.seal(pair.public, secret.encode("ascii")),
-        unit_key_grants=grants,
-        audit=audit.pending("password_reset", staff=staff, detail="new_key"),
-    )
-    await certify.certify_staff(db, staff.id, staff.unit_id, staff.role, pair.public)
-    if grants:
-        # A new key now holds the unit's keys: every other member is told, as for a newcomer.
-        await enrolment_store.notify_members(
-            db, staff.unit_id, staff.username, custodian.COMMAND_LINE, CUSTODIAN_APPROVAL, today()
-        )
-    return Reset(username, new_key=True, totp_secret=secret)
-
-
-async def reset_totp(db: Database, username: str, secret: str | None = None) -> str:
-    """A new authenticator secret (made here unless given), sealed to the account's public key.
-
-    Returns it to hand over; the command line passes one it has already shown.
-    """
-    staff = await _staff(db, username)
-    secret = secret if secret is not None else totp.new_secret()
-    sealed = envelope.seal(await _certified(db, staff), secret.encode("ascii"))
-    await staff_store.replace_totp_secret(db, staff.id, sealed, -1, audit.pending("totp_reset", staff=staff))
-    return secret
+    try:
+        private = keyring.unwrap_staff_key(staff, old_password)
+    except envelope.WrongPassword:
+        raise StaffChangeRefused("the old password is wrong; nothing was changed") from None
+    wrapped = envelope.wrap_with_password(new_password, private, kdf, keyring.STAFF_KEY_PURPOSE)
+    await key_store.rewrap_staff_key(db, staff.id, wrapped, audit.pending("password_reset", staff=staff))
+    return Reset(username)
 
 
 async def move_staff(

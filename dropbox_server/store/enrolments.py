@@ -37,6 +37,11 @@ class PendingEnrolment:
     totp_secret_sealed: bytes | None = None
     redeemed_day: str | None = None
     key_mac: bytes | None = None
+    # The account whose key a re-key request replaces (lost password or authenticator);
+    # None for a newcomer.
+    rekey_of: int | None = None
+    # The authenticator time-step spent at redemption (copied to the account: spent once).
+    totp_step: int | None = None
 
     @property
     def redeemed(self) -> bool:
@@ -55,6 +60,7 @@ class Redemption:
     totp_secret_sealed: bytes
     day: str
     key_mac: bytes
+    totp_step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,8 @@ class KeyHolderNotice:
 
 _PENDING = (
     "id, username, unit_id, role, code_hash, requested_by, requested_day, expires_day, audit_seq, "
-    "request_mac, public_key, wrapped_private_key, totp_secret_sealed, redeemed_day, key_mac"
+    "request_mac, public_key, wrapped_private_key, totp_secret_sealed, redeemed_day, key_mac, "
+    "rekey_staff_id, totp_step"
 )
 
 
@@ -83,6 +90,7 @@ def _pending(r: tuple[object, ...]) -> PendingEnrolment:
         int(str(r[0])), str(r[1]), str(r[2]), str(r[3]), blob(r[4]) or b"", str(r[5]), str(r[6]),
         str(r[7]), int(str(r[8])), blob(r[9]) or b"", blob(r[10]), blob(r[11]), blob(r[12]),
         None if r[13] is None else str(r[13]), blob(r[14]),
+        None if r[15] is None else int(str(r[15])), None if r[16] is None else int(str(r[16])),
     )
 
 
@@ -143,21 +151,30 @@ async def add_pending(
     """Record an enrolment request and its audit entry; `mac_for(seq, entry hash)` makes the
     row's MAC once its audit entry exists, so the MAC binds the row to that entry.
 
-    Refuses (IntegrityError) a username a member or another request already has.
+    Refuses (IntegrityError) a username a member or another request already has; a re-key
+    request instead needs the account it names, under that username and unit.
     """
     async with db.transaction() as tx:
-        async with tx.execute("SELECT 1 FROM staff WHERE username = ?", (p.username,)) as cur:
-            if await cur.fetchone():
-                raise sqlite3.IntegrityError("username taken")
+        async with tx.execute(
+            "SELECT id, unit_id FROM staff WHERE username = ?", (p.username,)
+        ) as cur:
+            member = await cur.fetchone()
+        if p.rekey_of is None and member is not None:
+            raise sqlite3.IntegrityError("username taken")
+        if p.rekey_of is not None and (
+            member is None or int(member[0]) != p.rekey_of or str(member[1]) != p.unit_id
+        ):
+            raise LookupError("no such account to re-key")
         seq = await append_tx(tx, audit)
         async with tx.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)) as cur:
             found = await cur.fetchone()
         mac = mac_for(seq, bytes(found[0]) if found else b"")
         cur2 = await tx.execute(
             "INSERT INTO pending_enrolments (username, unit_id, role, code_hash, requested_by, "
-            "requested_day, expires_day, audit_seq, request_mac) VALUES (?,?,?,?,?,?,?,?,?)",
+            "requested_day, expires_day, audit_seq, request_mac, rekey_staff_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
             (p.username, p.unit_id, p.role, p.code_hash, p.requested_by, p.requested_day,
-             p.expires_day, seq, mac),
+             p.expires_day, seq, mac, p.rekey_of),
         )
         return int(cur2.lastrowid or 0)
 
@@ -198,9 +215,10 @@ async def redeem_pending(db: Database, p: PendingEnrolment, r: Redemption, audit
     async with db.transaction() as tx:
         cur = await tx.execute(
             "UPDATE pending_enrolments SET public_key = ?, wrapped_private_key = ?, "
-            "totp_secret_sealed = ?, redeemed_day = ?, key_mac = ? "
+            "totp_secret_sealed = ?, redeemed_day = ?, key_mac = ?, totp_step = ? "
             "WHERE id = ? AND code_hash = ? AND redeemed_day IS NULL",
-            (r.public_key, r.wrapped_private_key, r.totp_secret_sealed, r.day, r.key_mac, p.id, p.code_hash),
+            (r.public_key, r.wrapped_private_key, r.totp_secret_sealed, r.day, r.key_mac, r.totp_step,
+             p.id, p.code_hash),
         )
         if cur.rowcount != 1:
             return False
@@ -209,9 +227,12 @@ async def redeem_pending(db: Database, p: PendingEnrolment, r: Redemption, audit
 
 
 async def redeem_into_staff(db: Database, p: PendingEnrolment, r: Redemption, audit: PendingAudit) -> int:
-    """A role that holds no unit key becomes a member of staff at redemption (nothing to approve).
+    """A role that holds no unit key becomes a member of staff at redemption (nothing to approve);
+    a re-key of such an account replaces its key there and then.
 
-    Raises LookupError if the request was redeemed or removed meanwhile.
+    Security: the authenticator step spent at redemption is stored as the account's last one,
+    so the same code cannot sign in. Raises LookupError if the request was redeemed or
+    removed meanwhile (or the account to re-key changed unit, role or name).
     """
     async with db.transaction() as tx:
         cur = await tx.execute(
@@ -219,15 +240,44 @@ async def redeem_into_staff(db: Database, p: PendingEnrolment, r: Redemption, au
         )
         if cur.rowcount != 1:
             raise LookupError("the enrolment is no longer waiting")
+        if p.rekey_of is not None:
+            await _replace_key_tx(
+                tx, p, r.public_key, r.wrapped_private_key, r.totp_secret_sealed, r.totp_step
+            )
+            await append_tx(tx, audit)
+            return p.rekey_of
         staff_id = await next_staff_id_tx(tx)
         await tx.execute(
             "INSERT INTO staff (id, username, unit_id, role, public_key, wrapped_private_key, "
-            "totp_secret_sealed, created_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "totp_secret_sealed, created_day, totp_last_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (staff_id, p.username, p.unit_id, p.role, r.public_key, r.wrapped_private_key,
-             r.totp_secret_sealed, r.day),
+             r.totp_secret_sealed, r.day, r.totp_step),
         )
         await append_tx(tx, audit)
     return staff_id
+
+
+async def _replace_key_tx(
+    tx: aiosqlite.Connection,
+    p: PendingEnrolment,
+    public_key: bytes | None,
+    wrapped_private_key: bytes | None,
+    totp_secret_sealed: bytes | None,
+    totp_step: int | None,
+) -> None:
+    """Give the account a re-key request names its new key; its old key's unit key copies go.
+
+    Security: only the account the request was made for, still under that name, unit and role.
+    """
+    cur = await tx.execute(
+        "UPDATE staff SET public_key = ?, wrapped_private_key = ?, totp_secret_sealed = ?, "
+        "totp_last_step = ? WHERE id = ? AND username = ? AND unit_id = ? AND role = ?",
+        (public_key, wrapped_private_key, totp_secret_sealed, totp_step, p.rekey_of, p.username,
+         p.unit_id, p.role),
+    )
+    if cur.rowcount != 1:
+        raise LookupError("the account to re-key changed meanwhile")
+    await tx.execute("DELETE FROM unit_key_grants WHERE staff_id = ?", (p.rekey_of,))
 
 
 @dataclass(frozen=True, repr=False)
@@ -250,14 +300,18 @@ async def approve_pending(db: Database, a: Approval) -> int:
     key-holding member at that moment, the approver included.
     """
     p = a.pending
+    # A re-keyed member is not a second person for their own new key.
+    itself = -1 if p.rekey_of is None else p.rekey_of
     async with db.transaction() as tx:
         if a.approver_id is None:
             async with tx.execute(
-                f"SELECT 1 FROM staff WHERE unit_id = ? AND role IN ({_HOLDER_MARKS})",  # noqa: S608
-                (p.unit_id, *KEY_HOLDING_ROLES),
+                f"SELECT 1 FROM staff WHERE unit_id = ? AND id != ? AND role IN ({_HOLDER_MARKS})",  # noqa: S608
+                (p.unit_id, itself, *KEY_HOLDING_ROLES),
             ) as cur:
                 if await cur.fetchone():
                     raise LookupError("the unit has a key holder now: a member approves instead")
+        elif a.approver_id == itself:
+            raise LookupError("a member cannot approve their own new key")
         else:
             async with tx.execute(
                 f"SELECT 1 FROM staff WHERE id = ? AND unit_id = ? AND role IN ({_HOLDER_MARKS})",  # noqa: S608
@@ -273,17 +327,23 @@ async def approve_pending(db: Database, a: Approval) -> int:
         if cur.rowcount != 1:
             raise LookupError("the enrolment is no longer pending")
         async with tx.execute(
-            f"SELECT id FROM staff WHERE unit_id = ? AND role IN ({_HOLDER_MARKS})",  # noqa: S608
-            (p.unit_id, *KEY_HOLDING_ROLES),
+            f"SELECT id FROM staff WHERE unit_id = ? AND id != ? AND role IN ({_HOLDER_MARKS})",  # noqa: S608
+            (p.unit_id, itself, *KEY_HOLDING_ROLES),
         ) as cur:
             members = [int(r[0]) for r in await cur.fetchall()]
-        staff_id = await next_staff_id_tx(tx)  # never a removed account's id
-        await tx.execute(
-            "INSERT INTO staff (id, username, unit_id, role, public_key, wrapped_private_key, "
-            "totp_secret_sealed, created_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (staff_id, p.username, p.unit_id, p.role, p.public_key, p.wrapped_private_key,
-             p.totp_secret_sealed, a.day),
-        )
+        if p.rekey_of is not None:
+            staff_id = p.rekey_of
+            await _replace_key_tx(
+                tx, p, p.public_key, p.wrapped_private_key, p.totp_secret_sealed, p.totp_step
+            )
+        else:
+            staff_id = await next_staff_id_tx(tx)  # never a removed account's id
+            await tx.execute(
+                "INSERT INTO staff (id, username, unit_id, role, public_key, wrapped_private_key, "
+                "totp_secret_sealed, created_day, totp_last_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (staff_id, p.username, p.unit_id, p.role, p.public_key, p.wrapped_private_key,
+                 p.totp_secret_sealed, a.day, p.totp_step),
+            )
         await tx.executemany(
             "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, ?, ?)",
             [(key_id, staff_id, blob) for key_id, blob in a.grants.items()],

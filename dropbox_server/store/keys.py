@@ -177,31 +177,6 @@ async def delete_staff(
         return await add_unit_key_tx(tx, rotation) if rotation else None
 
 
-async def replace_staff_key(
-    db: Database,
-    staff_id: int,
-    *,
-    public_key: bytes,
-    wrapped_private_key: bytes,
-    totp_secret_sealed: bytes,
-    unit_key_grants: dict[int, bytes],
-    audit: PendingAudit,
-) -> None:
-    """Give an account a new key pair: new wrapped key, new TOTP secret, unit keys re-sealed to it."""
-    async with db.transaction() as tx:
-        await tx.execute("DELETE FROM unit_key_grants WHERE staff_id = ?", (staff_id,))
-        await tx.execute(
-            "UPDATE staff SET public_key = ?, wrapped_private_key = ?, totp_secret_sealed = ?, "
-            "totp_last_step = NULL WHERE id = ?",
-            (public_key, wrapped_private_key, totp_secret_sealed, staff_id),
-        )
-        await tx.executemany(
-            "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, ?, ?)",
-            [(key_id, staff_id, blob) for key_id, blob in unit_key_grants.items()],
-        )
-        await append_tx(tx, audit)
-
-
 async def rewrap_staff_key(
     db: Database, staff_id: int, wrapped_private_key: bytes, audit: PendingAudit
 ) -> None:

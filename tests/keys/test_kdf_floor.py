@@ -9,24 +9,31 @@ and it is shown at every start and on the health page.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from dropbox_server import envelope, totp
 from dropbox_server.cli.settings_args import settings_from_args
+from dropbox_server.clock import today
 from dropbox_server.config import DEMO_KDF, WRAP_KDF, Settings, below_wrap_floor
-from dropbox_server.custody import custodian
+from dropbox_server.custody import custodian, redemption
 from dropbox_server.custody.provision import init_data_dir
 from dropbox_server.datadir import THROWAWAY_NAME, DataDirError, Throwaway, read_throwaway, write_throwaway
 from dropbox_server.health import gather
+from dropbox_server.kdf import KdfRunner
 from dropbox_server.services import open_services
+from dropbox_server.store import open_database
 from receipt_codes import KdfParams
 from tests.conftest import CHEAP_KDF
+from tests.enrol_flow import enrolment_code
 from tests.keys.test_insider_custody import issued_shares
 from tests.officer import officer
 
@@ -47,6 +54,29 @@ def three_shares(init_output: str) -> str:
     return "".join(s + "\n" for s in list(issued_shares(init_output).values())[:3])
 
 
+def pending_count(data: Path) -> int:
+    with sqlite3.connect(data / "tipdrop.sqlite3") as raw:
+        return int(raw.execute("SELECT count(*) FROM pending_enrolments").fetchone()[0])
+
+
+def redeem_at(data: Path, code: str, kdf: KdfParams) -> redemption.Redeemed:
+    """The newcomer's redemption (as the staff site does it), their key wrapped at `kdf`."""
+
+    async def go() -> redemption.Redeemed:
+        db = await open_database(data / "tipdrop.sqlite3")
+        runner = KdfRunner(1, 2)
+        try:
+            secret, now = totp.new_secret(), time.time()
+            code_now = totp.code_at_step(secret, totp.current_step(now))
+            choice = redemption.Choice(PASSWORD, PASSWORD, secret, code_now)
+            return await redemption.redeem(db, runner, code, choice, kdf, now=now, day=today())
+        finally:
+            runner.close()
+            await db.close()
+
+    return asyncio.run(go())
+
+
 def staff_count(data: Path) -> int:
     with sqlite3.connect(data / "tipdrop.sqlite3") as raw:
         return int(raw.execute("SELECT count(*) FROM staff").fetchone()[0])
@@ -63,9 +93,7 @@ def test_K7_an_environment_variable_cannot_lower_the_wrap_of_a_real_data_directo
                 "--username", "alice")
     assert added.returncode == 1
     assert "TIPDROP_KDF" in added.stderr and "not a demo or test data directory" in added.stderr
-    assert staff_count(data) == 0  # refused before anything was asked or stored
-    with sqlite3.connect(data / "tipdrop.sqlite3") as raw:
-        assert raw.execute("SELECT count(*) FROM pending_enrolments").fetchone() == (0,)
+    assert staff_count(data) == 0 and pending_count(data) == 0  # refused before anything was made
     served = run("serve", "--no-tor", "--data-dir", str(data))
     assert served.returncode == 1 and "refusing to wrap staff keys cheaply" in served.stderr
     # Nor can the variable mark the existing directory as a test one by running init again.
@@ -92,6 +120,18 @@ def test_init_with_the_variable_makes_a_marked_test_directory_that_says_so(tmp_p
                 "--username", "alice")
     assert added.returncode == 0, added.stderr
     assert "THROWAWAY test data directory" in added.stderr  # every command says so
+    # The newcomer's key is made at a dearer cost than the variable's; a password change from
+    # the command line then re-wraps it at the variable's cost, which this directory honours.
+    done = redeem_at(data, enrolment_code(added.stdout), KdfParams(time_cost=2, memory_kib=16 * 1024, parallelism=1))
+    approved = run("keys", "approve-first", "--data-dir", str(data), "--username", "alice",
+                   stdin=three_shares(made.stdout) + done.fingerprint + "\n")
+    assert approved.returncode == 0, approved.stderr
+    changed = run("keys", "reset-password", "--data-dir", str(data), "--username", "alice",
+                  stdin=PASSWORD + "\n" + PASSWORD[::-1] + "-quokka\n")
+    assert changed.returncode == 0, changed.stderr
+    with sqlite3.connect(data / "tipdrop.sqlite3") as raw:
+        blob = bytes(raw.execute("SELECT wrapped_private_key FROM staff WHERE username='alice'").fetchone()[0])
+    assert (envelope.wrap_cost(blob).time_cost, envelope.wrap_cost(blob).memory_kib) == (1, 8192)
     status = run("status", "--data-dir", str(data), "--json", kdf=None)
     check = json.loads(status.stdout)["checks"]["throwaway"]
     assert status.returncode == 1 and check["ok"] is False and check["purpose"] == "test"

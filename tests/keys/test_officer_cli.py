@@ -277,11 +277,12 @@ async def test_a_closed_output_never_loses_a_new_accounts_secret(data_dir: Path)
     )  # fmt: skip
     assert rekey.stdout is not None and rekey.stdin is not None
     rekey.stdout.close()
-    rekey.stdin.write(shares(data_dir) + "a brand new password\n")
+    rekey.stdin.write(shares(data_dir))
     rekey.stdin.close()
     _, err = finish(rekey)
     assert rekey.returncode == 1 and "nothing was changed" in err, err
-    assert opens_with(data_dir, "alice", "alice glacier violet trombone"), "not re-keyed behind a secret nobody saw"
+    assert rows(data_dir, "SELECT count(*) FROM pending_enrolments") == [(0,)], "no re-key code nobody saw"
+    assert opens_with(data_dir, "alice", "alice glacier violet trombone"), "the key is unchanged"
 
 
 # 5. Checks and confirmations.

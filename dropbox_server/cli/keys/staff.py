@@ -14,7 +14,6 @@ import functools
 import sys
 from typing import Any
 
-from dropbox_server import totp
 from dropbox_server.cli.interrupts import guard
 from dropbox_server.cli.keys.officer import (
     ask_custodian_shares,
@@ -39,7 +38,6 @@ from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.custody.rotation import RotationError
 from dropbox_server.forces import DESK_ID
 from dropbox_server.store import deployment as deployment_store
-from dropbox_server.store import staff as staff_store
 from dropbox_server.store.deployment import DESK, ROUTINGS
 
 
@@ -65,15 +63,19 @@ def register(keys: Any) -> None:
     p.add_argument("--id", required=True, help="the unit's id (see `keys list-units`)")
     p.set_defaults(func=cmd_retire_unit)
     p = keys.add_parser(
-        "reset-password", help="set a new password (re-keys the account if the old one is lost)"
+        "reset-password",
+        help="set a new password, or (old one lost) make a re-key code for the member to redeem",
     )
     _common(p)
     p.add_argument("--username", required=True)
     p.add_argument(
-        "--old-password-lost", action="store_true", help="re-key with the custodian shares"
+        "--old-password-lost", action="store_true",
+        help="K custodian shares, then a one-time re-key code: the member makes a new key",
     )
     p.set_defaults(func=cmd_reset_password)
-    p = keys.add_parser("reset-totp", help="give an account a new authenticator secret")
+    p = keys.add_parser(
+        "reset-totp", help="a lost authenticator: make a re-key code for the member to redeem"
+    )
     _common(p)
     p.add_argument("--username", required=True)
     p.set_defaults(func=cmd_reset_totp)
@@ -89,17 +91,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_data_dir(p)
     add_operator(p)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-
-
-def _show_totp(username: str, secret: str, qr: bool = True) -> None:
-    """Print the secret and flush: a closed pipe raises here, before anything is stored."""
-    uri = totp.provisioning_uri(secret, username)
-    print(f"New authenticator secret for {username}: hand it over in person; it is shown only now.")
-    print(f"TOTP secret: {secret}")
-    print(f"otpauth URI: {uri}")
-    if qr:
-        print(totp.qr_terminal(uri))
-    sys.stdout.flush()
 
 
 def _refused(exc: Exception) -> CliError:
@@ -179,77 +170,88 @@ def cmd_retire_unit(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _reset_password(
-    args: argparse.Namespace, answers: tuple[list[str] | None, str, str]
-) -> staff_changes.Reset:
-    shares, old, new = answers
+async def _reset_password(args: argparse.Namespace, old: str, new: str) -> staff_changes.Reset:
     kdf_settings = settings_from_args(args).password_kdf
     async with database(args) as db:
         try:
-            if shares is not None:
-                custodian = await unlock(db, shares)
-                if await staff_store.get_staff_by_username(db, args.username) is None:
-                    raise CliError(f"no member of staff is called {args.username!r}; nothing was changed")
-                secret = totp.new_secret()
-                _show_totp(args.username, secret)  # shown (and flushed) before it is stored
-                with guard().changing(f"{args.username} re-keyed with a new password and authenticator"):
-                    return await staff_changes.reset_password(
-                        db,
-                        args.username,
-                        new,
-                        kdf_settings,
-                        old_password=None,
-                        custodian_private=custodian,
-                        totp_secret=secret,
-                    )
             with guard().changing(f"{args.username}'s password changed"):
                 return await staff_changes.reset_password(
-                    db, args.username, new, kdf_settings, old_password=old, custodian_private=None
+                    db, args.username, new, kdf_settings, old_password=old
                 )
         except staff_changes.StaffChangeRefused as exc:
             raise CliError(str(exc)) from None
 
 
-def cmd_reset_password(args: argparse.Namespace) -> int:
-    shares: list[str] | None
-    if args.old_password_lost:
-        shares, old = ask_custodian_shares(), ""
-    else:
-        shares, old = None, ask_secret(f"Current password of {args.username}")
-    new = new_password(args.username)
-    end_of_input()
-    if args.old_password_lost and not confirm(
-        f"Re-key {args.username}? Their authenticator will be replaced too.", assume_yes=args.yes
-    ):
-        return _declined()
-    done = asyncio.run(_reset_password(args, (shares, old, new)))
-    if done.totp_secret:
-        print(f"{done.username} has a new key pair, their unit's keys and a new authenticator (above).")
-    else:
-        print(f"{done.username}'s password is changed; their key and authenticator are unchanged.")
-    return 0
-
-
-async def _reset_totp(args: argparse.Namespace) -> None:
+async def _rekey(args: argparse.Namespace, shares: list[str] | None) -> enrolment.Invitation:
+    """Make a re-key code for an account (after checking the K shares, when asked for)."""
     async with database(args) as db:
-        if await staff_store.get_staff_by_username(db, args.username) is None:
-            raise CliError(f"no member of staff is called {args.username!r}; nothing was changed")
-        secret = totp.new_secret()
-        _show_totp(args.username, secret)
+        if shares is not None:
+            await unlock(db, shares)  # the lost-password ceremony needs K share holders present
         try:
-            with guard().changing(f"{args.username}'s authenticator replaced"):
-                await staff_changes.reset_totp(db, args.username, secret)
-        except staff_changes.StaffChangeRefused as exc:
+            with guard().changing(f"a re-key code for {args.username} made"):
+                return await enrolment.invite_rekey(
+                    db, username=args.username, requested_by=_requested_by(args), day=today(),
+                    show=_show_rekey_code,
+                )
+        except keyring.KeyringError as exc:
             raise _refused(exc) from None
 
 
-def cmd_reset_totp(args: argparse.Namespace) -> int:
-    """Security: the new secret is shown before it is stored, so a closed pipe loses nothing."""
+def _show_rekey_code(invited: enrolment.Invitation) -> None:
+    """Print the code and flush: a closed pipe raises here, before anything is stored."""
+    print(f"Re-key code for {invited.username}, shown only now:")
+    print(f"    {invited.code}")
+    sys.stdout.flush()
+
+
+def _rekey_told(username: str, expires_day: str) -> None:
+    print(f"Hand it to {username} in person. It works once, until {expires_day}, on the staff site's")
+    print("'Enrol with a code' page, where they choose a new password and authenticator and a new")
+    print("key is made. They read its fingerprint to the person who approves it: another key holder")
+    print("of their unit, or, if there is none, security staff with `keys approve-first`. Until then")
+    print("their old key stays; once approved it no longer works, and their unit's members are told.")
+
+
+def cmd_reset_password(args: argparse.Namespace) -> int:
+    """With the old password: re-wrap the same key. Lost: K shares, then a one-time re-key code.
+
+    Security (insider finding K4): for a lost password security staff never type the new
+    password nor see the new authenticator secret; the member makes both, and a new key pair,
+    when they redeem the code, and a second person approves it by its fingerprint.
+    """
+    if args.old_password_lost:
+        shares = ask_custodian_shares()
+        end_of_input()
+        if not confirm(
+            f"Make a re-key code for {args.username}? They will get a new key and authenticator.",
+            assume_yes=args.yes,
+        ):
+            return _declined()
+        invited = asyncio.run(_rekey(args, shares))
+        _rekey_told(invited.username, invited.expires_day)
+        return 0
+    old = ask_secret(f"Current password of {args.username}")
+    new = new_password(args.username)
     end_of_input()
-    if not confirm(f"Replace {args.username}'s authenticator?", assume_yes=args.yes):
+    done = asyncio.run(_reset_password(args, old, new))
+    print(f"{done.username}'s password is changed; their key and authenticator are unchanged.")
+    return 0
+
+
+def cmd_reset_totp(args: argparse.Namespace) -> int:
+    """A lost authenticator: a one-time re-key code, as for a lost password.
+
+    Security (K4): security staff never see the new authenticator secret; the member makes a
+    new one with a new password and key pair when they redeem the code.
+    """
+    end_of_input()
+    if not confirm(
+        f"Make a re-key code for {args.username}? They will get a new key and authenticator.",
+        assume_yes=args.yes,
+    ):
         return _declined()
-    asyncio.run(_reset_totp(args))
-    print(f"{args.username}'s old authenticator no longer works; the secret above replaces it.")
+    invited = asyncio.run(_rekey(args, None))
+    _rekey_told(invited.username, invited.expires_day)
     return 0
 
 
