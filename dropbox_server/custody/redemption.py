@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dropbox_server import audit, envelope, passwords, totp
-from dropbox_server.custody import enrolment, enrolment_seal, keyring
+from dropbox_server.custody import certify, enrolment, enrolment_seal, keyring
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import Database
 from dropbox_server.store import enrolments as enrolment_store
@@ -110,9 +110,12 @@ async def redeem(
     )
     if pending.role not in keyring.ROLES_WITH_UNIT_KEYS:
         try:
-            await enrolment_store.redeem_into_staff(db, pending, done, entry)
+            staff_id = await enrolment_store.redeem_into_staff(db, pending, done, entry)
         except LookupError:
             raise RedemptionRefused("bad_code") from None
+        # Certified like an approved member (insider finding F9): the key this very call made,
+        # never read back, so the certificates check is not permanently red.
+        await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pair.public)
         return Redeemed(pending.username, fingerprint, needs_approval=False, first_key_holder=False)
     if not await enrolment_store.redeem_pending(db, pending, done, entry):
         raise RedemptionRefused("bad_code")
