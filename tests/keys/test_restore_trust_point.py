@@ -27,6 +27,7 @@ from dropbox_server.services import open_services
 from dropbox_server.store import audit as audit_store
 from tests.conftest import init_test_data_dir
 from tests.keys.test_backup_restore import _custodian, prepared, settings_at
+from tests.keys.test_officer_cli import run, shares
 
 
 def _plant(db_copy: Path) -> tuple[int, bytes]:
@@ -110,3 +111,18 @@ async def test_a_copy_older_than_certificates_is_certified_only_by_the_explicit_
         with pytest.raises(certify.RestoredRefused):  # once only: the marker is gone
             await certify.certify_restored(db, _custodian(tmp_path))
     assert not (settings.data_dir / certify.RESTORED_OLD_NAME).exists()
+
+
+async def test_keys_certify_restored_from_the_command_line_refuses_a_copy_made_with_certificates(
+    tmp_path: Path,
+) -> None:
+    """The operator's step: K shares on stdin; refused (exit 1, nothing certified) for a restored
+    copy that was made with certificates, whatever its rows say."""
+    settings, _receipt, _address, keys_file, db_copy = await prepared(tmp_path)
+    _plant(db_copy)
+    shutil.rmtree(settings.data_dir)
+    await backup.restore(keys_file, _custodian(tmp_path), db_copy, settings)
+    done = run(settings.data_dir, "keys", "certify-restored", "--yes", stdin=shares(tmp_path / "data"))
+    assert done.returncode == 1 and "not restored from a database copy older" in done.stderr, done.stderr
+    async with open_services(settings) as services:
+        assert not [r for r in await audit_store.entries(services.db) if r.entry.action == "keys_certified"]
