@@ -87,7 +87,7 @@ async def test_a_copy_older_than_certificates_is_certified_only_by_the_explicit_
     tmp_path: Path,
 ) -> None:
     """What the restore leaves for a copy whose schema predates certificates: pinned, marked,
-    nothing certified at start; `certify_restored` with the custodian key certifies it once."""
+    nothing certified at start; `keys certify-restored` with K shares certifies it once."""
     settings = settings_at(tmp_path / "data")
     await init_test_data_dir(settings)
     with sqlite3.connect(settings.database_path) as raw:  # as migration 0013 leaves an old copy
@@ -104,7 +104,10 @@ async def test_a_copy_older_than_certificates_is_certified_only_by_the_explicit_
             await submit_report(db, services.receipts, content, None, "online", today())
         with pytest.raises(certify.RestoredRefused, match="not one key"):
             await certify.certify_restored(db, envelope.generate_keypair().private)  # not the shares' key
-        assert await certify.certify_restored(db, _custodian(tmp_path)) == 0
+    done = run(settings.data_dir, "keys", "certify-restored", "--yes", stdin=shares(tmp_path / "data"))
+    assert done.returncode == 0 and "Certified the keys of this copy (0 report(s))" in done.stdout, done.stderr
+    async with open_services(settings) as services:
+        db = services.db
         assert await submit_report(db, services.receipts, content, None, "online", today())
         entries = [r.entry for r in await audit_store.entries(db)]
         assert [e.detail.split(" ")[0] for e in entries if e.action == "keys_certified"] == ["restored-copy"]
