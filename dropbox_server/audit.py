@@ -40,7 +40,7 @@ head hash is printed when re-keying so it can be compared with one written down 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -114,6 +114,7 @@ ACTIONS = frozenset(
         "enrolment_approval_refused",
         "inbox_viewed",
         "audit_rekeyed",
+        "key_checks_acknowledged",
     }
 )
 # Who ran the command-line action being recorded (set once per command by the CLI).
@@ -227,19 +228,73 @@ async def verify_unkeyed(db: Database, batch: int = 1000) -> Verification:
 
 
 async def _walk(db: Database, batch: int, seed: bytes | None) -> Verification:
-    previous, expected_seq, count = audit_store.GENESIS, 1, 0
-    while rows := await audit_store.entries(db, expected_seq - 1, batch):
+    walk = ChainWalk(seed)
+    while rows := await audit_store.entries(db, walk.expected_seq - 1, batch):
         for row in rows:
-            if row.seq != expected_seq:
-                return Verification(count, previous, expected_seq, "is missing", seed is not None)
-            if not envelope.secret_equal(row.prev_hash, previous):
-                return Verification(
-                    count, previous, row.seq, "does not follow the entry before it", seed is not None
-                )
-            if not envelope.secret_equal(row.hash, link(row.seq, previous, row.entry, seed)):
-                return Verification(count, previous, row.seq, "has been altered", seed is not None)
-            previous, expected_seq, count = row.hash, expected_seq + 1, count + 1
-    return Verification(count, previous, keyed=seed is not None)
+            if not walk.feed(row):
+                return walk.result()
+    return walk.result()
+
+
+class ChainWalk:
+    """Checks the chain one row at a time, in order (the async walk and health's read-only one)."""
+
+    def __init__(self, seed: bytes | None) -> None:
+        self.seed = seed
+        self.previous = audit_store.GENESIS
+        self.expected_seq = 1
+        self.count = 0
+        self.broken: tuple[int, str] | None = None
+
+    def feed(self, row: audit_store.AuditRow) -> bool:
+        """Check the next row; False (and nothing more is checked) once the chain is broken."""
+        if self.broken is not None:
+            return False
+        if row.seq != self.expected_seq:
+            self.broken = (self.expected_seq, "is missing")
+        elif not envelope.secret_equal(row.prev_hash, self.previous):
+            self.broken = (row.seq, "does not follow the entry before it")
+        elif not envelope.secret_equal(row.hash, link(row.seq, self.previous, row.entry, self.seed)):
+            self.broken = (row.seq, "has been altered")
+        else:
+            self.previous, self.expected_seq, self.count = row.hash, self.expected_seq + 1, self.count + 1
+            return True
+        return False
+
+    def result(self) -> Verification:
+        keyed = self.seed is not None
+        if self.broken is None:
+            return Verification(self.count, self.previous, keyed=keyed)
+        return Verification(self.count, self.previous, self.broken[0], self.broken[1], keyed)
+
+
+def verify_rows(
+    rows: Iterable[audit_store.AuditRow], seed: bytes, checkpoint: Checkpoint | None = None
+) -> Verification:
+    """The keyed chain of `rows` (all of them, in order), and that it still holds `checkpoint`.
+
+    Security: the checkpoint's signature is checked with the key made from the seed, so a
+    checkpoint file planted for a rewritten log is refused (CheckpointError).
+    """
+    if checkpoint is not None:
+        _check_signature(checkpoint_pair(seed), checkpoint)
+    walk = ChainWalk(seed)
+    at_checkpoint: bytes | None = None
+    for row in rows:
+        if not walk.feed(row):
+            return walk.result()
+        if checkpoint is not None and row.seq == checkpoint.seq:
+            at_checkpoint = row.hash
+    result = walk.result()
+    if checkpoint is None or checkpoint.seq == 0:
+        return result
+    if result.entries < checkpoint.seq:
+        return Verification(result.entries, result.head, result.entries + 1,
+                            "is missing: the log was cut short before the checkpoint")
+    if at_checkpoint is None or not envelope.secret_equal(at_checkpoint, checkpoint.hash):
+        return Verification(result.entries, result.head, checkpoint.seq,
+                            "differs from the checkpoint: the log was rewritten")
+    return result
 
 
 class AuditKeyMissing(Exception):
@@ -266,6 +321,11 @@ async def start_keyed_chain(db: Database, key_path: Path, day: str) -> Rekeyed |
         raise AuditKeyMissing(f"{key_path} was not written")
     await db.use_audit_seed(seed)
     return await _rekey(db, day)
+
+
+async def refused_since_acknowledged(db: Database) -> int:
+    """Refused key checks (`key_check_failed`) since the last `key_checks_acknowledged`."""
+    return await audit_store.count_since_last(db, "key_check_failed", "key_checks_acknowledged")
 
 
 async def was_keyed(db: Database) -> bool:
@@ -328,6 +388,9 @@ class Checkpoint:
 
 
 CHECKPOINT_HEADER = "tipdrop audit checkpoint v1"
+# The last checkpoint `audit checkpoint` printed, kept beside the database (not in it) so the
+# health checks can require the log still to reach it.
+CHECKPOINT_NAME = "audit.checkpoint"
 
 
 class CheckpointError(Exception):
@@ -341,7 +404,19 @@ def _checkpoint_message(seq: int, head: bytes) -> bytes:
 def _checkpoint_pair(db: Database) -> envelope.SigningPair:
     if db.audit_seed is None:
         raise AuditKeyMissing("no audit key beside the database")
-    return envelope.signing_pair_from_seed(envelope.derive_key(db.audit_seed, CHECKPOINT_PURPOSE))
+    return checkpoint_pair(db.audit_seed)
+
+
+def checkpoint_pair(seed: bytes) -> envelope.SigningPair:
+    """The checkpoint signing pair made from the outside seed."""
+    return envelope.signing_pair_from_seed(envelope.derive_key(seed, CHECKPOINT_PURPOSE))
+
+
+def _check_signature(pair: envelope.SigningPair, cp: Checkpoint) -> None:
+    if not envelope.secret_equal(cp.public_key, pair.public) or not envelope.signature_valid(
+        pair.public, _checkpoint_message(cp.seq, cp.hash), cp.signature
+    ):
+        raise CheckpointError("the checkpoint's signature is not this service's: it was not made here")
 
 
 async def checkpoint(db: Database) -> Checkpoint:
@@ -382,11 +457,7 @@ async def verify_against(db: Database, cp: Checkpoint) -> Verification:
     Security: the signature is checked with the key made from our seed, not the one the
     file names, so a planted checkpoint for a rewritten log is refused.
     """
-    pair = _checkpoint_pair(db)
-    if not envelope.secret_equal(cp.public_key, pair.public) or not envelope.signature_valid(
-        pair.public, _checkpoint_message(cp.seq, cp.hash), cp.signature
-    ):
-        raise CheckpointError("the checkpoint's signature is not this service's: it was not made here")
+    _check_signature(_checkpoint_pair(db), cp)
     result = await verify(db)
     if not result.ok:
         return result

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import onion_config
+from dropbox_server import audit
 from dropbox_server.clock import parse_day
 from dropbox_server.config import Settings
 from dropbox_server.custody import certify
@@ -130,7 +131,8 @@ def backup_check(settings: Settings, today: str) -> Check:
 
 
 def database_checks(settings: Settings, today: str) -> list[Check]:
-    """quick_check, unit keys and their holders, and retention, from one read-only look."""
+    """quick_check, unit keys and their holders, certificates, the audit chain and retention, from one
+    read-only look."""
     if not settings.database_path.exists():
         return [Check("database", False, f"no database in {settings.data_dir}")]
     try:
@@ -140,7 +142,7 @@ def database_checks(settings: Settings, today: str) -> list[Check]:
                 return [Check("database", False, "quick_check found problems: " + "; ".join(integrity))]
             return [Check("database", True, "quick_check ok"),
                     *_key_checks(conn, settings, today), _certificate_check(conn, settings),
-                    _retention_check(conn, settings, today)]
+                    _audit_check(conn, settings), _retention_check(conn, settings, today)]
     except sqlite3.Error as exc:
         return [Check("database", False, f"cannot be read ({type(exc).__name__})")]
 
@@ -190,14 +192,50 @@ def _certificate_check(conn: sqlite3.Connection, settings: Settings) -> Check:
     bad += [f"staff #{s}" for s, u, r, p, c in staff
             if not certify.matches(c, certify.staff_certificate(seed, s, u, r, p))]
     reports = [b for b in health_store.report_bindings(conn) if not certify.binding_holds(seed, b)]
-    refused = health_store.refused_key_checks(conn)
+    # Security (insider finding F4): a refusal keeps the check failing until security staff
+    # acknowledge it (`audit acknowledge`, audited), so swapping a key, being refused and
+    # swapping it back does not leave the check well.
+    refused, unacknowledged = health_store.refused_key_checks(conn)
     summary = ("every key the server seals to is certified" if not bad and not reports
                else "FAILED (the database may have been altered): " + ", ".join(bad[:5])
                + (f"; {len(reports)} report(s)" if reports else ""))
-    if refused:
-        summary += f"; {refused} action(s) refused over a failed certificate (audit: key_check_failed)"
-    return Check("certificates", not bad and not reports, summary,
-                 {"failed_keys": bad, "failed_reports": len(reports), "refused": refused})
+    if unacknowledged:
+        summary += (f"; {unacknowledged} action(s) refused over a failed certificate since the last "
+                    "acknowledgement (audit: key_check_failed; then `run.py audit acknowledge`)")
+    return Check("certificates", not bad and not reports and not unacknowledged, summary,
+                 {"failed_keys": bad, "failed_reports": len(reports), "failed": len(bad) + len(reports),
+                  "refused": refused, "unacknowledged": unacknowledged})
+
+
+def _audit_check(conn: sqlite3.Connection, settings: Settings) -> Check:
+    """The keyed audit chain, whole, and that it still reaches the last checkpoint kept beside it.
+
+    Security (insider finding F4): an entry edited, inserted or deleted by SQL, or the log cut
+    back before the last checkpoint, fails here, not only under `audit verify`.
+    """
+    try:
+        seed = read_audit_seed(settings.audit_key_path)
+    except AuditKeyError as exc:
+        return Check("audit chain", False, str(exc))
+    if seed is None:
+        missing = f"{settings.audit_key_path.name} is missing: the chain cannot be checked"
+        return Check("audit chain", False, missing)
+    cp_path = settings.data_dir / audit.CHECKPOINT_NAME
+    try:
+        checkpoint = audit.parse_checkpoint(cp_path.read_text("utf-8")) if cp_path.exists() else None
+        result = audit.verify_rows(health_store.audit_rows(conn), seed, checkpoint)
+    except (OSError, UnicodeDecodeError, audit.CheckpointError) as exc:
+        return Check("audit chain", False, f"{audit.CHECKPOINT_NAME}: {exc}")
+    facts: dict[str, Value] = {
+        "entries": result.entries, "checkpoint": checkpoint.seq if checkpoint else None,
+    }
+    if not result.ok:
+        facts["broken_entry"] = result.broken_seq
+        return Check("audit chain", False,
+                     f"BROKEN: entry {result.broken_seq} {result.problem} (see `run.py audit verify`)", facts)
+    reach = (f"; reaches the last checkpoint (entry {checkpoint.seq})" if checkpoint
+             else "; no checkpoint kept yet")
+    return Check("audit chain", True, f"{result.entries} entries link up under the outside key{reach}", facts)
 
 
 def _retention_check(conn: sqlite3.Connection, settings: Settings, today: str) -> Check:

@@ -8,16 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from dropbox_server import audit
-from dropbox_server.cli.prompts import CliError
+from dropbox_server.cli.prompts import CliError, add_operator
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import certify
+from dropbox_server.datadir import replace_file
 from dropbox_server.store import Database, open_database
 
 
 def register(sub: Any) -> None:
-    """Add `audit verify`, `audit checkpoint` and `audit rekey`."""
+    """Add `audit verify`, `audit checkpoint`, `audit acknowledge` and `audit rekey`."""
     audit_parser = sub.add_parser("audit", help="check the staff audit trail")
     asub = audit_parser.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
     p = asub.add_parser("verify", help="verify the hash chain; names the first broken entry")
@@ -32,6 +33,13 @@ def register(sub: Any) -> None:
     p = asub.add_parser("checkpoint", help="print the signed head of the chain for an outside witness")
     add_data_dir(p)
     p.set_defaults(func=cmd_checkpoint)
+    p = asub.add_parser(
+        "acknowledge",
+        help="security staff: the refused key checks so far were looked into (audited; health clears)",
+    )
+    add_data_dir(p)
+    add_operator(p)
+    p.set_defaults(func=cmd_acknowledge)
     p = asub.add_parser(
         "rekey", help="once, after upgrading: key an old unkeyed chain (the server does it at start)"
     )
@@ -110,8 +118,46 @@ async def _checkpoint(settings: Settings) -> audit.Checkpoint:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    """Print the signed head; a witness outside the server keeps it (see README)."""
-    print(asyncio.run(_checkpoint(settings_from_args(args))).to_text(), end="")
+    """Print the signed head; a witness outside the server keeps it (see README).
+
+    Security: it is also kept beside the database (not in it), so the health checks fail
+    when the log is cut back before it or rewritten (insider finding F4).
+    """
+    settings = settings_from_args(args)
+    text = asyncio.run(_checkpoint(settings)).to_text()
+    replace_file(settings.data_dir / audit.CHECKPOINT_NAME, text.encode("utf-8"))
+    print(text, end="")
+    return 0
+
+
+async def _acknowledge(settings: Settings) -> int:
+    db = await _open(settings)
+    try:
+        if db.audit_seed is None:
+            raise CliError(f"{settings.audit_key_path} is missing: restore it from the key backup first")
+        result = await audit.verify(db)
+        if not result.ok:
+            raise CliError(
+                f"the audit log is broken at entry {result.broken_seq}; nothing acknowledged "
+                "(see `audit verify`)"
+            )
+        refused = await audit.refused_since_acknowledged(db)
+        await audit.record(db, audit.pending(
+            "key_checks_acknowledged", username="security staff (command line)", detail=f"refused={refused}"
+        ))
+        return refused
+    finally:
+        await db.close()
+
+
+def cmd_acknowledge(args: argparse.Namespace) -> int:
+    """Record that the refused key checks so far were looked into; the entry names the operator.
+
+    Security: health keeps the certificates check failing while a refusal is unacknowledged,
+    so a key swapped, refused and swapped back is not forgotten (insider finding F4).
+    """
+    refused = asyncio.run(_acknowledge(settings_from_args(args)))
+    print(f"Acknowledged {refused} refused key check(s); the audit log records it (key_checks_acknowledged).")
     return 0
 
 

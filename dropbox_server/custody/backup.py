@@ -250,12 +250,13 @@ async def restore(
     payload = read_backup(backup, custodian_private)
     if not database.is_file():
         raise BackupError(f"no database copy at {database}")
-    _check_matches(database, envelope.public_key_of(custodian_private))
+    custodian_public = envelope.public_key_of(custodian_private)
+    _check_matches(database, custodian_public)
     staging = settings.with_changes(data_dir=staging_dir(target))
     onion = _onion_targets(staging, payload)
     remove_partial(staging.data_dir)  # left by an interrupted run
     try:
-        _write_restored(staging, payload, onion, database)
+        _write_restored(staging, payload, onion, database, custodian_public)
         if before_publish is not None:
             await before_publish(staging)
         if target.exists():
@@ -268,7 +269,8 @@ async def restore(
 
 
 def _write_restored(
-    settings: Settings, payload: dict[str, object], onion: dict[Path, bytes], database: Path
+    settings: Settings, payload: dict[str, object], onion: dict[Path, bytes], database: Path,
+    custodian_public: bytes,
 ) -> None:
     create_private_dir(settings.data_dir)
     create_private_dir(settings.files_dir)
@@ -285,10 +287,15 @@ def _write_restored(
         write_new_secret_file(path, content)
     backup_file(database, settings.database_path)
     os.chmod(settings.database_path, 0o600)
-    if enrolment_store.custodian_certified_in_file(settings.database_path):
-        # The copy carries certificates: pin its custodian key as `init` did. A copy from
-        # before certificates gets its pin at its first start (custody/certify.py).
-        certify.write_pin_in(settings.data_dir, base64.b64decode(str(payload["custodian"]), validate=True))
+    # Always pin the custodian key the key backup was opened with (K shares): that, not the
+    # copy, is the trusted source. With the pin in place the first start never certifies rows
+    # as found (insider finding F1: a copy with its custodian certificate cleared and the
+    # owed marker set would otherwise be a new trust point blessing a planted key). A copy
+    # that truly predates certificates is certified only by the explicit, audited
+    # `keys certify-restored` (custody/certify.py `certify_restored`).
+    certify.write_pin_in(settings.data_dir, custodian_public)
+    if enrolment_store.predates_certificates_in_file(settings.database_path):
+        certify.mark_restored_before_certificates(settings.data_dir)
 
 
 def remove_partial(target: Path) -> None:

@@ -18,6 +18,7 @@ Rows stored before certificates existed get them once, at the first start after 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,11 @@ from dropbox_server.store.subjects import SubjectKeyRow
 
 PURPOSE = b"tipdrop:v1:key-certificates"
 PIN_NAME = "custodian.pub"
+# Written by a restore whose database copy's schema is from before certificates (0013): the
+# only directory `certify_restored` will certify. A database writer cannot write it.
+RESTORED_OLD_NAME = "restored-before-certificates"
 CHECKER = "server (key check)"
+_log = logging.getLogger("tipdrop")
 Field = bytes | str | int | None
 
 
@@ -125,6 +130,11 @@ def write_pin(db: Database, public: bytes) -> None:
 
 def write_pin_in(data_dir: Path, public: bytes) -> None:
     replace_file(data_dir / PIN_NAME, public.hex().encode("ascii") + b"\n")
+
+
+def mark_restored_before_certificates(data_dir: Path) -> None:
+    """Mark a directory restored from a copy whose schema predates certificates."""
+    replace_file(data_dir / RESTORED_OLD_NAME, b"restored from a copy older than certificates\n")
 
 
 def read_pin(path: Path) -> bytes | None:
@@ -417,6 +427,8 @@ async def certify_upgrade(db: Database) -> int | None:
     Runs only while the database says certificates are owed AND the custodian pin file does
     not exist yet; the pin is written last. A database writer can set the marker again but
     cannot remove the pin, so nothing already certified (or swapped since) is blessed later.
+    A restore always writes the pin (custody/backup.py), so a restored copy is never
+    certified here: only by the explicit, audited `certify_restored` (insider finding F1).
     """
     if not await cert_store.certification_owed(db):
         return None
@@ -424,7 +436,63 @@ async def certify_upgrade(db: Database) -> int | None:
         await cert_store.forget_owed(db)
         entry = audit.pending("key_check_failed", username=CHECKER, detail="owed-marker-ignored")
         await audit.record(db, entry)
+        _log.warning(OWED_BUT_PINNED)
         return None
+    return await _certify_all(db, "")
+
+
+OWED_BUT_PINNED = (
+    "the database says its keys are owed certificates but the custodian key is already pinned "
+    "(a restored or altered copy): nothing was certified. Only if this copy truly predates "
+    "certificates, run `python run.py keys certify-restored` (K custodian shares; audited)"
+)
+
+
+class RestoredRefused(Exception):
+    """`certify_restored` would not run: the message says why."""
+
+
+async def certify_restored(db: Database, custodian_private: bytes) -> int:
+    """Certify every row of a restored copy from before certificates; the number of reports.
+
+    The explicit, audited step a restored directory needs (its pin is written by the restore,
+    so the silent first-start upgrade never runs there). The caller has opened the custodian
+    key with K shares (`custodian_private`).
+    Security: refused unless the restore marked the directory as restored from a copy whose
+    schema predates certificates (a copy made since, with certificates cleared, is refused),
+    unless the pinned key, the copy's custodian row and the key the share holders opened are
+    one key, and when the copy's custodian key already carries a valid certificate. The entry
+    names the operator: certifying rows as found is a decision K share holders take, on the
+    record (a copy forged to look old still needs them to).
+    """
+    marker = db.path.parent / RESTORED_OLD_NAME
+    if not marker.exists():
+        raise RestoredRefused(
+            "this directory was not restored from a database copy older than certificates (the "
+            "restore checks the copy's schema): nothing was certified. Keys without a valid "
+            "certificate in it were altered; restore an older, trusted copy instead"
+        )
+    found = await cert_store.custodian(db)
+    pinned = read_pin(pin_path(db))
+    held = envelope.public_key_of(custodian_private)
+    if found is None or not _same(pinned, found[0]) or not _same(held, found[0]):
+        raise RestoredRefused(
+            f"the custodian key pinned in {PIN_NAME}, the database's and the one your shares open "
+            "are not one key: nothing was certified"
+        )
+    if _same(found[1], custodian_certificate(_seed(db), found[0])):
+        raise RestoredRefused(
+            "this database already carries certificates, so it does not predate them: nothing was "
+            "certified. Rows without a valid certificate in such a copy were altered; restore an "
+            "older, trusted copy instead"
+        )
+    reports = await _certify_all(db, "restored-copy ")
+    marker.unlink()
+    return reports
+
+
+async def _certify_all(db: Database, why: str) -> int:
+    """Certify every row as found and pin the custodian key; audited as `keys_certified`."""
     seed = _seed(db)
     found = await cert_store.custodian(db)
     reports: dict[int, tuple[bytes, bytes]] = {}
@@ -454,6 +522,6 @@ async def certify_upgrade(db: Database) -> int | None:
     await cert_store.write_backfill(db, backfill)
     if found is not None:
         write_pin(db, found[0])
-    detail = f"unit_keys={len(backfill.unit_keys)} staff={len(backfill.staff)} reports={len(reports)}"
+    detail = f"{why}unit_keys={len(backfill.unit_keys)} staff={len(backfill.staff)} reports={len(reports)}"
     await audit.record(db, audit.pending("keys_certified", username=CHECKER, detail=detail))
     return len(reports)

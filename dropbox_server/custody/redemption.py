@@ -121,9 +121,9 @@ async def redeem(
             staff_id = await enrolment_store.redeem_into_staff(db, pending, done, entry)
         except LookupError:
             raise RedemptionRefused("bad_code") from None
-        if pending.rekey_of is not None:
-            # The account had a certified key: its new one is certified in its place.
-            await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pair.public)
+        # Certified like an approved member (insider finding F9), a re-keyed account's new key
+        # in place of its old one: the key this very call made, never read back.
+        await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pair.public)
         return Redeemed(
             pending.username, fingerprint, needs_approval=False, first_key_holder=False,
             rekey=pending.rekey_of is not None,

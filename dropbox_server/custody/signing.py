@@ -15,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import envelope
-from dropbox_server.store import Database, units
+from dropbox_server.custody import certify
+from dropbox_server.store import Database
 from dropbox_server.store import authenticity as authenticity_store
+from dropbox_server.store import certificates as cert_store
 
 SIGNING_PURPOSE = b"tipdrop:v1:unit-signing-key"
 CERTIFICATE_PURPOSE = b"tipdrop:v1:unit-signing-certificate"
@@ -54,10 +56,13 @@ def _certificate(
 async def current_signer(db: Database, unit_id: str, unit_keys: dict[int, bytes]) -> Signer:
     """The signer for the unit's current key, its public half recorded and certified.
 
-    Security: the record is rewritten whenever it is not exactly what the key held makes,
-    so a row planted in the database (say, to stop replies) is simply corrected.
+    Security: the unit key must be certified and the newest of its unit (certify.current_unit_key
+    refuses loudly otherwise), so a planted newer unit key sealed to the members' public keys
+    never gets a signing key certified by an honest reply (insider finding F7). The record is
+    rewritten whenever it is not exactly what the key held makes, so a row planted in the
+    database (say, to stop replies) is simply corrected.
     """
-    current = await units.current_unit_key(db, unit_id)
+    current = await certify.current_unit_key(db, unit_id)
     if current is None or current.id not in unit_keys:
         raise SigningUnavailable("this member does not hold the unit's current key")
     if db.audit_seed is None:
@@ -75,9 +80,18 @@ async def current_signer(db: Database, unit_id: str, unit_keys: dict[int, bytes]
 
 
 async def certified_signer(db: Database, unit_key_id: int) -> tuple[str, bytes] | None:
-    """(unit id, signing public key) of a unit key, only if its certificate holds; else None."""
+    """(unit id, signing public key) of a unit key, only if its certificate holds; else None.
+
+    Security: the unit key itself must carry its certificate too, so a signing record made for
+    a planted unit key (by any path) never verifies a reply (insider finding F7).
+    """
     found = await authenticity_store.signing_key(db, unit_key_id)
     if found is None or db.audit_seed is None:
+        return None
+    unit_cert = certify.unit_key_certificate(
+        db.audit_seed, found.unit_key_id, found.unit_id, found.unit_public_key
+    )
+    if not certify.matches(await cert_store.unit_key_certificate(db, found.unit_key_id), unit_cert):
         return None
     cert = _certificate(
         db.audit_seed, found.unit_key_id, found.unit_id, found.unit_public_key, found.public_key

@@ -142,6 +142,16 @@ async def head(db: Database) -> tuple[int, bytes]:
     return (int(row[0]), bytes(row[1])) if row else (0, GENESIS)
 
 
+async def count_since_last(db: Database, action: str, since_action: str) -> int:
+    """How many `action` entries follow the last `since_action` one (all when there is none)."""
+    row = await db.fetch_one(
+        "SELECT count(*) FROM audit_log WHERE action = ? AND seq > "
+        "(SELECT coalesce(max(seq), 0) FROM audit_log WHERE action = ?)",
+        (action, since_action),
+    )
+    return int(row[0]) if row else 0
+
+
 async def has_action(db: Database, actions: tuple[str, ...]) -> bool:
     """Whether any entry records one of `actions`."""
     marks = ",".join("?" * len(actions))

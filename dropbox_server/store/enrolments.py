@@ -122,14 +122,14 @@ def custodian_public_in_file(path: Path) -> bytes | None:
     return bytes(row[0]) if row else None
 
 
-def custodian_certified_in_file(path: Path) -> bool:
-    """Whether a database file's custodian key carries a certificate (read-only; old schemas too)."""
+def predates_certificates_in_file(path: Path) -> bool:
+    """Whether a database file's schema is from before certificates (migration 0013; read-only)."""
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         try:
-            row = conn.execute("SELECT certificate FROM custodian WHERE id = 1").fetchone()
+            conn.execute("SELECT certificate FROM custodian WHERE id = 1").fetchone()
         except sqlite3.OperationalError:
-            return False  # from before certificates (migration 0013)
-    return row is not None and row[0] is not None
+            return True
+    return False
 
 
 async def set_custodian_public(db: Database, public_key: bytes) -> None:

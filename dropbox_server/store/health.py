@@ -1,4 +1,5 @@
-"""SQL for `run.py status`: integrity, key ages, key holders and retention, read-only.
+"""SQL for `run.py status`: integrity, key ages, key holders, certificates, the audit chain and
+retention, read-only.
 
 Status runs beside a live `serve`, so it opens the database read-only (it never migrates,
 writes or takes the write lock) and reads only counts, unit ids and days: no content.
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from dropbox_server.store.audit import AuditEntry, AuditRow
 from dropbox_server.store.certificates import HistoryRow, ReportBinding
 
 
@@ -113,6 +115,21 @@ def _blob(value: object) -> bytes | None:
     return bytes(value) if isinstance(value, (bytes, memoryview)) else None
 
 
-def refused_key_checks(conn: sqlite3.Connection) -> int:
-    """How many times a seal-to path refused a key whose certificate failed (audit entries)."""
-    return int(conn.execute("SELECT count(*) FROM audit_log WHERE action = 'key_check_failed'").fetchone()[0])
+def refused_key_checks(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(all, since the last acknowledgement): refusals of a key whose certificate failed."""
+    row = conn.execute(
+        "SELECT count(*), coalesce(sum(seq > (SELECT coalesce(max(seq), 0) FROM audit_log "
+        " WHERE action = 'key_checks_acknowledged')), 0) "
+        "FROM audit_log WHERE action = 'key_check_failed'"
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def audit_rows(conn: sqlite3.Connection) -> Iterator[AuditRow]:
+    """Every audit entry in chain order, streamed (the log can be long)."""
+    for r in conn.execute(
+        "SELECT seq, at, action, staff_id, username, unit_id, report_id, detail, prev_hash, hash "
+        "FROM audit_log ORDER BY seq"
+    ):
+        entry = AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+        yield AuditRow(int(r[0]), entry, bytes(r[8]), bytes(r[9]))

@@ -17,16 +17,18 @@ from dropbox_server import envelope, totp
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import enrolment, keyring, redemption
+from dropbox_server.health import database_checks
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.reports import casework
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.reports.submission import submit_report
+from dropbox_server.services import open_services
 from dropbox_server.store import Database
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
-from tests.conftest import CHEAP_KDF, enrol_member, unlock_custodian
+from tests.conftest import CHEAP_KDF, enrol_member, init_test_data_dir, invite_and_redeem, unlock_custodian
 
 SECRET = "INSIDERMARKER the sergeant sold the witness list"
 ALICE_PASSWORD = "pw-alice-long"
@@ -212,3 +214,16 @@ async def test_K5_swapping_the_key_or_the_mac_of_a_real_request_is_caught(
     with pytest.raises(enrolment.EnrolmentRefused) as refused:
         await enrolment.approve(db, alice, "dan.new", envelope.fingerprint(evil.public), today())
     assert refused.value.reason == "tampered"
+
+
+@pytest.mark.parametrize("role", ["call_handler", "security"])
+async def test_F9_a_member_enrolled_by_code_without_unit_keys_is_certified(settings: Settings, role: str) -> None:
+    """Regression (insider finding F9): call handlers and security staff enrolled by code got no
+    certificate, so the certificates health check was permanently red (a false alarm to hide
+    behind). They are certified at redemption like an approved member."""
+    await init_test_data_dir(settings)
+    async with open_services(settings) as services:
+        await invite_and_redeem(services.db, username="cal", unit_id="kent-police", role=role,
+                                password="cal password meadow lantern quill")
+    check = {c.name: c for c in database_checks(settings, today())}["certificates"]
+    assert check.ok and not check.facts["failed_keys"]

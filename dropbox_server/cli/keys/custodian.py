@@ -1,4 +1,5 @@
-"""`keys split-custodian` (once, for a directory made with a passphrase) and `keys reshare`."""
+"""`keys split-custodian` (once, for a directory made with a passphrase), `keys reshare`, and
+`keys certify-restored` (a restored copy from before certificates)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from dropbox_server.cli.keys.officer import database
 from dropbox_server.cli.prompts import CliError, add_operator, ask_secret, confirm
 from dropbox_server.cli.settings_args import add_data_dir
 from dropbox_server.cli.shares import add_share_args, share_spec, show_shares, unlock_with_shares
-from dropbox_server.custody import custodian
+from dropbox_server.custody import certify, custodian
 
 
 def register(keys: Any) -> None:
-    """Add `split-custodian` and `reshare` to `keys`."""
+    """Add `split-custodian`, `reshare` and `certify-restored` to `keys`."""
     p = keys.add_parser(
         "split-custodian", help="once, on a directory made with a passphrase: split the custodian key"
     )
@@ -28,6 +29,14 @@ def register(keys: Any) -> None:
     add_share_args(p)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_reshare)
+    p = keys.add_parser(
+        "certify-restored",
+        help="certify a restored copy that truly predates certificates (K shares; audited)",
+    )
+    add_data_dir(p)
+    add_operator(p)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_certify_restored)
 
 
 async def _split(args: argparse.Namespace, spec: custodian.ShareSpec) -> list[custodian.IssuedShare]:
@@ -70,4 +79,27 @@ def cmd_reshare(args: argparse.Namespace) -> int:
     shares = asyncio.run(_reshare(args, spec))
     show_shares(shares, spec.threshold)
     print("The old shares no longer open this database. Make a new key backup now (`keys backup`).")
+    return 0
+
+
+async def _certify_restored(args: argparse.Namespace) -> int:
+    async with database(args) as db:
+        opened = await unlock_with_shares(db)
+        try:
+            return await certify.certify_restored(db, opened)
+        except (certify.RestoredRefused, certify.UncertifiedKey) as exc:
+            raise CliError(str(exc)) from None
+
+
+def cmd_certify_restored(args: argparse.Namespace) -> int:
+    """Security: certifies every row as found, so only for a copy known to predate certificates."""
+    question = (
+        "Certify every key in this restored copy AS FOUND? Do this only if the copy was made before "
+        "certificates existed; a newer copy without them was altered."
+    )
+    if not confirm(question, assume_yes=args.yes):
+        print("Nothing was changed.")
+        return 1
+    reports = asyncio.run(_certify_restored(args))
+    print(f"Certified the keys of this copy ({reports} report(s)); audited as keys_certified.")
     return 0

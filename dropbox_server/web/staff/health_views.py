@@ -28,7 +28,8 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "unit keys": ("oldest_days",),
     "retention": ("due", "overdue"),
     "backup": ("days_since",),
-    "certificates": ("refused",),
+    "certificates": ("failed", "unacknowledged"),
+    "audit chain": ("entries",),
 }
 
 
