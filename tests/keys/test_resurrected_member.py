@@ -11,19 +11,24 @@ and the health page names the revived row.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
+from dropbox_server import custodian_shares
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring, revocation, revoked, rotation, staff_changes
+from dropbox_server.custody import backup, keyring, revocation, revoked, rotation, staff_changes
 from dropbox_server.health import database_checks
 from dropbox_server.services import open_services
 from dropbox_server.store import audit as audit_store
+from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store import units
-from tests.conftest import enrol_member, init_test_data_dir, unlock_custodian
+from dropbox_server.store.database import backup_file
+from tests.conftest import CHEAP_KDF, custodian_shares_of, enrol_member, init_test_data_dir, unlock_custodian
 
 ALICE = "alice password quartz lantern"
 MALLORY = "mallory password velvet harbour"
@@ -108,3 +113,25 @@ async def test_a_legitimate_move_back_lifts_the_revocation(settings: Settings) -
         done = await rotation.rotate_unit_key(db, "kent-police", None, today())
         assert done.members == 2
     assert _certificates_check(settings)[0]
+
+
+async def test_the_key_backup_carries_the_revocation_list_and_restore_puts_it_back(tmp_path: Path) -> None:
+    settings = Settings.for_data_dir(tmp_path / "data", receipt_kdf=CHEAP_KDF, password_kdf=CHEAP_KDF)
+    await init_test_data_dir(settings)
+    async with open_services(settings) as services:
+        db = services.db
+        await enrol_member(db, username="alice", unit_id="kent-police", role="investigator", password=ALICE)
+        await enrol_member(db, username="mallory", unit_id="kent-police", role="investigator", password=MALLORY)
+        await revocation.remove_staff(db, "mallory", today())
+        public = await enrolment_store.custodian_public_key(db)
+        assert public is not None
+    listed = revoked.read_revoked(settings.data_dir)
+    assert len(listed) == 1
+    keys_file, db_copy = tmp_path / "keys.backup", tmp_path / "db.copy"
+    backup.write_backup(settings, public, keys_file)
+    backup_file(settings.database_path, db_copy)
+    custodian_private = custodian_shares.combine(custodian_shares_of(tmp_path / "data")[:2])
+    shutil.rmtree(settings.data_dir)
+    await backup.restore(keys_file, custodian_private, db_copy, settings)
+    assert revoked.read_revoked(settings.data_dir) == listed
+    assert revoked.revoked_path(settings.data_dir).stat().st_mode & 0o777 == 0o600
