@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
-from dropbox_server import custodian_shares
+from dropbox_server import custodian_shares, totp
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import backup, keyring, revocation, revoked, rotation, staff_changes
+from dropbox_server.custody import backup, enrolment, keyring, revocation, revoked, rotation, staff_changes
 from dropbox_server.health import database_checks
 from dropbox_server.services import open_services
 from dropbox_server.store import audit as audit_store
@@ -29,6 +30,7 @@ from dropbox_server.store import staff as staff_store
 from dropbox_server.store import units
 from dropbox_server.store.database import backup_file
 from tests.conftest import CHEAP_KDF, custodian_shares_of, enrol_member, init_test_data_dir, unlock_custodian
+from tests.keys.test_rekey_code import _redeem
 
 ALICE = "alice password quartz lantern"
 MALLORY = "mallory password velvet harbour"
@@ -135,3 +137,34 @@ async def test_the_key_backup_carries_the_revocation_list_and_restore_puts_it_ba
     await backup.restore(keys_file, custodian_private, db_copy, settings)
     assert revoked.read_revoked(settings.data_dir) == listed
     assert revoked.revoked_path(settings.data_dir).stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_rekey_of_a_revived_member_is_refused_at_approval(settings: Settings) -> None:
+    """The other way a revived row could get the unit's keys: a re-key code, approved by a member."""
+    await init_test_data_dir(settings)
+    async with open_services(settings) as services:
+        db = services.db
+        await enrol_member(db, username="alice", unit_id="kent-police", role="investigator", password=ALICE)
+        await enrol_member(db, username="mallory", unit_id="kent-police", role="investigator", password=MALLORY)
+    with sqlite3.connect(settings.database_path) as raw:
+        raw.row_factory = sqlite3.Row
+        saved = dict(raw.execute("SELECT * FROM staff WHERE username = 'mallory'").fetchone())
+    async with open_services(settings) as services:
+        await revocation.remove_staff(services.db, "mallory", today())
+    with sqlite3.connect(settings.database_path) as raw:
+        raw.execute("DELETE FROM staff_ids_used WHERE id = ?", (saved["id"],))
+        raw.execute(f"INSERT INTO staff ({', '.join(saved)}) VALUES ({', '.join('?' * len(saved))})",
+                    tuple(saved.values()))
+    async with open_services(settings) as services:
+        db = services.db
+        invited = await enrolment.invite_rekey(db, username="mallory", requested_by="officer", day=today())
+        done = await _redeem(services, invited.code, "granite-owl-meadow-cobalt-lantern", totp.new_secret(),
+                             time.time())
+        row = await staff_store.get_staff_by_username(db, "alice")
+        assert row is not None
+        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, ALICE))
+        with pytest.raises(enrolment.EnrolmentRefused, match="tampered"):
+            await enrolment.approve(db, alice, "mallory", done.fingerprint, today())
+        refusals = [r.entry.detail for r in await audit_store.entries(db)
+                    if r.entry.action == "enrolment_approval_refused"]
+        assert any("for=mallory revoked" in d for d in refusals)
