@@ -21,7 +21,7 @@ import onion_config
 from dropbox_server import audit
 from dropbox_server.clock import parse_day
 from dropbox_server.config import Settings
-from dropbox_server.custody import certify
+from dropbox_server.custody import certify, revoked
 from dropbox_server.datadir import THROWAWAY_NAME, DataDirError, read_throwaway
 from dropbox_server.reports.retention import cutoff
 from dropbox_server.store import health as health_store
@@ -191,6 +191,13 @@ def _certificate_check(conn: sqlite3.Connection, settings: Settings) -> Check:
             if not certify.matches(c, certify.unit_key_certificate(seed, k, u, p))]
     bad += [f"staff #{s}" for s, u, r, p, c in staff
             if not certify.matches(c, certify.staff_certificate(seed, s, u, r, p))]
+    # Insider finding F2: a member removed from or moved out of a unit, back in it by SQL.
+    try:
+        listed = revoked.read_revoked(settings.data_dir)
+    except DataDirError:
+        bad.append(f"the revocation list ({revoked.REVOKED_NAME} is damaged)")
+        listed = frozenset()
+    bad += [f"staff #{s} (revoked from {u})" for s, u, _r, _p, _c in staff if (s, u) in listed]
     reports = [b for b in health_store.report_bindings(conn) if not certify.binding_holds(seed, b)]
     # Security (insider finding F4): a refusal keeps the check failing until security staff
     # acknowledge it (`audit acknowledge`, audited), so swapping a key, being refused and

@@ -17,7 +17,8 @@ key) make a new key backup: older ones open only with the older shares.
 The audit chain's key seed (`audit.key`) is in it too, sealed like the rest: it lives
 outside the database so a database copy cannot rebuild the chain, and without it no audit
 checkpoint could be checked after a restore. Like the pepper, it is written with nobody's
-shares and read back only with K of them.
+shares and read back only with K of them. So is the revocation list (custody/revoked.py):
+a restore without it would let the copy's removed or moved-out members hold their old unit again.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pathlib import Path
 from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import certify
+from dropbox_server.custody import certify, revoked
 from dropbox_server.datadir import create_private_dir, mark_if_throwaway, write_new_secret_file
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
@@ -107,6 +108,10 @@ def write_backup(settings: Settings, custodian_public: bytes, out: Path) -> int:
     if settings.audit_key_path.exists():
         # The audit chain's key: without it no checkpoint can be checked after a restore.
         payload["audit_key"] = base64.b64encode(settings.audit_key_path.read_bytes()).decode("ascii")
+    listed = revoked.revoked_path(settings.data_dir)
+    if listed.exists():
+        # The revocation list (F2): a restore without it would let the copy's removed members back.
+        payload["revoked"] = listed.read_text("utf-8")
     key = envelope.random_key()
     sealed = envelope.seal(custodian_public, key)
     header = MAGIC + bytes([VERSION]) + custodian_public + len(sealed).to_bytes(2, "big") + sealed
@@ -282,6 +287,9 @@ def _write_restored(
     if "audit_key" in payload:
         audit_key = base64.b64decode(str(payload["audit_key"]), validate=True)
         write_new_secret_file(settings.audit_key_path, audit_key)
+    if "revoked" in payload:
+        listed = str(payload["revoked"]).encode("utf-8")
+        write_new_secret_file(revoked.revoked_path(settings.data_dir), listed)
     for path, content in onion.items():
         create_private_dir(path.parent)
         write_new_secret_file(path, content)

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from dropbox_server import audit, envelope
-from dropbox_server.datadir import replace_file
+from dropbox_server.custody import revoked
+from dropbox_server.datadir import DataDirError, replace_file
 from dropbox_server.store import Database, units
 from dropbox_server.store import certificates as cert_store
 from dropbox_server.store import subjects as subject_store
@@ -304,11 +305,26 @@ async def unit_ring(db: Database, unit_id: str) -> list[UnitKeyRow]:
     return [await checked_unit_key(db, k) for k in await units.unit_keys(db, unit_id)]
 
 
-async def staff_public(db: Database, staff: StaffRow) -> bytes:
-    """A staff member's public key, only if certified for their id, unit and role."""
+async def staff_public(db: Database, staff: StaffRow, *, leaving_unit: bool = False) -> bytes:
+    """A staff member's public key, only if certified for their id, unit and role, and not revoked.
+
+    Security (insider finding F2): a member removed from or moved out of a unit is listed in
+    the revocation file outside the database (custody/revoked.py), so their row or old
+    certificate put back by SQL is refused. `leaving_unit` is only for moving them out of
+    that very unit (a re-run after a crash), where nothing of that unit is sealed to them.
+    """
+    what, detail = f"the key of staff member {staff.username}", f"staff_key={staff.id}"
     cert = await cert_store.staff_certificate(db, staff.id)
     if not _same(cert, staff_certificate(_seed(db), staff.id, staff.unit_id, staff.role, staff.public_key)):
-        await _refuse(db, f"the key of staff member {staff.username}", f"staff_key={staff.id}")
+        await _refuse(db, what, detail)
+    if not leaving_unit:
+        try:
+            listed = revoked.is_revoked(db.path.parent, staff.id, staff.unit_id)
+        except DataDirError:
+            await _refuse(db, f"{what} (the revocation list {revoked.REVOKED_NAME} is damaged)", detail)
+        if listed:
+            await _refuse(db, f"{what} (removed from or moved out of {staff.unit_id}: revoked)",
+                          f"{detail} revoked")
     return staff.public_key
 
 

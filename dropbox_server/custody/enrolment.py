@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dropbox_server import audit, envelope
-from dropbox_server.custody import certify, enrolment_seal, keyring
+from dropbox_server.custody import certify, enrolment_seal, keyring, revoked
 from dropbox_server.store import Database, StaffRow, units
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
@@ -228,16 +228,22 @@ async def _checked(
         raise EnrolmentRefused("not_found")
     if pending.public_key is None:
         raise EnrolmentRefused("not_redeemed")
-    reason = ""
+    reason, why = "", ""
     if not await intact(db, pending):
-        reason = "tampered"
+        reason = why = "tampered"
+    elif pending.rekey_of is not None and revoked.is_revoked(
+        db.path.parent, pending.rekey_of, pending.unit_id
+    ):
+        # F2: a re-key of a member removed from or moved out of this unit, whose row a
+        # database writer put back; shown as a request this server would not make.
+        reason, why = "tampered", "revoked"
     elif not enrolment_seal.fingerprint_matches(pending.public_key, fingerprint):
-        reason = "wrong_fingerprint"
+        reason = why = "wrong_fingerprint"
     if reason:
         staff, name = by
         await audit.record(db, audit.pending(
             "enrolment_approval_refused", staff=staff, username=name, unit_id=pending.unit_id,
-            detail=f"for={username} {reason}",
+            detail=f"for={username} {why}",
         ))
         raise EnrolmentRefused(reason)
     return pending

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
-from dropbox_server.custody import certify, custodian, keyring
+from dropbox_server.custody import certify, custodian, keyring, revoked
 from dropbox_server.custody.revocation import refuse_last_key_holder
 from dropbox_server.custody.rotation import RotationError, new_unit_key
 from dropbox_server.store import Database, StaffRow, UnitRow, units
@@ -79,13 +79,21 @@ async def move_staff(
     if staff.role in keyring.ROLES_WITH_UNIT_KEYS:
         rotation, _pair = await new_unit_key(db, staff.unit_id, day, leaving=staff.id)
     entry = audit.pending("staff_moved", staff=staff, detail=f"from={staff.unit_id} to={to_unit}")
+    # Listed before the database changes (F2): their old unit's row and certificate, put back
+    # by SQL, are refused; a crash in between leaves them refused there until the move is re-run.
+    data_dir = db.path.parent
+    listed = revoked.revoke(data_dir, staff.id, staff.unit_id)
     try:
         new_key = await key_store.change_staff_unit(db, staff.id, to_unit, grants, entry, rotation)
     except key_store.MembersChanged:
+        if listed:
+            revoked.reinstate(data_dir, staff.id, staff.unit_id)
         raise RotationError(
             f"the members of {staff.unit_id} changed meanwhile; nothing was changed, run it again"
         ) from None
     await certify.certify_staff(db, staff.id, to_unit, staff.role, staff.public_key)
+    # A move back to a unit they once left (approved like any move) lifts that revocation.
+    revoked.reinstate(data_dir, staff.id, to_unit)
     if grants:
         await enrolment_store.notify_members(
             db, to_unit, staff.username, custodian.COMMAND_LINE, CUSTODIAN_APPROVAL, day
@@ -107,7 +115,9 @@ async def create_unit(db: Database, unit_id: str, name: str, kind: str, day: str
 async def _certified(db: Database, staff: StaffRow) -> bytes:
     """The member's public key, only if certified (refused as a StaffChangeRefused otherwise)."""
     try:
-        return await certify.staff_public(db, staff)
+        # Only the new unit's keys are sealed to them: a revocation of the unit they are
+        # leaving (a move re-run after a crash) does not stop it.
+        return await certify.staff_public(db, staff, leaving_unit=True)
     except certify.UncertifiedKey as exc:
         raise StaffChangeRefused(str(exc)) from None
 
