@@ -234,7 +234,7 @@ async def confirm_identity(
     except envelope.EnvelopeError:
         return "wrong_password"
     if staff.totp_secret_sealed is None:
-        return ""  # an account from before re-key codes whose authenticator was removed: the password is the proof left
+        return ""  # older account, authenticator removed: the password is the proof left
     try:
         return await _check_code(db, staff, private, code, now, day)
     except (envelope.EnvelopeError, UnicodeDecodeError):
