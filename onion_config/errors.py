@@ -61,6 +61,18 @@ class TorStartFailed(TorError):
         self.log_tail = log_tail
 
 
+class LoopbackDown(TorError):
+    """127.0.0.1 takes no connections, so the private network's nodes cannot reach each other."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"Nothing can connect to 127.0.0.1 here ({reason}), so the private Tor network "
+            "cannot form. In a new network namespace the loopback interface starts down: bring "
+            "it up first (`ip link set lo up`, e.g. `unshare -n sh -c 'ip link set lo up && "
+            "bash scripts/start.sh'`)."
+        )
+
+
 class PublishFailed(TorError):
     """Tor refused to publish an onion service (ADD_ONION failed)."""
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 
 from onion_config import launcher, torrc
-from onion_config.errors import TorStartFailed
+from onion_config.errors import LoopbackDown, TorStartFailed
 
 _CONSENSUS_PATH = "/tor/status-vote/current/consensus"
 
@@ -75,6 +75,23 @@ def free_loopback_ports(count: int) -> list[int]:
             sock.close()
 
 
+def check_loopback() -> None:
+    """Raise LoopbackDown unless a connection to 127.0.0.1 is accepted.
+
+    A listener binds to 127.0.0.1 even while the loopback interface is down (a new network
+    namespace), but every connection then fails: tor would log vote-upload warnings until the
+    deadline instead of saying why.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind((torrc.LOOPBACK, 0))
+        listener.listen(1)
+        try:
+            with socket.create_connection(listener.getsockname(), timeout=5):
+                pass
+        except OSError as exc:
+            raise LoopbackDown(exc.strerror or type(exc).__name__) from None
+
+
 class PrivateTorNetwork:
     """Directory authorities and relays of a private network; start() builds, stop() ends."""
 
@@ -115,10 +132,12 @@ class PrivateTorNetwork:
     def start(self, timeout: float = 120.0) -> None:
         """Create keys, start every node, and wait until each serves a full consensus.
 
-        Raises TorMissing if tor or tor-gencert is absent, TorStartFailed with the
-        failing node's log when a node exits or the deadline passes.
+        Raises LoopbackDown if 127.0.0.1 takes no connections, TorMissing if tor or
+        tor-gencert is absent, TorStartFailed with the failing node's log when a node exits
+        or the deadline passes.
         """
         began = time.monotonic()
+        check_loopback()
         launcher.check_tor_version(self.tor_cmd)
         launcher.find_program(self.gencert_cmd)
         self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -71,12 +71,22 @@ class DemoProcess:
         return status
 
 
-def start_demo(workdir: Path, ports: tuple[int, int]) -> DemoProcess:
-    """Start `run.py demo` on workdir with cheap argon2id (tests only) on these site ports."""
-    env = {**os.environ, "TIPDROP_KDF": CHEAP_KDF, "PYTHONUNBUFFERED": "1"}
+def start_demo(workdir: Path, ports: tuple[int, int], *, readme_command: bool = False) -> DemoProcess:
+    """Start `run.py demo` on workdir on these site ports, with cheap argon2id (tests only).
+
+    With readme_command, start it exactly as the README's first command does
+    (`bash scripts/start.sh`, which installs what is missing first) on the demo's own costs.
+    """
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("TIPDROP_KDF", None)
+    if readme_command:
+        command = ["bash", str(ROOT / "scripts" / "start.sh")]
+    else:
+        env["TIPDROP_KDF"] = CHEAP_KDF
+        command = [sys.executable, str(ROOT / "run.py"), "demo"]
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "demo", "--workdir", str(workdir),
-         "--reporter-port", str(ports[0]), "--investigator-port", str(ports[1])],
+        [*command, "--workdir", str(workdir), "--reporter-port", str(ports[0]),
+         "--investigator-port", str(ports[1])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
     )
     demo = DemoProcess(process)
