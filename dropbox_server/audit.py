@@ -115,6 +115,7 @@ ACTIONS = frozenset(
         "inbox_viewed",
         "audit_rekeyed",
         "key_checks_acknowledged",
+        "key_holder_added",
     }
 )
 # Who ran the command-line action being recorded (set once per command by the CLI).
@@ -163,6 +164,14 @@ def link(seq: int, previous: bytes, entry: AuditEntry, seed: bytes | None) -> by
         return envelope.chain_digest(previous, encode_entry(seq, entry))
     key = envelope.derive_key(seed, CHAIN_PURPOSE)
     return envelope.keyed_chain_digest(key, previous, encode_entry(seq, entry))
+
+
+def row_links(row: audit_store.AuditRow, seed: bytes) -> bool:
+    """Whether one entry is what was hashed under the outside key, given the hash it names before it.
+
+    Cheap (one entry); the whole chain (edits elsewhere, deletions) is `verify`'s and health's.
+    """
+    return envelope.secret_equal(row.hash, link(row.seq, row.prev_hash, row.entry, seed))
 
 
 def pending(
