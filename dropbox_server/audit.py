@@ -2,10 +2,11 @@
 
 What is logged: sign-ins (success and failure), sign-outs, each view of a report,
 replies, notes, outcome changes, transfers, assignments, attachment downloads and key
-changes (enrolment, authenticator replaced). Each entry names the action, the member of
-staff (id, and username for sign-ins), the unit and the report's public id, and a short
-code-like detail (e.g. the new outcome code, the receiving unit or the assignee). Never any
-reporter content, reason or message text.
+changes (enrolment, authenticator replaced). A `key_holder_added` entry is also the
+"new key holder" notice itself, naming the members told (custody/notices.py). Each entry
+names the action, the member of staff (id, and username for sign-ins), the unit and the
+report's public id, and a short code-like detail (e.g. the new outcome code, the receiving
+unit or the assignee). Never any reporter content, reason or message text.
 
 Security (timestamps): entries carry the UTC day only, and their order is the chain's.
 Seconds let a copy of the database date a reporter's follow-up to the window between two
