@@ -2,10 +2,11 @@
 
 What is logged: sign-ins (success and failure), sign-outs, each view of a report,
 replies, notes, outcome changes, transfers, assignments, attachment downloads and key
-changes (enrolment, authenticator replaced). Each entry names the action, the member of
-staff (id, and username for sign-ins), the unit and the report's public id, and a short
-code-like detail (e.g. the new outcome code, the receiving unit or the assignee). Never any
-reporter content, reason or message text.
+changes (enrolment, authenticator replaced). A `key_holder_added` entry is also the
+"new key holder" notice itself, naming the members told (custody/notices.py). Each entry
+names the action, the member of staff (id, and username for sign-ins), the unit and the
+report's public id, and a short code-like detail (e.g. the new outcome code, the receiving
+unit or the assignee). Never any reporter content, reason or message text.
 
 Security (timestamps): entries carry the UTC day only, and their order is the chain's.
 Seconds let a copy of the database date a reporter's follow-up to the window between two
@@ -116,6 +117,7 @@ ACTIONS = frozenset(
         "inbox_viewed",
         "audit_rekeyed",
         "key_checks_acknowledged",
+        "key_holder_added",
     }
 )
 # Who ran the command-line action being recorded (set once per command by the CLI).
@@ -200,6 +202,14 @@ def _link_under(key: bytes | None, seq: int, previous: bytes, entry: AuditEntry)
     if key is None:
         return envelope.chain_digest(previous, encode_entry(seq, entry))
     return envelope.keyed_chain_digest(key, previous, encode_entry(seq, entry))
+
+
+def row_links(row: audit_store.AuditRow, seed: bytes) -> bool:
+    """Whether one entry is what was hashed under the outside key, given the hash it names before it.
+
+    Cheap (one entry); the whole chain (edits elsewhere, deletions) is `verify`'s and health's.
+    """
+    return envelope.secret_equal(row.hash, link(row.seq, row.prev_hash, row.entry, seed))
 
 
 def pending(

@@ -21,7 +21,7 @@ import onion_config
 from dropbox_server import audit
 from dropbox_server.clock import parse_day
 from dropbox_server.config import Settings
-from dropbox_server.custody import certify, revoked
+from dropbox_server.custody import certify, notices, revoked
 from dropbox_server.datadir import THROWAWAY_NAME, DataDirError, read_throwaway
 from dropbox_server.reports.retention import cutoff
 from dropbox_server.store import health as health_store
@@ -142,7 +142,8 @@ def database_checks(settings: Settings, today: str) -> list[Check]:
                 return [Check("database", False, "quick_check found problems: " + "; ".join(integrity))]
             return [Check("database", True, "quick_check ok"),
                     *_key_checks(conn, settings, today), _certificate_check(conn, settings),
-                    _audit_check(conn, settings), _retention_check(conn, settings, today)]
+                    _audit_check(conn, settings), _notice_check(conn, settings),
+                    _retention_check(conn, settings, today)]
     except sqlite3.Error as exc:
         return [Check("database", False, f"cannot be read ({type(exc).__name__})")]
 
@@ -243,6 +244,29 @@ def _audit_check(conn: sqlite3.Connection, settings: Settings) -> Check:
     reach = (f"; reaches the last checkpoint (entry {checkpoint.seq})" if checkpoint
              else "; no checkpoint kept yet")
     return Check("audit chain", True, f"{result.entries} entries link up under the outside key{reach}", facts)
+
+
+def _notice_check(conn: sqlite3.Connection, settings: Settings) -> Check:
+    """Every acknowledgement of a "new key holder" notice against its MAC (custody/notices.py).
+
+    Security (insider finding F10): one made or moved by SQL is not honoured (the member still
+    sees the notice) and fails here, so the attempt itself is seen.
+    """
+    try:
+        seed = read_audit_seed(settings.audit_key_path)
+    except AuditKeyError as exc:
+        return Check("key notices", False, str(exc))
+    if seed is None:
+        missing = f"{settings.audit_key_path.name} is missing: no acknowledgement can be checked"
+        return Check("key notices", False, missing)
+    bad = notices.forged_acknowledgements(seed, health_store.key_holder_acks(conn))
+    if bad:
+        return Check("key notices", False,
+                     f"FAILED: {len(bad)} acknowledgement(s) of a new key holder notice were not made "
+                     "here (the database may have been altered; the members still see those notices): "
+                     + ", ".join(bad[:5]), {"forged": len(bad)})
+    return Check("key notices", True, "every acknowledged key holder notice was acknowledged by its member",
+                 {"forged": 0})
 
 
 def _retention_check(conn: sqlite3.Connection, settings: Settings, today: str) -> Check:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dropbox_server import audit, envelope
-from dropbox_server.custody import certify, enrolment_seal, keyring, revoked
+from dropbox_server.custody import certify, enrolment_seal, keyring, notices, revoked
 from dropbox_server.store import Database, StaffRow, units
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
@@ -279,7 +279,12 @@ async def approve(
     try:
         staff_id = await enrolment_store.approve_pending(
             db,
-            enrolment_store.Approval(pending, grants, approver.staff.id, approver.staff.username, day, entry),
+            enrolment_store.Approval(
+                pending, grants, approver.staff.id, approver.staff.username, day, entry,
+                notices.announcement(
+                    pending.unit_id, username, pending.requested_by, approver.staff.username, day
+                ),
+            ),
         )
     except LookupError:
         raise EnrolmentRefused("not_found") from None
@@ -310,7 +315,10 @@ async def approve_first(
     )
     try:
         staff_id = await enrolment_store.approve_pending(
-            db, enrolment_store.Approval(pending, grants, None, approved_by, day, entry)
+            db, enrolment_store.Approval(
+                pending, grants, None, approved_by, day, entry,
+                notices.announcement(pending.unit_id, username, pending.requested_by, approved_by, day),
+            )
         )
     except LookupError:
         raise EnrolmentRefused("has_members") from None
@@ -319,10 +327,10 @@ async def approve_first(
 
 
 async def open_notices(db: Database, staff: StaffRow) -> list[KeyHolderNotice]:
-    return await enrolment_store.open_notices(db, staff.id)
+    """This member's notices of new key holders not yet acknowledged (custody/notices.py)."""
+    return await notices.open_notices(db, staff)
 
 
-async def acknowledge(db: Database, staff: StaffRow, notice_id: int) -> bool:
+async def acknowledge(db: Database, staff: StaffRow, notice_id: str) -> bool:
     """Mark one of this member's notices as read (audited); False if it was not theirs to mark."""
-    entry = audit.pending("key_holder_notice_acknowledged", staff=staff, detail=f"notice={notice_id}")
-    return await enrolment_store.acknowledge_notice(db, staff.id, notice_id, entry)
+    return await notices.acknowledge(db, staff, notice_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
-from dropbox_server.custody import certify, custodian, keyring, revoked
+from dropbox_server.custody import certify, custodian, keyring, notices, revoked
 from dropbox_server.custody.revocation import refuse_last_key_holder
 from dropbox_server.custody.rotation import RotationError, new_unit_key
 from dropbox_server.store import Database, StaffRow, UnitRow, units
@@ -95,9 +95,9 @@ async def move_staff(
     # A move back to a unit they once left (approved like any move) lifts that revocation.
     revoked.reinstate(data_dir, staff.id, to_unit)
     if grants:
-        await enrolment_store.notify_members(
-            db, to_unit, staff.username, custodian.COMMAND_LINE, CUSTODIAN_APPROVAL, day
-        )
+        await enrolment_store.notify_members(db, to_unit, staff.id, notices.announcement(
+            to_unit, staff.username, custodian.COMMAND_LINE, CUSTODIAN_APPROVAL, day
+        ))
     return new_key
 
 

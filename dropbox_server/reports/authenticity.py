@@ -14,13 +14,14 @@ unchecked, not forged. Reports stored later have no such line: all their items a
 Replies signed before the signature covered the position (authenticator format 1) still
 verify over report, day, text and files, as before; but one standing after a reply in the
 current format (2) fails, as no such reply can be written honestly any more (insider
-finding F6). Known limit: among format-1 replies alone, a copied one is not told apart.
+finding F6). Follow-ups are bound to their position the same way (format 2, with the same
+rule for the format-1 ones stored before). Known limit: among format-1 items alone, a copied
+one is not told apart.
 
 Limits (said plainly): a Box proves the follow-up was made with the receipt key or the
 report key, so the unit holding the report key could make one itself; it guards against
 third parties, not against the unit. An old report key (kept by a unit it was passed on
-from) authenticates only items up to where that key was retired. A follow-up's Box covers
-no position: a database writer can move one within the thread (not change it).
+from) authenticates only items up to where that key was retired.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ Authenticity = Literal["verified", "before_signing", "failed"]
 REPLY_PURPOSE = b"tipdrop:v1:signed-reply"  # format 1: no position (replies stored before F6)
 POSITIONED_REPLY_PURPOSE = b"tipdrop:v2:signed-reply"  # format 2: the reply's position too
 REPLY_FORMAT_POSITIONED = 2
-FOLLOW_UP_PURPOSE = b"tipdrop:v1:reporter-follow-up"
+FOLLOW_UP_PURPOSE = b"tipdrop:v1:reporter-follow-up"  # format 1: no position (stored before)
+POSITIONED_FOLLOW_UP_PURPOSE = b"tipdrop:v2:reporter-follow-up"  # format 2: its position too
+FOLLOW_UP_FORMAT_POSITIONED = 2
 REPORT_PURPOSE = b"tipdrop:v1:reporter-report"
 # What the reporter's receipt key authenticates, by item kind. The report itself is
 # authenticated too: it ties the stored reporter public key to the report, so swapping that
@@ -130,6 +133,24 @@ def authenticate_follow_up(
     return envelope.box_authenticator(reporter_private, report_public, message)
 
 
+def _follow_up_message(report_id: str, n: int, day: str, text: bytes, files: list[bytes]) -> bytes:
+    # As for replies: the position is a field of its own.
+    return _message(POSITIONED_FOLLOW_UP_PURPOSE, report_id, day, text, [str(n).encode("ascii"), *files])
+
+
+def follow_up_authenticator(
+    reporter_private: bytes, report_public: bytes, report_id: str, day: str, text: bytes, files: list[bytes]
+) -> Callable[[int], bytes]:
+    """Authenticates a follow-up once the store gives it its position (format 2: format byte, Box).
+
+    Security (the follow-up counterpart of F6): the Box covers the position, so a genuine
+    follow-up copied elsewhere in the thread, or duplicated, fails.
+    """
+    return lambda n: bytes([FOLLOW_UP_FORMAT_POSITIONED]) + envelope.box_authenticator(
+        reporter_private, report_public, _follow_up_message(report_id, n, day, text, files)
+    )
+
+
 async def check_follow_up(
     db: Database,
     report_key: bytes,
@@ -139,14 +160,26 @@ async def check_follow_up(
     text: bytes,
     files: list[bytes],
 ) -> Authenticity:
-    """Whether a follow-up was made with the reporter's receipt key, over exactly this.
+    """Whether a follow-up was made with the reporter's receipt key, over exactly this, here.
 
-    `report_key` is the private key of the report key pair that opened the item.
+    `report_key` is the private key of the report key pair that opened the item. A follow-up
+    in format 2 must stand at the position it was made for; one in format 1 (stored before
+    positions were covered) still verifies, unless a format-2 follow-up stands before it:
+    no such follow-up can be written honestly any more, so it was moved there.
     """
-    if item.authenticator is None:
+    blob = item.authenticator
+    if blob is None:
         return await _unsigned(db, item)
-    message = _message(_REPORTER_PURPOSES[item.kind], report_id, item.created_day, text, files)
-    ok = envelope.box_authenticator_valid(report_key, reporter_public, message, item.authenticator)
+    if item.kind == "reporter_message" and blob[:1] == bytes([FOLLOW_UP_FORMAT_POSITIONED]):
+        message = _follow_up_message(report_id, item.n, item.created_day, text, files)
+        blob = blob[1:]
+    else:
+        if item.kind == "reporter_message":
+            earlier = await report_store.authenticators_before(db, item.report_seq, item.n, item.kind)
+            if any(a[:1] == bytes([FOLLOW_UP_FORMAT_POSITIONED]) for a in earlier):
+                return "failed"
+        message = _message(_REPORTER_PURPOSES[item.kind], report_id, item.created_day, text, files)
+    ok = envelope.box_authenticator_valid(report_key, reporter_public, message, blob)
     return "verified" if ok else "failed"
 
 

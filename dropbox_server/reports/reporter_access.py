@@ -27,8 +27,8 @@ from dropbox_server.files.upload import Recipients, UploadBatch
 from dropbox_server.kdf import ReceiptContext
 from dropbox_server.reports.authenticity import (
     Authenticity,
-    authenticate_follow_up,
     check_reply,
+    follow_up_authenticator,
     follow_up_files_part,
     reply_files_part,
 )
@@ -208,10 +208,10 @@ def follow_up_item(
     blob, key, _ = envelope.seal_new_item(
         report.report_public_key, raw, item_context(report.id, "reporter_message")
     )
-    tag = authenticate_follow_up(
+    tag = follow_up_authenticator(
         access.private_key, report.report_public_key, report.id, day, raw, files or []
     )
-    return NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key, authenticator=tag)
+    return NewItem(kind="reporter_message", ciphertext=blob, key_for_unit=key, authenticate_at=tag)
 
 
 REPLY_KIND = "unit_reply"

@@ -100,6 +100,18 @@ async def entries(db: Database, after_seq: int = 0, limit: int = 1000) -> list[A
     ]
 
 
+async def with_action(db: Database, action: str) -> list[AuditRow]:
+    """Every entry recording `action`, in chain order (indexed by action since 0018)."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM audit_log WHERE action = ? ORDER BY seq",  # noqa: S608
+        (action,),
+    )
+    return [
+        AuditRow(int(r[0]), AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7]), bytes(r[8]), bytes(r[9]))
+        for r in rows
+    ]
+
+
 _NO_UPDATE = """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
 _NO_DELETE = """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log

@@ -65,9 +65,12 @@ class Redemption:
 
 @dataclass(frozen=True)
 class KeyHolderNotice:
-    """What one member is told about a new key holder in their unit."""
+    """What one member is told about a new key holder in their unit.
 
-    id: int
+    `id` is "e<audit seq>" for a notice from the audit chain, "r<row id>" for one written
+    before 0018 (a plain row in key_holder_notices)."""
+
+    id: str
     unit_id: str
     key_holder: str
     added_by: str
@@ -290,6 +293,8 @@ class Approval:
     approved_by: str
     day: str
     audit: PendingAudit
+    # The `key_holder_added` entry telling these members (ids) about the new holder (id).
+    notice: Callable[[list[int], int], PendingAudit]
 
 
 async def approve_pending(db: Database, a: Approval) -> int:
@@ -348,51 +353,57 @@ async def approve_pending(db: Database, a: Approval) -> int:
             "INSERT INTO unit_key_grants (unit_key_id, staff_id, sealed_private_key) VALUES (?, ?, ?)",
             [(key_id, staff_id, blob) for key_id, blob in a.grants.items()],
         )
-        await _notify_tx(tx, members, p.unit_id, p.username, p.requested_by, a.approved_by, a.day)
         await append_tx(tx, a.audit)
+        if members:
+            await append_tx(tx, a.notice(members, staff_id))
     return staff_id
 
 
 async def notify_members(
-    db: Database, unit_id: str, key_holder: str, added_by: str, approved_by: str, day: str
+    db: Database, unit_id: str, holder_id: int, notice: Callable[[list[int], int], PendingAudit]
 ) -> None:
-    """Tell every key-holding member of a unit but the new holder about a new key holder."""
+    """Tell every key-holding member of a unit but the new holder: append `notice(members, holder)`."""
     async with db.transaction() as tx:
         async with tx.execute(
-            "SELECT id FROM staff WHERE unit_id = ? AND username != ? "  # noqa: S608
+            "SELECT id FROM staff WHERE unit_id = ? AND id != ? "  # noqa: S608
             f"AND role IN ({_HOLDER_MARKS})",
-            (unit_id, key_holder, *KEY_HOLDING_ROLES),
+            (unit_id, holder_id, *KEY_HOLDING_ROLES),
         ) as cur:
             members = [int(r[0]) for r in await cur.fetchall()]
-        await _notify_tx(tx, members, unit_id, key_holder, added_by, approved_by, day)
+        if members:
+            await append_tx(tx, notice(members, holder_id))
 
 
-async def _notify_tx(
-    tx: aiosqlite.Connection,
-    members: list[int],
-    unit_id: str,
-    key_holder: str,
-    added_by: str,
-    approved_by: str,
-    day: str,
-) -> None:
-    await tx.executemany(
-        "INSERT INTO key_holder_notices (staff_id, unit_id, key_holder, added_by, approved_by, day) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(m, unit_id, key_holder, added_by, approved_by, day) for m in members],
-    )
+async def acknowledgements(db: Database, staff_id: int) -> dict[int, bytes]:
+    """This member's acknowledgements: audit seq of the notice -> its MAC (checked by the caller)."""
+    rows = await db.fetch_all("SELECT audit_seq, mac FROM key_holder_acks WHERE staff_id = ?", (staff_id,))
+    return {int(r[0]): bytes(r[1]) for r in rows}
 
 
-async def open_notices(db: Database, staff_id: int) -> list[KeyHolderNotice]:
+async def add_acknowledgement(db: Database, staff_id: int, seq: int, mac: bytes, audit: PendingAudit) -> None:
+    """Record that a member read the notice of entry `seq`, with its MAC, and the audit entry.
+
+    Replaces any row already there: a row a writer left (with a bad MAC) gives way to the member's own.
+    """
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT OR REPLACE INTO key_holder_acks (staff_id, audit_seq, mac) VALUES (?, ?, ?)",
+            (staff_id, seq, mac),
+        )
+        await append_tx(tx, audit)
+
+
+async def legacy_notices(db: Database, staff_id: int) -> list[KeyHolderNotice]:
+    """Notices written before 0018 (plain rows) this member has not acknowledged."""
     rows = await db.fetch_all(
         "SELECT id, unit_id, key_holder, added_by, approved_by, day FROM key_holder_notices "
         "WHERE staff_id = ? AND acknowledged = 0 ORDER BY id",
         (staff_id,),
     )
-    return [KeyHolderNotice(*r) for r in rows]
+    return [KeyHolderNotice(f"r{r[0]}", *r[1:]) for r in rows]
 
 
-async def acknowledge_notice(db: Database, staff_id: int, notice_id: int, audit: PendingAudit) -> bool:
+async def acknowledge_legacy_notice(db: Database, staff_id: int, notice_id: int, audit: PendingAudit) -> bool:
     """Mark one of this member's own notices as read; False if it is not theirs or already read."""
     async with db.transaction() as tx:
         cur = await tx.execute(

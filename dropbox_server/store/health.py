@@ -133,3 +133,12 @@ def audit_rows(conn: sqlite3.Connection) -> Iterator[AuditRow]:
     ):
         entry = AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7])
         yield AuditRow(int(r[0]), entry, bytes(r[8]), bytes(r[9]))
+
+
+def key_holder_acks(conn: sqlite3.Connection) -> list[tuple[int, int, bytes, bytes | None, str | None]]:
+    """Every acknowledged notice: (member id, audit seq, MAC, that entry's hash, its action)."""
+    rows = conn.execute(
+        "SELECT k.staff_id, k.audit_seq, k.mac, a.hash, a.action FROM key_holder_acks k "
+        "LEFT JOIN audit_log a ON a.seq = k.audit_seq ORDER BY k.audit_seq, k.staff_id"
+    ).fetchall()
+    return [(int(r[0]), int(r[1]), bytes(r[2]), _blob(r[3]), r[4]) for r in rows]

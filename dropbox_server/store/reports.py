@@ -211,10 +211,15 @@ async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: st
 
 async def reply_authenticators_before(db: Database, seq: int, n: int) -> list[bytes]:
     """The authenticators of a report's signed replies before position `n`."""
+    return await authenticators_before(db, seq, n, "unit_reply")
+
+
+async def authenticators_before(db: Database, seq: int, n: int, kind: str) -> list[bytes]:
+    """The authenticators of a report's items of one kind before position `n`."""
     rows = await db.fetch_all(
-        "SELECT authenticator FROM items WHERE report_seq = ? AND kind = 'unit_reply' AND n < ? "
+        "SELECT authenticator FROM items WHERE report_seq = ? AND kind = ? AND n < ? "
         "AND authenticator IS NOT NULL",
-        (seq, n),
+        (seq, kind, n),
     )
     return [bytes(r[0]) for r in rows]
 

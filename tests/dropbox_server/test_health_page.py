@@ -19,7 +19,8 @@ from tests.investigator.conftest import Workspace, clock, running_workspace, sub
 from tests.investigator.driver import FakeClock, text_of
 
 TITLES = ("Tor", "Reporters' onion service", "Staff onion service", "Database", "Unit keys",
-          "Key holders", "Key certificates", "Audit trail", "Deleting old reports", "Free disk space", "Backups")
+          "Key holders", "Key certificates", "Audit trail", "Key holder notices",
+          "Deleting old reports", "Free disk space", "Backups")
 WHAT_HAPPENED = "Sergeant Example took cash from a dealer."
 
 

@@ -91,7 +91,7 @@ async def test_a_follow_up_planted_in_the_database_is_marked_in_the_units_view(w
     alice = await ws.signed_in("alice", "kent-police")
     page = await alice.open_report(report_id)
     real, planted = page.index("REALFOLLOWUP"), page.index("PLANTEDFOLLOWUP")
-    warning = "this message was not made with the reporter's receipt"
+    warning = "this message could not be confirmed as sent by the reporter"
     assert page.count(warning) == 1
     assert real < planted and page.index(warning) in range(real, planted)
 

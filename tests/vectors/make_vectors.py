@@ -102,6 +102,10 @@ def purposes_vector() -> dict[str, object]:
         "dropbox_server.reports.authenticity.POSITIONED_REPLY_PURPOSE": (
             authenticity.POSITIONED_REPLY_PURPOSE.decode()
         ),
+        "dropbox_server.reports.authenticity.FOLLOW_UP_PURPOSE": authenticity.FOLLOW_UP_PURPOSE.decode(),
+        "dropbox_server.reports.authenticity.POSITIONED_FOLLOW_UP_PURPOSE": (
+            authenticity.POSITIONED_FOLLOW_UP_PURPOSE.decode()
+        ),
         "dropbox_server.filecrypt._FILE_STREAM_PURPOSE": filecrypt._FILE_STREAM_PURPOSE.decode(),
         "dropbox_server.filecrypt._FILE_META_PURPOSE": filecrypt._FILE_META_PURPOSE.decode(),
         "item_context('r1', 'report')": item_context("r1", "report").decode(),

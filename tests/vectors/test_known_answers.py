@@ -164,6 +164,23 @@ def test_signed_reply_messages() -> None:
     )
 
 
+def test_follow_up_messages() -> None:
+    """What a follow-up's Box covers, in both formats (stored follow-ups depend on format 1;
+    format 2 adds the follow-up's position) and the format byte a format-2 one starts with."""
+    text_sum = envelope.checksum(b"text")
+    assert authenticity._message(authenticity.FOLLOW_UP_PURPOSE, "r1", "2026-12-03", b"text", [b"f"]) == (
+        b"tipdrop:v1:reporter-follow-up\x00r1\x002026-12-03\x00" + text_sum + b"\x00f"
+    )
+    assert authenticity._follow_up_message("r1", 3, "2026-12-03", b"text", [b"f"]) == (
+        b"tipdrop:v2:reporter-follow-up\x00r1\x002026-12-03\x00" + text_sum + b"\x003\x00f"
+    )
+    reporter, report = envelope.generate_keypair(), envelope.generate_keypair()
+    tag = authenticity.follow_up_authenticator(reporter.private, report.public, "r1", "2026-12-03", b"text", [])(3)
+    assert tag[0] == authenticity.FOLLOW_UP_FORMAT_POSITIONED == 2 and tag[1] == envelope.VERSION
+    message = authenticity._follow_up_message("r1", 3, "2026-12-03", b"text", [])
+    assert envelope.box_authenticator_valid(report.private, reporter.public, message, tag[1:])
+
+
 def test_every_purpose_string_is_distinct() -> None:
     values = [v for k, v in PURPOSES.items() if k != "source"]
     assert len(set(values)) == len(values)

@@ -1,0 +1,140 @@
+"""The "new key holder" notices (invariant 12), kept where a database writer cannot hide them.
+
+A notice is the `key_holder_added` entry of the keyed audit chain, written in the same
+transaction that adds the key holder; it names the unit, the new holder, who added and who
+approved them, the day, and the ids of the members told. A member's acknowledgement is a row
+carrying a MAC, under a key made from the outside seed (audit.key), over (member, entry seq,
+entry hash).
+
+Security (insider finding F10): whoever can write the database but not read audit.key cannot
+make or move an acknowledgement (a bad one is not honoured, and fails the health check), and
+deleting one brings the notice back. Editing or deleting the entry itself breaks the chain
+(the audit check on /health); an entry that does not link up is shown, not hidden, to its
+unit and to everyone it names. Every doubt falls on the side of the member seeing the notice.
+Notices written before this version (plain rows) are shown until acknowledged, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from urllib.parse import quote, unquote
+
+from dropbox_server import audit, envelope
+from dropbox_server.store import Database, StaffRow
+from dropbox_server.store import audit as audit_store
+from dropbox_server.store import enrolments as enrolment_store
+from dropbox_server.store.audit import AuditRow, PendingAudit
+from dropbox_server.store.enrolments import KeyHolderNotice
+
+ACTION = "key_holder_added"
+ACK_PURPOSE = b"tipdrop:v1:key-holder-notice-ack"
+_UNKNOWN = "?"
+
+
+def announcement(
+    unit_id: str, key_holder: str, added_by: str, approved_by: str, day: str
+) -> Callable[[list[int], int], PendingAudit]:
+    """The entry to append once the members told (ids) and the new holder's id are known."""
+
+    def entry(members: list[int], holder_id: int) -> PendingAudit:
+        detail = (
+            f"holder={quote(key_holder, safe='')} holder_id={holder_id} added_by={quote(added_by, safe='')} "
+            f"approved_by={quote(approved_by, safe='')} day={quote(day, safe='')} "
+            f"told={','.join(str(m) for m in sorted(members))}"
+        )
+        return audit.pending(ACTION, unit_id=unit_id, detail=detail)
+
+    return entry
+
+
+def _fields(detail: str) -> dict[str, str]:
+    """The entry's fields (the first of each name: a command line adds `by=` after them)."""
+    out: dict[str, str] = {}
+    for token in detail.split():
+        name, sep, value = token.partition("=")
+        if sep and name not in out:
+            out[name] = unquote(value)
+    return out
+
+
+def _told(fields: dict[str, str]) -> set[int]:
+    return {int(t) for t in fields.get("told", "").split(",") if t.isdigit()}
+
+
+def ack_mac(seed: bytes, staff_id: int, seq: int, entry_hash: bytes) -> bytes:
+    """The MAC that makes an acknowledgement this member's, for this very entry."""
+    message = b"ack" + staff_id.to_bytes(8, "big", signed=True) + seq.to_bytes(8, "big") + entry_hash
+    return envelope.keyed_digest(envelope.derive_key(seed, ACK_PURPOSE), message, b"tipdrop:v1:notice")
+
+
+def _concerns(row: AuditRow, staff: StaffRow, intact: bool) -> bool:
+    fields = _fields(row.entry.detail)
+    if staff.id in _told(fields):
+        return True
+    # An entry that does not link up may have had its list of members edited: shown to its unit.
+    return not intact and staff.unit_id == row.entry.unit_id and str(staff.id) != fields.get("holder_id")
+
+
+def _notice(row: AuditRow) -> KeyHolderNotice:
+    f = _fields(row.entry.detail)
+    return KeyHolderNotice(
+        f"e{row.seq}", row.entry.unit_id or _UNKNOWN, f.get("holder", _UNKNOWN), f.get("added_by", _UNKNOWN),
+        f.get("approved_by", _UNKNOWN), f.get("day", row.entry.at),
+    )
+
+
+async def open_notices(db: Database, staff: StaffRow) -> list[KeyHolderNotice]:
+    """The notices this member has not (verifiably) acknowledged, oldest first.
+
+    Security: without the outside seed nothing can be checked, so every notice shows.
+    """
+    seed = db.audit_seed
+    acks = await enrolment_store.acknowledgements(db, staff.id)
+    shown: list[KeyHolderNotice] = []
+    for row in await audit_store.with_action(db, ACTION):
+        intact = seed is not None and audit.row_links(row, seed)
+        if not _concerns(row, staff, intact):
+            continue
+        mac = acks.get(row.seq)
+        if intact and seed is not None and mac is not None and envelope.secret_equal(
+            mac, ack_mac(seed, staff.id, row.seq, row.hash)
+        ):
+            continue
+        shown.append(_notice(row))
+    return shown + await enrolment_store.legacy_notices(db, staff.id)
+
+
+async def acknowledge(db: Database, staff: StaffRow, notice_id: str) -> bool:
+    """Mark one of this member's notices as read (audited); False if it is not theirs to mark.
+
+    Security: an entry that does not link up under the outside key cannot be acknowledged:
+    it keeps showing until security staff look into it.
+    """
+    entry = audit.pending("key_holder_notice_acknowledged", staff=staff, detail=f"notice={notice_id}")
+    kind, number = notice_id[:1], notice_id[1:]
+    if not number.isdigit() or len(number) > 18:
+        return False
+    if kind == "r":
+        return await enrolment_store.acknowledge_legacy_notice(db, staff.id, int(number), entry)
+    seed = db.audit_seed
+    rows = await audit_store.entries(db, int(number) - 1, 1)
+    if kind != "e" or seed is None or not rows or rows[0].seq != int(number):
+        return False
+    row = rows[0]
+    if row.entry.action != ACTION or not audit.row_links(row, seed) or not _concerns(row, staff, True):
+        return False
+    mac = ack_mac(seed, staff.id, row.seq, row.hash)
+    await enrolment_store.add_acknowledgement(db, staff.id, row.seq, mac, entry)
+    return True
+
+
+def forged_acknowledgements(
+    seed: bytes, rows: Iterable[tuple[int, int, bytes, bytes | None, str | None]]
+) -> list[str]:
+    """The acknowledgements (member, entry seq, MAC, entry hash, entry action) this server did not make."""
+    return [
+        f"member #{staff_id} entry {seq}"
+        for staff_id, seq, mac, entry_hash, action in rows
+        if entry_hash is None or action != ACTION
+        or not envelope.secret_equal(mac, ack_mac(seed, staff_id, seq, entry_hash))
+    ]
