@@ -15,13 +15,13 @@ from typing import Any
 from dropbox_server import audit, envelope
 from dropbox_server.cli.audit import log_command
 from dropbox_server.cli.interrupts import guard
-from dropbox_server.cli.keys.officer import ask_custodian_shares, bar, database, unlock
+from dropbox_server.cli.keys.officer import ask_custodian_shares, bar, check_unit_filter, database, unlock
 from dropbox_server.cli.prompts import CliError, add_operator, add_yes, declined, end_of_input
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.cli.shares import restore_custodian
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import backup, certify, enrolment, unit_admin
+from dropbox_server.custody import backup, certify, enrolment
 from dropbox_server.custody.enrolment import PendingEnrolment
 from dropbox_server.custody.revocation import RemovalRefused, remove_staff
 from dropbox_server.custody.rotation import RotationError, rotate_unit_key
@@ -146,11 +146,7 @@ def cmd_remove_investigator(args: argparse.Namespace) -> int:
 
 async def _staff(args: argparse.Namespace) -> tuple[list[StaffRow], list[PendingEnrolment]]:
     async with database(args) as db:
-        if args.unit is not None:
-            try:
-                await unit_admin.existing_unit(db, args.unit)
-            except unit_admin.UnitRefused as exc:
-                raise CliError(str(exc)) from None
+        await check_unit_filter(db, args.unit)
         return await staff_store.list_staff(db, args.unit), await enrolment.all_waiting(db, args.unit)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from dropbox_server.cli.interrupts import guard
 from dropbox_server.cli.keys.officer import (
     ask_custodian_shares,
+    check_unit_filter,
     database,
     new_password,
     unlock,
@@ -395,11 +396,7 @@ def cmd_approve_first(args: argparse.Namespace) -> int:
 
 async def _list_units(args: argparse.Namespace) -> tuple[str, list[unit_admin.UnitKeys]]:
     async with database(args) as db:
-        if args.unit is not None:
-            try:
-                await unit_admin.existing_unit(db, args.unit)
-            except unit_admin.UnitRefused as exc:
-                raise CliError(str(exc)) from None
+        await check_unit_filter(db, args.unit)
         return await deployment_store.routing(db), await unit_admin.units_with_keys(db, args.unit)
 
 
