@@ -12,7 +12,8 @@ import argparse
 import asyncio
 import functools
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from dropbox_server.cli.interrupts import guard
 from dropbox_server.cli.keys.officer import (
@@ -39,8 +40,11 @@ from dropbox_server.custody.desk import RoutingError, switch_routing
 from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.custody.rotation import RotationError
 from dropbox_server.forces import DESK_ID
+from dropbox_server.store import Database
 from dropbox_server.store import deployment as deployment_store
 from dropbox_server.store.deployment import DESK, ROUTINGS
+
+T = TypeVar("T")
 
 
 def register(keys: Any) -> None:
@@ -125,12 +129,13 @@ def cmd_create_unit(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _rename_unit(args: argparse.Namespace) -> str:
+async def _change_unit(args: argparse.Namespace, done: str, change: Callable[[Database], Awaitable[T]]) -> T:
+    """`change` on the unit `args.id`, refused (nothing changed) if there is no such unit."""
     async with database(args) as db:
         try:
             await unit_admin.existing_unit(db, args.id)
-            with guard().changing(f"unit {args.id} renamed"):
-                return await unit_admin.rename_unit(db, args.id, args.name)
+            with guard().changing(f"unit {args.id} {done}"):
+                return await change(db)
         except unit_admin.UnitRefused as exc:
             raise _refused(exc) from None
 
@@ -143,26 +148,18 @@ def cmd_rename_unit(args: argparse.Namespace) -> int:
     end_of_input()
     if declined(f"Rename {args.id} to {name!r}?", assume_yes=args.yes):
         return 1
-    old = asyncio.run(_rename_unit(args))
+    old = asyncio.run(
+        _change_unit(args, "renamed", lambda db: unit_admin.rename_unit(db, args.id, args.name))
+    )
     print(f"Renamed {args.id}: {old!r} is now {name!r}. Its id, keys and reports are unchanged.")
     return 0
-
-
-async def _retire_unit(args: argparse.Namespace) -> None:
-    async with database(args) as db:
-        try:
-            await unit_admin.existing_unit(db, args.id)
-            with guard().changing(f"unit {args.id} retired"):
-                await unit_admin.retire_unit(db, args.id, today())
-        except unit_admin.UnitRefused as exc:
-            raise _refused(exc) from None
 
 
 def cmd_retire_unit(args: argparse.Namespace) -> int:
     end_of_input()
     if declined(f"Retire {args.id}? No new reports will be routed to it.", assume_yes=args.yes):
         return 1
-    asyncio.run(_retire_unit(args))
+    asyncio.run(_change_unit(args, "retired", lambda db: unit_admin.retire_unit(db, args.id, today())))
     print(f"Retired {args.id}: no new reports are routed to it; its members still read what it holds.")
     return 0
 
