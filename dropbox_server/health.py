@@ -171,16 +171,26 @@ def _key_checks(conn: sqlite3.Connection, settings: Settings, today: str) -> lis
     return [keys, holders]
 
 
-def _certificate_check(conn: sqlite3.Connection, settings: Settings) -> Check:
-    """Every key the server seals to against its certificate, the custodian against its pin,
-    and how many actions were refused over a failed one (custody/certify.py)."""
+def _audit_seed(settings: Settings, check: str, unchecked: str) -> bytes | Check:
+    """The audit seed a check keys its work with, or that check failed, saying why it is not there.
+
+    Security: a missing or unreadable audit.key fails the check; it never passes unchecked.
+    """
     try:
         seed = read_audit_seed(settings.audit_key_path)
     except AuditKeyError as exc:
-        return Check("certificates", False, str(exc))
+        return Check(check, False, str(exc))
     if seed is None:
-        missing = f"{settings.audit_key_path.name} is missing: no key can be checked"
-        return Check("certificates", False, missing)
+        return Check(check, False, f"{settings.audit_key_path.name} is missing: {unchecked}")
+    return seed
+
+
+def _certificate_check(conn: sqlite3.Connection, settings: Settings) -> Check:
+    """Every key the server seals to against its certificate, the custodian against its pin,
+    and how many actions were refused over a failed one (custody/certify.py)."""
+    seed = _audit_seed(settings, "certificates", "no key can be checked")
+    if isinstance(seed, Check):
+        return seed
     custodian, unit_keys, staff = health_store.key_rows(conn)
     bad: list[str] = []
     if custodian is not None and not (
@@ -221,13 +231,9 @@ def _audit_check(conn: sqlite3.Connection, settings: Settings) -> Check:
     Security (insider finding F4): an entry edited, inserted or deleted by SQL, or the log cut
     back before the last checkpoint, fails here, not only under `audit verify`.
     """
-    try:
-        seed = read_audit_seed(settings.audit_key_path)
-    except AuditKeyError as exc:
-        return Check("audit chain", False, str(exc))
-    if seed is None:
-        missing = f"{settings.audit_key_path.name} is missing: the chain cannot be checked"
-        return Check("audit chain", False, missing)
+    seed = _audit_seed(settings, "audit chain", "the chain cannot be checked")
+    if isinstance(seed, Check):
+        return seed
     cp_path = settings.data_dir / audit.CHECKPOINT_NAME
     try:
         checkpoint = audit.parse_checkpoint(cp_path.read_text("utf-8")) if cp_path.exists() else None

@@ -152,6 +152,22 @@ def confirm(question: str, *, assume_yes: bool) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
+def add_yes(parser: argparse.ArgumentParser) -> None:
+    """`--yes`: answer a command's confirmation question (for scripts, which have no terminal)."""
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def declined(question: str, *, assume_yes: bool) -> bool:
+    """Ask `question` before a change (see `confirm`); on a no, say nothing was changed.
+
+    The caller then exits with status 1, so a script sees the change did not happen.
+    """
+    if confirm(question, assume_yes=assume_yes):
+        return False
+    print("Nothing was changed.")
+    return True
+
+
 def confirm_typed(question: str, phrase: str) -> bool:
     """A confirmation that must be typed out (also read from a pipe: --yes never answers it).
 

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from dropbox_server.cli.interrupts import guard
-from dropbox_server.cli.prompts import CliError, add_operator, confirm, end_of_input
+from dropbox_server.cli.prompts import CliError, add_operator, add_yes, declined, end_of_input
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
     add_data_dir(p)
     add_operator(p)
     p.add_argument("--dry-run", action="store_true", help="list what would be deleted; delete nothing")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_yes(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -55,8 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"would delete {len(preview.deleted)} report(s); nothing was deleted yet.")
     if args.dry_run or not preview.deleted:
         return 0
-    if not confirm(f"Delete these {len(preview.deleted)} report(s) for good?", assume_yes=args.yes):
-        print("Nothing was changed.")
+    if declined(f"Delete these {len(preview.deleted)} report(s) for good?", assume_yes=args.yes):
         return 1
     with guard().changing("expired reports deleted"):
         result = asyncio.run(_run(settings, False))

@@ -4,51 +4,41 @@ analyst drafts and submits, a supervisor approves, Kent opens the package and as
 
 from __future__ import annotations
 
-import json
-
-import pyotp
 import pytest
 from playwright.async_api import Page
 
 from dropbox_server.clock import today
-from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from dropbox_server.i18n import LANGUAGES
 from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.reports.submission import submit_report
-from tests.browser.axe import Captured, audit, capture
 from tests.browser.conftest import Browsers
+from tests.browser.staff_pages import StaffPages, assert_accessible, sign_in
 from tests.browser.test_investigator_accessibility import a_report
-from tests.browser.test_reporter_accessibility import AUDITS
 from tests.conftest import Sites, enrol_member
 
 pytestmark = pytest.mark.browser
 
 
 async def signed_in_page(
-    sites: Sites, browsers: Browsers, username: str, unit: str, role: str, suffix: str
+    sites: Sites, browsers: Browsers, username: str, unit: str, role: str, lang: str
 ) -> Page:
     password = f"pw-{username}-long-enough"
     # A unit's second key holder is approved by a member, as on the staff site.
     enrolment = await enrol_member(sites.services.db, username=username, unit_id=unit, role=role, password=password)
     SECRETS[username] = (password, enrolment.totp_secret)
-    return await sign_in(sites, browsers, username, suffix)
+    return await sign_in_afresh(sites, browsers, username, lang)
 
 
 SECRETS: dict[str, tuple[str, str]] = {}
 
 
-async def sign_in(sites: Sites, browsers: Browsers, username: str, suffix: str) -> Page:
+async def sign_in_afresh(sites: Sites, browsers: Browsers, username: str, lang: str) -> Page:
     """Sign in afresh (the browser context holds one session at a time)."""
     password, secret = SECRETS[username]
     page = await browsers.without_javascript.new_page()
     await page.context.clear_cookies()
-    await page.goto(sites.investigator_url + "/sign-in" + suffix)
-    await page.fill("#username", username)
-    await page.fill("#password", password)
-    await page.fill("#code", pyotp.TOTP(secret).now())
-    async with page.expect_navigation() as navigation:
-        await page.click("form[action^='/sign-in'] button[type=submit]")
-    await navigation.value
+    await sign_in(page, sites.investigator_url, username, password, secret, lang)
     return page
 
 
@@ -69,22 +59,12 @@ async def naming(sites: Sites, collar: str) -> str:
 @pytest.mark.parametrize("lang", list(LANGUAGES))
 async def test_desk_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, lang: str) -> None:
     source = await a_report(sites)
-    suffix = "" if lang == DEFAULT_LANGUAGE else f"?lang={lang}"
-    amp = "" if lang == DEFAULT_LANGUAGE else f"&lang={lang}"
     base = sites.investigator_url
-    pages: list[Captured] = []
+    shots = StaffPages(base, lang)
+    pages = shots.pages
+    visit, press = shots.visit, shots.press
 
-    async def visit(page: Page, name: str, path: str) -> None:
-        response = await page.goto(base + path + (amp if "?" in path else suffix))
-        pages.append(await capture(name, response))
-        assert pages[-1].status == 200, (name, pages[-1].status)
-
-    async def press(page: Page, name: str, selector: str) -> None:
-        async with page.expect_navigation() as navigation:
-            await page.click(selector)
-        pages.append(await capture(name, await navigation.value))
-
-    ann = await signed_in_page(sites, browsers, f"ann-{lang}", "desk", "desk_analyst", suffix)
+    ann = await signed_in_page(sites, browsers, f"ann-{lang}", "desk", "desk_analyst", lang)
     await visit(ann, "desk-inbox", "/inbox")
     await visit(ann, "desk-inbox-filtered", "/inbox?named=kent-police&state=new&quiet=7")
     await visit(ann, "desk-report", f"/reports/{source}")
@@ -93,9 +73,7 @@ async def test_desk_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, 
     await visit(ann, "desk-report-repeat-subject", f"/reports/{second}")
     assert b'id="repeat-subjects"' in pages[-1].body
     await visit(ann, "desk-inbox-search", "/inbox?collar=KT+4417&collar_force=kent-police")
-    response = await ann.goto(base + "/inbox?name=--" + amp)
-    pages.append(await capture("desk-inbox-search-refused", response))
-    assert pages[-1].status == 400
+    await visit(ann, "desk-inbox-search-refused", "/inbox?name=--", 400)
     await visit(ann, "package-form", f"/desk/reports/{source}/packages/new?to_unit=kent-police")
     await press(
         ann, "package-form-errors", f"form[action^='/desk/reports/{source}/packages'] button[type=submit]"
@@ -111,7 +89,7 @@ async def test_desk_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, 
     await press(ann, "draft-submitted", f"form[action^='{draft_path}/submit'] button[type=submit]")
     await visit(ann, "approvals", "/desk/approvals")
 
-    sue = await signed_in_page(sites, browsers, f"sue-{lang}", "desk", "desk_supervisor", suffix)
+    sue = await signed_in_page(sites, browsers, f"sue-{lang}", "desk", "desk_supervisor", lang)
     await visit(sue, "draft-for-approval", draft_path)
     await press(sue, "approve-without-checklist", f"form[action^='{draft_path}/approve'] button[type=submit]")
     assert pages[-1].status == 400
@@ -120,7 +98,7 @@ async def test_desk_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, 
     await press(sue, "approved", f"form[action^='{draft_path}/approve'] button[type=submit]")
     assert "done=approve" in pages[-1].url
 
-    kim = await signed_in_page(sites, browsers, f"kim-{lang}", "kent-police", "investigator", suffix)
+    kim = await signed_in_page(sites, browsers, f"kim-{lang}", "kent-police", "investigator", lang)
     await visit(kim, "force-inbox", "/inbox")
     package = next(p for p in pages[-1].body.decode().split('data-report="')[1:]).split('"')[0]
     await visit(kim, "package", f"/reports/{package}")
@@ -128,11 +106,7 @@ async def test_desk_pages_pass_axe_and_reflow(sites: Sites, browsers: Browsers, 
     await press(kim, "asked-desk", f"form[action^='/reports/{package}/ask-desk'] button[type=submit]")
     assert "done=ask_desk" in pages[-1].url
     # The desk signs in again (one session per browser context) to see the request.
-    ann = await sign_in(sites, browsers, f"ann-{lang}", suffix)
+    ann = await sign_in_afresh(sites, browsers, f"ann-{lang}", lang)
     await visit(ann, "desk-report-with-request", f"/reports/{source}")
 
-    found = await audit(await browsers.auditor.new_page(), pages)
-    AUDITS.mkdir(parents=True, exist_ok=True)
-    (AUDITS / f"desk-{lang}.json").write_text(json.dumps(found.by_page(pages), indent=1))
-    assert not found.violations, "\n".join(map(str, found.violations))
-    assert not found.overflow, f"wider than 320 CSS pixels: {found.overflow}"
+    await assert_accessible(browsers.auditor, pages, f"desk-{lang}")

@@ -4,7 +4,7 @@ password and a TOTP code, as on the investigator onion."""
 
 from __future__ import annotations
 
-import json
+import functools
 
 import pyotp
 import pytest
@@ -14,9 +14,15 @@ from dropbox_server.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from dropbox_server.reports.content import ContactDetails, ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt
 from dropbox_server.reports.submission import submit_report
-from tests.browser.axe import Captured, audit, capture, overflows_at
+from tests.browser.axe import Captured, capture, overflows_at
 from tests.browser.conftest import Browsers
-from tests.browser.test_reporter_accessibility import AUDITS
+from tests.browser.staff_pages import (
+    SIGN_IN_BUTTON,
+    StaffPages,
+    assert_accessible,
+    in_language,
+    sign_in,
+)
 from tests.conftest import Sites, enrol_member
 
 pytestmark = pytest.mark.browser
@@ -49,32 +55,22 @@ async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Br
     username = f"inv-{lang}"
     password, secret = await enrol(sites, username)
     page = await browsers.without_javascript.new_page()
-    suffix = "" if lang == DEFAULT_LANGUAGE else f"lang={lang}"
-    base = sites.investigator_url
-    pages: list[Captured] = []
-
-    async def visit(name: str, path: str) -> None:
-        sep = "&" if "?" in path else "?"
-        response = await page.goto(base + path + (sep + suffix if suffix else ""))
-        pages.append(await capture(name, response))
-        assert pages[-1].status == 200, (name, pages[-1].status)
-
-    async def press(name: str, selector: str) -> None:
-        async with page.expect_navigation() as navigation:
-            await page.click(selector)
-        pages.append(await capture(name, await navigation.value))
+    shots = StaffPages(sites.investigator_url, lang)
+    pages = shots.pages
+    visit = functools.partial(shots.visit, page)
+    press = functools.partial(shots.press, page)
 
     await visit("sign-in", "/sign-in")
     await page.fill("#username", username)
     await page.fill("#password", password)
     await page.fill("#code", "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
-    await press("sign-in-refused", "form[action^='/sign-in'] button[type=submit]")
+    await press("sign-in-refused", SIGN_IN_BUTTON)
     assert pages[-1].status == 401
     await page.fill("#password", password)
     await page.fill("#code", pyotp.TOTP(secret).now())
-    await press("inbox-after-sign-in", "form[action^='/sign-in'] button[type=submit]")
+    await press("inbox-after-sign-in", SIGN_IN_BUTTON)
     # Signing in in Welsh keeps Welsh: the redirect carries the language.
-    assert pages[-1].url.endswith("/inbox" + ("?" + suffix if suffix else "")), pages[-1].url
+    assert pages[-1].url.endswith(in_language("/inbox", lang)), pages[-1].url
     assert report_id in pages[-1].body.decode()
 
     await visit("inbox", "/inbox")
@@ -90,9 +86,8 @@ async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Br
     await visit("key-holders", "/key-holders")
     await visit("password", "/account/password")
     # A refusal names the viewer's role (issue 19): an investigator on the supervisors' page.
-    response = await page.goto(base + "/statistics" + ("?" + suffix if suffix else ""))
-    pages.append(await capture("refused-statistics", response))
-    assert pages[-1].status == 403 and await page.locator("#your-role").count() == 1
+    await visit("refused-statistics", "/statistics", 403)
+    assert await page.locator("#your-role").count() == 1
 
     # Passing on: nothing is chosen at first, and a confirmation page comes before anything moves.
     await visit("report-before-pass-on", f"/reports/{report_id}")
@@ -106,11 +101,7 @@ async def test_investigator_pages_pass_axe_and_reflow(sites: Sites, browsers: Br
     )
     assert "/passed-on" in pages[-1].url
 
-    found = await audit(await browsers.auditor.new_page(), pages)
-    AUDITS.mkdir(parents=True, exist_ok=True)
-    (AUDITS / f"investigator-{lang}.json").write_text(json.dumps(found.by_page(pages), indent=1))
-    assert not found.violations, "\n".join(map(str, found.violations))
-    assert not found.overflow, f"wider than 320 CSS pixels: {found.overflow}"
+    await assert_accessible(browsers.auditor, pages, f"investigator-{lang}")
 
 
 @pytest.mark.parametrize("lang", list(LANGUAGES))
@@ -119,7 +110,7 @@ async def test_intake_and_statistics_pages_pass_axe_and_reflow(
 ) -> None:
     """The call handler's intake form and receipt page; the supervisor's statistics, assignment and inbox."""
     report_id = await a_report(sites)
-    suffix = "" if lang == DEFAULT_LANGUAGE else f"?lang={lang}"
+    suffix = in_language("", lang)
     pages: list[Captured] = []
     for username, role, paths in (
         ("handler", "call_handler", ["/intake", "/intake/caller"]),
@@ -128,13 +119,7 @@ async def test_intake_and_statistics_pages_pass_axe_and_reflow(
         password, secret = await enrol(sites, username, role)
         page = await browsers.without_javascript.new_page()
         await page.context.clear_cookies()  # each account signs in afresh
-        await page.goto(sites.investigator_url + "/sign-in" + suffix)
-        await page.fill("#username", username)
-        await page.fill("#password", password)
-        await page.fill("#code", pyotp.TOTP(secret).now())
-        async with page.expect_navigation() as navigation:
-            await page.click("form[action^='/sign-in'] button[type=submit]")
-        await navigation.value
+        await sign_in(page, sites.investigator_url, username, password, secret, lang)
         for path in paths:
             response = await page.goto(sites.investigator_url + path + suffix)
             pages.append(await capture(f"{username}{path}", response))
@@ -157,10 +142,7 @@ async def test_intake_and_statistics_pages_pass_axe_and_reflow(
             response = await page.goto(sites.investigator_url + "/inbox" + suffix)
             pages.append(await capture("supervisor-inbox", response))
             assert "mine-tag" in pages[-1].body.decode()
-    found = await audit(await browsers.auditor.new_page(), pages)
-    (AUDITS / f"investigator-extra-{lang}.json").write_text(json.dumps(found.by_page(pages), indent=1))
-    assert not found.violations, "\n".join(map(str, found.violations))
-    assert not found.overflow, f"wider than 320 CSS pixels: {found.overflow}"
+    await assert_accessible(browsers.auditor, pages, f"investigator-extra-{lang}")
 
 
 async def test_report_headings_reflow_whatever_the_report_id(sites: Sites, browsers: Browsers) -> None:
@@ -170,12 +152,7 @@ async def test_report_headings_reflow_whatever_the_report_id(sites: Sites, brows
     report_id = await a_report(sites)
     password, secret = await enrol(sites, "inv-wide")
     page = await browsers.auditor.new_page()  # JavaScript on: it rewrites the heading below
-    await page.goto(sites.investigator_url + "/sign-in?lang=cy")
-    await page.fill("#username", "inv-wide")
-    await page.fill("#password", password)
-    await page.fill("#code", pyotp.TOTP(secret).now())
-    async with page.expect_navigation():
-        await page.click("form[action^='/sign-in'] button[type=submit]")
+    await sign_in(page, sites.investigator_url, "inv-wide", password, secret, "cy")
     for path in (f"/reports/{report_id}", f"/reports/{report_id}/files"):
         response = await page.goto(f"{sites.investigator_url}{path}?lang=cy")
         assert response is not None and response.status == 200, path
@@ -193,12 +170,7 @@ async def test_statistics_and_inbox_tables_fit_their_column(sites: Sites, browse
     await a_report(sites)
     password, secret = await enrol(sites, "sup-tables", "supervisor")
     page = await browsers.auditor.new_page()  # JavaScript on, only to measure the layout
-    await page.goto(sites.investigator_url + "/sign-in")
-    await page.fill("#username", "sup-tables")
-    await page.fill("#password", password)
-    await page.fill("#code", pyotp.TOTP(secret).now())
-    async with page.expect_navigation():
-        await page.click("form[action^='/sign-in'] button[type=submit]")
+    await sign_in(page, sites.investigator_url, "sup-tables", password, secret, DEFAULT_LANGUAGE)
     measure = """() => {
         const main = document.querySelector('main').getBoundingClientRect();
         const region = document.querySelector('.table-scroll');

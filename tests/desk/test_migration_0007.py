@@ -13,11 +13,11 @@ from dropbox_server import envelope
 from dropbox_server.custody import certify
 from dropbox_server.custody.desk import set_routing
 from dropbox_server.datadir import create_audit_key
-from dropbox_server.store import UnitRow, open_database, units
 from dropbox_server.store import deployment as deployment_store
+from dropbox_server.store import open_database, units
 from dropbox_server.store import reports as report_store
 from dropbox_server.store.casework import facet_counts
-from tests.investigator.test_migration_0002 import _report, old_report, old_staff
+from tests.old_versions import at_version, migrated, new_report, old_report, old_staff
 
 
 def _keys(path: Path) -> tuple[list[tuple[str, int]], list[tuple[int, int, int]]]:
@@ -34,29 +34,25 @@ def _index_columns(path: Path, index: str) -> list[str]:
 
 async def test_0007_keeps_direct_routing_reports_staff_and_statistics(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
-    db = await open_database(path, migrate_up_to=5)
     pair = envelope.generate_keypair()
-    await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
-    async with db.transaction() as tx:  # the custodian as a version-5 directory held it
-        await tx.execute(
-            "INSERT INTO custodian (id, public_key, wrapped_private_key) VALUES (1, ?, ?)", (pair.public, b"wrapped")
-        )
-    key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
-    for n in range(2):
-        await old_report(db, _report(key_id, pair.public, "corruption", n))
-    staff_id = await old_staff(db, "sue", "supervisor", pair.public)
-    await db.close()
-    db = await open_database(path, migrate_up_to=6)  # 0006 renumbers them with random keys
-    assert await db.schema_version() == 6
-    await db.close()
+    async with at_version(path, 5) as db:
+        async with db.transaction() as tx:  # the custodian as a version-5 directory held it
+            await tx.execute(
+                "INSERT INTO custodian (id, public_key, wrapped_private_key) VALUES (1, ?, ?)",
+                (pair.public, b"wrapped"),
+            )
+        key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
+        for n in range(2):
+            await old_report(db, new_report(key_id, pair.public, "corruption", n))
+        staff_id = await old_staff(db, "sue", "supervisor", pair.public)
+    async with migrated(path, 6):  # 0006 renumbers them with random keys
+        pass
     keys_at_6 = _keys(path)
     assert all(seq > 2 for _, seq in keys_at_6[0])  # no longer 1, 2: random
     with sqlite3.connect(path) as conn:
         stats_before = conn.execute("SELECT * FROM stats_monthly ORDER BY 1, 2, 3").fetchall()
 
-    db = await open_database(path, migrate_up_to=7)  # later migrations have their own tests
-    try:
-        assert await db.schema_version() == 7
+    async with migrated(path, 7) as db:  # later migrations have their own tests
         assert _keys(path) == keys_at_6  # the rebuilt reports table copies the keys as they are
         assert _index_columns(path, "reports_unit_order") == ["unit_id", "created_day", "seq"]
         assert _index_columns(path, "reports_desk_state") == ["unit_id", "desk_state", "created_day", "seq"]
@@ -78,8 +74,6 @@ async def test_0007_keeps_direct_routing_reports_staff_and_statistics(tmp_path: 
             assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
-    finally:
-        await db.close()
     # Security staff switch to the desk (today's schema: the desk's key is certified, so the
     # upgrade's first start with audit.key certifies what is there first): it is created with
     # only the custodian's public key.

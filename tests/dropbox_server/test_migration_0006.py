@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from dropbox_server import audit, envelope
-from dropbox_server.store import UnitRow, open_database, units
+from dropbox_server.store import UnitRow, units
 from dropbox_server.store import audit as audit_store
-from dropbox_server.store.database import migrations
-from tests.investigator.test_migration_0002 import old_staff
+from tests.old_versions import at_version, migrated, old_staff
 
 _OLD_TIME = "2026-03-04T10:11:12+00:00"
 
@@ -37,50 +36,46 @@ def _report_row(seq: int, unit: str, pair: envelope.KeyPair) -> tuple[object, ..
 @pytest.mark.parametrize("up_to", [6, None], ids=["0006-alone", "to-the-latest"])
 async def test_0006_renumbers_every_key_and_keeps_every_link(tmp_path: Path, up_to: int | None) -> None:
     path = tmp_path / "db.sqlite3"
-    db = await open_database(path, migrate_up_to=5)
     pair = envelope.generate_keypair()
-    await units.insert_unit(db, UnitRow("u1", "Kent", "force"), "2026-01-01")
-    await units.insert_unit(db, UnitRow("u2", "Met", "force"), "2026-01-01")
-    key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
-    staff_id = await old_staff(db, "sue", "supervisor", pair.public)
-    async with db.transaction() as tx:  # as version 5 stored them: counters across units
-        await tx.executemany(
-            "INSERT INTO reports (seq, id, unit_id, first_unit_id, channel, conduct, contact_scope, "
-            "created_day, last_activity_day, lookup_id, reporter_public_key, report_public_key) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [_report_row(1, "u1", pair), _report_row(2, "u2", pair)],
-        )
-        await tx.execute(
-            "INSERT INTO report_key_grants VALUES (1, 'content', ?, x'00'), (2, 'content', ?, x'00')",
-            (key_id, key_id),
-        )
-        # Kent report, Met report, Kent note, Met follow-up, Kent note.
-        for item_id, seq, kind in [
-            (1, 1, "report"),
-            (2, 2, "report"),
-            (3, 1, "note"),
-            (4, 2, "reporter_message"),
-            (5, 1, "note"),
-        ]:
-            await tx.execute(
-                "INSERT INTO items (id, report_seq, kind, created_day, ciphertext, key_for_unit) "
-                "VALUES (?, ?, ?, '2026-03-04', x'01', x'02')",
-                (item_id, seq, kind),
+    async with at_version(path, 5, u1_name="Kent") as db:
+        await units.insert_unit(db, UnitRow("u2", "Met", "force"), "2026-01-01")
+        key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
+        staff_id = await old_staff(db, "sue", "supervisor", pair.public)
+        async with db.transaction() as tx:  # as version 5 stored them: counters across units
+            await tx.executemany(
+                "INSERT INTO reports (seq, id, unit_id, first_unit_id, channel, conduct, contact_scope, "
+                "created_day, last_activity_day, lookup_id, reporter_public_key, report_public_key) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [_report_row(1, "u1", pair), _report_row(2, "u2", pair)],
             )
-        await tx.execute("INSERT INTO files VALUES (?, 2, 4, 0, 10, x'00', x'00', NULL)", ("a" * 32,))
-        # Sue had read the Met report up to its first item: the follow-up is unread.
-        await tx.execute("INSERT INTO report_reads VALUES (?, 2, 2), (?, 1, 5)", (staff_id, staff_id))
-        await tx.execute(
-            "INSERT INTO report_assignments (report_seq, unit_id, staff_id, assigned_by, day) "
-            "VALUES (1, 'u1', ?, ?, '2026-03-04')",
-            (staff_id, staff_id),
-        )
-    await audit.record(db, audit.pending("note", report_id="r1", clock=lambda: _OLD_TIME))
-    await db.close()
+            await tx.execute(
+                "INSERT INTO report_key_grants VALUES (1, 'content', ?, x'00'), (2, 'content', ?, x'00')",
+                (key_id, key_id),
+            )
+            # Kent report, Met report, Kent note, Met follow-up, Kent note.
+            for item_id, seq, kind in [
+                (1, 1, "report"),
+                (2, 2, "report"),
+                (3, 1, "note"),
+                (4, 2, "reporter_message"),
+                (5, 1, "note"),
+            ]:
+                await tx.execute(
+                    "INSERT INTO items (id, report_seq, kind, created_day, ciphertext, key_for_unit) "
+                    "VALUES (?, ?, ?, '2026-03-04', x'01', x'02')",
+                    (item_id, seq, kind),
+                )
+            await tx.execute("INSERT INTO files VALUES (?, 2, 4, 0, 10, x'00', x'00', NULL)", ("a" * 32,))
+            # Sue had read the Met report up to its first item: the follow-up is unread.
+            await tx.execute("INSERT INTO report_reads VALUES (?, 2, 2), (?, 1, 5)", (staff_id, staff_id))
+            await tx.execute(
+                "INSERT INTO report_assignments (report_seq, unit_id, staff_id, assigned_by, day) "
+                "VALUES (1, 'u1', ?, ?, '2026-03-04')",
+                (staff_id, staff_id),
+            )
+        await audit.record(db, audit.pending("note", report_id="r1", clock=lambda: _OLD_TIME))
 
-    db = await open_database(path, migrate_up_to=up_to)
-    try:
-        assert await db.schema_version() == (up_to or len(migrations()))
+    async with migrated(path, up_to) as db:
         wal = path.with_name(path.name + "-wal")
         assert not wal.exists() or wal.stat().st_size == 0, "no page from before lingers in the WAL"
         rows = await db.fetch_all("SELECT id, seq FROM reports ORDER BY id")
@@ -126,5 +121,3 @@ async def test_0006_renumbers_every_key_and_keeps_every_link(tmp_path: Path, up_
         entries = await audit_store.entries(db)
         assert entries[0].entry.at == _OLD_TIME and len(entries[1].entry.at) == 10
         assert (await audit.verify(db)).ok
-    finally:
-        await db.close()

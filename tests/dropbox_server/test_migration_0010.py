@@ -10,29 +10,22 @@ from pathlib import Path
 import pytest
 
 from dropbox_server import envelope
-from dropbox_server.store import UnitRow, open_database, units
-from tests.investigator.test_migration_0002 import old_staff
+from tests.old_versions import at_version, migrated, old_staff
 
 
 async def test_0010_keeps_staff_and_admits_the_security_role(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
-    db = await open_database(path, migrate_up_to=9)
     pair = envelope.generate_keypair()
-    await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
-    sue = await old_staff(db, "sue", "supervisor", pair.public)
-    with pytest.raises(sqlite3.IntegrityError):  # version 9 has no such role
-        await old_staff(db, "sian", "security", pair.public)
-    await db.close()
+    async with at_version(path, 9) as db:
+        sue = await old_staff(db, "sue", "supervisor", pair.public)
+        with pytest.raises(sqlite3.IntegrityError):  # version 9 has no such role
+            await old_staff(db, "sian", "security", pair.public)
     with sqlite3.connect(path) as conn:
         before = conn.execute("SELECT * FROM staff ORDER BY id").fetchall()
 
-    db = await open_database(path, migrate_up_to=10)  # later migrations have their own tests
-    try:
-        assert await db.schema_version() == 10
+    async with migrated(path, 10) as db:  # later migrations have their own tests
         sian = await old_staff(db, "sian", "security", pair.public)
         assert sian != sue
-    finally:
-        await db.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT * FROM staff WHERE id = ?", (sue,)).fetchall() == before
         triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}

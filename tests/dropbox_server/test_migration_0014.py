@@ -10,17 +10,14 @@ from pathlib import Path
 import pytest
 
 from dropbox_server import envelope
-from dropbox_server.store import UnitRow, open_database, units
-from tests.investigator.test_migration_0002 import old_staff
+from tests.old_versions import at_version, migrated, old_staff
 
 
 async def test_0014_drops_old_requests_and_keeps_members(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
-    db = await open_database(path, migrate_up_to=13)
     pair = envelope.generate_keypair()
-    await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
-    alice = await old_staff(db, "alice", "investigator", pair.public)
-    await db.close()
+    async with at_version(path, 13) as db:
+        alice = await old_staff(db, "alice", "investigator", pair.public)
     with sqlite3.connect(path) as conn:
         conn.execute(
             "INSERT INTO pending_enrolments (username, unit_id, role, public_key, wrapped_private_key, "
@@ -29,11 +26,8 @@ async def test_0014_drops_old_requests_and_keeps_members(tmp_path: Path) -> None
         )
         before = conn.execute("SELECT * FROM staff ORDER BY id").fetchall()
 
-    db = await open_database(path, migrate_up_to=14)
-    try:
-        assert await db.schema_version() == 14
-    finally:
-        await db.close()
+    async with migrated(path, 14):
+        pass
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM pending_enrolments").fetchone() == (0,)
         assert conn.execute("SELECT * FROM staff ORDER BY id").fetchall() == before

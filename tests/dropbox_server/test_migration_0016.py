@@ -7,23 +7,19 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from dropbox_server.store import UnitRow, open_database, units
+from tests.old_versions import at_version, migrated
 
 
 async def test_0016_keeps_subject_keys_uncertified_until_the_trust_point(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
-    db = await open_database(path, migrate_up_to=15)
-    await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
-    await db.close()
+    async with at_version(path, 15):
+        pass
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO subject_keys (id, unit_id, created_day) VALUES (1, 'u1', '2026-01-01')")
         before = conn.execute("SELECT * FROM subject_keys").fetchall()
 
-    db = await open_database(path, migrate_up_to=16)
-    try:
-        assert await db.schema_version() == 16
-    finally:
-        await db.close()
+    async with migrated(path, 16):
+        pass
     with sqlite3.connect(path) as conn:
         conn.row_factory = sqlite3.Row
         (row,) = conn.execute("SELECT * FROM subject_keys").fetchall()

@@ -8,26 +8,25 @@ from pathlib import Path
 import pytest
 
 from dropbox_server import audit, envelope
-from dropbox_server.store import UnitRow, open_database, units
 from dropbox_server.store import assignments as assignment_store
-from tests.investigator.test_migration_0002 import _report, old_report, old_staff
+from dropbox_server.store import units
+from tests.old_versions import at_version, migrated, new_report, old_report, old_staff
 
 
 async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
-    db = await open_database(path, migrate_up_to=4)
     pair = envelope.generate_keypair()
-    await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
-    key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
-    for n in range(2):
-        await old_report(db, _report(key_id, pair.public, "corruption", n))
-    ids = [await old_staff(db, "sue", "supervisor", pair.public), await old_staff(db, "cal", "call_handler", pair.public)]
-    assert await db.schema_version() == 4
-    await db.close()
+    async with at_version(path, 4) as db:
+        key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
+        for n in range(2):
+            await old_report(db, new_report(key_id, pair.public, "corruption", n))
+        ids = [
+            await old_staff(db, "sue", "supervisor", pair.public),
+            await old_staff(db, "cal", "call_handler", pair.public),
+        ]
+        assert await db.schema_version() == 4
 
-    db = await open_database(path, migrate_up_to=5)
-    try:
-        assert await db.schema_version() == 5
+    async with migrated(path, 5) as db:
         first, second = [int(r[0]) for r in await db.fetch_all("SELECT seq FROM reports ORDER BY seq")]
         assert await assignment_store.caseloads(db, "u1") == {}
         change = assignment_store.AssignmentChange(first, "u1", ids[0], ids[0], "2026-01-02", None)
@@ -43,5 +42,3 @@ async def test_0005_assigns_reports_stored_before_it(tmp_path: Path) -> None:
             async with db.transaction() as tx:
                 await tx.execute("UPDATE report_assignments SET staff_id = ?", (ids[1],))
         assert await assignment_store.caseloads(db, "u1") == {ids[0]: 1}
-    finally:
-        await db.close()

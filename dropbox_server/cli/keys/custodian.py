@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 from dropbox_server.cli.keys.officer import database
-from dropbox_server.cli.prompts import CliError, add_operator, ask_secret, confirm
+from dropbox_server.cli.prompts import CliError, add_operator, add_yes, ask_secret, declined
 from dropbox_server.cli.settings_args import add_data_dir
 from dropbox_server.cli.shares import add_share_args, share_spec, show_shares, unlock_with_shares
 from dropbox_server.custody import certify, custodian
@@ -27,7 +27,7 @@ def register(keys: Any) -> None:
     add_data_dir(p)
     add_operator(p)
     add_share_args(p)
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_yes(p)
     p.set_defaults(func=cmd_reshare)
     p = keys.add_parser(
         "certify-restored",
@@ -35,7 +35,7 @@ def register(keys: Any) -> None:
     )
     add_data_dir(p)
     add_operator(p)
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_yes(p)
     p.set_defaults(func=cmd_certify_restored)
 
 
@@ -73,8 +73,7 @@ def cmd_reshare(args: argparse.Namespace) -> int:
     """Security: a new custodian key, so the old shares open nothing sealed from now on."""
     spec = share_spec(args)
     question = "Issue new custodian shares? The old shares stop opening this service."
-    if not confirm(question, assume_yes=args.yes):
-        print("Nothing was changed.")
+    if declined(question, assume_yes=args.yes):
         return 1
     shares = asyncio.run(_reshare(args, spec))
     show_shares(shares, spec.threshold)
@@ -97,8 +96,7 @@ def cmd_certify_restored(args: argparse.Namespace) -> int:
         "Certify every key in this restored copy AS FOUND? Do this only if the copy was made before "
         "certificates existed; a newer copy without them was altered."
     )
-    if not confirm(question, assume_yes=args.yes):
-        print("Nothing was changed.")
+    if declined(question, assume_yes=args.yes):
         return 1
     reports = asyncio.run(_certify_restored(args))
     print(f"Certified the keys of this copy ({reports} report(s)); audited as keys_certified.")

@@ -15,13 +15,13 @@ from typing import Any
 from dropbox_server import audit, envelope
 from dropbox_server.cli.audit import log_command
 from dropbox_server.cli.interrupts import guard
-from dropbox_server.cli.keys.officer import ask_custodian_shares, bar, database, unlock
-from dropbox_server.cli.prompts import CliError, add_operator, confirm, end_of_input
+from dropbox_server.cli.keys.officer import ask_custodian_shares, bar, check_unit_filter, database, unlock
+from dropbox_server.cli.prompts import CliError, add_operator, add_yes, declined, end_of_input
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.cli.shares import restore_custodian
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import backup, certify, enrolment, unit_admin
+from dropbox_server.custody import backup, certify, enrolment
 from dropbox_server.custody.enrolment import PendingEnrolment
 from dropbox_server.custody.revocation import RemovalRefused, remove_staff
 from dropbox_server.custody.rotation import RotationError, rotate_unit_key
@@ -86,12 +86,7 @@ def register(keys: Any) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     add_data_dir(p)
     add_operator(p)
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-
-
-def _declined() -> int:
-    print("Nothing was changed.")
-    return 1
+    add_yes(p)
 
 
 async def _rotate(args: argparse.Namespace, shares: list[str] | None) -> None:
@@ -121,8 +116,8 @@ def cmd_rotate_unit_key(args: argparse.Namespace) -> int:
     shares = ask_custodian_shares() if args.reseal_old else None
     end_of_input()
     question = f"Rotate the key of {args.unit}{' and retire its old keys' if args.reseal_old else ''}?"
-    if not confirm(question, assume_yes=args.yes):
-        return _declined()
+    if declined(question, assume_yes=args.yes):
+        return 1
     asyncio.run(_rotate(args, shares))
     return 0
 
@@ -143,19 +138,15 @@ async def _remove(args: argparse.Namespace) -> None:
 def cmd_remove_investigator(args: argparse.Namespace) -> int:
     """Security: needs no custodian shares, so cutting someone off is never delayed; it is audited."""
     end_of_input()
-    if not confirm(f"Remove {args.username} and rotate their unit's key?", assume_yes=args.yes):
-        return _declined()
+    if declined(f"Remove {args.username} and rotate their unit's key?", assume_yes=args.yes):
+        return 1
     asyncio.run(_remove(args))
     return 0
 
 
 async def _staff(args: argparse.Namespace) -> tuple[list[StaffRow], list[PendingEnrolment]]:
     async with database(args) as db:
-        if args.unit is not None:
-            try:
-                await unit_admin.existing_unit(db, args.unit)
-            except unit_admin.UnitRefused as exc:
-                raise CliError(str(exc)) from None
+        await check_unit_filter(db, args.unit)
         return await staff_store.list_staff(db, args.unit), await enrolment.all_waiting(db, args.unit)
 
 

@@ -13,7 +13,7 @@ from dropbox_server.cli.prompts import CliError, ask_new_password, ask_shares
 from dropbox_server.cli.settings_args import settings_from_args
 from dropbox_server.cli.shares import threshold_of
 from dropbox_server.custody import certify, custodian
-from dropbox_server.custody.unit_admin import UnitRefused, check_username
+from dropbox_server.custody.unit_admin import UnitRefused, check_username, existing_unit
 from dropbox_server.store import Database, open_database
 
 
@@ -32,6 +32,16 @@ async def database(args: argparse.Namespace) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+async def check_unit_filter(db: Database, unit_id: str | None) -> None:
+    """A listing's --unit must name a unit there is (None lists every unit)."""
+    if unit_id is None:
+        return
+    try:
+        await existing_unit(db, unit_id)
+    except UnitRefused as exc:
+        raise CliError(str(exc)) from None
 
 
 def ask_custodian_shares() -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 import onion_config
 from dropbox_server import envelope
 from dropbox_server.cli.audit import log_command
-from dropbox_server.cli.prompts import CliError, add_operator, confirm, end_of_input
+from dropbox_server.cli.prompts import CliError, add_operator, add_yes, declined, end_of_input
 from dropbox_server.cli.serve import x25519_keypair
 from dropbox_server.cli.settings_args import add_data_dir
 from dropbox_server.datadir import create_private_dir, write_new_secret_file
@@ -37,7 +37,7 @@ def register_clients(keys: Any) -> None:
     add_data_dir(p)
     add_operator(p)
     p.add_argument("name")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_yes(p)
     p.set_defaults(func=cmd_remove_onion_client)
 
 
@@ -56,13 +56,13 @@ def register(keys: Any) -> None:
         type=Path,
         help="also write each new key as NAME.auth_private (0600) into this new folder",
     )
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_yes(p)
     p.set_defaults(func=cmd_rotate_client_auth)
     p = keys.add_parser("rotate-onion-client", help="give one investigator onion client a new key")
     add_data_dir(p)
     add_operator(p)
     p.add_argument("name")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_yes(p)
     p.set_defaults(func=cmd_rotate_onion_client)
 
 
@@ -129,8 +129,7 @@ def _rotate_command(args: argparse.Namespace, names: list[str]) -> int:
     if out_dir is not None and out_dir.exists() and any(out_dir.iterdir()):
         raise CliError(f"{out_dir} is not empty; choose a new folder for the key files")
     question = f"Replace the onion client key of {', '.join(chosen)}? The old keys stop working."
-    if not confirm(question, assume_yes=args.yes):
-        print("Nothing was changed.")
+    if declined(question, assume_yes=args.yes):
         return 1
     _rotate(files, chosen, out_dir)
     print(LIVE_NOTE)
@@ -174,9 +173,8 @@ def cmd_remove_onion_client(args: argparse.Namespace) -> int:
     end_of_input()
     if args.name not in {c.name for c in onion_config.list_clients(files.clients_dir)}:
         raise CliError(f"no investigator onion client is called {args.name!r}; nothing was changed")
-    if not confirm(f"Revoke {args.name}? That Tor Browser can no longer reach the investigator site.",
-                   assume_yes=args.yes):
-        print("Nothing was changed.")
+    question = f"Revoke {args.name}? That Tor Browser can no longer reach the investigator site."
+    if declined(question, assume_yes=args.yes):
         return 1
     onion_config.remove_client(files.clients_dir, args.name)
     print(f"Revoked {args.name}. {LIVE_NOTE}")

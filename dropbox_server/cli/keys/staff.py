@@ -12,11 +12,13 @@ import argparse
 import asyncio
 import functools
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from dropbox_server.cli.interrupts import guard
 from dropbox_server.cli.keys.officer import (
     ask_custodian_shares,
+    check_unit_filter,
     database,
     new_password,
     unlock,
@@ -25,9 +27,10 @@ from dropbox_server.cli.keys.officer import (
 from dropbox_server.cli.prompts import (
     CliError,
     add_operator,
+    add_yes,
     ask_line,
     ask_secret,
-    confirm,
+    declined,
     end_of_input,
 )
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
@@ -37,8 +40,11 @@ from dropbox_server.custody.desk import RoutingError, switch_routing
 from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.custody.rotation import RotationError
 from dropbox_server.forces import DESK_ID
+from dropbox_server.store import Database
 from dropbox_server.store import deployment as deployment_store
 from dropbox_server.store.deployment import DESK, ROUTINGS
+
+T = TypeVar("T")
 
 
 def register(keys: Any) -> None:
@@ -90,16 +96,11 @@ def register(keys: Any) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     add_data_dir(p)
     add_operator(p)
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_yes(p)
 
 
 def _refused(exc: Exception) -> CliError:
     return CliError(f"{exc}; nothing was changed")
-
-
-def _declined() -> int:
-    print("Nothing was changed.")
-    return 1
 
 
 async def _create_unit(args: argparse.Namespace, unit_id: str, name: str) -> int:
@@ -118,22 +119,23 @@ def cmd_create_unit(args: argparse.Namespace) -> int:
     except unit_admin.UnitRefused as exc:
         raise _refused(exc) from None
     end_of_input()
-    if not confirm(
+    if declined(
         f"Create the {args.kind} unit {unit_id} ({name}) with a new key pair?", assume_yes=args.yes
     ):
-        return _declined()
+        return 1
     key_id = asyncio.run(_create_unit(args, unit_id, name))
     print(f"Created unit {unit_id} ({name}) with key #{key_id}; enrol its members with add-investigator.")
     print("It is on the reporter's and the phone form's list of forces from now on.")
     return 0
 
 
-async def _rename_unit(args: argparse.Namespace) -> str:
+async def _change_unit(args: argparse.Namespace, done: str, change: Callable[[Database], Awaitable[T]]) -> T:
+    """`change` on the unit `args.id`, refused (nothing changed) if there is no such unit."""
     async with database(args) as db:
         try:
             await unit_admin.existing_unit(db, args.id)
-            with guard().changing(f"unit {args.id} renamed"):
-                return await unit_admin.rename_unit(db, args.id, args.name)
+            with guard().changing(f"unit {args.id} {done}"):
+                return await change(db)
         except unit_admin.UnitRefused as exc:
             raise _refused(exc) from None
 
@@ -144,28 +146,20 @@ def cmd_rename_unit(args: argparse.Namespace) -> int:
     except unit_admin.UnitRefused as exc:
         raise _refused(exc) from None
     end_of_input()
-    if not confirm(f"Rename {args.id} to {name!r}?", assume_yes=args.yes):
-        return _declined()
-    old = asyncio.run(_rename_unit(args))
+    if declined(f"Rename {args.id} to {name!r}?", assume_yes=args.yes):
+        return 1
+    old = asyncio.run(
+        _change_unit(args, "renamed", lambda db: unit_admin.rename_unit(db, args.id, args.name))
+    )
     print(f"Renamed {args.id}: {old!r} is now {name!r}. Its id, keys and reports are unchanged.")
     return 0
 
 
-async def _retire_unit(args: argparse.Namespace) -> None:
-    async with database(args) as db:
-        try:
-            await unit_admin.existing_unit(db, args.id)
-            with guard().changing(f"unit {args.id} retired"):
-                await unit_admin.retire_unit(db, args.id, today())
-        except unit_admin.UnitRefused as exc:
-            raise _refused(exc) from None
-
-
 def cmd_retire_unit(args: argparse.Namespace) -> int:
     end_of_input()
-    if not confirm(f"Retire {args.id}? No new reports will be routed to it.", assume_yes=args.yes):
-        return _declined()
-    asyncio.run(_retire_unit(args))
+    if declined(f"Retire {args.id}? No new reports will be routed to it.", assume_yes=args.yes):
+        return 1
+    asyncio.run(_change_unit(args, "retired", lambda db: unit_admin.retire_unit(db, args.id, today())))
     print(f"Retired {args.id}: no new reports are routed to it; its members still read what it holds.")
     return 0
 
@@ -212,6 +206,19 @@ def _rekey_told(username: str, expires_day: str) -> None:
     print("their old key stays; once approved it no longer works, and their unit's members are told.")
 
 
+def _confirmed_rekey(args: argparse.Namespace, shares: list[str] | None) -> int:
+    """Once asked and agreed, make a re-key code for `args.username` and say what happens next."""
+    end_of_input()
+    if declined(
+        f"Make a re-key code for {args.username}? They will get a new key and authenticator.",
+        assume_yes=args.yes,
+    ):
+        return 1
+    invited = asyncio.run(_rekey(args, shares))
+    _rekey_told(invited.username, invited.expires_day)
+    return 0
+
+
 def cmd_reset_password(args: argparse.Namespace) -> int:
     """With the old password: re-wrap the same key. Lost: K shares, then a one-time re-key code.
 
@@ -220,16 +227,7 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
     when they redeem the code, and a second person approves it by its fingerprint.
     """
     if args.old_password_lost:
-        shares = ask_custodian_shares()
-        end_of_input()
-        if not confirm(
-            f"Make a re-key code for {args.username}? They will get a new key and authenticator.",
-            assume_yes=args.yes,
-        ):
-            return _declined()
-        invited = asyncio.run(_rekey(args, shares))
-        _rekey_told(invited.username, invited.expires_day)
-        return 0
+        return _confirmed_rekey(args, ask_custodian_shares())
     old = ask_secret(f"Current password of {args.username}")
     new = new_password(args.username)
     end_of_input()
@@ -244,15 +242,7 @@ def cmd_reset_totp(args: argparse.Namespace) -> int:
     Security (K4): security staff never see the new authenticator secret; the member makes a
     new one with a new password and key pair when they redeem the code.
     """
-    end_of_input()
-    if not confirm(
-        f"Make a re-key code for {args.username}? They will get a new key and authenticator.",
-        assume_yes=args.yes,
-    ):
-        return _declined()
-    invited = asyncio.run(_rekey(args, None))
-    _rekey_told(invited.username, invited.expires_day)
-    return 0
+    return _confirmed_rekey(args, None)
 
 
 async def _move(args: argparse.Namespace, shares: list[str]) -> int | None:
@@ -270,8 +260,8 @@ async def _move(args: argparse.Namespace, shares: list[str]) -> int | None:
 def cmd_move(args: argparse.Namespace) -> int:
     shares = ask_custodian_shares()
     end_of_input()
-    if not confirm(f"Move {args.username} to {args.to_unit}?", assume_yes=args.yes):
-        return _declined()
+    if declined(f"Move {args.username} to {args.to_unit}?", assume_yes=args.yes):
+        return 1
     new_key = asyncio.run(_move(args, shares))
     print(f"Moved {args.username} to {args.to_unit}: they hold its keys, and none of their old unit's.")
     if new_key is not None:
@@ -403,11 +393,7 @@ def cmd_approve_first(args: argparse.Namespace) -> int:
 
 async def _list_units(args: argparse.Namespace) -> tuple[str, list[unit_admin.UnitKeys]]:
     async with database(args) as db:
-        if args.unit is not None:
-            try:
-                await unit_admin.existing_unit(db, args.unit)
-            except unit_admin.UnitRefused as exc:
-                raise CliError(str(exc)) from None
+        await check_unit_filter(db, args.unit)
         return await deployment_store.routing(db), await unit_admin.units_with_keys(db, args.unit)
 
 
