@@ -195,13 +195,26 @@ def _value(text: str) -> str:
     return text
 
 
-def plan(config: DoorConfig, argv: Sequence[str], workspace: Path) -> Plan:
+def _operator_is_login(given: dict[str, str | None], login: str | None) -> None:
+    """Through sudo, the audit log names the officer's own login (SUDO_USER, set by sudo)."""
+    if not login:
+        return
+    if given.get(OPERATOR) not in (None, login):
+        raise DoorRefused(
+            f"through the officers' door the audit log names your own login ({login}): "
+            f"leave out {OPERATOR}, or give {OPERATOR} {login}; nothing was changed"
+        )
+    given[OPERATOR] = login
+
+
+def plan(config: DoorConfig, argv: Sequence[str], workspace: Path, login: str | None = None) -> Plan:
     """The real command line for the caller's `argv`, with the data directory and every path fixed.
 
     Security: options go to the real parser as `--option=value` with values that cannot
     look like options, and the door's own `--data-dir` comes last, so neither an
     abbreviation (`--data`) nor a repeated option can choose another directory; `check`
-    then verifies the parsed result independently.
+    then verifies the parsed result independently. With `login` (the sudo caller), the
+    operator recorded on audit entries is that login, not a name the caller types.
     """
     path, rest = _command(argv)
     allowed = ALLOWED[path]
@@ -211,6 +224,8 @@ def plan(config: DoorConfig, argv: Sequence[str], workspace: Path) -> Plan:
         if exc.code:  # argparse printed what was wrong
             raise DoorRefused("see the usage above; nothing was changed") from None
         raise
+    if OPERATOR in allowed.values:
+        _operator_is_login(given, login)
     real = [*path]
     for option in allowed.values:
         if given.get(option) is not None:
@@ -269,7 +284,7 @@ def opened(config_path: Path, argv: Sequence[str]) -> Iterator[Plan]:
     refuse_shared(config.data_dir)
     workspace = Path(tempfile.mkdtemp(prefix=".officer-door-", dir=config.data_dir))
     try:
-        planned = plan(config, argv, workspace)
+        planned = plan(config, argv, workspace, login=os.environ.get("SUDO_USER"))
         if planned.output is not None and sys.stdout.isatty():
             raise DoorRefused(
                 f"`{' '.join(argv[:2])}` writes its file to standard output: redirect it, e.g. "

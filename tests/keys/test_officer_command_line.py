@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -101,14 +102,21 @@ async def test_init_leaves_the_directory_0700_and_every_secret_0600(base: Path) 
 
 
 async def test_commands_through_the_door_work_on_the_fixed_directory(base: Path) -> None:
-    _, config = await made_by_init(base)
+    settings, config = await made_by_init(base)
     listed = door(config, "keys", "list-units", "--unit", "kent-police")
     assert listed.returncode == 0, listed.stderr
     assert b"kent-police" in listed.stdout
+    through_sudo = {**PLAIN_ENV, "SUDO_USER": "jo.smith"}
     added = door(config, "keys", "add-investigator", "--unit=kent-police", "--username", "alice",
-                 "--operator", "jo.smith")
+                 env=through_sudo)
     assert added.returncode == 0, added.stderr
     assert b"Enrolment code for alice" in added.stdout
+    with sqlite3.connect(settings.database_path) as raw:
+        details = [row[0] for row in raw.execute("SELECT detail FROM audit_log WHERE action = 'enrolment_requested'")]
+    assert len(details) == 1 and "for=alice" in details[0] and "by=jo.smith" in details[0], details
+    posing = door(config, "keys", "add-investigator", "--unit", "kent-police", "--username", "bob",
+                  "--operator", "someone.else", env=through_sudo)
+    assert posing.returncode == 2 and b"names your own login (jo.smith)" in posing.stderr
     staff = door(config, "keys", "list-staff", "--unit", "kent-police")
     assert b"alice" in staff.stdout, staff.stderr
     head = door(config, "audit", "checkpoint")
