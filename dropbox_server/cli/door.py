@@ -2,8 +2,8 @@
 
 Security (insider finding F3): security staff are not the service user and not root. sudo lets
 their group run `deploy/door/tipdrop-keys` (root-owned) as `tipdrop`, and that runs this door:
-an ALLOWLIST of `keys`/`status`/`audit`/`backup` subcommands, each with an allowlist of
-options, on the ONE data directory a root-owned config names. The caller never chooses a
+an ALLOWLIST of `keys`/`status`/`audit`/`backup`/`stats`/`retention` subcommands, each with
+an allowlist of options, on the ONE data directory a root-owned config names. The caller never chooses a
 path: outputs go to standard output, a checkpoint comes on standard input, backup sets go to
 the configured folder. So every operation goes through the commands' own checks (codes,
 fingerprints, K shares), and nothing reads `audit.key` or the pepper for the caller.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import signal
 import stat
@@ -59,8 +60,8 @@ class Allowed:
 _YES = ("--yes",)
 # Not on the door: `init`, `restore`, `keys restore` (they make a data directory: root does
 # that, at installation or recovery), `keys verify-backup` (needs no data directory: run it as
-# yourself on the file), `keys recover-custodian` (retired), `serve`, `demo`, `stats`,
-# `retention`, and every option naming a path (`--data-dir`, `--out`, `--out-dir`, `--to`,
+# yourself on the file), `keys recover-custodian` (retired), `serve`, `demo`, and every
+# option naming a path (`--data-dir`, `--out`, `--out-dir`, `--to`,
 # `--checkpoint`, `--in`, `--database`).
 ALLOWED: Mapping[tuple[str, ...], Allowed] = {
     ("status",): Allowed(values=(), flags=("--json",)),
@@ -69,6 +70,8 @@ ALLOWED: Mapping[tuple[str, ...], Allowed] = {
     ("audit", "acknowledge"): Allowed(),
     ("audit", "rekey"): Allowed(values=()),
     ("backup",): Allowed(values=("--keep", OPERATOR), backup_sets=True),
+    ("stats",): Allowed(values=("--from", "--to", "--force", "--period", "--format")),
+    ("retention", "run"): Allowed(flags=("--dry-run", *_YES)),
     ("keys", "list-units"): Allowed(values=("--unit", OPERATOR)),
     ("keys", "list-staff"): Allowed(values=("--unit", OPERATOR)),
     ("keys", "list-onion-clients"): Allowed(),
@@ -274,11 +277,13 @@ def opened(config_path: Path, argv: Sequence[str]) -> Iterator[Plan]:
 
     A private folder inside the data directory holds an output or checkpoint while the
     command runs; it is removed afterwards, whatever happened.
-    Security: umask 0077; a file-size limit the caller set makes writes fail, not kill us.
+    Security: umask 0077; a file-size limit the caller set makes writes fail, not kill us;
+    no core dump (a signal relayed by sudo must not leave the custodian key on disk).
     """
     refuse_environment(os.environ)
     os.umask(0o077)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.chdir("/")
     config = read_config(config_path)
     refuse_shared(config.data_dir)

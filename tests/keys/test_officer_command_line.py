@@ -11,6 +11,7 @@ real `python -I run.py officer-door CONFIG ...` subprocess with the caller's arg
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sqlite3
@@ -232,3 +233,23 @@ async def test_serve_and_the_door_refuse_a_secret_others_can_read(base: Path, lo
     )
     assert served.returncode == 1
     assert f"{path} can be".encode() in served.stderr and b"chmod" in served.stderr
+
+
+def _real_subparser(path: tuple[str, ...]) -> argparse.ArgumentParser:
+    parser = run.build_parser()
+    for name in path:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[name]
+    return parser
+
+
+def test_every_option_on_the_door_is_the_real_commands_and_none_names_a_path() -> None:
+    """The allowlist stays in step with the commands, and never lets a path option through."""
+    for path, allowed in door_module.ALLOWED.items():
+        actions = {o: a for a in _real_subparser(path)._actions for o in a.option_strings}
+        for option in (*allowed.values, *allowed.flags):
+            if option == door_module.CHECKPOINT_ON_STDIN:
+                continue
+            assert option in actions, (path, option)
+            assert actions[option].type is not Path, (path, option)
+        assert "--data-dir" not in allowed.values
