@@ -27,6 +27,7 @@ import pytest
 import run
 from dropbox_server.cli import door as door_module
 from dropbox_server.config import Settings
+from dropbox_server.custody import revoked
 from dropbox_server.custody.revoked import REVOKED_NAME
 from dropbox_server.datadir import PRIVATE_FILES
 from tests.conftest import CHEAP_KDF, init_test_data_dir
@@ -94,12 +95,10 @@ async def test_the_officer_cannot_read_audit_key_in_a_directory_made_by_init(bas
 async def test_init_leaves_the_directory_0700_and_every_secret_0600(base: Path) -> None:
     settings, _ = await made_by_init(base)
     assert stat.S_IMODE(settings.data_dir.stat().st_mode) == 0o700
-    (settings.data_dir / REVOKED_NAME).write_text("")  # made 0600 by its writer; checked by name
+    revoked.revoke(settings.data_dir, 1, "kent-police")  # written at the first removal or move out
     assert REVOKED_NAME in PRIVATE_FILES
     for name in PRIVATE_FILES:
-        path = settings.data_dir / name
-        if name != REVOKED_NAME:
-            assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+        assert stat.S_IMODE((settings.data_dir / name).stat().st_mode) == 0o600, name
 
 
 async def test_commands_through_the_door_work_on_the_fixed_directory(base: Path) -> None:
