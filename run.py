@@ -14,6 +14,11 @@ def _interrupted_while_starting(_signum: int, _frame: object) -> None:
     os._exit(130)
 
 
+if __name__ == "__main__" and sys.flags.safe_path:
+    # `python -I` (the officers' door, deploy/door) leaves the script's own folder off the path;
+    # the code lives there (root-owned), so put back exactly that folder and nothing else.
+    sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+
 if __name__ == "__main__":
     # Installed before the (slow) imports, so an early Ctrl-C never shows a traceback.
     signal.signal(signal.SIGINT, _interrupted_while_starting)
@@ -21,11 +26,12 @@ if __name__ == "__main__":
 
 import argparse  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import onion_config  # noqa: E402
 from dropbox_server import audit  # noqa: E402
 from dropbox_server.cli import audit as audit_cli  # noqa: E402
-from dropbox_server.cli import backup, keys, retention, serve, shares, stats, status  # noqa: E402
+from dropbox_server.cli import backup, door, keys, retention, serve, shares, stats, status  # noqa: E402
 from dropbox_server.cli.interrupts import guard  # noqa: E402
 from dropbox_server.cli.prompts import CliError, operator_name  # noqa: E402
 from dropbox_server.datadir import DataDirError  # noqa: E402
@@ -64,7 +70,37 @@ def _run_as_operator(func: Command, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     configure_logging()
-    args = build_parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given[:1] == [door.COMMAND]:
+        return _through_the_door(given[1:])
+    return _execute(build_parser().parse_args(given))
+
+
+def _through_the_door(given: list[str]) -> int:
+    """`officer-door CONFIG ARGS...`: what security staff run through sudo (cli/door.py).
+
+    Security: CONFIG comes from the root-owned wrapper, never from the caller; the command is
+    parsed by the door's allowlist, then by the real parser, then checked again.
+    """
+    if not given:
+        print(f"error: usage: run.py {door.COMMAND} CONFIG COMMAND ...", file=sys.stderr)
+        return 2
+    try:
+        with door.opened(Path(given[0]), given[1:]) as planned:
+            args = build_parser().parse_args(planned.argv)
+            door.check(args, planned)
+            with door.output_aside(planned):
+                status = _execute(args)
+            if status == 0:
+                door.deliver(planned)
+            return status
+    except (door.DoorRefused, DataDirError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _execute(args: argparse.Namespace) -> int:
+    """Run a parsed command: operator scope, interrupts, and friendly errors."""
     func: Command = args.func
     previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     if args.command in ("serve", "demo"):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dropbox_server.config import Settings, below_wrap_floor
-from dropbox_server.store.database import AUDIT_SEED_BYTES
+from dropbox_server.store.database import AUDIT_KEY_NAME, AUDIT_SEED_BYTES
 
 PEPPER_BYTES = 32
 
@@ -163,3 +163,39 @@ def read_throwaway(data_dir: Path) -> Throwaway | None:
     if marker.purpose not in THROWAWAY_PURPOSES:
         raise DataDirError(f"{path} is damaged")
     return marker
+
+
+# What only the service user may reach: the data directory itself, and the secrets in it.
+# (custody/revoked.py names "revoked-staff"; a test keeps the two the same.)
+PRIVATE_FILES = ("pepper.key", AUDIT_KEY_NAME, "revoked-staff", "receipt-kdf.json")
+PRIVATE_DIRS = ("onion",)
+
+
+def refuse_shared(data_dir: Path) -> None:
+    """Refuse a data directory, or a secret in it, that other users could open.
+
+    Security (insider finding F3): security staff are not the service user; they reach the
+    data only through the officers' door (cli/door.py). `init` makes the directory 0700 and
+    each secret 0600; a later `chmod` or a copy with the wrong mode would hand `audit.key`
+    (the root of every certificate) or the pepper to the group, so `serve` and the door stop
+    and say which file to fix rather than run.
+    """
+    try:
+        mode = data_dir.stat().st_mode & 0o777
+    except FileNotFoundError:
+        raise DataDirError(f"{data_dir} does not exist; is the data directory right?") from None
+    if mode & 0o077:
+        raise DataDirError(
+            f"{data_dir} can be opened by other users (mode {mode:o}); run `chmod 700 {data_dir}`"
+        )
+    checks = [(data_dir / name, "600") for name in PRIVATE_FILES]
+    checks += [(data_dir / name, "700") for name in PRIVATE_DIRS]
+    for path, fix in checks:
+        try:
+            mode = path.lstat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            raise DataDirError(
+                f"{path} can be read by other users (mode {mode:o}); run `chmod {fix} {path}`"
+            )

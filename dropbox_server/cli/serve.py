@@ -25,6 +25,7 @@ from dropbox_server.cli.settings_args import KDF_ENV, add_data_dir, settings_fro
 from dropbox_server.cli.shares import add_share_args, share_spec, show_shares
 from dropbox_server.config import Settings
 from dropbox_server.custody.provision import init_data_dir
+from dropbox_server.datadir import refuse_shared
 from dropbox_server.logs import loop_exception_handler
 from dropbox_server.services import open_services
 from dropbox_server.store.deployment import DESK, ROUTINGS
@@ -107,6 +108,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.no_tor:
         return serve_without_tor(args)
     settings = settings_from_args(args)
+    refuse_shared(settings.data_dir)
     attach = args.tor_control_port is not None or args.tor_control_socket is not None
     tor = onion_config.TorSettings(
         mode="attach" if attach else "launch",
@@ -241,5 +243,7 @@ async def _serve(settings: Settings) -> None:
 
 def serve_without_tor(args: argparse.Namespace) -> int:
     """Both sites on 127.0.0.1 only: for tests, benchmarks, or a tor configured by hand."""
-    asyncio.run(_serve(settings_from_args(args)))
+    settings = settings_from_args(args)
+    refuse_shared(settings.data_dir)
+    asyncio.run(_serve(settings))
     return 0
