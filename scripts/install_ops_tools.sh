@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the operations tools the deploy/ tests use, from Debian's packages, idempotently:
-# caddy (the optional HTTPS door) and systemd's tools (systemd-analyze verifies the units).
+# caddy (the optional HTTPS door), systemd's tools (systemd-analyze verifies the units) and
+# sudo (its visudo checks the officers' door's sudoers fragment).
 #
 # Like scripts/install_tor.sh, a policy-rc.d forbids every service start during the install
 # (any existing one is restored afterwards), and caddy.service is disabled and masked: the
@@ -21,6 +22,7 @@ fi
 need=()
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v visudo >/dev/null 2>&1 || need+=(sudo)
 
 mask_caddy() {
     if command -v systemctl >/dev/null 2>&1; then
@@ -37,7 +39,7 @@ mask_caddy() {
 }
 
 if [ "${#need[@]}" -eq 0 ]; then
-    echo "caddy ($(caddy version | cut -d' ' -f1)) and systemd-analyze already installed"
+    echo "caddy ($(caddy version | cut -d' ' -f1)), systemd-analyze and visudo already installed"
     exit 0
 fi
 
