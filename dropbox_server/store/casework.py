@@ -141,6 +141,15 @@ async def count_quiet(db: Database, unit_id: str, since: str) -> int:
     return int(r[0]) if r else 0
 
 
+async def count_named_force(db: Database, unit_id: str, tag: bytes) -> int:
+    """How many of a unit's reports carry a named-force tag, from the trigger-kept counts
+    (report_named_force_counts): one row to read, however many reports match."""
+    r = await db.fetch_one(
+        "SELECT reports FROM report_named_force_counts WHERE unit_id = ? AND tag = ?", (unit_id, tag)
+    )
+    return int(r[0]) if r else 0
+
+
 async def inbox_page(
     db: Database,
     unit_id: str,
