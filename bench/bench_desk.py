@@ -63,7 +63,7 @@ PACKAGE = {
 
 
 async def load(services: Services, count: int) -> float:
-    """Desk reports: named force over 10 forces, state over the six, last written 0-119 days ago."""
+    """Desk reports, each naming the same force: state over the six, last written 0-119 days ago."""
     key = await units.current_unit_key(services.db, DESK_ID)
     assert key is not None
     started = time.perf_counter()
