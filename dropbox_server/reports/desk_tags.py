@@ -54,12 +54,12 @@ def _named_force(report_id: str, sealed: SealedSummary | None, keys: dict[int, b
 
 
 async def _tag_new_reports(db: Database, keys: dict[int, bytes], subject_key: bytes) -> None:
-    while seqs := await report_store.untagged_desk_reports(db, DESK_ID, BATCH):
-        sealed = await sealed_summaries(db, seqs)
+    # Each batch costs three round trips to the database thread, not one more per report.
+    while untagged := await report_store.untagged_desk_reports(db, DESK_ID, BATCH):
+        sealed = await sealed_summaries(db, [seq for seq, _ in untagged])
         tags = []
-        for seq in seqs:
-            report = await report_store.get_report_by_seq(db, seq)
-            force = _named_force(report.id, sealed.get(seq), keys) if report else None
+        for seq, report_id in untagged:
+            force = _named_force(report_id, sealed.get(seq), keys)
             # A report no desk key opens gets a random tag: it matches no filter, and looks
             # like any other in a copy.
             tags.append((seq, named_force_tag(subject_key, force) if force else secrets.token_bytes(32)))

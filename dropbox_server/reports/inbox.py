@@ -24,6 +24,7 @@ from dropbox_server.store.casework import (
     InboxRow,
     SealedSummary,
     count_matching,
+    count_named_force,
     count_quiet,
     facet_counts,
     inbox_page,
@@ -119,11 +120,14 @@ async def _facets_for(db: Database, unit_id: str, where: InboxFilter) -> Facets:
 
 
 async def _count_desk(db: Database, unit_id: str, where: InboxFilter) -> int:
-    """The desk filters' count: "reporter quiet" alone is summed from day counts; any other
-    mix is counted from the reports' indexes."""
+    """The desk filters' count: "reporter quiet" alone is summed from day counts, "force
+    named" alone read from its tag's count; any other mix is counted from the reports' indexes."""
     quiet_only = InboxFilter(reporter_quiet_since=where.reporter_quiet_since)
     if where.reporter_quiet_since is not None and where == quiet_only:
         return await count_quiet(db, unit_id, where.reporter_quiet_since)
+    named_only = InboxFilter(named_force=where.named_force, named_force_tag=where.named_force_tag)
+    if where.named_force_tag is not None and where == named_only:
+        return await count_named_force(db, unit_id, where.named_force_tag)
     return await count_matching(db, unit_id, where)
 
 

@@ -59,6 +59,12 @@ class InboxFilter:
         if self.reporter_quiet_since is not None:
             sql += f" AND {'+' if paging else ''}r.reporter_last_day <= ?"
             params.append(self.reporter_quiet_since)
+            if paging:
+                # Implied, and said for the planner: a reporter last wrote on or after the day
+                # the report arrived, so a quiet report arrived by that day too. The page's walk
+                # then starts there, not at the newest report (skipping every recent one).
+                sql += " AND r.created_day <= ?"
+                params.append(self.reporter_quiet_since)
         for column in ("outcome", "conduct", "channel", "named_force_tag", "desk_state"):
             value = getattr(self, column)
             if value is not None:
@@ -115,8 +121,11 @@ async def facet_counts(db: Database, unit_id: str) -> list[tuple[str, str, str, 
 async def count_matching(db: Database, unit_id: str, where: InboxFilter) -> int:
     """How many of a unit's reports match every filter (used when a filter is not faceted)."""
     extra, params = where.clauses()
+    # A report has at most one assignment (its seq is the assignments' key), so the join is
+    # read only when an assignment filter needs it: the count then stays inside one index.
+    source = _BY_UNIT if where.assignee is not None or where.unassigned else "reports r"
     r = await db.fetch_one(
-        f"SELECT count(*) FROM {_BY_UNIT} WHERE {_unit_column(where)} = ?{extra}",  # noqa: S608
+        f"SELECT count(*) FROM {source} WHERE {_unit_column(where)} = ?{extra}",  # noqa: S608
         (unit_id, *params),
     )
     return int(r[0]) if r else 0
@@ -128,6 +137,15 @@ async def count_quiet(db: Database, unit_id: str, since: str) -> int:
     r = await db.fetch_one(
         "SELECT coalesce(sum(reports), 0) FROM report_quiet_days WHERE unit_id = ? AND day <= ?",
         (unit_id, since),
+    )
+    return int(r[0]) if r else 0
+
+
+async def count_named_force(db: Database, unit_id: str, tag: bytes) -> int:
+    """How many of a unit's reports carry a named-force tag, from the trigger-kept counts
+    (report_named_force_counts): one row to read, however many reports match."""
+    r = await db.fetch_one(
+        "SELECT reports FROM report_named_force_counts WHERE unit_id = ? AND tag = ?", (unit_id, tag)
     )
     return int(r[0]) if r else 0
 

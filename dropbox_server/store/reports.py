@@ -245,14 +245,14 @@ async def count_unit_reports(db: Database, unit_id: str) -> int:
     return int(r[0]) if r else 0
 
 
-async def untagged_desk_reports(db: Database, desk_id: str, limit: int) -> list[int]:
-    """Reports at the desk whose named force has no keyed tag yet (newest first)."""
+async def untagged_desk_reports(db: Database, desk_id: str, limit: int) -> list[tuple[int, str]]:
+    """(seq, id) of reports at the desk whose named force has no keyed tag yet (newest first)."""
     rows = await db.fetch_all(
-        "SELECT seq FROM reports WHERE unit_id = ? AND named_force_tag IS NULL AND channel <> 'package' "
+        "SELECT seq, id FROM reports WHERE unit_id = ? AND named_force_tag IS NULL AND channel <> 'package' "
         "ORDER BY created_day DESC, seq DESC LIMIT ?",
         (desk_id, limit),
     )
-    return [int(r[0]) for r in rows]
+    return [(int(r[0]), str(r[1])) for r in rows]
 
 
 async def set_named_force_tags(db: Database, tags: Iterable[tuple[int, bytes]]) -> None:

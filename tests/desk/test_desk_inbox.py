@@ -14,9 +14,12 @@ async def test_desk_filters_and_risk_first_seen(workspace: Workspace) -> None:
     _, essex = await submit(workspace, force="essex-police")
     _, unknown = await submit(workspace, force="unknown")
     db = workspace.services.db
-    async with db.transaction() as tx:  # the Essex reporter last wrote 40 days ago
+    async with db.transaction() as tx:  # the Essex report came 40 days ago, with no word since
         await tx.execute("DELETE FROM items WHERE report_seq = (SELECT seq FROM reports WHERE id = ?)", (essex,))
-        await tx.execute("UPDATE reports SET reporter_last_day = NULL WHERE id = ?", (essex,))
+        await tx.execute(
+            "UPDATE reports SET reporter_last_day = NULL, created_day = ? WHERE id = ?",
+            (days_before(40, today()), essex),
+        )
         await tx.execute(  # the trigger keeps the day the reporter last wrote
             "INSERT INTO items (report_seq, kind, created_day, ciphertext, key_for_unit) "
             "VALUES ((SELECT seq FROM reports WHERE id = ?), 'report', ?, x'00', x'00')",
