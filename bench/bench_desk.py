@@ -4,7 +4,7 @@ desk's report view, and a force's view of a package.
 Builds a desk-routed data directory of 100,000 reports, every one really encrypted as a
 submission is (its own key pairs, sealed to the desk's key) and stored through the store's
 own write path, in transactions of 5,000 (about 3 ms a report; it was quadratic before
-migration 0018 indexed items by report). What is synthetic: a small made-up form naming the
+migration 0019 indexed items by report). What is synthetic: a small made-up form naming the
 same force in every report; the desk state set directly (spread over the six, not reached
 through drafts and messages); the reporter's last-written day spread over 0-119 days ago.
 The named-force tags are made by the app itself, at the first desk inbox view (timed once,

@@ -3,7 +3,7 @@
 Loads 20,000 really encrypted reports as bench_inbox does, then pads the unit to 100,000 with
 SQL copies under new random keys and ids (their items are not copied: they are never opened,
 they give the tables and indexes their full size; `--real 100000` loads every one really
-encrypted, in minutes since migration 0018 indexed items by report). Marks every report as
+encrypted, in minutes since migration 0019 indexed items by report). Marks every report as
 the unit opening it would (two keyed digests each: its collar number with its force, and a
 filler), real and padding reports from two
 pools of numbers, so the number searched for is named by a handful of real reports, then
