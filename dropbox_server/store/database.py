@@ -56,6 +56,10 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        # One read at a time on the reader: SQLite keeps a connection's read snapshot while any
+        # of its statements is open, so reads interleaved by concurrent requests could keep
+        # one snapshot alive indefinitely and miss what other requests have just committed.
+        self._read_lock = asyncio.Lock()
         # A deletion's checkpoint that a reader held up: retried after every later write.
         self._scrub_owed = False
 
@@ -95,12 +99,12 @@ class Database:
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         """Run a read on the reader connection and return the first row."""
-        async with self._reader.execute(sql, tuple(params)) as cur:
+        async with self._read_lock, self._reader.execute(sql, tuple(params)) as cur:
             return await cur.fetchone()
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         """Run a read on the reader connection and return every row."""
-        async with self._reader.execute(sql, tuple(params)) as cur:
+        async with self._read_lock, self._reader.execute(sql, tuple(params)) as cur:
             return list(await cur.fetchall())
 
     async def _truncate_wal(self, wait_ms: int) -> bool:
