@@ -1,0 +1,232 @@
+"""The "new key holder" notices (F10 fix, issue 18) under a database writer (attacker b).
+
+The writer holds the database (SQL, a restored copy, a replica) but neither audit.key nor
+the pepper nor custodian shares. Findings (a passing test is a FINDING) are marked ATTACK
+SUCCEEDS; `test_defence_*` asserts a defence that holds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from dropbox_server import audit
+from dropbox_server.clock import today
+from dropbox_server.config import Settings
+from dropbox_server.custody import enrolment, keyring
+from dropbox_server.health import Check, database_checks
+from dropbox_server.services import open_services
+from dropbox_server.store import StaffRow
+from dropbox_server.store import keys as key_store
+from dropbox_server.store import staff as staff_store
+from dropbox_server.web.appkeys import Services
+from tests.conftest import enrol_member, init_test_data_dir, invite_and_redeem, unlock_custodian
+
+PW = {"alice": "alice password quartz lantern", "bob": "bob password walnut cathedral",
+      "carl": "carl password meadow lighthouse", "erin": "erin password copper windmill"}
+
+
+async def _enrol(services: Services, name: str, unit: str = "kent-police") -> None:
+    await enrol_member(services.db, username=name, unit_id=unit, role="investigator", password=PW[name])
+
+
+async def _member(services: Services, name: str) -> StaffRow:
+    row = await staff_store.get_staff_by_username(services.db, name)
+    assert row is not None
+    return row
+
+
+def _checks(settings: Settings) -> dict[str, Check]:
+    return {c.name: c for c in database_checks(settings, today())}
+
+
+async def _approve_by(services: Services, approver: str, newcomer: str, unit: str = "kent-police") -> None:
+    """`newcomer` redeems a code and `approver` (a key holder of the unit) approves them."""
+    done, _ = await invite_and_redeem(services.db, username=newcomer, unit_id=unit, role="investigator",
+                                      password=PW[newcomer])
+    assert done.needs_approval and not done.first_key_holder
+    row = await _member(services, approver)
+    keys = await keyring.unit_private_keys_from_custodian(services.db, unit, await unlock_custodian(services.db))
+    await enrolment.approve(services.db, keyring.UnlockedStaff(row, b"", keys), newcomer, done.fingerprint, today())
+
+
+def _raw(settings: Settings) -> sqlite3.Connection:
+    return sqlite3.connect(settings.database_path, isolation_level=None)
+
+
+async def test_attack_succeeds_cutting_the_tail_of_the_chain_removes_the_notice_and_health_stays_well(
+    settings: Settings,
+) -> None:
+    """ATTACK SUCCEEDS (finding N1). The approval appends its entry and then the notice entry
+    LAST. A writer deletes the tail of audit_log (dropping the append-only triggers, as any
+    SQL writer can): nothing later links to it, so the chain still verifies, no checkpoint is
+    kept unless an operator prints one, and the members are never told. The claim "deleting
+    the entry breaks the chain" holds only for an entry that is not the newest."""
+    await init_test_data_dir(settings)
+    async with open_services(settings) as services:
+        await _enrol(services, "alice")
+        await _enrol(services, "bob")
+        alice = await _member(services, "alice")
+        bob = await _member(services, "bob")
+        (old,) = await enrolment.open_notices(services.db, alice)  # bob's arrival
+        assert await enrolment.acknowledge(services.db, alice, old.id)
+        # A corrupt member (bob) approves an accomplice (carl); alice and bob are told.
+        await _approve_by(services, "bob", "carl")
+        (told,) = await enrolment.open_notices(services.db, alice)
+        assert told.key_holder == "carl"
+    assert all(c.ok for n, c in _checks(settings).items() if n in ("audit chain", "key notices"))
+    seq = int(told.id[1:])
+    with _raw(settings) as raw:
+        raw.execute("DROP TRIGGER audit_log_no_delete")
+        raw.execute("DELETE FROM audit_log WHERE seq >= ?", (seq,))  # the notice is the newest entry
+        # (the approval entry before it may stay or go: either way the chain links up)
+        raw.execute(
+            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+        )
+    async with open_services(settings) as services:
+        assert await enrolment.open_notices(services.db, alice) == []  # alice is never told
+        assert await enrolment.open_notices(services.db, bob) == []
+        holders = {m.username for m in await key_store.members_with_unit_keys(services.db, "kent-police")}
+        assert holders == {"alice", "bob", "carl"}  # carl holds the unit's key all the same
+        # Later entries link on from the cut: the chain carries on as if nothing was there.
+        await audit.record(services.db, audit.pending("inbox_viewed", staff=alice))
+    assert all(c.ok for c in _checks(settings).values()), _checks(settings)  # every health check well
+
+
+async def test_attack_succeeds_a_member_taken_off_the_unit_for_the_approval_is_never_told(
+    settings: Settings,
+) -> None:
+    """ATTACK SUCCEEDS (finding N2). "told" is read from the staff table inside the approving
+    transaction; the writer sets an honest member's role (or unit) to a non key-holding one just
+    before the approval and back after. The entry is genuine and intact, it simply does not
+    name her: she is never told, and every health check is well afterwards."""
+    await init_test_data_dir(settings)
+    async with open_services(settings) as services:
+        await _enrol(services, "alice")
+        await _enrol(services, "bob")
+        alice = await _member(services, "alice")
+        (old,) = await enrolment.open_notices(services.db, alice)
+        assert await enrolment.acknowledge(services.db, alice, old.id)
+    with _raw(settings) as raw:
+        raw.execute("UPDATE staff SET role = 'call_handler' WHERE id = ?", (alice.id,))
+    async with open_services(settings) as services:
+        await _approve_by(services, "bob", "carl")  # bob, corrupt, approves carl
+    with _raw(settings) as raw:
+        raw.execute("UPDATE staff SET role = 'investigator' WHERE id = ?", (alice.id,))
+    async with open_services(settings) as services:
+        assert await enrolment.open_notices(services.db, alice) == []
+        holders = {m.username for m in await key_store.members_with_unit_keys(services.db, "kent-police")}
+        assert holders == {"alice", "bob", "carl"}
+    checks = _checks(settings)
+    assert all(c.ok for c in checks.values()), checks  # every health check well
+
+
+async def test_defence_an_acknowledgement_does_not_carry_to_another_member_entry_or_unit(
+    settings: Settings,
+) -> None:
+    """Alice's genuine MAC row copied to bob (same entry), to another entry of her own, and to
+    an entry of another unit: none is honoured and health counts each."""
+    await init_test_data_dir(settings)
+    async with open_services(settings) as services:
+        await _enrol(services, "alice")
+        await _enrol(services, "bob")
+        await _enrol(services, "carl")  # alice and bob are told of carl
+        await _enrol(services, "erin", unit="essex-police")
+        alice, bob = await _member(services, "alice"), await _member(services, "bob")
+        a_notices = await enrolment.open_notices(services.db, alice)
+        (b_notice,) = await enrolment.open_notices(services.db, bob)
+        assert [n.key_holder for n in a_notices] == ["bob", "carl"]
+        assert await enrolment.acknowledge(services.db, alice, a_notices[1].id)  # carl's
+    carl_seq, bob_seq = int(a_notices[1].id[1:]), int(a_notices[0].id[1:])
+    with _raw(settings) as raw:
+        (mac,) = raw.execute("SELECT mac FROM key_holder_acks WHERE staff_id = ?", (alice.id,)).fetchone()
+        raw.execute("INSERT INTO key_holder_acks VALUES (?, ?, ?)", (bob.id, carl_seq, mac))  # other member
+        raw.execute("INSERT INTO key_holder_acks VALUES (?, ?, ?)", (alice.id, bob_seq, mac))  # other entry
+    async with open_services(settings) as services:
+        assert [n.id for n in await enrolment.open_notices(services.db, bob)] == [b_notice.id]
+        assert [n.key_holder for n in await enrolment.open_notices(services.db, alice)] == ["bob"]
+        # erin (another unit) cannot acknowledge kent's notice: it is not hers to mark.
+        erin = await _member(services, "erin")
+        assert not await enrolment.acknowledge(services.db, erin, a_notices[0].id)
+    check = _checks(settings)["key notices"]
+    assert not check.ok and check.facts["forged"] == 2
+
+
+async def test_defence_without_audit_key_every_notice_shows_and_a_moved_member_still_sees_hers(
+    settings: Settings,
+) -> None:
+    await init_test_data_dir(settings)
+    async with open_services(settings) as services:
+        await _enrol(services, "alice")
+        await _enrol(services, "bob")
+        alice = await _member(services, "alice")
+        (notice,) = await enrolment.open_notices(services.db, alice)
+        assert await enrolment.acknowledge(services.db, alice, notice.id)
+        assert await enrolment.open_notices(services.db, alice) == []
+    with _raw(settings) as raw:  # alice moved to another unit by SQL: her own entry still names her
+        raw.execute("UPDATE key_holder_acks SET mac = zeroblob(32)")
+        raw.execute("UPDATE staff SET unit_id = 'essex-police' WHERE id = ?", (alice.id,))
+    async with open_services(settings) as services:
+        assert [n.id for n in await enrolment.open_notices(services.db, await _member(services, "alice"))] \
+            == [notice.id]
+    settings.audit_key_path.rename(settings.audit_key_path.with_suffix(".gone"))
+    checks = _checks(settings)
+    assert not checks["key notices"].ok and not checks["audit chain"].ok
+
+
+async def test_attack_succeeds_one_inserted_entry_makes_every_notice_lookup_and_health_raise(
+    settings: Settings,
+) -> None:
+    """ATTACK SUCCEEDS (finding N5, low). open_notices parses "told" of every key_holder_added
+    row before it checks the row links up; `str.isdigit` takes "²", `int` refuses it. One row
+    INSERTed by a writer (no trigger stops an insert) makes the lookup raise for every member,
+    so every staff sign-in fails (it calls open_notices). An acknowledgement row whose MAC is
+    TEXT makes the health checks raise instead of reporting (bytes(str)). Fails loud, not open,
+    but a one-row denial of service on every sign-in and on /health."""
+    await init_test_data_dir(settings)
+    async with open_services(settings) as services:
+        await _enrol(services, "alice")
+        await _enrol(services, "bob")
+        alice = await _member(services, "alice")
+    with _raw(settings) as raw:
+        (last,) = raw.execute("SELECT max(seq) FROM audit_log").fetchone()
+        raw.execute("INSERT INTO audit_log (seq, at, action, detail, prev_hash, hash) "
+                    "VALUES (?, '2026-12-03', 'key_holder_added', 'told=\u00b2', x'00', x'00')", (last + 1,))
+    async with open_services(settings) as services:
+        try:
+            await enrolment.open_notices(services.db, alice)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("the lookup no longer raises: finding N5 fixed, flip this test")
+    with _raw(settings) as raw:
+        raw.execute("INSERT INTO key_holder_acks VALUES (?, 1, 'not a blob')", (alice.id,))
+    try:
+        database_checks(settings, today())
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("health no longer raises: flip this test")
+
+
+async def test_attack_succeeds_a_notice_entry_relabelled_or_deleted_mid_chain_is_hidden_from_its_members(
+    settings: Settings,
+) -> None:
+    """ATTACK SUCCEEDS (finding N6, low: health does see it). The module says "every doubt falls
+    on the side of the member seeing the notice", but notices are looked up BY ACTION: an entry
+    whose action a writer changes (or that is deleted) is no notice at all for its members;
+    only the audit chain check on /health goes red."""
+    await init_test_data_dir(settings)
+    async with open_services(settings) as services:
+        await _enrol(services, "alice")
+        await _enrol(services, "bob")
+        alice = await _member(services, "alice")
+        (notice,) = await enrolment.open_notices(services.db, alice)
+        await audit.record(services.db, audit.pending("inbox_viewed", staff=alice))  # not the newest any more
+    with _raw(settings) as raw:
+        raw.execute("DROP TRIGGER audit_log_no_update")
+        raw.execute("UPDATE audit_log SET action = 'inbox_viewed' WHERE seq = ?", (int(notice.id[1:]),))
+    async with open_services(settings) as services:
+        assert await enrolment.open_notices(services.db, alice) == []  # alice is not told
+    checks = _checks(settings)
+    assert not checks["audit chain"].ok and checks["key notices"].ok
