@@ -289,6 +289,7 @@ async def approve(
     except LookupError:
         raise EnrolmentRefused("not_found") from None
     await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pending.public_key)
+    await audit.keep_checkpoint(db)  # the notice entry must not be cut off unseen (N1)
 
 
 async def approve_first(
@@ -323,6 +324,7 @@ async def approve_first(
     except LookupError:
         raise EnrolmentRefused("has_members") from None
     await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pending.public_key)
+    await audit.keep_checkpoint(db)  # the notice entry must not be cut off unseen (N1)
     return staff_id
 
 

@@ -53,44 +53,41 @@ def _raw(settings: Settings) -> sqlite3.Connection:
     return sqlite3.connect(settings.database_path, isolation_level=None)
 
 
-async def test_attack_succeeds_cutting_the_tail_of_the_chain_removes_the_notice_and_health_stays_well(
-    settings: Settings,
-) -> None:
-    """ATTACK SUCCEEDS (finding N1). The approval appends its entry and then the notice entry
-    LAST. A writer deletes the tail of audit_log (dropping the append-only triggers, as any
-    SQL writer can): nothing later links to it, so the chain still verifies, no checkpoint is
-    kept unless an operator prints one, and the members are never told. The claim "deleting
-    the entry breaks the chain" holds only for an entry that is not the newest."""
+async def test_cutting_the_tail_of_the_chain_after_an_approval_turns_health_red(settings: Settings) -> None:
+    """Regression (insider finding N1, was "attack succeeds"). The approval appends the notice
+    entry LAST; a writer who deletes the tail of audit_log (dropping the append-only triggers)
+    leaves a chain that still links. The checkpoint now kept beside the database after every
+    `key_holder_added` entry makes the audit chain check fail, whether the log is left short
+    or carries on from the cut."""
     await init_test_data_dir(settings)
     async with open_services(settings) as services:
         await _enrol(services, "alice")
         await _enrol(services, "bob")
         alice = await _member(services, "alice")
-        bob = await _member(services, "bob")
         (old,) = await enrolment.open_notices(services.db, alice)  # bob's arrival
         assert await enrolment.acknowledge(services.db, alice, old.id)
         # A corrupt member (bob) approves an accomplice (carl); alice and bob are told.
         await _approve_by(services, "bob", "carl")
         (told,) = await enrolment.open_notices(services.db, alice)
         assert told.key_holder == "carl"
-    assert all(c.ok for n, c in _checks(settings).items() if n in ("audit chain", "key notices"))
+    checks = _checks(settings)
+    assert all(c.ok for n, c in checks.items() if n in ("audit chain", "key notices"))
     seq = int(told.id[1:])
+    assert checks["audit chain"].facts["checkpoint"] >= seq  # kept without any operator
     with _raw(settings) as raw:
         raw.execute("DROP TRIGGER audit_log_no_delete")
         raw.execute("DELETE FROM audit_log WHERE seq >= ?", (seq,))  # the notice is the newest entry
-        # (the approval entry before it may stay or go: either way the chain links up)
         raw.execute(
             "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
             "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
         )
+    cut = _checks(settings)["audit chain"]
+    assert not cut.ok and "cut short" in cut.summary
     async with open_services(settings) as services:
-        assert await enrolment.open_notices(services.db, alice) == []  # alice is never told
-        assert await enrolment.open_notices(services.db, bob) == []
-        holders = {m.username for m in await key_store.members_with_unit_keys(services.db, "kent-police")}
-        assert holders == {"alice", "bob", "carl"}  # carl holds the unit's key all the same
-        # Later entries link on from the cut: the chain carries on as if nothing was there.
+        # Later entries link on from the cut: the checkpoint's entry differs now.
         await audit.record(services.db, audit.pending("inbox_viewed", staff=alice))
-    assert all(c.ok for c in _checks(settings).values()), _checks(settings)  # every health check well
+    carried_on = _checks(settings)["audit chain"]
+    assert not carried_on.ok, carried_on
 
 
 async def test_attack_succeeds_a_member_taken_off_the_unit_for_the_approval_is_never_told(
