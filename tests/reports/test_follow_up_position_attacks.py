@@ -18,7 +18,12 @@ from dropbox_server.custody import certify, keyring
 from dropbox_server.custody.signing import current_signer
 from dropbox_server.reports import authenticity, casework
 from dropbox_server.reports.content import ReportContent
-from dropbox_server.reports.reporter_access import ReporterAccess, open_with_receipt, reporter_follow_up
+from dropbox_server.reports.reporter_access import (
+    ReporterAccess,
+    open_with_receipt,
+    reporter_follow_up,
+    reporter_thread,
+)
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import open_services
 from dropbox_server.store import ReportRow
@@ -102,13 +107,11 @@ async def test_attack_succeeds_the_newest_follow_up_deleted_leaves_no_trace(sett
     assert all(a == "verified" for _k, _t, a in await _as_alice(settings, access.report_id))
 
 
-async def test_attack_succeeds_a_format_1_follow_up_moved_after_a_positioned_reply_verifies(
-    settings: Settings,
-) -> None:
-    """ATTACK SUCCEEDS (finding N4). A follow-up stored before positions (format 1) fails only
-    after a format-2 FOLLOW-UP; after a format-2 REPLY it still verifies, though no format-1 item
-    can stand after any format-2 item honestly. The writer answers the unit's new question with
-    the reporter's old words until the reporter writes again (replies: the same, the other way: next test)."""
+async def test_a_format_1_follow_up_moved_after_a_positioned_reply_fails(settings: Settings) -> None:
+    """Regression (insider finding N4, was "attack succeeds"). A follow-up stored before
+    positions (format 1) failed only after a format-2 FOLLOW-UP; moved after a format-2 REPLY
+    it verified, answering the unit's new question with the reporter's old words. No format-1
+    item can stand after any format-2 item honestly: it fails now."""
     access, report = await _report(settings)
     legacy = authenticity.authenticate_follow_up(
         access.private_key, report.report_public_key, access.report_id, today(), OLD.encode(), []
@@ -123,7 +126,7 @@ async def test_attack_succeeds_a_format_1_follow_up_moved_after_a_positioned_rep
     _copy(path, old, n=reply["n"] + 1)
     _delete(path, old["id"])
     assert await _as_alice(settings, access.report_id) == [
-        ("unit_reply", question, "verified"), ("reporter_message", OLD, "verified")
+        ("unit_reply", question, "verified"), ("reporter_message", OLD, "failed")
     ]
 
 
@@ -154,13 +157,11 @@ async def test_defence_a_format_2_follow_up_cannot_be_downgraded_moved_to_zero_o
     assert await _as_alice(settings, other.report_id) == [("reporter_message", "", "failed")]
 
 
-async def test_attack_succeeds_a_format_1_reply_moved_after_a_positioned_follow_up_verifies(
-    settings: Settings,
-) -> None:
-    """ATTACK SUCCEEDS (finding N4, the reply side). A unit reply signed before F6 (format 1)
-    fails only after a format-2 REPLY; moved after the reporter's new (format-2) follow-up it
-    verifies, and the reporter's page shows the old answer as the unit's reply to the new
-    question (check_reply is the code the reporter's page uses too)."""
+async def test_a_format_1_reply_moved_after_a_positioned_follow_up_fails(settings: Settings) -> None:
+    """Regression (insider finding N4, the reply side, was "attack succeeds"). A unit reply
+    signed before F6 (format 1) failed only after a format-2 REPLY; moved after the reporter's
+    new (format-2) follow-up it verified, on the reporter's page too (check_reply is the code
+    that page uses). It fails now."""
     access, report = await _report(settings)
     old_answer = "Yes, we will come to your house tonight."
     async with open_services(settings) as services:
@@ -186,5 +187,9 @@ async def test_attack_succeeds_a_format_1_reply_moved_after_a_positioned_follow_
     _copy(path, old, n=follow_up["n"] + 1)
     _delete(path, old["id"])
     assert await _as_alice(settings, access.report_id) == [
-        ("reporter_message", question, "verified"), ("unit_reply", old_answer, "verified")
+        ("reporter_message", question, "verified"), ("unit_reply", old_answer, "failed")
     ]
+    async with open_services(settings) as services:  # the reporter's page reads it the same way
+        shown = await reporter_thread(services.db, access)
+    assert shown is not None
+    assert [(e.text, e.authenticity) for e in shown.entries if e.kind == "reply"] == [(old_answer, "failed")]
