@@ -16,6 +16,7 @@ Notices written before this version (plain rows) are shown until acknowledged, a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from urllib.parse import quote, unquote
 
@@ -47,9 +48,15 @@ def announcement(
     return entry
 
 
-def _fields(detail: str) -> dict[str, str]:
-    """The entry's fields (the first of each name: a command line adds `by=` after them)."""
+def _fields(detail: object) -> dict[str, str]:
+    """The entry's fields (the first of each name: a command line adds `by=` after them).
+
+    A detail that is not text (a row a writer INSERTed) has none: its entry does not link up
+    either, so it is shown to its unit, never raised on (insider finding N5).
+    """
     out: dict[str, str] = {}
+    if not isinstance(detail, str):
+        return out
     for token in detail.split():
         name, sep, value = token.partition("=")
         if sep and name not in out:
@@ -58,7 +65,21 @@ def _fields(detail: str) -> dict[str, str]:
 
 
 def _told(fields: dict[str, str]) -> set[int]:
-    return {int(t) for t in fields.get("told", "").split(",") if t.isdigit()}
+    # ASCII digits only: str.isdigit takes "²", which int() refuses (insider finding N5).
+    return {int(t) for t in fields.get("told", "").split(",") if _MEMBER_ID.fullmatch(t)}
+
+
+_MEMBER_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
+def _links(row: AuditRow, seed: bytes | None) -> bool:
+    """Whether the entry links up under the outside key; a row of odd types simply does not."""
+    if seed is None:
+        return False
+    try:
+        return audit.row_links(row, seed)
+    except (TypeError, ValueError):  # e.g. a BLOB where text belongs: json refuses it
+        return False
 
 
 def ack_mac(seed: bytes, staff_id: int, seq: int, entry_hash: bytes) -> bytes:
@@ -71,15 +92,22 @@ def _concerns(row: AuditRow, staff: StaffRow, intact: bool) -> bool:
     fields = _fields(row.entry.detail)
     if staff.id in _told(fields):
         return True
-    # An entry that does not link up may have had its list of members edited: shown to its unit.
-    return not intact and staff.unit_id == row.entry.unit_id and str(staff.id) != fields.get("holder_id")
+    # An entry that does not link up may have had its list of members edited: shown to its unit,
+    # and to everyone when it names no unit (text) at all.
+    unit = row.entry.unit_id
+    return not intact and (unit == staff.unit_id or not isinstance(unit, str)) \
+        and str(staff.id) != fields.get("holder_id")
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) and value else _UNKNOWN
 
 
 def _notice(row: AuditRow) -> KeyHolderNotice:
     f = _fields(row.entry.detail)
     return KeyHolderNotice(
-        f"e{row.seq}", row.entry.unit_id or _UNKNOWN, f.get("holder", _UNKNOWN), f.get("added_by", _UNKNOWN),
-        f.get("approved_by", _UNKNOWN), f.get("day", row.entry.at),
+        f"e{row.seq}", _text(row.entry.unit_id), f.get("holder", _UNKNOWN), f.get("added_by", _UNKNOWN),
+        f.get("approved_by", _UNKNOWN), f.get("day", _text(row.entry.at)),
     )
 
 
@@ -92,7 +120,7 @@ async def open_notices(db: Database, staff: StaffRow) -> list[KeyHolderNotice]:
     acks = await enrolment_store.acknowledgements(db, staff.id)
     shown: list[KeyHolderNotice] = []
     for row in await audit_store.with_action(db, ACTION):
-        intact = seed is not None and audit.row_links(row, seed)
+        intact = _links(row, seed)
         if not _concerns(row, staff, intact):
             continue
         mac = acks.get(row.seq)
@@ -121,7 +149,7 @@ async def acknowledge(db: Database, staff: StaffRow, notice_id: str) -> bool:
     if kind != "e" or seed is None or not rows or rows[0].seq != int(number):
         return False
     row = rows[0]
-    if row.entry.action != ACTION or not audit.row_links(row, seed) or not _concerns(row, staff, True):
+    if row.entry.action != ACTION or not _links(row, seed) or not _concerns(row, staff, True):
         return False
     mac = ack_mac(seed, staff.id, row.seq, row.hash)
     await enrolment_store.add_acknowledgement(db, staff.id, row.seq, mac, entry)

@@ -93,8 +93,8 @@ async def entries(db: Database, after_seq: int = 0, limit: int = 1000) -> list[A
         AuditRow(
             seq=int(r[0]),
             entry=AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7]),
-            prev_hash=bytes(r[8]),
-            hash=bytes(r[9]),
+            prev_hash=blob_or_empty(r[8]),
+            hash=blob_or_empty(r[9]),
         )
         for r in rows
     ]
@@ -107,9 +107,20 @@ async def with_action(db: Database, action: str) -> list[AuditRow]:
         (action,),
     )
     return [
-        AuditRow(int(r[0]), AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7]), bytes(r[8]), bytes(r[9]))
+        AuditRow(
+            int(r[0]), AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7]),
+            blob_or_empty(r[8]), blob_or_empty(r[9]),
+        )
         for r in rows
     ]
+
+
+def blob_or_empty(value: object) -> bytes:
+    """A stored hash as bytes; anything but a BLOB (a writer's row) reads as b"", linking to nothing.
+
+    Security (insider finding N5): one odd row must fail its check, not raise for every reader.
+    """
+    return bytes(value) if isinstance(value, bytes | memoryview) else b""
 
 
 _NO_UPDATE = """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log

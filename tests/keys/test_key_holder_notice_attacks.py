@@ -171,39 +171,40 @@ async def test_defence_without_audit_key_every_notice_shows_and_a_moved_member_s
     assert not checks["key notices"].ok and not checks["audit chain"].ok
 
 
-async def test_attack_succeeds_one_inserted_entry_makes_every_notice_lookup_and_health_raise(
+async def test_one_inserted_row_is_a_shown_notice_and_a_failed_check_never_an_exception(
     settings: Settings,
 ) -> None:
-    """ATTACK SUCCEEDS (finding N5, low). open_notices parses "told" of every key_holder_added
-    row before it checks the row links up; `str.isdigit` takes "²", `int` refuses it. One row
-    INSERTed by a writer (no trigger stops an insert) makes the lookup raise for every member,
-    so every staff sign-in fails (it calls open_notices). An acknowledgement row whose MAC is
-    TEXT makes the health checks raise instead of reporting (bytes(str)). Fails loud, not open,
-    but a one-row denial of service on every sign-in and on /health."""
+    """Regression (insider finding N5, was "attack succeeds"). open_notices parsed "told" with
+    `str.isdigit`, which takes "²" and int() refuses: one INSERTed key_holder_added row made the
+    lookup raise for every member (every sign-in calls it). A TEXT MAC in key_holder_acks made
+    the health checks raise. Now: ASCII digits only, types checked; the odd entry (no unit, no
+    link) is shown to every member, and each odd row fails its health check."""
     await init_test_data_dir(settings)
     async with open_services(settings) as services:
         await _enrol(services, "alice")
         await _enrol(services, "bob")
         alice = await _member(services, "alice")
+        (notice,) = await enrolment.open_notices(services.db, alice)
+        assert await enrolment.acknowledge(services.db, alice, notice.id)
     with _raw(settings) as raw:
         (last,) = raw.execute("SELECT max(seq) FROM audit_log").fetchone()
         raw.execute("INSERT INTO audit_log (seq, at, action, detail, prev_hash, hash) "
                     "VALUES (?, '2026-12-03', 'key_holder_added', 'told=\u00b2', x'00', x'00')", (last + 1,))
+        raw.execute("INSERT INTO audit_log (seq, at, action, detail, prev_hash, hash) "
+                    "VALUES (?, '2026-12-03', 'key_holder_added', x'0102', 'text', 7)", (last + 2,))
     async with open_services(settings) as services:
-        try:
-            await enrolment.open_notices(services.db, alice)
-        except ValueError:
-            pass
-        else:
-            raise AssertionError("the lookup no longer raises: finding N5 fixed, flip this test")
+        shown = await enrolment.open_notices(services.db, alice)
+        assert [n.id for n in shown] == [f"e{last + 1}", f"e{last + 2}"]
+        assert {n.unit_id for n in shown} == {"?"}
+        assert not await enrolment.acknowledge(services.db, alice, shown[0].id)  # not one that links
     with _raw(settings) as raw:
         raw.execute("INSERT INTO key_holder_acks VALUES (?, 1, 'not a blob')", (alice.id,))
-    try:
-        database_checks(settings, today())
-    except TypeError:
-        pass
-    else:
-        raise AssertionError("health no longer raises: flip this test")
+        raw.execute("INSERT INTO key_holder_acks VALUES ('x', 2, x'00')")
+    checks = _checks(settings)
+    assert not checks["audit chain"].ok
+    assert not checks["key notices"].ok and checks["key notices"].facts["forged"] == 2, checks["key notices"]
+    async with open_services(settings) as services:  # the odd ack rows are no acknowledgement either
+        assert len(await enrolment.open_notices(services.db, alice)) == 2
 
 
 async def test_attack_succeeds_a_notice_entry_relabelled_or_deleted_mid_chain_is_hidden_from_its_members(
