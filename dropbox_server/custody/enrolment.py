@@ -282,7 +282,8 @@ async def approve(
             enrolment_store.Approval(
                 pending, grants, approver.staff.id, approver.staff.username, day, entry,
                 notices.announcement(
-                    pending.unit_id, username, pending.requested_by, approver.staff.username, day
+                    pending.unit_id, username, pending.requested_by, approver.staff.username, day,
+                    rekey=pending.rekey_of is not None,
                 ),
             ),
         )
@@ -318,7 +319,8 @@ async def approve_first(
         staff_id = await enrolment_store.approve_pending(
             db, enrolment_store.Approval(
                 pending, grants, None, approved_by, day, entry,
-                notices.announcement(pending.unit_id, username, pending.requested_by, approved_by, day),
+                notices.announcement(pending.unit_id, username, pending.requested_by, approved_by, day,
+                                     rekey=pending.rekey_of is not None),
             )
         )
     except LookupError:

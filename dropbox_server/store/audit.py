@@ -100,11 +100,12 @@ async def entries(db: Database, after_seq: int = 0, limit: int = 1000) -> list[A
     ]
 
 
-async def with_action(db: Database, action: str) -> list[AuditRow]:
-    """Every entry recording `action`, in chain order (indexed by action since 0018)."""
+async def with_action(db: Database, *actions: str) -> list[AuditRow]:
+    """Every entry recording one of `actions`, in chain order (indexed by action since 0018)."""
+    marks = ",".join("?" * len(actions))
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM audit_log WHERE action = ? ORDER BY seq",  # noqa: S608
-        (action,),
+        f"SELECT {_COLUMNS} FROM audit_log WHERE action IN ({marks}) ORDER BY seq",  # noqa: S608
+        actions,
     )
     return [
         AuditRow(

@@ -12,7 +12,7 @@ import sqlite3
 from dropbox_server import audit
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import enrolment, keyring
+from dropbox_server.custody import enrolment, keyring, staff_changes
 from dropbox_server.health import Check, database_checks
 from dropbox_server.services import open_services
 from dropbox_server.store import StaffRow
@@ -22,7 +22,8 @@ from dropbox_server.web.appkeys import Services
 from tests.conftest import enrol_member, init_test_data_dir, invite_and_redeem, unlock_custodian
 
 PW = {"alice": "alice password quartz lantern", "bob": "bob password walnut cathedral",
-      "carl": "carl password meadow lighthouse", "erin": "erin password copper windmill"}
+      "carl": "carl password meadow lighthouse", "erin": "erin password copper windmill",
+      "dave": "dave password harbour chestnut", "fay": "fay password orchard compass"}
 
 
 async def _enrol(services: Services, name: str, unit: str = "kent-police") -> None:
@@ -90,13 +91,14 @@ async def test_cutting_the_tail_of_the_chain_after_an_approval_turns_health_red(
     assert not carried_on.ok, carried_on
 
 
-async def test_attack_succeeds_a_member_taken_off_the_unit_for_the_approval_is_never_told(
+async def test_a_member_taken_off_the_unit_for_the_approval_is_told_all_the_same(
     settings: Settings,
 ) -> None:
-    """ATTACK SUCCEEDS (finding N2). "told" is read from the staff table inside the approving
-    transaction; the writer sets an honest member's role (or unit) to a non key-holding one just
-    before the approval and back after. The entry is genuine and intact, it simply does not
-    name her: she is never told, and every health check is well afterwards."""
+    """Regression (insider finding N2, was "attack succeeds"). "told" was read from the staff
+    table inside the approving transaction; a writer who set an honest member's role (or unit)
+    to a non key-holding one just for the approval kept her from ever being told. Who is told
+    is now decided when read, from the keyed chain: every key-holding member of the unit sees
+    each entry after her own joining entry."""
     await init_test_data_dir(settings)
     async with open_services(settings) as services:
         await _enrol(services, "alice")
@@ -110,12 +112,21 @@ async def test_attack_succeeds_a_member_taken_off_the_unit_for_the_approval_is_n
         await _approve_by(services, "bob", "carl")  # bob, corrupt, approves carl
     with _raw(settings) as raw:
         raw.execute("UPDATE staff SET role = 'investigator' WHERE id = ?", (alice.id,))
+    with _raw(settings) as raw:  # the unit, too, for a second approval
+        raw.execute("UPDATE staff SET unit_id = 'essex-police' WHERE id = ?", (alice.id,))
     async with open_services(settings) as services:
-        assert await enrolment.open_notices(services.db, alice) == []
+        await _approve_by(services, "bob", "erin")
+    with _raw(settings) as raw:
+        raw.execute("UPDATE staff SET unit_id = 'kent-police' WHERE id = ?", (alice.id,))
+    async with open_services(settings) as services:
+        alice = await _member(services, "alice")
+        assert [n.key_holder for n in await enrolment.open_notices(services.db, alice)] == ["carl", "erin"]
         holders = {m.username for m in await key_store.members_with_unit_keys(services.db, "kent-police")}
-        assert holders == {"alice", "bob", "carl"}
-    checks = _checks(settings)
-    assert all(c.ok for c in checks.values()), checks  # every health check well
+        assert holders == {"alice", "bob", "carl", "erin"}
+        # Those who joined later are told only of what came after their own joining entry.
+        assert [n.key_holder for n in await enrolment.open_notices(services.db, await _member(services, "carl"))] \
+            == ["erin"]
+        assert await enrolment.open_notices(services.db, await _member(services, "erin")) == []
 
 
 async def test_defence_an_acknowledgement_does_not_carry_to_another_member_entry_or_unit(
@@ -228,3 +239,25 @@ async def test_attack_succeeds_a_notice_entry_relabelled_or_deleted_mid_chain_is
         assert await enrolment.open_notices(services.db, alice) == []  # alice is not told
     checks = _checks(settings)
     assert not checks["audit chain"].ok and checks["key notices"].ok
+
+
+async def test_a_member_moved_in_is_told_what_came_after_her_move_and_keeps_what_she_was_told(
+    settings: Settings,
+) -> None:
+    """N2, read-time rule: a move is a joining entry. Bob, moved from kent to essex, is not shown
+    essex's arrivals from before his move, is shown those after it, and keeps kent's notice he
+    was told of (the stored list adds, never removes)."""
+    await init_test_data_dir(settings)
+    async with open_services(settings) as services:
+        await _enrol(services, "alice")
+        await _enrol(services, "bob")
+        await _enrol(services, "erin", unit="essex-police")
+        await _approve_by(services, "alice", "carl")  # kent: alice and bob are told
+        await _approve_by(services, "erin", "dave", unit="essex-police")  # before bob's move
+        await staff_changes.move_staff(services.db, "bob", "essex-police", await unlock_custodian(services.db),
+                                       today())
+        await _approve_by(services, "erin", "fay", unit="essex-police")  # after it
+        bob = await _member(services, "bob")
+        assert [n.key_holder for n in await enrolment.open_notices(services.db, bob)] == ["carl", "fay"]
+        erin = await _member(services, "erin")
+        assert [n.key_holder for n in await enrolment.open_notices(services.db, erin)] == ["dave", "bob", "fay"]
