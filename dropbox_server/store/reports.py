@@ -209,6 +209,12 @@ async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: st
     return item_id
 
 
+async def item_positions(db: Database, seq: int) -> list[int]:
+    """The positions of every item of a report, in order (to find one deleted: reports/thread_gaps.py)."""
+    rows = await db.fetch_all("SELECT n FROM items WHERE report_seq = ? AND n > 0 ORDER BY n", (seq,))
+    return [int(r[0]) for r in rows]
+
+
 async def authenticators_before(db: Database, seq: int, n: int, *kinds: str) -> list[bytes]:
     """The authenticators of a report's items of these kinds before position `n` (BLOBs only)."""
     marks = ",".join("?" * len(kinds))

@@ -89,11 +89,13 @@ def _delete(path: Path, item_id: int) -> None:
         raw.execute("DELETE FROM items WHERE id = ?", (item_id,))
 
 
-async def test_attack_succeeds_the_newest_follow_up_deleted_leaves_no_trace(settings: Settings) -> None:
-    """ATTACK SUCCEEDS (finding N3). Deleting the reporter's newest follow-up ("do NOT contact
-    me") leaves the older one ("meet me on Friday") as their verified last word; the next item
-    takes the deleted one's position, so not even a gap is left. A deletion in the middle leaves
-    a gap that no view marks."""
+async def test_a_follow_up_deleted_mid_thread_is_marked_and_the_newest_is_the_stated_limit(
+    settings: Settings,
+) -> None:
+    """Regression (insider finding N3, was "attack succeeds"). A deletion in the middle of the
+    thread left a gap that no view marked: the unit's and the reporter's views now mark it.
+    Deleting the reporter's NEWEST follow-up ("do NOT contact me") still leaves no trace (the
+    next item takes its position): the limit stated in reports/thread_gaps.py and the README."""
     access, report = await _report(settings)
     await _follow_ups(settings, access, "first", OLD, NEW)
     path = settings.database_path
@@ -102,9 +104,27 @@ async def test_attack_succeeds_the_newest_follow_up_deleted_leaves_no_trace(sett
     thread = await _as_alice(settings, access.report_id, reply="Understood, see you on Friday.")
     assert thread == [("reporter_message", "first", "verified"), ("reporter_message", OLD, "verified"),
                       ("unit_reply", "Understood, see you on Friday.", "verified")]
-    assert _items(path, report.seq)[-1]["n"] == new["n"]  # the reply took NEW's place: no gap
-    _delete(path, first["id"])  # a gap at 1: nothing says so
+    assert _items(path, report.seq)[-1]["n"] == new["n"]  # the reply took NEW's place: no gap (the limit)
+    assert await _gaps(settings, access) == ([False, False, False], [False, False, False, False])
+    _delete(path, first["id"])  # a gap at 2
     assert all(a == "verified" for _k, _t, a in await _as_alice(settings, access.report_id))
+    # the unit's view: OLD follows the gap; the reporter's: report, (gap) message 2 = OLD, the reply
+    assert await _gaps(settings, access) == ([True, False], [False, True, False])
+
+
+async def _gaps(settings: Settings, access: ReporterAccess) -> tuple[list[bool], list[bool]]:
+    """Where the unit's view and the reporter's page mark an item missing."""
+    async with open_services(settings) as services:
+        db = services.db
+        row = await staff_store.get_staff_by_username(db, "alice")
+        assert row is not None
+        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, PW))
+        report = await report_store.get_report(db, access.report_id)
+        assert report is not None
+        opened = await casework.open_report(db, report, alice.unit_keys)
+        thread = await reporter_thread(db, access)
+        assert thread is not None
+    return [m.gap_before for m in opened.messages], [e.gap_before for e in thread.entries]
 
 
 async def test_a_format_1_follow_up_moved_after_a_positioned_reply_fails(settings: Settings) -> None:
