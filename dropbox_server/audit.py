@@ -505,6 +505,22 @@ async def keep_checkpoint(db: Database) -> Checkpoint | None:
     return signed
 
 
+async def reaches_kept_checkpoint(db: Database) -> bool:
+    """Whether the whole chain links up under the outside key and still reaches the checkpoint
+    kept beside the database (if any). A full walk of the log: for sign-in, not every page."""
+    if db.audit_seed is None:
+        return False
+    path = db.path.parent / CHECKPOINT_NAME
+    try:
+        if path.exists():
+            result = await verify_against(db, parse_checkpoint(path.read_text("utf-8")))
+        else:
+            result = await verify(db)
+    except (OSError, UnicodeDecodeError, CheckpointError, TypeError, ValueError):
+        return False  # unreadable, not ours, or an entry of types no writer of ours stores
+    return result.ok
+
+
 def parse_checkpoint(text: str) -> Checkpoint:
     """Read a checkpoint as `Checkpoint.to_text` wrote it; raises CheckpointError."""
     lines = [line.strip() for line in text.strip().splitlines()]

@@ -335,6 +335,11 @@ async def open_notices(db: Database, staff: StaffRow) -> list[KeyHolderNotice]:
     return await notices.open_notices(db, staff)
 
 
+async def notices_trusted(db: Database) -> bool:
+    """Whether the key holder notices can be trusted now (the audit chain whole; custody/notices.py)."""
+    return await notices.trustworthy(db)
+
+
 async def acknowledge(db: Database, staff: StaffRow, notice_id: str) -> bool:
     """Mark one of this member's notices as read (audited); False if it was not theirs to mark."""
     return await notices.acknowledge(db, staff, notice_id)

@@ -187,6 +187,17 @@ async def open_notices(db: Database, staff: StaffRow) -> list[KeyHolderNotice]:
     return shown + await enrolment_store.legacy_notices(db, staff.id)
 
 
+async def trustworthy(db: Database) -> bool:
+    """Whether the notices can be trusted: the keyed chain holding them is whole and uncut.
+
+    Security (insider finding N6): notices are found by action, so an entry relabelled or
+    deleted mid-chain is no notice for its members; only the whole chain's check sees that.
+    While it fails, every member is told the notices cannot be trusted (read at sign-in: a
+    full walk of the log, too dear for every page).
+    """
+    return await audit.reaches_kept_checkpoint(db)
+
+
 async def acknowledge(db: Database, staff: StaffRow, notice_id: str) -> bool:
     """Mark one of this member's notices as read (audited); False if it is not theirs to mark.
 

@@ -54,7 +54,9 @@ async def append_tx(tx: aiosqlite.Connection, pending: PendingAudit) -> int:
     """
     async with tx.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") as cur:
         last = await cur.fetchone()
-    seq, prev = (int(last[0]) + 1, bytes(last[1])) if last else (1, GENESIS)
+    # A newest hash that is not a BLOB (a writer's row) is linked from as b"": the chain shows
+    # broken there, and nothing that writes an entry (every sign-in) raises (insider finding N5).
+    seq, prev = (int(last[0]) + 1, blob_or_empty(last[1])) if last else (1, GENESIS)
     async with tx.execute("SELECT seed FROM temp.audit_seed") as cur:
         found = await cur.fetchone()
     seed = bytes(found[0]) if found else None

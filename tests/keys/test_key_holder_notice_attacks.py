@@ -218,27 +218,40 @@ async def test_one_inserted_row_is_a_shown_notice_and_a_failed_check_never_an_ex
         assert len(await enrolment.open_notices(services.db, alice)) == 2
 
 
-async def test_attack_succeeds_a_notice_entry_relabelled_or_deleted_mid_chain_is_hidden_from_its_members(
+async def test_a_notice_entry_relabelled_or_deleted_mid_chain_makes_the_notices_untrusted_for_all(
     settings: Settings,
 ) -> None:
-    """ATTACK SUCCEEDS (finding N6, low: health does see it). The module says "every doubt falls
-    on the side of the member seeing the notice", but notices are looked up BY ACTION: an entry
-    whose action a writer changes (or that is deleted) is no notice at all for its members;
-    only the audit chain check on /health goes red."""
+    """Regression (insider finding N6, was "attack succeeds"). Notices are found by action: an
+    entry whose action a writer changes (or that is deleted) is no notice for its members, and
+    only the audit chain check on /health went red. Now, while the chain is broken, every
+    member (of every unit) is told at sign-in that the notices cannot be trusted
+    (tests/investigator/test_key_holder_notice_banner.py shows the page)."""
     await init_test_data_dir(settings)
     async with open_services(settings) as services:
         await _enrol(services, "alice")
         await _enrol(services, "bob")
+        await _enrol(services, "erin", unit="essex-police")
         alice = await _member(services, "alice")
         (notice,) = await enrolment.open_notices(services.db, alice)
         await audit.record(services.db, audit.pending("inbox_viewed", staff=alice))  # not the newest any more
+        assert await enrolment.notices_trusted(services.db)
     with _raw(settings) as raw:
         raw.execute("DROP TRIGGER audit_log_no_update")
         raw.execute("UPDATE audit_log SET action = 'inbox_viewed' WHERE seq = ?", (int(notice.id[1:]),))
     async with open_services(settings) as services:
-        assert await enrolment.open_notices(services.db, alice) == []  # alice is not told
+        assert await enrolment.open_notices(services.db, alice) == []  # the entry itself is gone as a notice
+        assert not await enrolment.notices_trusted(services.db)  # so every member is warned
     checks = _checks(settings)
     assert not checks["audit chain"].ok and checks["key notices"].ok
+    with _raw(settings) as raw:  # deleted instead: the same
+        raw.execute("UPDATE audit_log SET action = 'key_holder_added' WHERE seq = ?", (int(notice.id[1:]),))
+    async with open_services(settings) as services:
+        assert await enrolment.notices_trusted(services.db)
+    with _raw(settings) as raw:
+        raw.execute("DROP TRIGGER audit_log_no_delete")
+        raw.execute("DELETE FROM audit_log WHERE seq = ?", (int(notice.id[1:]),))
+    async with open_services(settings) as services:
+        assert not await enrolment.notices_trusted(services.db)
 
 
 async def test_a_member_moved_in_is_told_what_came_after_her_move_and_keeps_what_she_was_told(
