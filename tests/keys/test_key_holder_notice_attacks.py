@@ -16,6 +16,7 @@ from dropbox_server.custody import enrolment, keyring, staff_changes
 from dropbox_server.health import Check, database_checks
 from dropbox_server.services import open_services
 from dropbox_server.store import StaffRow
+from dropbox_server.store import audit as audit_store
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
 from dropbox_server.web.appkeys import Services
@@ -269,8 +270,32 @@ async def test_a_member_moved_in_is_told_what_came_after_her_move_and_keeps_what
         await _approve_by(services, "erin", "dave", unit="essex-police")  # before bob's move
         await staff_changes.move_staff(services.db, "bob", "essex-police", await unlock_custodian(services.db),
                                        today())
+        kept = audit.parse_checkpoint((settings.data_dir / audit.CHECKPOINT_NAME).read_text("utf-8"))
+        (moved_in,) = [r for r in await audit_store.with_action(services.db, "key_holder_added")
+                       if "holder=bob " in str(r.entry.detail) and r.entry.unit_id == "essex-police"]
+        assert kept.seq >= moved_in.seq  # the move's notice entry is covered too (N1)
         await _approve_by(services, "erin", "fay", unit="essex-police")  # after it
         bob = await _member(services, "bob")
         assert [n.key_holder for n in await enrolment.open_notices(services.db, bob)] == ["carl", "fay"]
         erin = await _member(services, "erin")
         assert [n.key_holder for n in await enrolment.open_notices(services.db, erin)] == ["dave", "bob", "fay"]
+
+
+async def test_the_kept_checkpoint_moves_forward_only_and_an_unreadable_one_is_left_for_health(
+    settings: Settings,
+) -> None:
+    """N1: each approval moves the kept checkpoint to the new head; a file the server cannot
+    read (or one ahead of the log) is never replaced, so the health check keeps reporting it."""
+    await init_test_data_dir(settings)
+    path = settings.data_dir / audit.CHECKPOINT_NAME
+    async with open_services(settings) as services:
+        await _enrol(services, "alice")
+        await _enrol(services, "bob")
+        first = audit.parse_checkpoint(path.read_text("utf-8"))
+        await _approve_by(services, "bob", "carl")
+        second = audit.parse_checkpoint(path.read_text("utf-8"))
+        assert second.seq > first.seq
+        path.write_text("not a checkpoint\n", "utf-8")
+        await _approve_by(services, "alice", "erin")
+        assert path.read_text("utf-8") == "not a checkpoint\n"
+    assert not _checks(settings)["audit chain"].ok
