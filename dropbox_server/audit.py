@@ -50,7 +50,7 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
 from dropbox_server import envelope
-from dropbox_server.datadir import create_audit_key
+from dropbox_server.datadir import create_audit_key, replace_file
 from dropbox_server.store import Database
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store.audit import AuditEntry, PendingAudit
@@ -477,6 +477,48 @@ async def checkpoint(db: Database) -> Checkpoint:
     return Checkpoint(
         seq, result.head, envelope.sign(pair, _checkpoint_message(seq, result.head)), pair.public
     )
+
+
+async def keep_checkpoint(db: Database) -> Checkpoint | None:
+    """Sign the head now and keep it beside the database as CHECKPOINT_NAME; None if not kept.
+
+    Called after every `key_holder_added` entry commits. Security (insider finding N1): that
+    entry is the newest of its transaction, and cutting the newest entries off cannot be seen
+    from the log alone; the kept checkpoint makes the health checks fail if the log no longer
+    reaches it. A checkpoint is never moved back, nor one we cannot read replaced (the health
+    check reports either). This file sits on the same server: a witness's copy of `audit
+    checkpoint` kept outside stays the guarantee against someone who can write the folder too.
+    """
+    try:
+        signed = await checkpoint(db)
+    except (AuditKeyMissing, CheckpointError):
+        return None  # no key, or the chain is broken: the health checks are red already
+    path = db.path.parent / CHECKPOINT_NAME
+    if path.exists():
+        try:
+            kept = parse_checkpoint(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, CheckpointError):
+            return None
+        if kept.seq > signed.seq:
+            return None
+    replace_file(path, signed.to_text().encode("utf-8"))
+    return signed
+
+
+async def reaches_kept_checkpoint(db: Database) -> bool:
+    """Whether the whole chain links up under the outside key and still reaches the checkpoint
+    kept beside the database (if any). A full walk of the log: for sign-in, not every page."""
+    if db.audit_seed is None:
+        return False
+    path = db.path.parent / CHECKPOINT_NAME
+    try:
+        if path.exists():
+            result = await verify_against(db, parse_checkpoint(path.read_text("utf-8")))
+        else:
+            result = await verify(db)
+    except (OSError, UnicodeDecodeError, CheckpointError, TypeError, ValueError):
+        return False  # unreadable, not ours, or an entry of types no writer of ours stores
+    return result.ok
 
 
 def parse_checkpoint(text: str) -> Checkpoint:

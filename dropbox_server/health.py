@@ -240,6 +240,9 @@ def _audit_check(conn: sqlite3.Connection, settings: Settings) -> Check:
         result = audit.verify_rows(health_store.audit_rows(conn), seed, checkpoint)
     except (OSError, UnicodeDecodeError, audit.CheckpointError) as exc:
         return Check("audit chain", False, f"{audit.CHECKPOINT_NAME}: {exc}")
+    except (TypeError, ValueError):  # an entry of types no writer of ours stores (N5)
+        return Check("audit chain", False, "BROKEN: an entry holds values of the wrong types "
+                     "(see `run.py audit verify`)", {"broken_entry": None})
     facts: dict[str, Value] = {
         "entries": result.entries, "checkpoint": checkpoint.seq if checkpoint else None,
     }
@@ -265,7 +268,8 @@ def _notice_check(conn: sqlite3.Connection, settings: Settings) -> Check:
     if seed is None:
         missing = f"{settings.audit_key_path.name} is missing: no acknowledgement can be checked"
         return Check("key notices", False, missing)
-    bad = notices.forged_acknowledgements(seed, health_store.key_holder_acks(conn))
+    rows, malformed = health_store.key_holder_acks(conn)
+    bad = [*notices.forged_acknowledgements(seed, rows), *(["a row of the wrong types"] * malformed)]
     if bad:
         return Check("key notices", False,
                      f"FAILED: {len(bad)} acknowledgement(s) of a new key holder notice were not made "

@@ -282,13 +282,15 @@ async def approve(
             enrolment_store.Approval(
                 pending, grants, approver.staff.id, approver.staff.username, day, entry,
                 notices.announcement(
-                    pending.unit_id, username, pending.requested_by, approver.staff.username, day
+                    pending.unit_id, username, pending.requested_by, approver.staff.username, day,
+                    rekey=pending.rekey_of is not None,
                 ),
             ),
         )
     except LookupError:
         raise EnrolmentRefused("not_found") from None
     await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pending.public_key)
+    await audit.keep_checkpoint(db)  # the notice entry must not be cut off unseen (N1)
 
 
 async def approve_first(
@@ -317,18 +319,25 @@ async def approve_first(
         staff_id = await enrolment_store.approve_pending(
             db, enrolment_store.Approval(
                 pending, grants, None, approved_by, day, entry,
-                notices.announcement(pending.unit_id, username, pending.requested_by, approved_by, day),
+                notices.announcement(pending.unit_id, username, pending.requested_by, approved_by, day,
+                                     rekey=pending.rekey_of is not None),
             )
         )
     except LookupError:
         raise EnrolmentRefused("has_members") from None
     await certify.certify_staff(db, staff_id, pending.unit_id, pending.role, pending.public_key)
+    await audit.keep_checkpoint(db)  # the notice entry must not be cut off unseen (N1)
     return staff_id
 
 
 async def open_notices(db: Database, staff: StaffRow) -> list[KeyHolderNotice]:
     """This member's notices of new key holders not yet acknowledged (custody/notices.py)."""
     return await notices.open_notices(db, staff)
+
+
+async def notices_trusted(db: Database) -> bool:
+    """Whether the key holder notices can be trusted now (the audit chain whole; custody/notices.py)."""
+    return await notices.trustworthy(db)
 
 
 async def acknowledge(db: Database, staff: StaffRow, notice_id: str) -> bool:

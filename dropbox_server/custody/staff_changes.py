@@ -98,6 +98,7 @@ async def move_staff(
         await enrolment_store.notify_members(db, to_unit, staff.id, notices.announcement(
             to_unit, staff.username, custodian.COMMAND_LINE, CUSTODIAN_APPROVAL, day
         ))
+        await audit.keep_checkpoint(db)  # the notice entry must not be cut off unseen (N1)
     return new_key
 
 

@@ -111,9 +111,8 @@ async def check_reply(
     if blob[0] == REPLY_FORMAT_POSITIONED:
         message = _reply_message(report_id, item.n, item.created_day, text, files)
     else:
-        # Format 1 (stored before F6): as before, unless a format-2 reply stands before it.
-        earlier = await report_store.reply_authenticators_before(db, report_seq, item.n)
-        if any(a[:1] == bytes([REPLY_FORMAT_POSITIONED]) for a in earlier):
+        # Format 1 (stored before F6): as before, unless a format-2 item stands before it.
+        if await _positioned_item_before(db, report_seq, item.n):
             return "failed"
         message = _message(REPLY_PURPOSE, report_id, item.created_day, text, files)
     return "verified" if envelope.signature_valid(found[1], message, blob[9:]) else "failed"
@@ -174,13 +173,24 @@ async def check_follow_up(
         message = _follow_up_message(report_id, item.n, item.created_day, text, files)
         blob = blob[1:]
     else:
-        if item.kind == "reporter_message":
-            earlier = await report_store.authenticators_before(db, item.report_seq, item.n, item.kind)
-            if any(a[:1] == bytes([FOLLOW_UP_FORMAT_POSITIONED]) for a in earlier):
-                return "failed"
+        if item.kind == "reporter_message" and await _positioned_item_before(db, item.report_seq, item.n):
+            return "failed"
         message = _message(_REPORTER_PURPOSES[item.kind], report_id, item.created_day, text, files)
     ok = envelope.box_authenticator_valid(report_key, reporter_public, message, blob)
     return "verified" if ok else "failed"
+
+
+async def _positioned_item_before(db: Database, report_seq: int, n: int) -> bool:
+    """Whether any reply or follow-up in format 2 stands before position `n`.
+
+    Security (insider finding N4): once one item of EITHER kind is in format 2, no format-1
+    item of any kind can follow it honestly, so a format-1 item found after one was moved
+    there (e.g. the reporter's old words after the unit's new question). Any format-2 mark
+    counts, even on an item that itself fails: a doubt shows as "failed".
+    """
+    earlier = await report_store.authenticators_before(db, report_seq, n, "unit_reply", "reporter_message")
+    marks = (bytes([REPLY_FORMAT_POSITIONED]), bytes([FOLLOW_UP_FORMAT_POSITIONED]))
+    return any(a[:1] in marks for a in earlier)
 
 
 async def _unsigned(db: Database, item: ItemRow) -> Authenticity:

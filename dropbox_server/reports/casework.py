@@ -19,6 +19,7 @@ from dropbox_server.reports.authenticity import (
 from dropbox_server.reports.content import ContactDetails, ReportContent, item_context
 from dropbox_server.reports.package_content import PackageContent
 from dropbox_server.reports.report_keys import ReportKeys, with_earlier
+from dropbox_server.reports.thread_gaps import gaps_before, missing_positions
 from dropbox_server.store import Database, ItemRow, NewItem, ReportRow
 from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
@@ -43,6 +44,8 @@ class CaseMessage:
     # Replies: signed by a unit that held the report? Follow-ups: made with the receipt key?
     # "failed" is marked in the unit's view; "before_signing" items predate the checks.
     authenticity: Authenticity = "verified"
+    # An item is missing just before this one: deleted from the database (thread_gaps.py).
+    gap_before: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,11 +124,14 @@ async def open_report(db: Database, report: ReportRow, unit_keys: dict[int, byte
     package: PackageContent | None = None
     contact: ContactDetails | None = None
     messages = []
+    positions: list[int] = []  # of every item, and of the messages shown
+    shown: list[int] = []
     anchor: Authenticity = "verified"
     files: dict[int, list[FileRow]] = {}
     for row in await file_store.files_of_report(db, report.seq):
         files.setdefault(row.item_id, []).append(row)
     for item in await report_store.items(db, report.seq):
+        positions.append(item.n)
         if item.kind == "contact":
             if contact_key is not None:
                 raw = _open_item(report, contact_key, item.kind, item.ciphertext, item.key_for_unit)
@@ -141,8 +147,11 @@ async def open_report(db: Database, report: ReportRow, unit_keys: dict[int, byte
                 )
         else:
             messages.append(await _message(db, report, keys, item, files.get(item.id, [])))
+            shown.append(item.n)
     if content is None:
         raise NotReadable(report.id)
+    gaps = gaps_before(shown, missing_positions(positions, report.contact_scope != "none"))
+    messages = [replace(m, gap_before=True) if n in gaps else m for m, n in zip(messages, shown, strict=True)]
     if anchor == "failed":
         messages = [
             replace(m, authenticity="failed") if m.kind == "reporter_message" else m for m in messages

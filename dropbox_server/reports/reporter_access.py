@@ -16,7 +16,7 @@ the reporter site such a report gets a withdrawal request the unit sees in the t
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from dropbox_server import envelope
@@ -34,6 +34,7 @@ from dropbox_server.reports.authenticity import (
 )
 from dropbox_server.reports.content import item_context
 from dropbox_server.reports.retention import remove_ciphertext
+from dropbox_server.reports.thread_gaps import gaps_before, missing_positions
 from dropbox_server.store import Database, ItemRow, NewItem, ReportRow
 from dropbox_server.store import files as file_store
 from dropbox_server.store import packages as package_store
@@ -73,6 +74,7 @@ class ThreadEntry:
     authenticity: Authenticity = "verified"
     number: int = 0  # the reporter's own: 1 is the report, 2 their first follow-up, ...
     files_sent: int = 0  # the reporter's own: how many files went with it (not which)
+    gap_before: bool = False  # an item is missing just before this one (reports/thread_gaps.py)
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ async def reporter_thread(
     for row in all_files:
         if row.item_kind == REPLY_KIND:
             signed_files.setdefault(row.item_id, []).append(row)
-    entries, number = [], 0
+    entries, number, shown = [], 0, []
     for item in await report_store.items(db, report.seq, ("report", "reporter_message", "unit_reply")):
         if item.kind == "unit_reply" and item.key_for_reporter is not None:
             text, status = await _open_reply(db, access, report, item, signed_files.get(item.id, []))
@@ -146,6 +148,12 @@ async def reporter_thread(
             entries.append(
                 ThreadEntry("sent", item.created_day, "", number=number, files_sent=sent_files[item.id])
             )
+        else:
+            continue
+        shown.append(item.n)
+    positions = await report_store.item_positions(db, report.seq)
+    gaps = gaps_before(shown, missing_positions(positions, report.contact_scope != "none"))
+    entries = [replace(e, gap_before=True) if n in gaps else e for e, n in zip(entries, shown, strict=True)]
     return ReporterThread(report=report, entries=tuple(entries), desk_status=await desk_status(db, report))
 
 

@@ -54,7 +54,9 @@ async def append_tx(tx: aiosqlite.Connection, pending: PendingAudit) -> int:
     """
     async with tx.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") as cur:
         last = await cur.fetchone()
-    seq, prev = (int(last[0]) + 1, bytes(last[1])) if last else (1, GENESIS)
+    # A newest hash that is not a BLOB (a writer's row) is linked from as b"": the chain shows
+    # broken there, and nothing that writes an entry (every sign-in) raises (insider finding N5).
+    seq, prev = (int(last[0]) + 1, blob_or_empty(last[1])) if last else (1, GENESIS)
     async with tx.execute("SELECT seed FROM temp.audit_seed") as cur:
         found = await cur.fetchone()
     seed = bytes(found[0]) if found else None
@@ -93,23 +95,35 @@ async def entries(db: Database, after_seq: int = 0, limit: int = 1000) -> list[A
         AuditRow(
             seq=int(r[0]),
             entry=AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7]),
-            prev_hash=bytes(r[8]),
-            hash=bytes(r[9]),
+            prev_hash=blob_or_empty(r[8]),
+            hash=blob_or_empty(r[9]),
         )
         for r in rows
     ]
 
 
-async def with_action(db: Database, action: str) -> list[AuditRow]:
-    """Every entry recording `action`, in chain order (indexed by action since 0018)."""
+async def with_action(db: Database, *actions: str) -> list[AuditRow]:
+    """Every entry recording one of `actions`, in chain order (indexed by action since 0018)."""
+    marks = ",".join("?" * len(actions))
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM audit_log WHERE action = ? ORDER BY seq",  # noqa: S608
-        (action,),
+        f"SELECT {_COLUMNS} FROM audit_log WHERE action IN ({marks}) ORDER BY seq",  # noqa: S608
+        actions,
     )
     return [
-        AuditRow(int(r[0]), AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7]), bytes(r[8]), bytes(r[9]))
+        AuditRow(
+            int(r[0]), AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7]),
+            blob_or_empty(r[8]), blob_or_empty(r[9]),
+        )
         for r in rows
     ]
+
+
+def blob_or_empty(value: object) -> bytes:
+    """A stored hash as bytes; anything but a BLOB (a writer's row) reads as b"", linking to nothing.
+
+    Security (insider finding N5): one odd row must fail its check, not raise for every reader.
+    """
+    return bytes(value) if isinstance(value, bytes | memoryview) else b""
 
 
 _NO_UPDATE = """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log

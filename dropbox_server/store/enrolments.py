@@ -377,7 +377,8 @@ async def notify_members(
 async def acknowledgements(db: Database, staff_id: int) -> dict[int, bytes]:
     """This member's acknowledgements: audit seq of the notice -> its MAC (checked by the caller)."""
     rows = await db.fetch_all("SELECT audit_seq, mac FROM key_holder_acks WHERE staff_id = ?", (staff_id,))
-    return {int(r[0]): bytes(r[1]) for r in rows}
+    # A row not of the stored types (a writer's) is no acknowledgement: the notice shows (N5).
+    return {r[0]: bytes(r[1]) for r in rows if type(r[0]) is int and isinstance(r[1], bytes)}
 
 
 async def add_acknowledgement(db: Database, staff_id: int, seq: int, mac: bytes, audit: PendingAudit) -> None:

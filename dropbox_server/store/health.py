@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dropbox_server.store.audit import AuditEntry, AuditRow
+from dropbox_server.store.audit import AuditEntry, AuditRow, blob_or_empty
 from dropbox_server.store.certificates import HistoryRow, ReportBinding
 
 
@@ -132,13 +132,21 @@ def audit_rows(conn: sqlite3.Connection) -> Iterator[AuditRow]:
         "FROM audit_log ORDER BY seq"
     ):
         entry = AuditEntry(r[1], r[2], r[3], r[4], r[5], r[6], r[7])
-        yield AuditRow(int(r[0]), entry, bytes(r[8]), bytes(r[9]))
+        yield AuditRow(int(r[0]), entry, blob_or_empty(r[8]), blob_or_empty(r[9]))
 
 
-def key_holder_acks(conn: sqlite3.Connection) -> list[tuple[int, int, bytes, bytes | None, str | None]]:
-    """Every acknowledged notice: (member id, audit seq, MAC, that entry's hash, its action)."""
+def key_holder_acks(
+    conn: sqlite3.Connection,
+) -> tuple[list[tuple[int, int, bytes, bytes | None, str | None]], int]:
+    """Every acknowledged notice: (member id, audit seq, MAC, that entry's hash, its action),
+    and how many rows are not even of the stored types (a writer's: counted, never raised on)."""
     rows = conn.execute(
         "SELECT k.staff_id, k.audit_seq, k.mac, a.hash, a.action FROM key_holder_acks k "
         "LEFT JOIN audit_log a ON a.seq = k.audit_seq ORDER BY k.audit_seq, k.staff_id"
     ).fetchall()
-    return [(int(r[0]), int(r[1]), bytes(r[2]), _blob(r[3]), r[4]) for r in rows]
+    good = [
+        (r[0], r[1], bytes(r[2]), _blob(r[3]), r[4] if isinstance(r[4], str) else None)
+        for r in rows
+        if type(r[0]) is int and type(r[1]) is int and isinstance(r[2], bytes)
+    ]
+    return good, len(rows) - len(good)

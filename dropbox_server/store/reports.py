@@ -209,17 +209,19 @@ async def add_item_tx(tx: aiosqlite.Connection, seq: int, item: NewItem, day: st
     return item_id
 
 
-async def reply_authenticators_before(db: Database, seq: int, n: int) -> list[bytes]:
-    """The authenticators of a report's signed replies before position `n`."""
-    return await authenticators_before(db, seq, n, "unit_reply")
+async def item_positions(db: Database, seq: int) -> list[int]:
+    """The positions of every item of a report, in order (to find one deleted: reports/thread_gaps.py)."""
+    rows = await db.fetch_all("SELECT n FROM items WHERE report_seq = ? AND n > 0 ORDER BY n", (seq,))
+    return [int(r[0]) for r in rows]
 
 
-async def authenticators_before(db: Database, seq: int, n: int, kind: str) -> list[bytes]:
-    """The authenticators of a report's items of one kind before position `n`."""
+async def authenticators_before(db: Database, seq: int, n: int, *kinds: str) -> list[bytes]:
+    """The authenticators of a report's items of these kinds before position `n` (BLOBs only)."""
+    marks = ",".join("?" * len(kinds))
     rows = await db.fetch_all(
-        "SELECT authenticator FROM items WHERE report_seq = ? AND kind = ? AND n < ? "
-        "AND authenticator IS NOT NULL",
-        (seq, kind, n),
+        f"SELECT authenticator FROM items WHERE report_seq = ? AND kind IN ({marks}) AND n < ? "  # noqa: S608
+        "AND typeof(authenticator) = 'blob'",
+        (seq, *kinds, n),
     )
     return [bytes(r[0]) for r in rows]
 

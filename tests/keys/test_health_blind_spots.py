@@ -45,7 +45,7 @@ async def test_an_audit_entry_rewritten_by_sql_fails_the_audit_chain_check(setti
         await enrol_member(services.db, username="alice", unit_id="kent-police", role="investigator",
                            password="alice password quartz lantern")
     chain = {c.name: c for c in database_checks(settings, today())}["audit chain"]
-    assert chain.ok and chain.facts["checkpoint"] is None
+    assert chain.ok and chain.facts["checkpoint"] == 3  # kept by the approval itself (N1)
     with sqlite3.connect(settings.database_path) as raw:
         raw.execute("DROP TRIGGER audit_log_no_update")
         raw.execute("UPDATE audit_log SET detail = 'nothing to see' WHERE seq = 2")

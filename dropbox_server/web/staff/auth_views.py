@@ -96,8 +96,11 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
         # Security: one answer for unknown user, wrong password, wrong or reused code.
         return _sign_in_page(request, status=401, problem="refused", username=username)
     notices = await enrolment.open_notices(services.db, result.unlocked.staff)
+    doubtful = not await enrolment.notices_trusted(services.db)
     try:
-        session = request.config_dict[SESSIONS].create(StaffSession(result.unlocked, key_notices=notices))
+        session = request.config_dict[SESSIONS].create(
+            StaffSession(result.unlocked, key_notices=notices, key_notices_doubtful=doubtful)
+        )
     except SessionsFull:
         return error_page(request, 503)
     response = web.HTTPSeeOther(landing_for(result.unlocked.staff.role))

@@ -24,6 +24,8 @@ class StaffSession:
     notices: list[str] = field(default_factory=list)
     # New key holders in this member's unit, read at sign-in; shown until acknowledged.
     key_notices: list[KeyHolderNotice] = field(default_factory=list)
+    # The audit chain the notices live in was broken or cut at sign-in: they cannot be trusted.
+    key_notices_doubtful: bool = False
 
     def wipe(self) -> None:
         """Drop every key reference at once (sign-out); Python cannot zero the bytes themselves."""

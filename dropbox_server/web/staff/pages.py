@@ -34,6 +34,7 @@ def staff_page(
     values = {
         "me": staff.unlocked.staff,
         "key_notices": staff.key_notices,
+        "key_notices_doubtful": staff.key_notices_doubtful,
         "here": request.path_qs,
         "role_guide": ROLE_GUIDES.get(staff.unlocked.staff.role),
         "csrf_token": request.config_dict[CSRF].issue(session.csrf_secret),
