@@ -60,7 +60,9 @@ class Allowed:
 _YES = ("--yes",)
 # Not on the door: `init`, `restore`, `keys restore` (they make a data directory: root does
 # that, at installation or recovery), `keys verify-backup` (needs no data directory: run it as
-# yourself on the file), `keys recover-custodian` (retired), `serve`, `demo`, and every
+# yourself on the file), `keys recover-custodian` (retired), `keys backup-db` (insider finding
+# D2: a whole database copy on one officer's standard output allowed offline guessing of every
+# staff wrap; database copies reach the 0700 backup folder through `backup`), `serve`, `demo`, and every
 # option naming a path (`--data-dir`, `--out`, `--out-dir`, `--to`,
 # `--checkpoint`, `--in`, `--database`).
 ALLOWED: Mapping[tuple[str, ...], Allowed] = {
@@ -69,7 +71,9 @@ ALLOWED: Mapping[tuple[str, ...], Allowed] = {
     ("audit", "checkpoint"): Allowed(values=()),
     ("audit", "acknowledge"): Allowed(),
     ("audit", "rekey"): Allowed(values=()),
-    ("backup",): Allowed(values=("--keep", OPERATOR), backup_sets=True),
+    # No `--keep` (insider finding D4): through the door `backup --keep 1` deleted the backup
+    # history; the configured keep (the nightly timer's) applies to a set made here.
+    ("backup",): Allowed(values=(OPERATOR,), backup_sets=True),
     ("stats",): Allowed(values=("--from", "--to", "--force", "--period", "--format")),
     ("retention", "run"): Allowed(flags=("--dry-run", *_YES)),
     ("keys", "list-units"): Allowed(values=("--unit", OPERATOR)),
@@ -96,7 +100,6 @@ ALLOWED: Mapping[tuple[str, ...], Allowed] = {
     ("keys", "rename-unit"): Allowed(values=("--id", "--name", OPERATOR), flags=_YES),
     ("keys", "retire-unit"): Allowed(values=("--id", OPERATOR), flags=_YES),
     ("keys", "backup"): Allowed(output="--out"),
-    ("keys", "backup-db"): Allowed(output="--out"),
     ("keys", "reshare"): Allowed(values=("--threshold", "--shares", "--holders", OPERATOR), flags=_YES),
     ("keys", "split-custodian"): Allowed(values=("--threshold", "--shares", "--holders", OPERATOR)),
     ("keys", "certify-restored"): Allowed(flags=_YES),
@@ -161,7 +164,7 @@ def read_config(path: Path) -> DoorConfig:
 def _listing() -> str:
     lines = [f"usage: sudo -u tipdrop {PROG} COMMAND [options]", "", "commands on this door:"]
     lines += [f"  {' '.join(path)}" for path in ALLOWED]
-    lines += ["", "Outputs (keys backup, keys backup-db) go to standard output: redirect them to a file."]
+    lines += ["", "The key backup (keys backup) goes to standard output: redirect it to a file."]
     return "\n".join(lines)
 
 

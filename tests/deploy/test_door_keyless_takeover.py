@@ -20,8 +20,8 @@ from dropbox_server.custody import keyring, redemption
 from dropbox_server.kdf import KdfRunner
 from dropbox_server.store import open_database
 from dropbox_server.store import staff as staff_store
-from tests.deploy.door_process import door, made_by_init, said
 from tests.conftest import CHEAP_KDF, invite_and_redeem
+from tests.deploy.door_process import door, made_by_init, said
 
 HER_PASSWORD = "correct horse battery staple carol"
 OFFICER_PASSWORD = "the officer's own long passphrase 4711"
