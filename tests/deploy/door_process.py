@@ -23,14 +23,16 @@ THROUGH_SUDO = {"PATH": "/usr/bin:/bin", "SUDO_USER": OFFICER}
 
 
 def door(config: Path, *args: str, stdin: bytes = b"", file_size_limit: int | None = None,
-         timeout: float | None = 120) -> subprocess.CompletedProcess[bytes]:
-    """One officer's door command, run for real; `file_size_limit` is the officer's `ulimit -f`."""
+         soft_only: bool = False, timeout: float | None = 120) -> subprocess.CompletedProcess[bytes]:
+    """One officer's door command, run for real; `file_size_limit` is the officer's `ulimit -f`
+    (hard and soft, or with `soft_only` the soft limit alone, `ulimit -S -f`)."""
     limit: Callable[[], None] | None = None
     if file_size_limit is not None:
         size = file_size_limit
 
         def limit() -> None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+            hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1] if soft_only else size
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
 
     return subprocess.run(
         [sys.executable, "-I", str(ROOT / "run.py"), "officer-door", str(config), *args],
