@@ -298,7 +298,11 @@ async def test_units_are_checked_confirmed_renamed_and_retired(data_dir: Path, s
     assert rows(data_dir, "SELECT count(*) FROM units WHERE id = 'new-force'") == [(0,)]
     made = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "New Force", "--yes")
     assert made.returncode == 0, made.stderr
-    renamed = run(data_dir, "keys", "rename-unit", "--id", "new-force", "--name", "Newer Force", "--yes")
+    alone = run(data_dir, "keys", "rename-unit", "--id", "new-force", "--name", "Newer Force", "--yes")
+    assert alone.returncode == 1, alone.stderr  # K shares (insider finding D5)
+    assert rows(data_dir, "SELECT name FROM units WHERE id = 'new-force'") == [("New Force",)]
+    renamed = run(data_dir, "keys", "rename-unit", "--id", "new-force", "--name", "Newer Force", "--yes",
+                  stdin=shares(data_dir))
     assert renamed.returncode == 0 and rows(data_dir, "SELECT name FROM units WHERE id = 'new-force'") == [
         ("Newer Force",)
     ]

@@ -57,7 +57,9 @@ def register(keys: Any) -> None:
     p.add_argument("--name", required=True, help="the unit's full name")
     p.add_argument("--kind", default="force", choices=("force", "hub"))
     p.set_defaults(func=cmd_create_unit)
-    p = keys.add_parser("rename-unit", help="give a unit a new name (its id, keys and reports stay)")
+    p = keys.add_parser(
+        "rename-unit", help="give a unit a new name (K custodian shares; its id, keys and reports stay)"
+    )
     _common(p)
     p.add_argument("--id", required=True, help="the unit's id (see `keys list-units`)")
     p.add_argument("--name", required=True, help="the unit's new full name")
@@ -129,9 +131,15 @@ def cmd_create_unit(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _change_unit(args: argparse.Namespace, done: str, change: Callable[[Database], Awaitable[T]]) -> T:
-    """`change` on the unit `args.id`, refused (nothing changed) if there is no such unit."""
+async def _change_unit(
+    args: argparse.Namespace, done: str, change: Callable[[Database], Awaitable[T]],
+    shares: list[str] | None = None,
+) -> T:
+    """`change` on the unit `args.id`, refused (nothing changed) if there is no such unit,
+    or, when `shares` are given, if they do not open the custodian key (a second person)."""
     async with database(args) as db:
+        if shares is not None:
+            await unlock(db, shares)
         try:
             await unit_admin.existing_unit(db, args.id)
             with guard().changing(f"unit {args.id} {done}"):
@@ -141,16 +149,23 @@ async def _change_unit(args: argparse.Namespace, done: str, change: Callable[[Da
 
 
 def cmd_rename_unit(args: argparse.Namespace) -> int:
+    """A unit's new name, with K custodian shares.
+
+    Security (insider finding D5): the reporter's and the phone form's list of forces shows
+    unit names, so a rename changes where a reporter's words go (swap two names and a report
+    about Kent reaches Essex); like `set-routing`, it needs K share holders, not one officer.
+    """
     try:
         name = unit_admin.check_unit_name(args.name)
     except unit_admin.UnitRefused as exc:
         raise _refused(exc) from None
+    shares = ask_custodian_shares()
     end_of_input()
     if declined(f"Rename {args.id} to {name!r}?", assume_yes=args.yes):
         return 1
-    old = asyncio.run(
-        _change_unit(args, "renamed", lambda db: unit_admin.rename_unit(db, args.id, args.name))
-    )
+    old = asyncio.run(_change_unit(
+        args, "renamed", lambda db: unit_admin.rename_unit(db, args.id, args.name), shares=shares
+    ))
     print(f"Renamed {args.id}: {old!r} is now {name!r}. Its id, keys and reports are unchanged.")
     return 0
 
