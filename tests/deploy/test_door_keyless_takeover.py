@@ -1,33 +1,39 @@
-"""Finding D1: one officer alone takes over any call handler's or security member's account.
+"""Finding D1 (fixed): one officer alone could take over any call handler's or security member's account.
 
-`keys reset-totp` is on the door and needs no custodian shares (the lost-password path, which
-makes the very same re-key code, needs K). A re-key code for a role that holds no unit key
-(call_handler, security) is redeemed into the account AT ONCE: no approver, no fingerprint.
-The officer can reach the staff site (`keys add-onion-client`, also on the door, no shares),
-redeems the code with a password and authenticator of their own, and from then on signs in as
-that call handler (who opens callers' receipts) while the real one is locked out.
+`keys reset-totp` was on the door with no custodian shares (the lost-password path, which
+makes the very same re-key code, needed K). A re-key code for a role that holds no unit key
+(call_handler, security) is redeemed into the account AT ONCE, with no approver, so the
+officer redeemed it with a password of their own and signed in as that call handler while
+the real one was locked out. The same held for a NEW keyless account: `add-investigator
+--role call_handler` made a code that became an account at redemption, approved by nobody.
+
+Both now need K custodian shares. The first test passed as "attack succeeds" before the
+fix (the officer's password opened carol's account, hers no longer did) and fails on that
+code now; it asserts that no code is made and carol's own password still opens her key.
 """
 
 from __future__ import annotations
 
 import re
-import time
+import sqlite3
 from pathlib import Path
 
-from dropbox_server import envelope, totp
-from dropbox_server.clock import today
-from dropbox_server.custody import keyring, redemption
-from dropbox_server.kdf import KdfRunner
+from dropbox_server.custody import keyring
 from dropbox_server.store import open_database
 from dropbox_server.store import staff as staff_store
-from tests.conftest import CHEAP_KDF, invite_and_redeem
+from tests.conftest import custodian_shares_of, invite_and_redeem
 from tests.deploy.door_process import door, made_by_init, said
 
 HER_PASSWORD = "correct horse battery staple carol"
-OFFICER_PASSWORD = "the officer's own long passphrase 4711"
+NO_SHARES = "needs the custodian shares; none was given, nothing was changed"
 
 
-async def test_attack_succeeds_reset_totp_gives_one_officer_a_call_handlers_account(tmp_path: Path) -> None:
+def _requests(database: Path) -> int:
+    with sqlite3.connect(database) as raw:
+        return int(raw.execute("SELECT count(*) FROM pending_enrolments").fetchone()[0])
+
+
+async def test_reset_totp_alone_makes_no_code_for_a_call_handler(tmp_path: Path) -> None:
     settings, config = await made_by_init(tmp_path)
     db = await open_database(settings.database_path)
     try:
@@ -35,37 +41,43 @@ async def test_attack_succeeds_reset_totp_gives_one_officer_a_call_handlers_acco
                                 password=HER_PASSWORD)
     finally:
         await db.close()
+    before = _requests(settings.database_path)
 
-    # The lost-password path asks for K shares; the officer has none: refused, nothing made.
     lost = door(config, "keys", "reset-password", "--username", "carol", "--old-password-lost", "--yes")
-    assert lost.returncode != 0, said(lost)
-    # The lost-authenticator path makes the same re-key code with no shares at all.
-    made = door(config, "keys", "reset-totp", "--username", "carol", "--yes")
-    assert made.returncode == 0, said(made)
-    code = re.search(r"Re-key code for carol, shown only now:\n\s+(\S+)", made.stdout.decode())
-    assert code is not None, said(made)
+    assert lost.returncode == 1 and NO_SHARES in said(lost), said(lost)
+    alone = door(config, "keys", "reset-totp", "--username", "carol", "--yes")
+    assert alone.returncode == 1 and NO_SHARES in said(alone), said(alone)
+    assert "Re-key code" not in said(alone)
+    assert _requests(settings.database_path) == before
 
-    # The officer redeems it (the staff site's 'Enrol with a code' does exactly this call).
-    secret = totp.new_secret()
-    now = time.time()
-    choice = redemption.Choice(OFFICER_PASSWORD, OFFICER_PASSWORD, secret,
-                               totp.code_at_step(secret, totp.current_step(now)))
     db = await open_database(settings.database_path)
-    runner = KdfRunner(1, 4)
     try:
-        done = await redemption.redeem(db, runner, code.group(1), choice, CHEAP_KDF, now=now, day=today())
         carol = await staff_store.get_staff_by_username(db, "carol")
     finally:
-        runner.close()
         await db.close()
     assert carol is not None and carol.role == "call_handler"
-    # ATTACK SUCCEEDS: no approver was needed, and carol's account now opens with the
-    # officer's password (and authenticator); hers no longer does.
-    assert done.rekey and not done.needs_approval
-    keyring.unwrap_staff_key(carol, OFFICER_PASSWORD)
-    try:
-        keyring.unwrap_staff_key(carol, HER_PASSWORD)
-    except envelope.WrongPassword:
-        pass
-    else:
-        raise AssertionError("carol's own password still opens her account")
+    keyring.unwrap_staff_key(carol, HER_PASSWORD)  # her account is hers
+
+    # With K share holders present the re-key works through the door as before.
+    shares = "".join(s + "\n" for s in custodian_shares_of(settings.data_dir)[:2]).encode()
+    made = door(config, "keys", "reset-totp", "--username", "carol", "--yes", stdin=shares)
+    assert made.returncode == 0, said(made)
+    assert re.search(r"Re-key code for carol, shown only now:\n\s+(\S+)", made.stdout.decode())
+
+
+async def test_a_keyless_account_needs_k_shares_to_be_asked_for(tmp_path: Path) -> None:
+    """Who approves a call handler enrolled by code? Nobody at redemption: so K shares here."""
+    settings, config = await made_by_init(tmp_path)
+    for role in ("call_handler", "security"):
+        alone = door(config, "keys", "add-investigator", "--unit", "kent-police", "--username", "mallory",
+                     "--role", role)
+        assert alone.returncode == 1 and NO_SHARES in said(alone), said(alone)
+        assert "Enrolment code" not in said(alone)
+    assert _requests(settings.database_path) == 0
+    shares = "".join(s + "\n" for s in custodian_shares_of(settings.data_dir)[:2]).encode()
+    made = door(config, "keys", "add-investigator", "--unit", "kent-police", "--username", "carol",
+                "--role", "call_handler", stdin=shares)
+    assert made.returncode == 0, said(made)
+    assert "Enrolment code for carol (call_handler, kent-police)" in said(made)
+    investigator = door(config, "keys", "add-investigator", "--unit", "kent-police", "--username", "alice")
+    assert investigator.returncode == 0, said(investigator)  # a key holder still waits for an approver

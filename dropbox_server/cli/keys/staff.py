@@ -82,7 +82,8 @@ def register(keys: Any) -> None:
     )
     p.set_defaults(func=cmd_reset_password)
     p = keys.add_parser(
-        "reset-totp", help="a lost authenticator: make a re-key code for the member to redeem"
+        "reset-totp",
+        help="a lost authenticator: K custodian shares, then a re-key code for the member to redeem",
     )
     _common(p)
     p.add_argument("--username", required=True)
@@ -191,11 +192,10 @@ async def _reset_password(args: argparse.Namespace, old: str, new: str) -> staff
             raise CliError(str(exc)) from None
 
 
-async def _rekey(args: argparse.Namespace, shares: list[str] | None) -> enrolment.Invitation:
-    """Make a re-key code for an account (after checking the K shares, when asked for)."""
+async def _rekey(args: argparse.Namespace, shares: list[str]) -> enrolment.Invitation:
+    """Make a re-key code for an account, after checking the K shares."""
     async with database(args) as db:
-        if shares is not None:
-            await unlock(db, shares)  # the lost-password ceremony needs K share holders present
+        await unlock(db, shares)  # a re-key ceremony needs K share holders present
         try:
             with guard().changing(f"a re-key code for {args.username} made"):
                 return await enrolment.invite_rekey(
@@ -221,7 +221,7 @@ def _rekey_told(username: str, expires_day: str) -> None:
     print("their old key stays; once approved it no longer works, and their unit's members are told.")
 
 
-def _confirmed_rekey(args: argparse.Namespace, shares: list[str] | None) -> int:
+def _confirmed_rekey(args: argparse.Namespace, shares: list[str]) -> int:
     """Once asked and agreed, make a re-key code for `args.username` and say what happens next."""
     end_of_input()
     if declined(
@@ -252,12 +252,14 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
 
 
 def cmd_reset_totp(args: argparse.Namespace) -> int:
-    """A lost authenticator: a one-time re-key code, as for a lost password.
+    """A lost authenticator: K custodian shares, then a one-time re-key code, as for a lost password.
 
     Security (K4): security staff never see the new authenticator secret; the member makes a
-    new one with a new password and key pair when they redeem the code.
+    new one with a new password and key pair when they redeem the code. (Insider finding D1)
+    the code replaces the account's key, and for a role without unit keys (call handler,
+    security) at once on redemption, so making it needs K share holders, not one officer.
     """
-    return _confirmed_rekey(args, None)
+    return _confirmed_rekey(args, ask_custodian_shares())
 
 
 async def _move(args: argparse.Namespace, shares: list[str]) -> int | None:
@@ -293,7 +295,10 @@ def register_accounts(keys: Any) -> None:
     add_operator(p)
     p.add_argument("--unit", required=True, help="unit id (see `keys list-units`)")
     p.add_argument("--username", required=True, help="lowercase letters, digits, '.', '_' or '-'")
-    p.add_argument("--role", default="investigator", choices=keyring.ROLES)
+    p.add_argument(
+        "--role", default="investigator", choices=keyring.ROLES,
+        help="a role without unit keys (call_handler, security) needs K custodian shares",
+    )
     p.set_defaults(func=cmd_add_investigator)
     p = keys.add_parser(
         "approve-first",
@@ -321,8 +326,12 @@ def register_accounts(keys: Any) -> None:
     p.set_defaults(func=cmd_set_routing)
 
 
-async def _add_investigator(args: argparse.Namespace, username: str) -> enrolment.Invitation:
+async def _add_investigator(
+    args: argparse.Namespace, username: str, shares: list[str] | None
+) -> enrolment.Invitation:
     async with database(args) as db:
+        if shares is not None:
+            await unlock(db, shares)  # a keyless account: K share holders approve it now
         try:
             await unit_admin.existing_unit(db, args.unit)
         except unit_admin.UnitRefused as exc:
@@ -357,15 +366,24 @@ def cmd_add_investigator(args: argparse.Namespace) -> int:
     newcomer redeems the code on the staff site, where their own key pair is made; an
     approver then types the key fingerprint the newcomer reads out (a current member of the
     unit, or, for a unit's first key holder, security staff with `keys approve-first`).
+    A role that holds no unit key (call handler, security) is a member as soon as the code is
+    redeemed, with no approver, so (insider finding D1) its code needs K custodian shares.
     """
     username = valid_username(args.username)
+    keyless = args.role not in keyring.ROLES_WITH_UNIT_KEYS
+    shares = ask_custodian_shares() if keyless else None
     end_of_input()
-    invited = asyncio.run(_add_investigator(args, username))
+    invited = asyncio.run(_add_investigator(args, username, shares))
     print(f"Hand it to {username} in person. It works once, until {invited.expires_day}, on the staff")
     print("site's 'Enrol with a code' page, where they choose their password and authenticator and")
-    print("their key is made. They then read its fingerprint to the person who approves them:")
+    print("their key is made.", end=" ")
+    if keyless:
+        print(f"A {args.role} holds no unit key: the account works as soon as the code is")
+        print("redeemed (the K shares given here approved it).")
+        return 0
+    print("They then read its fingerprint to the person who approves them:")
     print("a current key holder of the unit, or, for its first key holder, security staff with")
-    print("`keys approve-first`. Roles that hold no unit key need no approval.")
+    print("`keys approve-first`.")
     return 0
 
 
