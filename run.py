@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -80,7 +81,8 @@ def _through_the_door(given: list[str]) -> int:
     """`officer-door CONFIG ARGS...`: what security staff run through sudo (cli/door.py).
 
     Security: CONFIG comes from the root-owned wrapper, never from the caller; the command is
-    parsed by the door's allowlist, then by the real parser, then checked again.
+    parsed by the door's allowlist, then by the real parser, then checked again. An OSError
+    becomes one line saying what (if anything) was done, with no path.
     """
     if not given:
         print(f"error: usage: run.py {door.COMMAND} CONFIG COMMAND ...", file=sys.stderr)
@@ -97,6 +99,17 @@ def _through_the_door(given: list[str]) -> int:
     except (door.DoorRefused, DataDirError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # A failed write or read (a full disk, a limit, a permission): a message for the
+        # officer, never a traceback nor a path (insider finding D3b).
+        reason = exc.strerror or type(exc).__name__
+        done = len(guard().done)
+        changed = "nothing was changed" if not done else f"{done} change(s) made first, see the audit log"
+        print(f"error: a file could not be written or read ({reason}); {changed}", file=sys.stderr)
+        # Standard output may be what failed: the interpreter's last flush must not fail again.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _execute(args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 A set is a folder `tipdrop-YYYY-MM-DD[-N]` under the backup target. It is built in a hidden
 `.incomplete-*` folder and renamed into place only when complete and fsynced, so a set
-that exists is whole; older sets beyond `keep` are then removed, oldest first.
+that exists is whole; then only the sets of the newest `keep` days stay (of each day its
+first set and its newest).
 
 What a set holds is what `keys backup` does not: the database (as the existing online
 backup takes it, from one read snapshot) and every file that snapshot names. What it does
@@ -104,6 +105,24 @@ def existing_sets(target: Path) -> list[Path]:
     return sorted(found, key=set_sort_key)
 
 
+def sets_to_remove(sets: list[Path], keep: int) -> list[Path]:
+    """What rotation removes from `sets` (oldest first): every set of a day older than the
+    newest `keep` days, and of a kept day every set but its first and its newest.
+
+    Security (insider finding D4): rotation counts days, not sets, so many sets made in one
+    day (through the officers' door, say) never push earlier days' sets out; a day keeps its
+    first set (made before that day's later changes) and its newest.
+    """
+    by_day: dict[str, list[Path]] = {}
+    for path in sets:
+        by_day.setdefault(set_sort_key(path)[0], []).append(path)
+    days = sorted(by_day)
+    removed = [path for day in days[: max(len(days) - keep, 0)] for path in by_day[day]]
+    for day in days[-keep:]:
+        removed += by_day[day][1:-1]
+    return sorted(removed, key=set_sort_key)
+
+
 def _new_set_name(target: Path, day: str) -> str:
     taken = {p.name for p in existing_sets(target)}
     name, n = f"tipdrop-{day}", 1
@@ -189,7 +208,7 @@ def _build(settings: Settings, work: Path, day: str) -> Manifest:
 
 
 def make_backup(settings: Settings, target: Path, keep: int, day: str) -> MadeBackup:
-    """Write a new complete set under `target`, then keep only the newest `keep` sets."""
+    """Write a new complete set under `target`, then keep only the newest `keep` days' sets."""
     if keep < 1:
         raise BackupSetError("--keep must be at least 1")
     if not settings.database_path.is_file():
@@ -209,8 +228,7 @@ def make_backup(settings: Settings, target: Path, keep: int, day: str) -> MadeBa
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        sets = existing_sets(target)
-        removed = tuple(sets[: max(len(sets) - keep, 0)])
+        removed = tuple(sets_to_remove(existing_sets(target), keep))
         for old in removed:
             shutil.rmtree(old)
         if removed:

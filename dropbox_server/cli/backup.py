@@ -27,7 +27,8 @@ def register(sub: Any) -> None:
     add_data_dir(p)
     p.add_argument("--to", type=Path, required=True, help="folder that holds the backup sets")
     p.add_argument(
-        "--keep", type=int, default=DEFAULT_KEEP, help=f"how many sets to keep (default {DEFAULT_KEEP})"
+        "--keep", type=int, default=DEFAULT_KEEP,
+        help=f"how many days of sets to keep (default {DEFAULT_KEEP})",
     )
     add_operator(p, required=False)  # the scheduled copy has no operator; its entry lacks one
     p.set_defaults(func=cmd_backup)

@@ -60,7 +60,9 @@ class Allowed:
 _YES = ("--yes",)
 # Not on the door: `init`, `restore`, `keys restore` (they make a data directory: root does
 # that, at installation or recovery), `keys verify-backup` (needs no data directory: run it as
-# yourself on the file), `keys recover-custodian` (retired), `serve`, `demo`, and every
+# yourself on the file), `keys recover-custodian` (retired), `keys backup-db` (insider finding
+# D2: a whole database copy on one officer's standard output allowed offline guessing of every
+# staff wrap; database copies reach the 0700 backup folder through `backup`), `serve`, `demo`, and every
 # option naming a path (`--data-dir`, `--out`, `--out-dir`, `--to`,
 # `--checkpoint`, `--in`, `--database`).
 ALLOWED: Mapping[tuple[str, ...], Allowed] = {
@@ -69,7 +71,9 @@ ALLOWED: Mapping[tuple[str, ...], Allowed] = {
     ("audit", "checkpoint"): Allowed(values=()),
     ("audit", "acknowledge"): Allowed(),
     ("audit", "rekey"): Allowed(values=()),
-    ("backup",): Allowed(values=("--keep", OPERATOR), backup_sets=True),
+    # No `--keep` (insider finding D4): through the door `backup --keep 1` deleted the backup
+    # history; the configured keep (the nightly timer's) applies to a set made here.
+    ("backup",): Allowed(values=(OPERATOR,), backup_sets=True),
     ("stats",): Allowed(values=("--from", "--to", "--force", "--period", "--format")),
     ("retention", "run"): Allowed(flags=("--dry-run", *_YES)),
     ("keys", "list-units"): Allowed(values=("--unit", OPERATOR)),
@@ -96,7 +100,6 @@ ALLOWED: Mapping[tuple[str, ...], Allowed] = {
     ("keys", "rename-unit"): Allowed(values=("--id", "--name", OPERATOR), flags=_YES),
     ("keys", "retire-unit"): Allowed(values=("--id", OPERATOR), flags=_YES),
     ("keys", "backup"): Allowed(output="--out"),
-    ("keys", "backup-db"): Allowed(output="--out"),
     ("keys", "reshare"): Allowed(values=("--threshold", "--shares", "--holders", OPERATOR), flags=_YES),
     ("keys", "split-custodian"): Allowed(values=("--threshold", "--shares", "--holders", OPERATOR)),
     ("keys", "certify-restored"): Allowed(flags=_YES),
@@ -161,7 +164,7 @@ def read_config(path: Path) -> DoorConfig:
 def _listing() -> str:
     lines = [f"usage: sudo -u tipdrop {PROG} COMMAND [options]", "", "commands on this door:"]
     lines += [f"  {' '.join(path)}" for path in ALLOWED]
-    lines += ["", "Outputs (keys backup, keys backup-db) go to standard output: redirect them to a file."]
+    lines += ["", "The key backup (keys backup) goes to standard output: redirect it to a file."]
     return "\n".join(lines)
 
 
@@ -271,16 +274,60 @@ def check(args: argparse.Namespace, planned: Plan) -> None:
             raise DoorRefused(f"the officers' door chooses every path itself (not {name})")
 
 
+# What the door needs of the resource limits sudo passes on from the caller (insider finding
+# D3): the name `ulimit` gives each, and the least hard limit the door runs under.
+_UNLIMITED = resource.RLIM_INFINITY
+NEEDED_LIMITS: Mapping[int, tuple[str, str, int]] = {
+    resource.RLIMIT_FSIZE: ("file size", "-f", _UNLIMITED),
+    resource.RLIMIT_AS: ("virtual memory", "-v", _UNLIMITED),
+    resource.RLIMIT_DATA: ("data size", "-d", _UNLIMITED),
+    resource.RLIMIT_CPU: ("CPU time", "-t", _UNLIMITED),
+    resource.RLIMIT_NOFILE: ("open files", "-n", 1024),
+}
+
+
+def _enough(hard: int, needed: int) -> bool:
+    if needed == _UNLIMITED:
+        return hard == _UNLIMITED
+    return hard == _UNLIMITED or hard >= needed
+
+
+def raise_limits() -> None:
+    """Raise each soft limit the door depends on to its hard limit; refuse if a hard one is too low.
+
+    Security (insider finding D3): sudo keeps the caller's limits, and `ulimit -f 0` made a
+    database command hang for good as the service user, with the database open. A soft
+    limit the caller lowered is raised here; a hard one cannot be, so the door refuses before
+    opening anything, and says which limit.
+    """
+    low = []
+    for which, (name, flag, needed) in NEEDED_LIMITS.items():
+        soft, hard = resource.getrlimit(which)
+        if not _enough(hard, needed):
+            wanted = "unlimited" if needed == _UNLIMITED else str(needed)
+            low.append(f"{name} (`ulimit -H {flag}` must be {wanted})")
+        elif soft != hard:
+            resource.setrlimit(which, (hard, hard))
+    if low:
+        raise DoorRefused(
+            "your session's hard resource limits are too low for the officers' door: "
+            f"{', '.join(low)}. Run it from a new login session with the system's limits; "
+            "nothing was changed"
+        )
+
+
 @contextmanager
 def opened(config_path: Path, argv: Sequence[str]) -> Iterator[Plan]:
     """Check the process, the config and the data directory, then yield the plan for `argv`.
 
     A private folder inside the data directory holds an output or checkpoint while the
     command runs; it is removed afterwards, whatever happened.
-    Security: umask 0077; a file-size limit the caller set makes writes fail, not kill us;
-    no core dump (a signal relayed by sudo must not leave the custodian key on disk).
+    Security: the caller's resource limits raised or refused (`raise_limits`); umask 0077; a
+    file-size limit that still bites makes writes fail, not kill us; no core dump (a signal
+    relayed by sudo must not leave the custodian key on disk).
     """
     refuse_environment(os.environ)
+    raise_limits()
     os.umask(0o077)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -26,10 +26,11 @@ async def test_rotation_keeps_the_newest_n_and_names_carry_only_the_day(
     settings: Settings, services: Services, tmp_path: Path
 ) -> None:
     target = tmp_path / "sets"
-    for day in ("2026-01-01", "2026-01-02", "2026-01-02", "2026-01-03"):
+    for day in ("2026-01-01", "2026-01-02", "2026-01-02", "2026-01-02", "2026-01-03"):
         made = sets.make_backup(settings, target, 2, day)
-    assert set_names(target) == ["tipdrop-2026-01-02-2", "tipdrop-2026-01-03"]
-    assert [p.name for p in made.removed] == ["tipdrop-2026-01-02"]
+    # Days, not sets, are kept (insider finding D4): of a kept day its first and newest set.
+    assert set_names(target) == ["tipdrop-2026-01-02", "tipdrop-2026-01-02-3", "tipdrop-2026-01-03"]
+    assert [p.name for p in made.removed] == ["tipdrop-2026-01-01"]
     assert not list(target.glob(".incomplete-*"))
     assert target.stat().st_mode & 0o777 == 0o700
     assert (made.path / "tipdrop.sqlite3").stat().st_mode & 0o777 == 0o600

@@ -14,7 +14,7 @@ from dropbox_server.clock import today
 from dropbox_server.custody import enrolment, keyring
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store import staff as staff_store
-from tests.conftest import unlock_custodian
+from tests.conftest import custodian_shares_of, unlock_custodian
 from tests.enrol_flow import enrolment_code
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.driver import Investigator, text_of
@@ -147,14 +147,15 @@ async def test_the_custodian_cannot_hand_a_unit_with_members_to_someone_alone(wo
 
 async def test_a_weak_or_mismatched_password_is_refused_on_the_enrolment_page(workspace: Workspace) -> None:
     data = str(workspace.settings.data_dir)
+    shares = "".join(s + "\n" for s in custodian_shares_of(workspace.settings.data_dir)[:2])
     extra = run_cli(
         "keys", "add-investigator", "--data-dir", data, "--unit", "essex-police",
-        "--role", "call_handler", "--username", "erin", stdin="Password1!\n",
+        "--role", "call_handler", "--username", "erin", stdin=shares + "Password1!\n",
     )
     assert extra.returncode == 1 and "more line(s) on standard input" in extra.stderr, "no password is asked"
     made = run_cli(
         "keys", "add-investigator", "--data-dir", data, "--unit", "essex-police",
-        "--role", "call_handler", "--username", "erin",
+        "--role", "call_handler", "--username", "erin", stdin=shares,  # a keyless account: K shares
     )
     assert made.returncode == 0, made.stderr
     code = enrolment_code(made.stdout)

@@ -65,7 +65,7 @@ async def _service(data: Path) -> tuple[dict[str, str], str]:
     for name, unit, role in (("alice", "kent-police", "investigator"), ("bob", "essex-police", "investigator"),
                              ("carl", "kent-police", "call_handler")):
         done = run("keys", "add-investigator", "--data-dir", str(data), "--unit", unit, "--username", name,
-                   "--role", role)
+                   "--role", role, stdin=three if role == "call_handler" else "")  # keyless: K shares
         assert done.returncode == 0, done.stderr
         redeemed, _ = await redeem_code(data, enrolment_code(done.stdout), PASSWORDS[name])
         if redeemed.needs_approval:  # each unit's first key holder: K shares and the fingerprint

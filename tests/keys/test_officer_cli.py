@@ -57,7 +57,9 @@ def enrol_cli(data_dir: Path, username: str, role: str = "investigator", unit: s
     marks = ",".join("?" * len(KEY_HOLDING))
     holders = rows(data_dir, f"SELECT count(*) FROM staff WHERE unit_id = ? AND role IN ({marks})", unit, *KEY_HOLDING)
     first = role in KEY_HOLDING and holders == [(0,)]
-    done = run(data_dir, "keys", "add-investigator", "--unit", unit, "--username", username, "--role", role)
+    keyless = "" if role in KEY_HOLDING else shares(data_dir)  # a keyless account: K shares (D1)
+    done = run(data_dir, "keys", "add-investigator", "--unit", unit, "--username", username, "--role", role,
+               stdin=keyless)
     assert done.returncode == 0, done.stderr
     redeemed, _ = redeem_now(data_dir, enrolment_code(done.stdout), f"{username} glacier violet trombone")
     if not first:
@@ -121,7 +123,7 @@ async def test_add_investigator_asks_for_nothing_secret_and_extra_input_is_refus
     assert staff_row(data_dir, "carol") is not None, "a call handler needs no approval"
     assert opens_with(data_dir, "carol", "carol glacier violet trombone")
     extra = run(data_dir, "keys", "add-investigator", "--unit", "kent-police", "--username", "dave",
-                "--role", "call_handler", stdin="dave glacier violet trombone\n")
+                "--role", "call_handler", stdin=shares(data_dir) + "dave glacier violet trombone\n")
     assert extra.returncode == 1 and "more line(s) on standard input" in extra.stderr
     assert rows(data_dir, "SELECT count(*) FROM pending_enrolments WHERE username = 'dave'") == [(0,)]
     asked = run(data_dir, "keys", "add-investigator", "--unit", "kent-police", "--username", "erin")
@@ -228,9 +230,9 @@ def _enrol_process(data_dir: Path, username: str, *role: str) -> subprocess.Pope
 async def test_ctrl_c_at_any_moment_says_what_was_changed(data_dir: Path) -> None:
     for attempt, delay in enumerate((0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 2.5)):
         username = f"user{attempt}"
-        proc = _enrol_process(data_dir, username, "--role", "call_handler")
+        proc = _enrol_process(data_dir, username)
         _python_started(proc.pid)
-        assert proc.stdin is not None  # the password never comes: it waits there
+        assert proc.stdin is not None  # the end of input never comes: it waits there
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
@@ -240,7 +242,7 @@ async def test_ctrl_c_at_any_moment_says_what_was_changed(data_dir: Path) -> Non
         assert staff_row(data_dir, username) is None
     for attempt, delay in enumerate((0.5, 1.0, 1.5, 2.0, 3.0)):
         username = f"whole{attempt}"
-        proc = _enrol_process(data_dir, username, "--role", "call_handler")
+        proc = _enrol_process(data_dir, username)
         _python_started(proc.pid)
         assert proc.stdin is not None
         proc.stdin.close()
@@ -298,7 +300,11 @@ async def test_units_are_checked_confirmed_renamed_and_retired(data_dir: Path, s
     assert rows(data_dir, "SELECT count(*) FROM units WHERE id = 'new-force'") == [(0,)]
     made = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "New Force", "--yes")
     assert made.returncode == 0, made.stderr
-    renamed = run(data_dir, "keys", "rename-unit", "--id", "new-force", "--name", "Newer Force", "--yes")
+    alone = run(data_dir, "keys", "rename-unit", "--id", "new-force", "--name", "Newer Force", "--yes")
+    assert alone.returncode == 1, alone.stderr  # K shares (insider finding D5)
+    assert rows(data_dir, "SELECT name FROM units WHERE id = 'new-force'") == [("New Force",)]
+    renamed = run(data_dir, "keys", "rename-unit", "--id", "new-force", "--name", "Newer Force", "--yes",
+                  stdin=shares(data_dir))
     assert renamed.returncode == 0 and rows(data_dir, "SELECT name FROM units WHERE id = 'new-force'") == [
         ("Newer Force",)
     ]

@@ -82,13 +82,16 @@ async def test_K4_lost_password_the_officer_cannot_unwrap_the_members_new_key(se
 async def test_reset_totp_makes_a_code_and_shows_no_secret(services: Services) -> None:
     data_dir = services.db.path.parent
     await enrol(services, "alice")
-    made = cli(data_dir, "reset-totp", "--username", "alice", "--yes")
+    typed = "".join(s + "\n" for s in custodian_shares_of(data_dir)[:2])
+    alone = cli(data_dir, "reset-totp", "--username", "alice", "--yes")  # insider finding D1
+    assert alone.returncode == 1 and "needs the custodian shares" in alone.stderr
+    made = cli(data_dir, "reset-totp", "--username", "alice", "--yes", stdin=typed)
     assert made.returncode == 0, made.stderr
     assert "TOTP secret" not in made.stdout and "otpauth" not in made.stdout
     assert enrolment_code(made.stdout)
-    again = cli(data_dir, "reset-totp", "--username", "alice", "--yes")
+    again = cli(data_dir, "reset-totp", "--username", "alice", "--yes", stdin=typed)
     assert again.returncode == 1 and "has a request waiting" in again.stderr
-    nobody = cli(data_dir, "reset-totp", "--username", "nobody", "--yes")
+    nobody = cli(data_dir, "reset-totp", "--username", "nobody", "--yes", stdin=typed)
     assert nobody.returncode == 1 and "no member of staff" in nobody.stderr
     refused = cli(data_dir, "reset-password", "--username", "alice", "--old-password-lost", "--yes",
                   stdin="not a share at all\n")

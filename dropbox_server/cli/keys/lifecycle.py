@@ -199,7 +199,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             "There is no reporter onion key yet: it is made at the first `serve` with Tor. "
             "Make a new key backup after that first start, or the reporter address cannot be restored."
         )
-    print("Keep it with a database copy (`keys backup-db`).")
+    print("Keep it with a database copy (a backup set from `backup`, or `keys backup-db`).")
     return 0
 
 

@@ -57,7 +57,9 @@ def register(keys: Any) -> None:
     p.add_argument("--name", required=True, help="the unit's full name")
     p.add_argument("--kind", default="force", choices=("force", "hub"))
     p.set_defaults(func=cmd_create_unit)
-    p = keys.add_parser("rename-unit", help="give a unit a new name (its id, keys and reports stay)")
+    p = keys.add_parser(
+        "rename-unit", help="give a unit a new name (K custodian shares; its id, keys and reports stay)"
+    )
     _common(p)
     p.add_argument("--id", required=True, help="the unit's id (see `keys list-units`)")
     p.add_argument("--name", required=True, help="the unit's new full name")
@@ -80,7 +82,8 @@ def register(keys: Any) -> None:
     )
     p.set_defaults(func=cmd_reset_password)
     p = keys.add_parser(
-        "reset-totp", help="a lost authenticator: make a re-key code for the member to redeem"
+        "reset-totp",
+        help="a lost authenticator: K custodian shares, then a re-key code for the member to redeem",
     )
     _common(p)
     p.add_argument("--username", required=True)
@@ -129,9 +132,15 @@ def cmd_create_unit(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _change_unit(args: argparse.Namespace, done: str, change: Callable[[Database], Awaitable[T]]) -> T:
-    """`change` on the unit `args.id`, refused (nothing changed) if there is no such unit."""
+async def _change_unit(
+    args: argparse.Namespace, done: str, change: Callable[[Database], Awaitable[T]],
+    shares: list[str] | None = None,
+) -> T:
+    """`change` on the unit `args.id`, refused (nothing changed) if there is no such unit,
+    or, when `shares` are given, if they do not open the custodian key (a second person)."""
     async with database(args) as db:
+        if shares is not None:
+            await unlock(db, shares)
         try:
             await unit_admin.existing_unit(db, args.id)
             with guard().changing(f"unit {args.id} {done}"):
@@ -141,16 +150,23 @@ async def _change_unit(args: argparse.Namespace, done: str, change: Callable[[Da
 
 
 def cmd_rename_unit(args: argparse.Namespace) -> int:
+    """A unit's new name, with K custodian shares.
+
+    Security (insider finding D5): the reporter's and the phone form's list of forces shows
+    unit names, so a rename changes where a reporter's words go (swap two names and a report
+    about Kent reaches Essex); like `set-routing`, it needs K share holders, not one officer.
+    """
     try:
         name = unit_admin.check_unit_name(args.name)
     except unit_admin.UnitRefused as exc:
         raise _refused(exc) from None
+    shares = ask_custodian_shares()
     end_of_input()
     if declined(f"Rename {args.id} to {name!r}?", assume_yes=args.yes):
         return 1
-    old = asyncio.run(
-        _change_unit(args, "renamed", lambda db: unit_admin.rename_unit(db, args.id, args.name))
-    )
+    old = asyncio.run(_change_unit(
+        args, "renamed", lambda db: unit_admin.rename_unit(db, args.id, args.name), shares=shares
+    ))
     print(f"Renamed {args.id}: {old!r} is now {name!r}. Its id, keys and reports are unchanged.")
     return 0
 
@@ -176,11 +192,10 @@ async def _reset_password(args: argparse.Namespace, old: str, new: str) -> staff
             raise CliError(str(exc)) from None
 
 
-async def _rekey(args: argparse.Namespace, shares: list[str] | None) -> enrolment.Invitation:
-    """Make a re-key code for an account (after checking the K shares, when asked for)."""
+async def _rekey(args: argparse.Namespace, shares: list[str]) -> enrolment.Invitation:
+    """Make a re-key code for an account, after checking the K shares."""
     async with database(args) as db:
-        if shares is not None:
-            await unlock(db, shares)  # the lost-password ceremony needs K share holders present
+        await unlock(db, shares)  # a re-key ceremony needs K share holders present
         try:
             with guard().changing(f"a re-key code for {args.username} made"):
                 return await enrolment.invite_rekey(
@@ -206,7 +221,7 @@ def _rekey_told(username: str, expires_day: str) -> None:
     print("their old key stays; once approved it no longer works, and their unit's members are told.")
 
 
-def _confirmed_rekey(args: argparse.Namespace, shares: list[str] | None) -> int:
+def _confirmed_rekey(args: argparse.Namespace, shares: list[str]) -> int:
     """Once asked and agreed, make a re-key code for `args.username` and say what happens next."""
     end_of_input()
     if declined(
@@ -237,12 +252,14 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
 
 
 def cmd_reset_totp(args: argparse.Namespace) -> int:
-    """A lost authenticator: a one-time re-key code, as for a lost password.
+    """A lost authenticator: K custodian shares, then a one-time re-key code, as for a lost password.
 
     Security (K4): security staff never see the new authenticator secret; the member makes a
-    new one with a new password and key pair when they redeem the code.
+    new one with a new password and key pair when they redeem the code. (Insider finding D1)
+    the code replaces the account's key, and for a role without unit keys (call handler,
+    security) at once on redemption, so making it needs K share holders, not one officer.
     """
-    return _confirmed_rekey(args, None)
+    return _confirmed_rekey(args, ask_custodian_shares())
 
 
 async def _move(args: argparse.Namespace, shares: list[str]) -> int | None:
@@ -278,7 +295,10 @@ def register_accounts(keys: Any) -> None:
     add_operator(p)
     p.add_argument("--unit", required=True, help="unit id (see `keys list-units`)")
     p.add_argument("--username", required=True, help="lowercase letters, digits, '.', '_' or '-'")
-    p.add_argument("--role", default="investigator", choices=keyring.ROLES)
+    p.add_argument(
+        "--role", default="investigator", choices=keyring.ROLES,
+        help="a role without unit keys (call_handler, security) needs K custodian shares",
+    )
     p.set_defaults(func=cmd_add_investigator)
     p = keys.add_parser(
         "approve-first",
@@ -306,8 +326,12 @@ def register_accounts(keys: Any) -> None:
     p.set_defaults(func=cmd_set_routing)
 
 
-async def _add_investigator(args: argparse.Namespace, username: str) -> enrolment.Invitation:
+async def _add_investigator(
+    args: argparse.Namespace, username: str, shares: list[str] | None
+) -> enrolment.Invitation:
     async with database(args) as db:
+        if shares is not None:
+            await unlock(db, shares)  # a keyless account: K share holders approve it now
         try:
             await unit_admin.existing_unit(db, args.unit)
         except unit_admin.UnitRefused as exc:
@@ -342,15 +366,24 @@ def cmd_add_investigator(args: argparse.Namespace) -> int:
     newcomer redeems the code on the staff site, where their own key pair is made; an
     approver then types the key fingerprint the newcomer reads out (a current member of the
     unit, or, for a unit's first key holder, security staff with `keys approve-first`).
+    A role that holds no unit key (call handler, security) is a member as soon as the code is
+    redeemed, with no approver, so (insider finding D1) its code needs K custodian shares.
     """
     username = valid_username(args.username)
+    keyless = args.role not in keyring.ROLES_WITH_UNIT_KEYS
+    shares = ask_custodian_shares() if keyless else None
     end_of_input()
-    invited = asyncio.run(_add_investigator(args, username))
+    invited = asyncio.run(_add_investigator(args, username, shares))
     print(f"Hand it to {username} in person. It works once, until {invited.expires_day}, on the staff")
     print("site's 'Enrol with a code' page, where they choose their password and authenticator and")
-    print("their key is made. They then read its fingerprint to the person who approves them:")
+    print("their key is made.", end=" ")
+    if keyless:
+        print(f"A {args.role} holds no unit key: the account works as soon as the code is")
+        print("redeemed (the K shares given here approved it).")
+        return 0
+    print("They then read its fingerprint to the person who approves them:")
     print("a current key holder of the unit, or, for its first key holder, security staff with")
-    print("`keys approve-first`. Roles that hold no unit key need no approval.")
+    print("`keys approve-first`.")
     return 0
 
 
