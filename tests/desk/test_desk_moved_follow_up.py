@@ -9,30 +9,18 @@ import sqlite3
 
 import aiohttp
 
-from dropbox_server.store import reports as report_store
+from tests.desk.follow_up_thread import NEW, OLD, desk_thread_with
 from tests.investigator.conftest import Workspace
-from tests.investigator.driver import report_ids, text_of
-from tests.journeys import Reporter
+from tests.investigator.driver import text_of
 
-OLD = "yes, meet me on Friday at the station"
-NEW = "do NOT contact me, I am being watched"
 WARNING = "this message could not be confirmed as sent by the reporter at this place in the conversation"
 
 
 async def test_a_moved_follow_up_is_marked_in_the_desks_views(
     workspace: Workspace, http: aiohttp.ClientSession
 ) -> None:
-    reporter = Reporter(http, workspace.reporter_url)
-    receipt = await reporter.submit_ok(force="kent-police", what_happened="it happened")
-    await reporter.open_thread(receipt)
-    for text in (OLD, NEW):
-        status, _ = await reporter.follow_up(text)
-        assert status == 200
-    ann = await workspace.signed_in("ann", "desk", "desk_analyst")
-    _, desk_inbox = await ann.get("/inbox")
-    (report_id,) = report_ids(desk_inbox)
-    report = await report_store.get_report(workspace.services.db, report_id)
-    assert report is not None
+    thread = await desk_thread_with(workspace, http, (OLD, NEW))
+    ann, report_id, report = thread.analyst, thread.report_id, thread.report
     page = text_of(await ann.open_report(report_id))
     assert OLD in page and NEW in page and WARNING not in page
     with sqlite3.connect(workspace.settings.database_path) as raw:

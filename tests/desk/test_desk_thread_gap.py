@@ -8,13 +8,10 @@ import sqlite3
 
 import aiohttp
 
-from dropbox_server.store import reports as report_store
+from tests.desk.follow_up_thread import NEW, OLD, desk_thread_with
 from tests.investigator.conftest import Workspace
-from tests.investigator.driver import report_ids, text_of
-from tests.journeys import Reporter
+from tests.investigator.driver import text_of
 
-OLD = "yes, meet me on Friday at the station"
-NEW = "do NOT contact me, I am being watched"
 MISSING = "An item is missing here: something in this conversation was deleted from the database."
 REPORTER_MISSING = "Something is missing here: a message in this conversation was removed on the server."
 
@@ -22,17 +19,8 @@ REPORTER_MISSING = "Something is missing here: a message in this conversation wa
 async def test_a_follow_up_deleted_mid_thread_is_marked_in_the_desks_and_the_reporters_views(
     workspace: Workspace, http: aiohttp.ClientSession
 ) -> None:
-    reporter = Reporter(http, workspace.reporter_url)
-    receipt = await reporter.submit_ok(force="kent-police", what_happened="it happened")
-    await reporter.open_thread(receipt)
-    for text in (NEW, OLD):
-        status, _ = await reporter.follow_up(text)
-        assert status == 200
-    ann = await workspace.signed_in("ann", "desk", "desk_analyst")
-    _, desk_inbox = await ann.get("/inbox")
-    (report_id,) = report_ids(desk_inbox)
-    report = await report_store.get_report(workspace.services.db, report_id)
-    assert report is not None
+    thread = await desk_thread_with(workspace, http, (NEW, OLD))
+    reporter, ann, report_id, report = thread.reporter, thread.analyst, thread.report_id, thread.report
     page = text_of(await ann.open_report(report_id))
     assert NEW in page and MISSING not in page
     _, thread = await reporter.get("/thread")
