@@ -26,29 +26,13 @@ from dropbox_server.reports.reporter_access import (
 )
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import open_services
-from dropbox_server.store import ReportRow
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
-from tests.conftest import enrol_member, init_test_data_dir
 from tests.reports.forgery import forge_follow_up
+from tests.reports.kent_report import PW, alice_and_a_report
 
-PW = "alice password quartz lantern"
 OLD = "yes, meet me on Friday at the station"
 NEW = "do NOT contact me, I am being watched"
-
-
-async def _report(settings: Settings) -> tuple[ReporterAccess, ReportRow]:
-    await init_test_data_dir(settings)
-    async with open_services(settings) as services:
-        db = services.db
-        await enrol_member(db, username="alice", unit_id="kent-police", role="investigator", password=PW)
-        content = ReportContent(force="kent-police", conduct="corruption", what_happened="x")
-        receipt = await submit_report(db, services.receipts, content, None, "online", today())
-        access = await open_with_receipt(db, services.receipts, receipt)
-        assert access is not None
-        report = await report_store.get_report(db, access.report_id)
-        assert report is not None
-    return access, report
 
 
 async def _as_alice(settings: Settings, report_id: str, reply: str | None = None) -> list[tuple[str, str, str]]:
@@ -96,7 +80,7 @@ async def test_a_follow_up_deleted_mid_thread_is_marked_and_the_newest_is_the_st
     thread left a gap that no view marked: the unit's and the reporter's views now mark it.
     Deleting the reporter's NEWEST follow-up ("do NOT contact me") still leaves no trace (the
     next item takes its position): the limit stated in reports/thread_gaps.py and the README."""
-    access, report = await _report(settings)
+    access, report = await alice_and_a_report(settings)
     await _follow_ups(settings, access, "first", OLD, NEW)
     path = settings.database_path
     first, _old, new = _items(path, report.seq)
@@ -132,7 +116,7 @@ async def test_a_format_1_follow_up_moved_after_a_positioned_reply_fails(setting
     positions (format 1) failed only after a format-2 FOLLOW-UP; moved after a format-2 REPLY
     it verified, answering the unit's new question with the reporter's old words. No format-1
     item can stand after any format-2 item honestly: it fails now."""
-    access, report = await _report(settings)
+    access, report = await alice_and_a_report(settings)
     legacy = authenticity.authenticate_follow_up(
         access.private_key, report.report_public_key, access.report_id, today(), OLD.encode(), []
     )  # what the reporter's page made before format 2: genuinely the reporter's
@@ -155,7 +139,7 @@ async def test_defence_a_format_2_follow_up_cannot_be_downgraded_moved_to_zero_o
 ) -> None:
     """Format 2 with its format byte stripped (read as format 1), the same item at position 0
     (numbered by the trigger), and the item copied into another report: each fails."""
-    access, report = await _report(settings)
+    access, report = await alice_and_a_report(settings)
     await _follow_ups(settings, access, NEW)
     path = settings.database_path
     (item,) = _items(path, report.seq)
@@ -182,7 +166,7 @@ async def test_a_format_1_reply_moved_after_a_positioned_follow_up_fails(setting
     signed before F6 (format 1) failed only after a format-2 REPLY; moved after the reporter's
     new (format-2) follow-up it verified, on the reporter's page too (check_reply is the code
     that page uses). It fails now."""
-    access, report = await _report(settings)
+    access, report = await alice_and_a_report(settings)
     old_answer = "Yes, we will come to your house tonight."
     async with open_services(settings) as services:
         db = services.db

@@ -25,6 +25,7 @@ from dropbox_server.store import reports as report_store
 from dropbox_server.store import staff as staff_store
 from tests.conftest import enrol_member, init_test_data_dir
 from tests.reports.forgery import forge_follow_up
+from tests.reports.kent_report import alice_and_a_report
 
 PW = "alice password quartz lantern"
 OLD = "yes, meet me on Friday at the station"
@@ -78,16 +79,7 @@ async def test_an_old_follow_up_moved_after_a_newer_one_is_marked(settings: Sett
 async def test_a_follow_up_sent_before_positions_verifies_unless_it_stands_after_a_positioned_one(
     settings: Settings,
 ) -> None:
-    await init_test_data_dir(settings)
-    async with open_services(settings) as services:
-        db = services.db
-        await enrol_member(db, username="alice", unit_id="kent-police", role="investigator", password=PW)
-        content = ReportContent(force="kent-police", conduct="corruption", what_happened="x")
-        receipt = await submit_report(db, services.receipts, content, None, "online", today())
-        access = await open_with_receipt(db, services.receipts, receipt)
-        assert access is not None
-        report = await report_store.get_report(db, access.report_id)
-        assert report is not None
+    access, report = await alice_and_a_report(settings)
 
     def format_1(text: str) -> bytes:
         """A follow-up's authenticator as the reporter's page made it before positions were covered."""
