@@ -17,6 +17,7 @@ from dropbox_server.services import Services, open_services
 from dropbox_server.store import StaffRow
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
+from dropbox_server.store.enrolments import KeyHolderNotice
 from tests.conftest import enrol_member, init_test_data_dir
 
 
@@ -37,6 +38,16 @@ async def _alice(services: Services) -> StaffRow:
     alice = await staff_store.get_staff_by_username(services.db, "alice")
     assert alice is not None
     return alice
+
+
+async def _acknowledged_by_alice(settings: Settings) -> tuple[StaffRow, KeyHolderNotice]:
+    """A unit of two whose first member has acknowledged the notice about the second."""
+    await _unit_of_two(settings)
+    async with open_services(settings) as services:
+        alice = await _alice(services)
+        (notice,) = await enrolment.open_notices(services.db, alice)
+        await enrolment.acknowledge(services.db, alice, notice.id)
+    return alice, notice
 
 
 async def test_the_new_key_holder_notices_are_plain_rows_a_writer_marks_read(settings: Settings) -> None:
@@ -75,11 +86,7 @@ async def test_only_the_members_own_acknowledgement_hides_a_notice(settings: Set
 
 
 async def test_a_forged_or_moved_acknowledgement_is_not_honoured_and_fails_health(settings: Settings) -> None:
-    await _unit_of_two(settings)
-    async with open_services(settings) as services:
-        alice = await _alice(services)
-        (notice,) = await enrolment.open_notices(services.db, alice)
-        await enrolment.acknowledge(services.db, alice, notice.id)
+    alice, notice = await _acknowledged_by_alice(settings)
     seq = int(notice.id[1:])
     with sqlite3.connect(settings.database_path) as raw:
         (mac,) = raw.execute("SELECT mac FROM key_holder_acks").fetchone()
@@ -101,11 +108,7 @@ async def test_a_forged_or_moved_acknowledgement_is_not_honoured_and_fails_healt
 
 
 async def test_an_edited_or_deleted_notice_entry_shows_and_fails_the_audit_check(settings: Settings) -> None:
-    await _unit_of_two(settings)
-    async with open_services(settings) as services:
-        alice = await _alice(services)
-        (notice,) = await enrolment.open_notices(services.db, alice)
-        await enrolment.acknowledge(services.db, alice, notice.id)
+    alice, notice = await _acknowledged_by_alice(settings)
     seq = int(notice.id[1:])
     with sqlite3.connect(settings.database_path) as raw:
         raw.execute("DROP TRIGGER audit_log_no_update")
