@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.scan import scan
+from tests.scan import Needles, scan_with
 
 NOT_SECRET = {"force", "conduct", "contact_choice", "contact_scope", "conflict", "csrf_token"}
 MIN_LENGTH = 8
@@ -57,12 +57,11 @@ def fresh_temp_files() -> list[Path]:
 
 
 def leaks(base: Path) -> list[tuple[str, str]]:
-    needles = sorted(remembered)
-    hits = scan(server_folders(base), needles)
-    hits += scan(sorted({p.parent for p in base.rglob("server.log")}), needles)
+    finder = Needles(sorted(remembered))
+    hits = scan_with(finder, server_folders(base))
+    hits += scan_with(finder, sorted({p.parent for p in base.rglob("server.log")}))
     for path in fresh_temp_files():
-        data = path.read_bytes()
-        hits += [(str(path), n) for n in needles if n.encode() in data]
-    logged = "\n".join(log_keeper.messages)
-    hits += [("log", n) for n in needles if n in logged]
+        hits += [(str(path), n) for n in sorted(finder.found_in(path.read_bytes()))]
+    logged = "\n".join(log_keeper.messages).encode("utf-8", "surrogatepass")
+    hits += [("log", n) for n in sorted(finder.found_in(logged))]
     return hits
