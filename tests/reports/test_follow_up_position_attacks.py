@@ -14,7 +14,7 @@ from pathlib import Path
 from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import certify, keyring
+from dropbox_server.custody import certify
 from dropbox_server.custody.signing import current_signer
 from dropbox_server.reports import authenticity, casework
 from dropbox_server.reports.content import ReportContent
@@ -27,9 +27,8 @@ from dropbox_server.reports.reporter_access import (
 from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import open_services
 from dropbox_server.store import reports as report_store
-from dropbox_server.store import staff as staff_store
 from tests.reports.forgery import forge_follow_up
-from tests.reports.kent_report import PW, alice_and_a_report
+from tests.reports.kent_report import alice_and_a_report, unlock_alice
 
 OLD = "yes, meet me on Friday at the station"
 NEW = "do NOT contact me, I am being watched"
@@ -39,9 +38,7 @@ async def _as_alice(settings: Settings, report_id: str, reply: str | None = None
     """The unit's view of the thread (kind, text, authenticity); first sends `reply` if given."""
     async with open_services(settings) as services:
         db = services.db
-        row = await staff_store.get_staff_by_username(db, "alice")
-        assert row is not None
-        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, PW))
+        alice = await unlock_alice(db)
         report = await report_store.get_report(db, report_id)
         assert report is not None
         if reply is not None:
@@ -100,9 +97,7 @@ async def _gaps(settings: Settings, access: ReporterAccess) -> tuple[list[bool],
     """Where the unit's view and the reporter's page mark an item missing."""
     async with open_services(settings) as services:
         db = services.db
-        row = await staff_store.get_staff_by_username(db, "alice")
-        assert row is not None
-        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, PW))
+        alice = await unlock_alice(db)
         report = await report_store.get_report(db, access.report_id)
         assert report is not None
         opened = await casework.open_report(db, report, alice.unit_keys)
@@ -170,16 +165,14 @@ async def test_a_format_1_reply_moved_after_a_positioned_follow_up_fails(setting
     old_answer = "Yes, we will come to your house tonight."
     async with open_services(settings) as services:
         db = services.db
-        row = await staff_store.get_staff_by_username(db, "alice")
-        assert row is not None
-        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, PW))
+        alice = await unlock_alice(db)
         signer = await current_signer(db, report.unit_id, alice.unit_keys)
         await certify.reporter_public(db, report)
         legacy = bytes([envelope.VERSION]) + signer.unit_key_id.to_bytes(8, "big") + envelope.sign(
             signer.pair,
             authenticity._message(authenticity.REPLY_PURPOSE, report.id, today(), old_answer.encode(), []),
         )  # a reply as the unit signed it before F6: genuinely the unit's
-        item = casework.reply_item(report, row.id, old_answer, signer, today())
+        item = casework.reply_item(report, alice.staff.id, old_answer, signer, today())
         await report_store.add_item(db, report.seq, replace(item, authenticate_at=None, authenticator=legacy), today())
     question = "Please do NOT come to my house, can we meet elsewhere?"
     await _follow_ups(settings, access, question)

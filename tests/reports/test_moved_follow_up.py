@@ -15,19 +15,13 @@ import sqlite3
 
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring
 from dropbox_server.reports import authenticity, casework
-from dropbox_server.reports.content import ReportContent
-from dropbox_server.reports.reporter_access import open_with_receipt, reporter_follow_up
-from dropbox_server.reports.submission import submit_report
+from dropbox_server.reports.reporter_access import reporter_follow_up
 from dropbox_server.services import open_services
 from dropbox_server.store import reports as report_store
-from dropbox_server.store import staff as staff_store
-from tests.conftest import enrol_member, init_test_data_dir
 from tests.reports.forgery import forge_follow_up
-from tests.reports.kent_report import alice_and_a_report
+from tests.reports.kent_report import alice_and_a_report, unlock_alice
 
-PW = "alice password quartz lantern"
 OLD = "yes, meet me on Friday at the station"
 NEW = "do NOT contact me, I am being watched"
 
@@ -35,9 +29,7 @@ NEW = "do NOT contact me, I am being watched"
 async def _unit_view(settings: Settings, report_id: str) -> list[tuple[str, str]]:
     async with open_services(settings) as services:
         db = services.db
-        row = await staff_store.get_staff_by_username(db, "alice")
-        assert row is not None
-        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, PW))
+        alice = await unlock_alice(db)
         report = await report_store.get_report(db, report_id)
         assert report is not None
         opened = await casework.open_report(db, report, alice.unit_keys)
@@ -45,18 +37,10 @@ async def _unit_view(settings: Settings, report_id: str) -> list[tuple[str, str]
 
 
 async def test_an_old_follow_up_moved_after_a_newer_one_is_marked(settings: Settings) -> None:
-    await init_test_data_dir(settings)
+    access, report = await alice_and_a_report(settings)
     async with open_services(settings) as services:
-        db = services.db
-        await enrol_member(db, username="alice", unit_id="kent-police", role="investigator", password=PW)
-        content = ReportContent(force="kent-police", conduct="corruption", what_happened="x")
-        receipt = await submit_report(db, services.receipts, content, None, "online", today())
-        access = await open_with_receipt(db, services.receipts, receipt)
-        assert access is not None
-        await reporter_follow_up(db, access, OLD, today())
-        await reporter_follow_up(db, access, NEW, today())
-        report = await report_store.get_report(db, access.report_id)
-        assert report is not None
+        await reporter_follow_up(services.db, access, OLD, today())
+        await reporter_follow_up(services.db, access, NEW, today())
     assert await _unit_view(settings, access.report_id) == [(OLD, "verified"), (NEW, "verified")]
     with sqlite3.connect(settings.database_path) as raw:
         raw.row_factory = sqlite3.Row

@@ -18,34 +18,19 @@ import sqlite3
 from dropbox_server import envelope
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import keyring, signing
+from dropbox_server.custody import signing
 from dropbox_server.reports import authenticity, casework
-from dropbox_server.reports.content import ReportContent
 from dropbox_server.reports.reporter_access import open_with_receipt, reporter_thread
-from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import open_services
-from dropbox_server.store import reports as report_store
-from dropbox_server.store import staff as staff_store
-from tests.conftest import enrol_member, init_test_data_dir
 from tests.reports.forgery import forge_reply
-
-PW = "alice password quartz lantern"
+from tests.reports.kent_report import alice_and_a_receipt, unlock_alice
 
 
 async def test_an_old_signed_reply_moved_after_a_newer_one_fails(settings: Settings) -> None:
-    await init_test_data_dir(settings)
+    receipt, access, report = await alice_and_a_receipt(settings)
     async with open_services(settings) as services:
         db = services.db
-        await enrol_member(db, username="alice", unit_id="kent-police", role="investigator", password=PW)
-        content = ReportContent(force="kent-police", conduct="corruption", what_happened="x")
-        receipt = await submit_report(db, services.receipts, content, None, "online", today())
-        access = await open_with_receipt(db, services.receipts, receipt)
-        assert access is not None
-        report = await report_store.get_report(db, access.report_id)
-        assert report is not None
-        row = await staff_store.get_staff_by_username(db, "alice")
-        assert row is not None
-        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, PW))
+        alice = await unlock_alice(db)
         await casework.reply_to_reporter(db, report, alice, "come in on Friday, ask for DS Smith", today())
         await casework.reply_to_reporter(db, report, alice, "do NOT come in: stay away", today())
         seq = report.seq
@@ -79,19 +64,10 @@ def _format_1(signer: signing.Signer, report_id: str, day: str, text: str) -> by
 async def test_a_reply_signed_before_positions_verifies_unless_it_stands_after_a_positioned_one(
     settings: Settings,
 ) -> None:
-    await init_test_data_dir(settings)
+    receipt, access, report = await alice_and_a_receipt(settings)
     async with open_services(settings) as services:
         db = services.db
-        await enrol_member(db, username="alice", unit_id="kent-police", role="investigator", password=PW)
-        content = ReportContent(force="kent-police", conduct="corruption", what_happened="x")
-        receipt = await submit_report(db, services.receipts, content, None, "online", today())
-        access = await open_with_receipt(db, services.receipts, receipt)
-        assert access is not None
-        report = await report_store.get_report(db, access.report_id)
-        assert report is not None
-        row = await staff_store.get_staff_by_username(db, "alice")
-        assert row is not None
-        alice = await keyring.unlock_staff(db, row, keyring.unwrap_staff_key(row, PW))
+        alice = await unlock_alice(db)
         signer = await signing.current_signer(db, "kent-police", alice.unit_keys)
     path = settings.database_path
     forge_reply(path, access.report_id, "old format", today(), _format_1(signer, access.report_id, today(), "old format"))
