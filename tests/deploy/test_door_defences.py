@@ -35,6 +35,10 @@ SMUGGLED = [
     ("keys", "add-onion-client", "-x"),
     ("keys", "add-investigator", "--unit=kent-police", "--username=a", "--role=security", "--operat=x"),
     ("keys", "reset-totp", "--username", "carol", "--yes=1"),
+    ("keys", "create-unit", "--id", "x", "--name", "Kent Police", "--nam=Kent"),
+    ("keys", "create-unit", "--id", "x", "--name", "-Kent Police"),
+    ("keys", "create-unit", "--id", "x", "--name", "Kent\tPolice"),
+    ("keys", "retire-unit", "--id=kent-police", "--data-dir=/tmp"),
     ("keys", "rotate-client-auth", "--out-dir=/tmp"),
     ("stats", "--from", "2026-01", "--to", "2026-02", "--data-dir=/tmp"),
     ("backup", "--keep", "1", "--to=/tmp"),
@@ -91,6 +95,8 @@ async def test_defence_commands_that_need_shares_refuse_an_officer_without_them(
         ("keys", "reshare", "--threshold", "2", "--shares", "3", "--yes"),
         ("keys", "split-custodian", "--threshold", "2", "--shares", "3"),
         ("keys", "reset-password", "--username", "nobody", "--old-password-lost", "--yes"),
+        ("keys", "create-unit", "--id", "new-force", "--name", "New Force Police", "--yes"),
+        ("keys", "retire-unit", "--id", "kent-police", "--yes"),
         ("audit", "rekey"),
     ):
         refused = door(config, *args, stdin=b"")
