@@ -97,6 +97,7 @@ async def test_defence_commands_that_need_shares_refuse_an_officer_without_them(
         ("keys", "reset-password", "--username", "nobody", "--old-password-lost", "--yes"),
         ("keys", "create-unit", "--id", "new-force", "--name", "New Force Police", "--yes"),
         ("keys", "retire-unit", "--id", "kent-police", "--yes"),
+        ("audit", "acknowledge"),
         ("audit", "rekey"),
     ):
         refused = door(config, *args, stdin=b"")
