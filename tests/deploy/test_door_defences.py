@@ -143,3 +143,15 @@ async def test_defence_the_wrapper_drops_the_callers_environment(tmp_path: Path)
     with sqlite3.connect(settings.database_path) as raw:
         detail = raw.execute("SELECT detail FROM audit_log WHERE action = 'enrolment_requested'").fetchone()[0]
     assert f"by={OFFICER}" in detail
+
+
+async def test_defence_a_key_backup_names_no_path_of_the_door(tmp_path: Path) -> None:
+    """The door's private workspace (inside the data directory) is none of the caller's business:
+    `keys backup` says what it wrote in neutral words (issue 18 follow-up: it printed the path)."""
+    settings, config = await made_by_init(tmp_path)
+    made = door(config, "keys", "backup")
+    assert made.returncode == 0 and made.stdout.startswith(b"TIPDROP-KEY-BACKUP\n"), said(made)
+    lines = made.stderr.decode("utf-8", "replace").splitlines()
+    told = "\n".join(line for line in lines if "THROWAWAY" not in line)  # test directories only
+    assert "Wrote the key backup" in told, told
+    assert str(settings.data_dir) not in told and ".officer-door" not in told, told
