@@ -58,3 +58,22 @@ async def test_with_k_shares_the_door_creates_and_retires_a_unit_and_names_the_o
         assert raw.execute("SELECT retired_day IS NOT NULL FROM units WHERE id = 'new-force'").fetchone() == (1,)
     assert set(details) == {"unit_created", "unit_retired"}
     assert all(f"by={OFFICER}" in detail for detail in details.values()), details
+
+
+async def test_even_with_k_shares_no_unit_may_look_like_another(tmp_path: Path) -> None:
+    """The share holders see the name they agree to; a look-alike of Kent's (the name the form
+    shows, its unit name, other spacing, case or letters) is refused before anything is made."""
+    settings, config = await made_by_init(tmp_path)
+    shares = _shares(settings.data_dir)
+    for name in ("Kent Police", "KENT  POLICE", "K\u0435nt Police",
+                 "Kent Police: Professional Standards and Anti-Corruption"):
+        refused = door(config, "keys", "create-unit", "--id", "kent-psd", "--name", name, "--yes", stdin=shares)
+        assert refused.returncode == 1 and "nothing was changed" in said(refused), said(refused)
+        assert "Traceback" not in said(refused)
+    renamed = door(config, "keys", "rename-unit", "--id", "essex-police", "--name", "Kent Police", "--yes",
+                   stdin=shares)
+    assert renamed.returncode == 1 and "looks like the name of the unit kent-police" in said(renamed)
+    with sqlite3.connect(settings.database_path) as raw:
+        assert raw.execute("SELECT count(*) FROM units WHERE id = 'kent-psd'").fetchone() == (0,)
+        assert raw.execute("SELECT name FROM units WHERE id = 'essex-police'").fetchone() == (
+            "Essex Police: Professional Standards and Anti-Corruption",)

@@ -460,6 +460,8 @@ def cmd_list_units(args: argparse.Namespace) -> int:
     for unit in listed:
         retired = f"  (retired {unit.retired_day})" if unit.retired_day else ""
         print(f"{unit.unit_id:45} {unit.name}{retired}")
+        if unit.name_clash:
+            print(f"{'':4}ITS NAME LOOKS LIKE AN OLDER UNIT'S: rename one (`keys rename-unit`, K shares)")
         current = unit.current
         for key in unit.keys:
             state = (
