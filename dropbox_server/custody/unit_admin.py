@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from dropbox_server import audit, unit_names
-from dropbox_server.forces import FORCES_BY_ID
+from dropbox_server.forces import DESK_ID, DESK_NAME, FORCES_BY_ID, HUB_ID, HUB_NAME
 from dropbox_server.i18n import translations
 from dropbox_server.store import Database, units
 from dropbox_server.store import unit_admin as unit_store
@@ -19,6 +19,10 @@ MAX_UNIT_ID = 60
 MAX_UNIT_NAME = unit_names.MAX_UNIT_NAME
 # The languages the forms show unit names in (a Welsh page shows "Heddlu Gwent").
 _SHOWN_IN = ("en", "cy")
+# The service's own units keep their names even before they exist: the desk is made only when
+# routing switches to it, and a unit already called "Independent reporting desk" must not
+# pass for it (nor block the switch).
+_RESERVED = ((DESK_ID, DESK_NAME), (HUB_ID, HUB_NAME))
 # Usernames are typed at sign-in and shown to colleagues: lowercase letters, digits, . _ -
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 
@@ -63,7 +67,8 @@ async def refuse_lookalike(db: Database, name: str, *, but: str | None = None) -
     name, so units migration 0021 left without a stored key count too.
     """
     wanted = unit_names.name_key(name)
-    for unit_id, stored, _keyed in await unit_store.unit_names(db):
+    existing = [(unit_id, stored) for unit_id, stored, _keyed in await unit_store.unit_names(db)]
+    for unit_id, stored in [*existing, *_RESERVED]:
         if unit_id == but:
             continue
         if any(unit_names.name_key(shown) == wanted for shown in shown_names(unit_id, stored)):

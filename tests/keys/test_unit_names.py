@@ -105,3 +105,11 @@ async def test_the_store_refuses_a_lookalike_written_past_the_use_case(services:
         await units.insert_unit(services.db, UnitRow("kent-psd", "KENT  POLICE: professional standards "
                                                      "and anti corruption", "force"), today())
     assert await units.get_unit(services.db, "kent-psd") is None
+
+
+async def test_the_desks_name_is_kept_for_it_before_the_desk_exists(services: Services) -> None:
+    """Under direct routing there is no desk unit yet; a force called like it would pass for
+    it on the lists, and make the switch to desk routing fail on the unique name."""
+    assert await units.get_unit(services.db, "desk") is None
+    with pytest.raises(unit_admin.UnitRefused, match="desk"):
+        await staff_changes.create_unit(services.db, "desk-2", "Independent Reporting  Desk", "force", today())
