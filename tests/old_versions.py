@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from dropbox_server import envelope
-from dropbox_server.store import Database, NewItem, NewReport, UnitRow, open_database, units
+from dropbox_server.store import Database, NewItem, NewReport, UnitRow, open_database
 from dropbox_server.store import staff as staff_store
 from dropbox_server.store.database import migrations
 
@@ -22,10 +22,19 @@ async def at_version(path: Path, version: int, u1_name: str = "Unit one") -> Asy
     """A database migrated only up to `version`, with the force unit u1 in it; closed on leaving."""
     db = await open_database(path, migrate_up_to=version)
     try:
-        await units.insert_unit(db, UnitRow("u1", u1_name, "force"), "2026-01-01")
+        await old_unit(db, UnitRow("u1", u1_name, "force"), "2026-01-01")
         yield db
     finally:
         await db.close()
+
+
+async def old_unit(db: Database, unit: UnitRow, day: str) -> None:
+    """A unit as versions 1 to 20 stored it (no name key), written with their SQL."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO units (id, name, kind, created_day) VALUES (?, ?, ?, ?)",
+            (unit.id, unit.name, unit.kind, day),
+        )
 
 
 @asynccontextmanager

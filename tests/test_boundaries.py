@@ -58,7 +58,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dropbox_server.passwords",
     ),
     ("dropbox_server.store",),
-    ("dropbox_server.envelope", "dropbox_server.filecrypt", "dropbox_server.custodian_shares"),
+    ("dropbox_server.envelope", "dropbox_server.filecrypt", "dropbox_server.custodian_shares",
+     "dropbox_server.unit_names"),
     ("onion_config", "receipt_codes"),
 )
 VIEWS = "dropbox_server.web"

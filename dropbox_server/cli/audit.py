@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from dropbox_server import audit
-from dropbox_server.cli.prompts import CliError, add_operator
+from dropbox_server.cli.prompts import CliError, add_operator, end_of_input
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
+from dropbox_server.cli.shares import ask_custodian_shares, unlock
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import certify
@@ -35,7 +36,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_checkpoint)
     p = asub.add_parser(
         "acknowledge",
-        help="security staff: the refused key checks so far were looked into (audited; health clears)",
+        help="security staff, with K custodian shares: the refused key checks so far were looked into "
+        "(audited; health clears)",
     )
     add_data_dir(p)
     add_operator(p)
@@ -130,11 +132,12 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _acknowledge(settings: Settings) -> int:
+async def _acknowledge(settings: Settings, shares: list[str]) -> int:
     db = await _open(settings)
     try:
         if db.audit_seed is None:
             raise CliError(f"{settings.audit_key_path} is missing: restore it from the key backup first")
+        await unlock(db, shares)  # a second person: K share holders agree it was looked into
         result = await audit.verify(db)
         if not result.ok:
             raise CliError(
@@ -151,12 +154,17 @@ async def _acknowledge(settings: Settings) -> int:
 
 
 def cmd_acknowledge(args: argparse.Namespace) -> int:
-    """Record that the refused key checks so far were looked into; the entry names the operator.
+    """Record that the refused key checks so far were looked into, with K custodian shares.
 
     Security: health keeps the certificates check failing while a refusal is unacknowledged,
-    so a key swapped, refused and swapped back is not forgotten (insider finding F4).
+    so a key swapped, refused and swapped back is not forgotten (insider finding F4). Clearing
+    that alarm is the last step of such a swap, so one officer alone must not do it: like the
+    other steps that clear or bypass a custody check, it needs K share holders (issue 18's
+    follow-up). The entry names the operator (through the door, their login).
     """
-    refused = asyncio.run(_acknowledge(settings_from_args(args)))
+    shares = ask_custodian_shares()
+    end_of_input()
+    refused = asyncio.run(_acknowledge(settings_from_args(args), shares))
     print(f"Acknowledged {refused} refused key check(s); the audit log records it (key_checks_acknowledged).")
     return 0
 

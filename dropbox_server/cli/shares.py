@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from dropbox_server import custodian_shares
+from dropbox_server import audit, custodian_shares
 from dropbox_server.cli.prompts import CliError, ask_shares
 from dropbox_server.cli.settings_args import settings_from_args
 from dropbox_server.custody import backup, custodian
@@ -92,3 +92,24 @@ def restore_custodian(backup_path: Path) -> bytes:
         return custodian.private_from_shares(ask_shares(threshold_of), public)
     except custodian.CustodianError as exc:
         raise CliError(str(exc)) from None
+
+
+def ask_custodian_shares() -> list[str]:
+    """K custodian shares, asked before any other secret (one a line from a pipe)."""
+    return ask_shares(threshold_of)
+
+
+async def unlock(db: Database, shares: list[str]) -> bytes:
+    """The custodian private key rebuilt from `shares`; refused shares are audited.
+
+    Security: the failed attempt is recorded (with the operator), never the shares.
+    """
+    try:
+        await custodian.refuse_unsplit(db)
+    except custodian.CustodianError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        return await custodian.unlock(db, shares)
+    except custodian.CustodianError as exc:
+        await audit.record(db, audit.pending("custodian_shares_refused", username="(command line)"))
+        raise CliError(f"{exc}; nothing was changed") from None

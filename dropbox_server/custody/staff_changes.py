@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
-from dropbox_server.custody import certify, custodian, keyring, notices, revoked
+from dropbox_server.custody import certify, custodian, keyring, notices, revoked, unit_admin
 from dropbox_server.custody.revocation import refuse_last_key_holder
 from dropbox_server.custody.rotation import RotationError, new_unit_key
 from dropbox_server.store import Database, StaffRow, UnitRow, units
 from dropbox_server.store import enrolments as enrolment_store
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
+from dropbox_server.store.errors import UnitNameTaken
 from receipt_codes import KdfParams
 
 CUSTODIAN_APPROVAL = "the custodian share holders"
@@ -103,12 +104,21 @@ async def move_staff(
 
 
 async def create_unit(db: Database, unit_id: str, name: str, kind: str, day: str) -> int:
-    """A new unit (a new force, or a force under a new name) with its first key pair."""
+    """A new unit (a new force, or a force under a new name) with its first key pair.
+
+    Security: its name is checked and may not look like any unit's (unit_admin.refuse_lookalike;
+    the store's unique name key holds it too). UnitRefused says why a name is refused.
+    """
     if await units.get_unit(db, unit_id) is not None:
         raise StaffChangeRefused(f"a unit called {unit_id!r} exists already")
     if kind not in ("force", "hub"):
         raise StaffChangeRefused("a unit is a force or a hub")
-    key_id = await keyring.create_unit_ring(db, UnitRow(unit_id, name, kind), day)
+    name = unit_admin.check_unit_name(name)
+    await unit_admin.refuse_lookalike(db, name)
+    try:
+        key_id = await keyring.create_unit_ring(db, UnitRow(unit_id, name, kind), day)
+    except UnitNameTaken:  # a look-alike stored between the check and the write
+        raise unit_admin.UnitRefused(f"{name!r} looks like another unit's name; nothing was made") from None
     await audit.record(db, audit.pending("unit_created", detail=f"unit={unit_id} key={key_id}"))
     return key_id
 

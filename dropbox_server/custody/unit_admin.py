@@ -6,14 +6,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dropbox_server import audit
+from dropbox_server import audit, unit_names
+from dropbox_server.forces import DESK_ID, DESK_NAME, FORCES_BY_ID, HUB_ID, HUB_NAME
+from dropbox_server.i18n import translations
 from dropbox_server.store import Database, units
 from dropbox_server.store import unit_admin as unit_store
+from dropbox_server.store.errors import UnitNameTaken
 
 # A unit id is a lowercase slug: it appears in URLs, audit details and the command line.
 _UNIT_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_UNIT_ID = 60
-MAX_UNIT_NAME = 200
+MAX_UNIT_NAME = unit_names.MAX_UNIT_NAME
+# The languages the forms show unit names in (a Welsh page shows "Heddlu Gwent").
+_SHOWN_IN = ("en", "cy")
+# The service's own units keep their names even before they exist: the desk is made only when
+# routing switches to it, and a unit already called "Independent reporting desk" must not
+# pass for it (nor block the switch).
+_RESERVED = ((DESK_ID, DESK_NAME), (HUB_ID, HUB_NAME))
 # Usernames are typed at sign-in and shown to colleagues: lowercase letters, digits, . _ -
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 
@@ -32,12 +41,41 @@ def check_unit_id(unit_id: str) -> str:
 
 
 def check_unit_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise UnitRefused("a unit needs a name")
-    if len(name) > MAX_UNIT_NAME or not name.isprintable():
-        raise UnitRefused(f"a unit name is at most {MAX_UNIT_NAME} printable characters")
-    return name
+    """A new unit name as stored (unit_names.checked_name), or UnitRefused saying why."""
+    try:
+        return unit_names.checked_name(name)
+    except unit_names.UnitNameRefused as exc:
+        raise UnitRefused(str(exc)) from None
+
+
+def shown_names(unit_id: str, name: str) -> set[str]:
+    """Every name a unit is shown by: its own and, for a seeded force still under its seeded
+    unit name, the force's short name the reporter's form shows, each in every language."""
+    names = {name}
+    seeded = FORCES_BY_ID.get(unit_id)
+    if seeded is not None and seeded.unit_name == name:
+        names.add(str(seeded.name))
+    return {translations(lang).gettext(n) for n in names for lang in _SHOWN_IN} | names
+
+
+async def refuse_lookalike(db: Database, name: str, *, but: str | None = None) -> None:
+    """UnitRefused if `name` looks like a name another unit (retired ones too) is shown by.
+
+    Security: a new or renamed unit cannot pass for another on the reporter's, the phone
+    form's or the passing-on lists (NFKC, case, accents, spacing, punctuation and look-alike
+    letters all folded: unit_names.name_key). Keys are computed here from every unit's
+    name, so units migration 0021 left without a stored key count too.
+    """
+    wanted = unit_names.name_key(name)
+    existing = [(unit_id, stored) for unit_id, stored, _keyed in await unit_store.unit_names(db)]
+    for unit_id, stored in [*existing, *_RESERVED]:
+        if unit_id == but:
+            continue
+        if any(unit_names.name_key(shown) == wanted for shown in shown_names(unit_id, stored)):
+            raise UnitRefused(
+                f"{name!r} looks like the name of the unit {unit_id} ({stored!r}); "
+                "choose a name nobody could take for it"
+            )
 
 
 def check_username(username: str) -> str:
@@ -60,8 +98,13 @@ async def rename_unit(db: Database, unit_id: str, name: str) -> str:
     """A new display name; the id, keys and reports stay. Returns the old name."""
     unit = await units.get_unit(db, await existing_unit(db, unit_id))
     assert unit is not None
+    name = check_unit_name(name)
+    await refuse_lookalike(db, name, but=unit_id)
     entry = audit.pending("unit_renamed", unit_id=unit_id, detail=f"unit={unit_id}")
-    await unit_store.rename_unit(db, unit_id, check_unit_name(name), entry)
+    try:
+        await unit_store.rename_unit(db, unit_id, name, entry)
+    except UnitNameTaken:  # a look-alike stored between the check and the write
+        raise UnitRefused(f"{name!r} looks like another unit's name; nothing was renamed") from None
     return unit.name
 
 
@@ -92,6 +135,8 @@ class UnitKeys:
     name: str
     retired_day: str | None
     keys: list[unit_store.KeyHolders]
+    # Its name looks like an older unit's (left so by migration 0021): rename one of them.
+    name_clash: bool = False
 
     @property
     def current(self) -> unit_store.KeyHolders | None:
@@ -111,6 +156,7 @@ class UnitKeys:
 
 async def units_with_keys(db: Database, unit_id: str | None = None) -> list[UnitKeys]:
     out = []
+    keyed = {uid: has_key for uid, _name, has_key in await unit_store.unit_names(db)}
     for unit in await units.list_units(db):
         if unit_id is not None and unit.id != unit_id:
             continue
@@ -120,6 +166,7 @@ async def units_with_keys(db: Database, unit_id: str | None = None) -> list[Unit
                 unit.name,
                 await unit_store.unit_retired_day(db, unit.id),
                 await unit_store.key_holders(db, unit.id),
+                name_clash=not keyed.get(unit.id, True),
             )
         )
     return out

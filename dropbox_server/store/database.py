@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from dropbox_server import unit_names
 from dropbox_server.store.errors import StorageFull, is_no_space
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,8 @@ async def _migrate(conn: aiosqlite.Connection, up_to: int | None) -> None:
         row = await cur.fetchone()
     current = int(row[0]) if row else 0
     applied = False
+    # Migration 0021 fills units.name_key: the look-alike rule is Python (unit_names), not SQL.
+    await conn.create_function("unit_name_key", 1, unit_names.name_key, deterministic=True)
     for version, _name, sql in migrations():
         if version <= current or (up_to is not None and version > up_to):
             continue

@@ -14,6 +14,18 @@ class StorageFull(Exception):
     """
 
 
+class UnitNameTaken(Exception):
+    """Another unit's name looks the same (their name keys are equal); nothing was written.
+
+    Security: the unique index on units.name_key holds whatever the use case checked before.
+    """
+
+
+def is_unit_name_taken(exc: BaseException) -> bool:
+    """True for the unique index on units.name_key refusing a row."""
+    return isinstance(exc, sqlite3.IntegrityError) and "units.name_key" in str(exc)
+
+
 def is_no_space(exc: BaseException) -> bool:
     """True for "no space left" and "quota exceeded" from the OS or SQLITE_FULL from SQLite."""
     if isinstance(exc, sqlite3.Error):

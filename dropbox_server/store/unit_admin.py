@@ -3,11 +3,14 @@ and retiring units."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
+from dropbox_server.store.errors import UnitNameTaken, is_unit_name_taken
+from dropbox_server.unit_names import name_key
 
 # A report is open ('new' or 'assessing') until it has a final outcome (reports.case_actions).
 CLOSED_OUTCOMES = ("investigation", "safeguarding", "intelligence", "no-further-action", "out-of-scope")
@@ -82,9 +85,24 @@ async def open_report_ids(db: Database, unit_id: str) -> list[str]:
 
 
 async def rename_unit(db: Database, unit_id: str, name: str, audit: PendingAudit) -> None:
-    async with db.transaction() as tx:
-        await tx.execute("UPDATE units SET name = ? WHERE id = ?", (name, unit_id))
-        await append_tx(tx, audit)
+    """A unit's new name; UnitNameTaken if another unit's name looks the same (units.name_key)."""
+    try:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "UPDATE units SET name = ?, name_key = ? WHERE id = ?", (name, name_key(name), unit_id)
+            )
+            await append_tx(tx, audit)
+    except sqlite3.IntegrityError as exc:
+        if is_unit_name_taken(exc):
+            raise UnitNameTaken(name) from None
+        raise
+
+
+async def unit_names(db: Database) -> list[tuple[str, str, bool]]:
+    """(id, name, whether its name key is held) of every unit: a unit left without a key by
+    migration 0021 has a name that looks like an older unit's."""
+    rows = await db.fetch_all("SELECT id, name, name_key IS NOT NULL FROM units ORDER BY rowid")
+    return [(str(r[0]), str(r[1]), bool(r[2])) for r in rows]
 
 
 async def retire_unit(db: Database, unit_id: str, day: str, audit: PendingAudit) -> list[str]:

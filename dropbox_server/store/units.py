@@ -8,15 +8,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dropbox_server.store.database import Database
+from dropbox_server.store.errors import UnitNameTaken, is_unit_name_taken
 from dropbox_server.store.records import GrantRow, UnitKeyRow, UnitRow
+from dropbox_server.unit_names import name_key
 
 
 async def insert_unit(db: Database, unit: UnitRow, day: str) -> None:
-    async with db.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO units (id, name, kind, created_day) VALUES (?, ?, ?, ?)",
-            (unit.id, unit.name, unit.kind, day),
-        )
+    """A new unit; UnitNameTaken if another unit's name looks the same (units.name_key)."""
+    try:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO units (id, name, kind, created_day, name_key) VALUES (?, ?, ?, ?, ?)",
+                (unit.id, unit.name, unit.kind, day, name_key(unit.name)),
+            )
+    except sqlite3.IntegrityError as exc:
+        if is_unit_name_taken(exc):
+            raise UnitNameTaken(unit.name) from None
+        raise
 
 
 async def list_units(db: Database) -> list[UnitRow]:

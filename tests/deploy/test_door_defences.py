@@ -35,6 +35,10 @@ SMUGGLED = [
     ("keys", "add-onion-client", "-x"),
     ("keys", "add-investigator", "--unit=kent-police", "--username=a", "--role=security", "--operat=x"),
     ("keys", "reset-totp", "--username", "carol", "--yes=1"),
+    ("keys", "create-unit", "--id", "x", "--name", "Kent Police", "--nam=Kent"),
+    ("keys", "create-unit", "--id", "x", "--name", "-Kent Police"),
+    ("keys", "create-unit", "--id", "x", "--name", "Kent\tPolice"),
+    ("keys", "retire-unit", "--id=kent-police", "--data-dir=/tmp"),
     ("keys", "rotate-client-auth", "--out-dir=/tmp"),
     ("stats", "--from", "2026-01", "--to", "2026-02", "--data-dir=/tmp"),
     ("backup", "--keep", "1", "--to=/tmp"),
@@ -91,6 +95,9 @@ async def test_defence_commands_that_need_shares_refuse_an_officer_without_them(
         ("keys", "reshare", "--threshold", "2", "--shares", "3", "--yes"),
         ("keys", "split-custodian", "--threshold", "2", "--shares", "3"),
         ("keys", "reset-password", "--username", "nobody", "--old-password-lost", "--yes"),
+        ("keys", "create-unit", "--id", "new-force", "--name", "New Force Police", "--yes"),
+        ("keys", "retire-unit", "--id", "kent-police", "--yes"),
+        ("audit", "acknowledge"),
         ("audit", "rekey"),
     ):
         refused = door(config, *args, stdin=b"")
@@ -136,3 +143,15 @@ async def test_defence_the_wrapper_drops_the_callers_environment(tmp_path: Path)
     with sqlite3.connect(settings.database_path) as raw:
         detail = raw.execute("SELECT detail FROM audit_log WHERE action = 'enrolment_requested'").fetchone()[0]
     assert f"by={OFFICER}" in detail
+
+
+async def test_defence_a_key_backup_names_no_path_of_the_door(tmp_path: Path) -> None:
+    """The door's private workspace (inside the data directory) is none of the caller's business:
+    `keys backup` says what it wrote in neutral words (issue 18 follow-up: it printed the path)."""
+    settings, config = await made_by_init(tmp_path)
+    made = door(config, "keys", "backup")
+    assert made.returncode == 0 and made.stdout.startswith(b"TIPDROP-KEY-BACKUP\n"), said(made)
+    lines = made.stderr.decode("utf-8", "replace").splitlines()
+    told = "\n".join(line for line in lines if "THROWAWAY" not in line)  # test directories only
+    assert "Wrote the key backup" in told, told
+    assert str(settings.data_dir) not in told and ".officer-door" not in told, told

@@ -11,7 +11,7 @@ import pytest
 from dropbox_server import audit, envelope
 from dropbox_server.store import UnitRow, units
 from dropbox_server.store import audit as audit_store
-from tests.old_versions import at_version, migrated, old_staff
+from tests.old_versions import at_version, migrated, old_staff, old_unit
 
 _OLD_TIME = "2026-03-04T10:11:12+00:00"
 
@@ -38,7 +38,7 @@ async def test_0006_renumbers_every_key_and_keeps_every_link(tmp_path: Path, up_
     path = tmp_path / "db.sqlite3"
     pair = envelope.generate_keypair()
     async with at_version(path, 5, u1_name="Kent") as db:
-        await units.insert_unit(db, UnitRow("u2", "Met", "force"), "2026-01-01")
+        await old_unit(db, UnitRow("u2", "Met", "force"), "2026-01-01")
         key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
         staff_id = await old_staff(db, "sue", "supervisor", pair.public)
         async with db.transaction() as tx:  # as version 5 stored them: counters across units

@@ -26,16 +26,16 @@ from dropbox_server.reports.submission import submit_report
 from dropbox_server.services import open_services
 from dropbox_server.store import audit as audit_store
 from dropbox_server.store import open_database
-from tests.conftest import enrol_member, init_test_data_dir
+from tests.conftest import TEST_SHARES, custodian_shares_of, enrol_member, init_test_data_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "run.py", *args, "--data-dir", str(settings.data_dir)],
         cwd=REPO, capture_output=True, text=True, env={**os.environ, "TIPDROP_KDF": "1,8192,1"},
-        timeout=120, check=False,
+        timeout=120, check=False, input=stdin,
     )
 
 
@@ -91,7 +91,14 @@ async def test_a_refused_key_swap_undone_afterwards_fails_until_acknowledged(set
         raw.execute("UPDATE unit_keys SET public_key = ? WHERE public_key = ?", (original, evil.public))
     check = {c.name: c for c in database_checks(settings, today())}["certificates"]
     assert not check.ok and check.facts["unacknowledged"] == 1 and check.facts["failed"] == 0
-    done = _cli(settings, "audit", "acknowledge", "--operator", "jo.smith")
+    # Clearing the alarm is the swap's last step: one officer alone cannot (issue 18 follow-up).
+    alone = _cli(settings, "audit", "acknowledge", "--operator", "jo.smith")
+    assert alone.returncode == 1 and "needs the custodian shares" in alone.stderr, alone.stdout
+    wrong = _cli(settings, "audit", "acknowledge", "--operator", "jo.smith", stdin="not a share\n")
+    assert wrong.returncode == 1, wrong.stdout
+    assert not {c.name: c for c in database_checks(settings, today())}["certificates"].ok
+    shares = "".join(s + "\n" for s in custodian_shares_of(settings.data_dir)[: TEST_SHARES.threshold])
+    done = _cli(settings, "audit", "acknowledge", "--operator", "jo.smith", stdin=shares)
     assert done.returncode == 0 and "Acknowledged 1" in done.stdout, done.stderr
     checks = {c.name: c for c in database_checks(settings, today())}
     assert checks["certificates"].ok and checks["certificates"].facts["refused"] == 1

@@ -295,10 +295,14 @@ async def test_units_are_checked_confirmed_renamed_and_retired(data_dir: Path, s
     assert bad.returncode == 1 and "lowercase" in bad.stderr
     empty = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "  ", "--yes")
     assert empty.returncode == 1 and "needs a name" in empty.stderr
-    unconfirmed = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "New Force")
+    unconfirmed = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "New Force",
+                      stdin=shares(data_dir))
     assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr
+    alone = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "New Force", "--yes")
+    assert alone.returncode == 1 and "needs the custodian shares" in alone.stderr, alone.stderr
     assert rows(data_dir, "SELECT count(*) FROM units WHERE id = 'new-force'") == [(0,)]
-    made = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "New Force", "--yes")
+    made = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "New Force", "--yes",
+               stdin=shares(data_dir))
     assert made.returncode == 0, made.stderr
     alone = run(data_dir, "keys", "rename-unit", "--id", "new-force", "--name", "Newer Force", "--yes")
     assert alone.returncode == 1, alone.stderr  # K shares (insider finding D5)
@@ -309,9 +313,12 @@ async def test_units_are_checked_confirmed_renamed_and_retired(data_dir: Path, s
         ("Newer Force",)
     ]
     report_id = await submitted(settings, force="essex-police")
-    held = run(data_dir, "keys", "retire-unit", "--id", "essex-police", "--yes")
+    held = run(data_dir, "keys", "retire-unit", "--id", "essex-police", "--yes", stdin=shares(data_dir))
     assert held.returncode == 1 and report_id in held.stderr and "pass them on" in held.stderr
-    retired = run(data_dir, "keys", "retire-unit", "--id", "new-force", "--yes")
+    alone = run(data_dir, "keys", "retire-unit", "--id", "new-force", "--yes")
+    assert alone.returncode == 1 and "needs the custodian shares" in alone.stderr, alone.stderr
+    assert rows(data_dir, "SELECT retired_day FROM units WHERE id = 'new-force'") == [(None,)]
+    retired = run(data_dir, "keys", "retire-unit", "--id", "new-force", "--yes", stdin=shares(data_dir))
     assert retired.returncode == 0, retired.stderr
     assert "retired" in run(data_dir, "keys", "list-units", "--unit", "new-force").stdout
     for action in ("unit_created", "unit_renamed", "unit_retired"):
@@ -464,13 +471,15 @@ async def test_the_forms_offer_the_units_in_the_database(sites: Sites, http: aio
     """A unit created on the command line is on the reporter's form at once; retired, it is
     gone and a report naming it goes to the hub."""
     data_dir = sites.settings.data_dir
-    made = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "New Force Police", "--yes")
+    made = run(data_dir, "keys", "create-unit", "--id", "new-force", "--name", "New Force Police", "--yes",
+               stdin=shares(data_dir))
     assert made.returncode == 0, made.stderr
     async with http.get(f"{sites.reporter_url}/report") as resp:
         page = await resp.text()
     assert 'value="new-force"' in page and "New Force Police" in page
     assert 'value="kent-police"' in page, "the seeded forces are still offered"
-    assert run(data_dir, "keys", "retire-unit", "--id", "new-force", "--yes").returncode == 0
+    retired = run(data_dir, "keys", "retire-unit", "--id", "new-force", "--yes", stdin=shares(data_dir))
+    assert retired.returncode == 0, retired.stderr
     async with http.get(f"{sites.reporter_url}/report") as resp:
         assert 'value="new-force"' not in await resp.text()
     db = sites.services.db

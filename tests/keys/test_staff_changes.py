@@ -105,12 +105,13 @@ def cli(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProc
 
 async def test_account_commands(services: Services) -> None:
     data_dir = services.db.path.parent
-    created = cli(data_dir, "create-unit", "--id", "renamed-force", "--name", "Renamed Force: PSD", "--yes")
+    shares = "".join(s + "\n" for s in custodian_shares_of(data_dir)[:2])
+    created = cli(data_dir, "create-unit", "--id", "renamed-force", "--name", "Renamed Force: PSD", "--yes",
+                  stdin=shares)
     assert created.returncode == 0, created.stderr
     listed = cli(data_dir, "list-units")
     assert "renamed-force" in listed.stdout
     await enrol(services, "alice")
-    shares = "".join(s + "\n" for s in custodian_shares_of(data_dir)[:2])
     moved = cli(
         data_dir,
         "move-investigator",

@@ -25,6 +25,7 @@ from receipt_codes import Receipt
 from tests.investigator.conftest import Workspace, submit
 from tests.investigator.test_migration_0002 import _report, old_report
 from tests.investigator.test_transfer import _unlocked
+from tests.old_versions import old_unit
 from tests.reports.forgery import authenticator_of, forge_follow_up, forge_reply, item_position
 
 FORGED = "FORGED: your case is closed, send your details to this address"
@@ -124,7 +125,7 @@ async def test_items_from_before_signing_are_marked_as_such_not_as_forged(tmp_pa
     path = tmp_path / "old.sqlite3"
     db = await open_database(path, migrate_up_to=11)
     pair = envelope.generate_keypair()
-    await units.insert_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
+    await old_unit(db, UnitRow("u1", "Unit one", "force"), "2026-01-01")
     key_id = await units.insert_unit_key(db, "u1", pair.public, "2026-01-01", {})
     await old_report(db, _report(key_id, pair.public, "corruption", 1))
     await db.close()

@@ -179,7 +179,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     end_of_input()
     public = asyncio.run(_custodian_public(args))
     try:
-        with guard().changing(f"key backup {args.out} written"):
+        with guard().changing("key backup written"):
             count = backup.write_backup(settings, public, args.out)
     except backup.BackupError as exc:
         raise CliError(f"{exc}; nothing was changed") from None
@@ -192,7 +192,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     with guard().changing("key backup audited"):
         log_command(args, "keys_backed_up", f"onion_files={count} onion={'+'.join(onions) or 'none'}")
     audit_key = "the audit key, " if settings.audit_key_path.exists() else ""
-    print(f"Wrote {args.out} (mode 0600): pepper, receipt costs, {audit_key}{count} onion files,")
+    # Not the path: through the officers' door it is the door's private workspace (the caller
+    # gets the file on standard output); outside it, the caller named it themselves.
+    print(f"Wrote the key backup (mode 0600): pepper, receipt costs, {audit_key}{count} onion files,")
     print(f"sealed to the custodian key {envelope.fingerprint(public)}; restoring it needs the shares.")
     if not files.reporter_key.exists():
         print(

@@ -8,13 +8,15 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from dropbox_server import audit, passwords
-from dropbox_server.cli.prompts import CliError, ask_new_password, ask_shares
+from dropbox_server import passwords
+from dropbox_server.cli.prompts import CliError, ask_new_password
 from dropbox_server.cli.settings_args import settings_from_args
-from dropbox_server.cli.shares import threshold_of
-from dropbox_server.custody import certify, custodian
+from dropbox_server.cli.shares import ask_custodian_shares, unlock
+from dropbox_server.custody import certify
 from dropbox_server.custody.unit_admin import UnitRefused, check_username, existing_unit
 from dropbox_server.store import Database, open_database
+
+__all__ = ["ask_custodian_shares", "unlock"]  # kept here for the key commands
 
 
 @asynccontextmanager
@@ -42,27 +44,6 @@ async def check_unit_filter(db: Database, unit_id: str | None) -> None:
         await existing_unit(db, unit_id)
     except UnitRefused as exc:
         raise CliError(str(exc)) from None
-
-
-def ask_custodian_shares() -> list[str]:
-    """K custodian shares, asked before any other secret (one a line from a pipe)."""
-    return ask_shares(threshold_of)
-
-
-async def unlock(db: Database, shares: list[str]) -> bytes:
-    """The custodian private key rebuilt from `shares`; refused shares are audited.
-
-    Security: the failed attempt is recorded (with the operator), never the shares.
-    """
-    try:
-        await custodian.refuse_unsplit(db)
-    except custodian.CustodianError as exc:
-        raise CliError(str(exc)) from None
-    try:
-        return await custodian.unlock(db, shares)
-    except custodian.CustodianError as exc:
-        await audit.record(db, audit.pending("custodian_shares_refused", username="(command line)"))
-        raise CliError(f"{exc}; nothing was changed") from None
 
 
 def new_password(username: str) -> str:

@@ -49,7 +49,9 @@ T = TypeVar("T")
 
 def register(keys: Any) -> None:
     """Add the unit and account changes to `keys`."""
-    p = keys.add_parser("create-unit", help="create a unit (a new force or a renamed one) with a key pair")
+    p = keys.add_parser(
+        "create-unit", help="create a unit (a new force or a renamed one) with a key pair (K shares)"
+    )
     _common(p)
     p.add_argument(
         "--id", required=True, help="short id: lowercase words joined by '-', e.g. new-force-police"
@@ -65,7 +67,8 @@ def register(keys: Any) -> None:
     p.add_argument("--name", required=True, help="the unit's new full name")
     p.set_defaults(func=cmd_rename_unit)
     p = keys.add_parser(
-        "retire-unit", help="route no new reports to a unit (refused while it holds open reports)"
+        "retire-unit",
+        help="route no new reports to a unit (K custodian shares; refused while it holds open reports)",
     )
     _common(p)
     p.add_argument("--id", required=True, help="the unit's id (see `keys list-units`)")
@@ -106,27 +109,37 @@ def _refused(exc: Exception) -> CliError:
     return CliError(f"{exc}; nothing was changed")
 
 
-async def _create_unit(args: argparse.Namespace, unit_id: str, name: str) -> int:
+async def _create_unit(args: argparse.Namespace, unit_id: str, name: str, shares: list[str]) -> int:
     async with database(args) as db:
+        await unlock(db, shares)  # a second person: K share holders agree to the new unit
         try:
             with guard().changing(f"unit {unit_id} created"):
                 return await staff_changes.create_unit(db, unit_id, name, args.kind, today())
-        except staff_changes.StaffChangeRefused as exc:
+        except (staff_changes.StaffChangeRefused, unit_admin.UnitRefused) as exc:
             raise _refused(exc) from None
 
 
 def cmd_create_unit(args: argparse.Namespace) -> int:
+    """A new unit with its first key pair, with K custodian shares.
+
+    Security: a new force unit is on the reporter's, the phone form's and the passing-on lists
+    at once. One officer alone could add "Kent Police" beside Kent's real unit: reports a
+    reporter or the desk sent to it would reach a unit nobody holds a key of (silently lost to
+    Kent until K share holders approve a first key holder: whoever the officer enrolled).
+    Like `rename-unit`, it needs K share holders, and names that look alike are refused.
+    """
     try:
         unit_id = unit_admin.check_unit_id(args.id)
         name = unit_admin.check_unit_name(args.name)
     except unit_admin.UnitRefused as exc:
         raise _refused(exc) from None
+    shares = ask_custodian_shares()
     end_of_input()
     if declined(
         f"Create the {args.kind} unit {unit_id} ({name}) with a new key pair?", assume_yes=args.yes
     ):
         return 1
-    key_id = asyncio.run(_create_unit(args, unit_id, name))
+    key_id = asyncio.run(_create_unit(args, unit_id, name, shares))
     print(f"Created unit {unit_id} ({name}) with key #{key_id}; enrol its members with add-investigator.")
     print("It is on the reporter's and the phone form's list of forces from now on.")
     return 0
@@ -172,10 +185,20 @@ def cmd_rename_unit(args: argparse.Namespace) -> int:
 
 
 def cmd_retire_unit(args: argparse.Namespace) -> int:
+    """No new reports for a unit, with K custodian shares.
+
+    Security: a retired force leaves the reporter's and the phone form's lists, and under
+    direct routing a report naming it goes to the national hub: retiring changes who reads new
+    reports about that force, and nothing brings a unit back. One officer alone could take
+    Kent off the lists (and offer a look-alike in its place), so it needs K share holders.
+    """
+    shares = ask_custodian_shares()
     end_of_input()
     if declined(f"Retire {args.id}? No new reports will be routed to it.", assume_yes=args.yes):
         return 1
-    asyncio.run(_change_unit(args, "retired", lambda db: unit_admin.retire_unit(db, args.id, today())))
+    asyncio.run(_change_unit(
+        args, "retired", lambda db: unit_admin.retire_unit(db, args.id, today()), shares=shares
+    ))
     print(f"Retired {args.id}: no new reports are routed to it; its members still read what it holds.")
     return 0
 
@@ -437,6 +460,8 @@ def cmd_list_units(args: argparse.Namespace) -> int:
     for unit in listed:
         retired = f"  (retired {unit.retired_day})" if unit.retired_day else ""
         print(f"{unit.unit_id:45} {unit.name}{retired}")
+        if unit.name_clash:
+            print(f"{'':4}ITS NAME LOOKS LIKE AN OLDER UNIT'S: rename one (`keys rename-unit`, K shares)")
         current = unit.current
         for key in unit.keys:
             state = (
