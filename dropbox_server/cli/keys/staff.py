@@ -115,8 +115,8 @@ async def _create_unit(args: argparse.Namespace, unit_id: str, name: str, shares
         try:
             with guard().changing(f"unit {unit_id} created"):
                 return await staff_changes.create_unit(db, unit_id, name, args.kind, today())
-        except (staff_changes.StaffChangeRefused, unit_admin.UnitRefused) as exc:
-            raise _refused(exc) from None
+        except (staff_changes.StaffChangeRefused, unit_admin.UnitRefused, keyring.KeyringError) as exc:
+            raise _refused(exc) from None  # KeyringError: the custodian key failed its check
 
 
 def cmd_create_unit(args: argparse.Namespace) -> int:
@@ -492,8 +492,8 @@ async def _set_routing(args: argparse.Namespace, shares: list[str]) -> bool:
         try:
             with guard().changing(f"routing set to {args.routing}"):
                 return await switch_routing(db, args.routing, today(), custodian_private)
-        except RoutingError as exc:
-            raise _refused(exc) from None
+        except (RoutingError, keyring.KeyringError) as exc:
+            raise _refused(exc) from None  # KeyringError: the custodian key failed its check
 
 
 def cmd_set_routing(args: argparse.Namespace) -> int:
