@@ -23,6 +23,10 @@ _SHOWN_IN = ("en", "cy")
 # routing switches to it, and a unit already called "Independent reporting desk" must not
 # pass for it (nor block the switch).
 _RESERVED = ((DESK_ID, DESK_NAME), (HUB_ID, HUB_NAME))
+# The forms' own options on the lists of forces (reporter, phone and passing-on forms; gettext
+# ids, so the Welsh texts are reserved too): a unit called "I don’t know" would sit beside
+# the option that sends a report to the national hub (insider finding U4).
+FORM_OPTIONS = ("I don’t know", "Choose a force", "Choose a force…")
 # Usernames are typed at sign-in and shown to colleagues: lowercase letters, digits, . _ -
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 
@@ -67,6 +71,9 @@ async def refuse_lookalike(db: Database, name: str, *, but: str | None = None) -
     name, so units migration 0021 left without a stored key count too.
     """
     wanted = unit_names.name_key(name)
+    for option in FORM_OPTIONS:
+        if any(unit_names.name_key(shown) == wanted for shown in shown_names("", option)):
+            raise UnitRefused(f"{name!r} looks like one of the forms' own choices; choose another name")
     existing = [(unit_id, stored) for unit_id, stored, _keyed in await unit_store.unit_names(db)]
     for unit_id, stored in [*existing, *_RESERVED]:
         if unit_id == but:
