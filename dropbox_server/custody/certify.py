@@ -177,6 +177,10 @@ def binding_holds(seed: bytes, b: ReportBinding) -> bool:
 
 async def _refuse(db: Database, what: str, detail: str) -> NoReturn:
     await audit.record(db, audit.pending("key_check_failed", username=CHECKER, detail=detail))
+    # Security (insider finding U6): the refusal is the newest entry; a writer who cut it off
+    # the tail would clear the alarm without K shares. The checkpoint kept beside the database
+    # now reaches it, so a cut turns the audit chain check red instead.
+    await audit.keep_checkpoint(db)
     raise UncertifiedKey(
         f"{what} fails its certificate: the database may have been altered. Nothing was sealed "
         "to it; see `python run.py status` and the audit log (key_check_failed)"
