@@ -21,10 +21,11 @@ import onion_config
 from dropbox_server import audit
 from dropbox_server.clock import parse_day
 from dropbox_server.config import Settings
-from dropbox_server.custody import certify, notices, revoked
+from dropbox_server.custody import certify, notices, revoked, unit_check
 from dropbox_server.datadir import THROWAWAY_NAME, DataDirError, read_throwaway
 from dropbox_server.reports.retention import cutoff
 from dropbox_server.store import health as health_store
+from dropbox_server.store import unit_admin as unit_store
 from dropbox_server.store.database import AuditKeyError, read_audit_seed
 
 GIB = 1024**3
@@ -142,6 +143,7 @@ def database_checks(settings: Settings, today: str) -> list[Check]:
                 return [Check("database", False, "quick_check found problems: " + "; ".join(integrity))]
             return [Check("database", True, "quick_check ok"),
                     *_key_checks(conn, settings, today), _certificate_check(conn, settings),
+                    _unit_check(conn, settings),
                     _audit_check(conn, settings), _notice_check(conn, settings),
                     _retention_check(conn, settings, today)]
     except sqlite3.Error as exc:
@@ -223,6 +225,21 @@ def _certificate_check(conn: sqlite3.Connection, settings: Settings) -> Check:
     return Check("certificates", not bad and not reports and not unacknowledged, summary,
                  {"failed_keys": bad, "failed_reports": len(reports), "failed": len(bad) + len(reports),
                   "refused": refused, "unacknowledged": unacknowledged})
+
+
+def _unit_check(conn: sqlite3.Connection, settings: Settings) -> Check:
+    """Every unit against its certificate, the name rule and its name key, and no two alike
+    (custody/unit_check.py; insider findings U2, U3): a failing unit is on no form."""
+    seed = _audit_seed(settings, "units", "no unit can be checked")
+    if isinstance(seed, Check):
+        return seed
+    problems = unit_check.unit_problems(seed, unit_store.unit_facts_in(conn))
+    named = sorted(problems)
+    summary = ("every unit is as certified, with a name of its own" if not problems
+               else "FAILED, not offered on any form: "
+               + "; ".join(f"{u} ({problems[u]})" for u in named[:5])
+               + (f"; and {len(named) - 5} more" if len(named) > 5 else ""))
+    return Check("units", not problems, summary, {"failed_units": named, "failed": len(named)})
 
 
 def _audit_check(conn: sqlite3.Connection, settings: Settings) -> Check:

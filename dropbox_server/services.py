@@ -65,6 +65,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             raise DataDirError(audit_key_missing(settings))
         # An upgraded database gets its key certificates once, here (the trust point).
         await certify.certify_upgrade(db)
+        await certify.certify_units_upgrade(db)  # once, after migration 0021 (insider finding U2)
     except BaseException:
         await db.close()
         raise

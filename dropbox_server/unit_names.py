@@ -28,8 +28,12 @@ _LOOKALIKE_LETTERS = str.maketrans(
     "abeijkmhopctyxsdqw"
     "abeiknoptux",
 )
-# ASCII look-alikes (after casefolding), after Unicode's confusables skeletons (UTS #39).
-_LOOKALIKE_ASCII = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"), ("|", "l"))
+# ASCII look-alikes (after casefolding), after Unicode's confusables skeletons (UTS #39), in
+# this order: "ri" reads as "n" and "rn" as "m" before i and 1 become l; "cl" reads as "d"
+# after they did (so "c1" and "cI" fold too). "nn" is not folded: it reads as two letters.
+_LOOKALIKE_ASCII = (
+    ("ri", "n"), ("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"), ("|", "l"), ("cl", "d"),
+)
 
 
 class UnitNameRefused(ValueError):
@@ -73,13 +77,14 @@ def name_key(name: str) -> str:
     confused on a list, so no two units may share one.
 
     Compatibility forms folded (NFKC), case folded, accents dropped, other scripts' look-alike
-    letters and ASCII look-alikes (rn/m, 0/o, 1/l/i) folded, and everything but letters and
-    digits (spaces, punctuation, invisible characters) dropped: "Kent  Police", "KENT POLICE",
+    letters and ASCII look-alikes (ri/n, rn/m, vv/w, 0/o, 1/l/i, cl/d, &/and) folded, and everything
+    but letters and digits (spaces, punctuation, invisible characters) dropped: "Kent  Police", "KENT POLICE",
     "Kent-Police" and "Kеnt Police" (Cyrillic е) have one key.
     """
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name).casefold())
     text = "".join(c for c in text if not unicodedata.combining(c)).translate(_LOOKALIKE_LETTERS)
-    text = "".join(c for c in text if c.isalnum() or c == "|")
+    text = text.replace("&", "and")  # "Devon & Cornwall" reads as "Devon and Cornwall"
+    text = "".join(c for c in text if c.isalnum() or c == "|").replace("|", "l")
     for seen, same in _LOOKALIKE_ASCII:
         text = text.replace(seen, same)
-    return text.replace("|", "l")
+    return text

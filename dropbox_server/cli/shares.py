@@ -65,11 +65,15 @@ def threshold_of(text: str) -> tuple[int, int]:
     return info.index, info.threshold
 
 
-async def unlock_with_shares(db: Database) -> bytes:
-    """Ask for K custodian shares (before any other secret) and return the custodian key."""
+async def unlock_with_shares(db: Database, *, restored: bool = False) -> bytes:
+    """Ask for K custodian shares (before any other secret) and return the custodian key.
+
+    `restored`: checked against the pinned key only (`certify-restored`, see custodian.py).
+    """
+    opener = custodian.unlock_restored if restored else custodian.unlock
     try:
         await custodian.refuse_unsplit(db)
-        return await custodian.unlock(db, ask_shares(threshold_of))
+        return await opener(db, ask_shares(threshold_of))
     except custodian.CustodianError as exc:
         raise CliError(f"{exc}; nothing was changed") from None
 

@@ -30,9 +30,10 @@ from dropbox_server.datadir import DataDirError, replace_file
 from dropbox_server.store import Database, units
 from dropbox_server.store import certificates as cert_store
 from dropbox_server.store import subjects as subject_store
+from dropbox_server.store import unit_admin as unit_store
 from dropbox_server.store.certificates import BelowLineItem, HistoryRow, ReportBinding
 from dropbox_server.store.packages import DraftRow
-from dropbox_server.store.records import ReportRow, StaffRow, UnitKeyRow
+from dropbox_server.store.records import ReportRow, StaffRow, UnitFacts, UnitKeyRow
 from dropbox_server.store.subjects import SubjectKeyRow
 
 PURPOSE = b"tipdrop:v1:key-certificates"
@@ -40,6 +41,9 @@ PIN_NAME = "custodian.pub"
 # Written by a restore whose database copy's schema is from before certificates (0013): the
 # only directory `certify_restored` will certify. A database writer cannot write it.
 RESTORED_OLD_NAME = "restored-before-certificates"
+# Written with the first unit certificate (insider finding U2): from then on units are never
+# certified as found again, whatever the database says (a writer cannot remove the file).
+UNITS_CERTIFIED_NAME = "units.certified"
 CHECKER = "server (key check)"
 _log = logging.getLogger("tipdrop")
 Field = bytes | str | int | None
@@ -70,6 +74,11 @@ def custodian_certificate(seed: bytes, public: bytes) -> bytes:
 
 def unit_key_certificate(seed: bytes, key_id: int, unit_id: str, public: bytes) -> bytes:
     return _mac(seed, "unit-key", key_id, unit_id, public)
+
+
+def unit_certificate(seed: bytes, unit_id: str, name: str, kind: str, retired_day: str | None) -> bytes:
+    """Covers what a list of forces shows and routes by: a unit's id, name, kind and retirement."""
+    return _mac(seed, "unit", unit_id, name, kind, retired_day)
 
 
 def staff_certificate(seed: bytes, staff_id: int, unit_id: str, role: str, public: bytes) -> bytes:
@@ -168,6 +177,10 @@ def binding_holds(seed: bytes, b: ReportBinding) -> bool:
 
 async def _refuse(db: Database, what: str, detail: str) -> NoReturn:
     await audit.record(db, audit.pending("key_check_failed", username=CHECKER, detail=detail))
+    # Security (insider finding U6): the refusal is the newest entry; a writer who cut it off
+    # the tail would clear the alarm without K shares. The checkpoint kept beside the database
+    # now reaches it, so a cut turns the audit chain check red instead.
+    await audit.keep_checkpoint(db)
     raise UncertifiedKey(
         f"{what} fails its certificate: the database may have been altered. Nothing was sealed "
         "to it; see `python run.py status` and the audit log (key_check_failed)"
@@ -189,6 +202,55 @@ async def certify_unit_key(db: Database, key_id: int, unit_id: str, public: byte
     cert = unit_key_certificate(_seed(db), key_id, unit_id, public)
     if not await cert_store.set_unit_key_certificate(db, key_id, unit_id, public, cert):
         raise UncertifiedKey(f"unit key #{key_id} changed while it was being certified")
+
+
+def certify_unit(db: Database, unit_id: str, name: str, kind: str, retired_day: str | None) -> bytes:
+    """The certificate of a unit as the caller is about to write it (create, rename, retire)."""
+    cert = unit_certificate(_seed(db), unit_id, name, kind, retired_day)
+    _mark_units_certified(db)
+    return cert
+
+
+def _mark_units_certified(db: Database) -> None:
+    marker = db.path.parent / UNITS_CERTIFIED_NAME
+    if not marker.exists():
+        replace_file(marker, b"unit certificates are in use here; never certify units as found\n")
+
+
+def unit_holds(seed: bytes, unit: UnitFacts) -> bool:
+    """Whether a unit's row is as certified."""
+    return _same(unit.certificate, unit_certificate(seed, unit.id, unit.name, unit.kind, unit.retired_day))
+
+
+async def checked_unit(db: Database, unit_id: str) -> UnitFacts | None:
+    """A unit's row, only if its certificate holds (None: no such unit); refusals are audited."""
+    unit = await unit_store.unit_facts_of(db, unit_id)
+    if unit is not None and not unit_holds(_seed(db), unit):
+        await _refuse(db, f"unit {unit_id} (its name, kind or retirement)", f"unit={unit_id}")
+    return unit
+
+
+async def certify_units_upgrade(db: Database) -> int | None:
+    """Certify every unit as found, once, after migration 0021; the number certified.
+
+    Runs only while the database says so AND units.certified beside it does not exist (the
+    pattern of certify_upgrade and the pin): a writer who sets the marker again later gets a
+    failed key check on the record, not their rows certified.
+    """
+    if not await unit_store.unit_certification_owed(db):
+        return None
+    if (db.path.parent / UNITS_CERTIFIED_NAME).exists():
+        await unit_store.set_unit_certificates(db, {})
+        entry = audit.pending("key_check_failed", username=CHECKER, detail="unit-owed-marker-ignored")
+        await audit.record(db, entry)
+        return None
+    seed = _seed(db)
+    found = {u.id: unit_certificate(seed, u.id, u.name, u.kind, u.retired_day)
+             for u in await unit_store.unit_facts(db)}
+    await unit_store.set_unit_certificates(db, found)
+    _mark_units_certified(db)
+    await audit.record(db, audit.pending("keys_certified", username=CHECKER, detail=f"units={len(found)}"))
+    return len(found)
 
 
 def unit_key_certifier(db: Database, unit_id: str, public: bytes) -> Callable[[int], bytes]:
@@ -538,6 +600,7 @@ async def _certify_all(db: Database, why: str) -> int:
     await cert_store.write_backfill(db, backfill)
     if found is not None:
         write_pin(db, found[0])
+    await certify_units_upgrade(db)  # the units as found, at the same trust point
     detail = f"{why}unit_keys={len(backfill.unit_keys)} staff={len(backfill.staff)} reports={len(reports)}"
     await audit.record(db, audit.pending("keys_certified", username=CHECKER, detail=detail))
     return len(reports)

@@ -94,12 +94,34 @@ async def refuse_unsplit(db: Database) -> None:
 
 
 async def unlock(db: Database, shares: list[str]) -> bytes:
-    """The custodian private key from K shares, checked against the stored public key."""
+    """The custodian private key from K shares, checked against the pinned, certified public key.
+
+    Security: every command that asks for shares comes here. The key as the database stores it
+    is not enough: a database writer could store a key they split themselves, let one officer
+    feed their shares to the door and put the real key back (insider finding U1). The pin file
+    and the certificate (audit.key) are out of a writer's reach; a mismatch is refused and
+    recorded as a failed key check, so health stays red until K share holders acknowledge it.
+    """
     await refuse_unsplit(db)
-    public = await enrolment_store.custodian_public_key(db)
-    if public is None:
-        raise CustodianError("no custodian key: run `python run.py init` first")
+    try:
+        public = await certify.custodian_public(db)
+    except certify.UncertifiedKey as exc:
+        raise CustodianError(str(exc)) from None
     return private_from_shares(shares, public)
+
+
+async def unlock_restored(db: Database, shares: list[str]) -> bytes:
+    """The custodian private key from K shares, checked against the PINNED key only.
+
+    Only for `certify-restored`: a restored copy from before certificates has no custodian
+    certificate yet. Security: the pin is written by the restore, outside the database;
+    `certify.certify_restored` then also requires the copy's row to equal it.
+    """
+    await refuse_unsplit(db)
+    pinned = certify.read_pin(certify.pin_path(db))
+    if pinned is None:
+        raise CustodianError(f"no custodian key is pinned in {certify.PIN_NAME}")
+    return private_from_shares(shares, pinned)
 
 
 def private_from_shares(shares: list[str], public: bytes) -> bytes:

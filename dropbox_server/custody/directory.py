@@ -5,9 +5,11 @@ Read-only look-ups over store/, so that views never touch the store themselves.
 
 from __future__ import annotations
 
+from dropbox_server.custody import unit_check
 from dropbox_server.store import Database, StaffRow
 from dropbox_server.store import keys as key_store
 from dropbox_server.store import staff as staff_store
+from dropbox_server.store import unit_admin as unit_admin_store
 from dropbox_server.store import units as unit_store
 
 
@@ -17,8 +19,14 @@ async def unit_names(db: Database) -> dict[str, str]:
 
 
 async def receiving_units(db: Database) -> list[tuple[str, str]]:
-    """(id, name) of every unit a desk package can go to: all units but the desk itself."""
-    return [(u.id, u.name) for u in await unit_store.list_units(db) if u.kind != "desk"]
+    """(id, name) of every unit a desk package can go to: all units but the desk itself.
+
+    Security (insider finding U2): not a unit failing its certificate or its name checks.
+    """
+    every = await unit_admin_store.unit_facts(db)
+    bad = unit_check.unit_problems(db.audit_seed, every)
+    listed = {u.id for u in every if u.kind != "desk" and u.id not in bad}
+    return [(u.id, u.name) for u in await unit_store.list_units(db) if u.id in listed]
 
 
 async def unit_name(db: Database, unit_id: str) -> str:

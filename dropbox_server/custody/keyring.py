@@ -50,7 +50,7 @@ async def create_unit_ring(db: Database, unit: UnitRow, day: str) -> int:
         custodian_public = await certify.custodian_public(db)
     except certify.UncertifiedKey as exc:
         raise KeyringError(str(exc)) from None
-    await units.insert_unit(db, unit, day)
+    await units.insert_unit(db, unit, day, certify.certify_unit(db, unit.id, unit.name, unit.kind, None))
     pair = envelope.generate_keypair()
     return await units.insert_unit_key(
         db, unit.id, pair.public, day, {None: envelope.seal(custodian_public, pair.private)},

@@ -7,11 +7,13 @@ import re
 from dataclasses import dataclass
 
 from dropbox_server import audit, unit_names
+from dropbox_server.custody import certify
 from dropbox_server.forces import DESK_ID, DESK_NAME, FORCES_BY_ID, HUB_ID, HUB_NAME
 from dropbox_server.i18n import translations
 from dropbox_server.store import Database, units
 from dropbox_server.store import unit_admin as unit_store
 from dropbox_server.store.errors import UnitNameTaken
+from dropbox_server.store.records import UnitFacts
 
 # A unit id is a lowercase slug: it appears in URLs, audit details and the command line.
 _UNIT_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -22,7 +24,11 @@ _SHOWN_IN = ("en", "cy")
 # The service's own units keep their names even before they exist: the desk is made only when
 # routing switches to it, and a unit already called "Independent reporting desk" must not
 # pass for it (nor block the switch).
-_RESERVED = ((DESK_ID, DESK_NAME), (HUB_ID, HUB_NAME))
+RESERVED = ((DESK_ID, DESK_NAME), (HUB_ID, HUB_NAME))
+# The forms' own options on the lists of forces (reporter, phone and passing-on forms; gettext
+# ids, so the Welsh texts are reserved too): a unit called "I don’t know" would sit beside
+# the option that sends a report to the national hub (insider finding U4).
+FORM_OPTIONS = ("I don’t know", "Choose a force", "Choose a force…")
 # Usernames are typed at sign-in and shown to colleagues: lowercase letters, digits, . _ -
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 
@@ -67,8 +73,11 @@ async def refuse_lookalike(db: Database, name: str, *, but: str | None = None) -
     name, so units migration 0021 left without a stored key count too.
     """
     wanted = unit_names.name_key(name)
+    for option in FORM_OPTIONS:
+        if any(unit_names.name_key(shown) == wanted for shown in shown_names("", option)):
+            raise UnitRefused(f"{name!r} looks like one of the forms' own choices; choose another name")
     existing = [(unit_id, stored) for unit_id, stored, _keyed in await unit_store.unit_names(db)]
-    for unit_id, stored in [*existing, *_RESERVED]:
+    for unit_id, stored in [*existing, *RESERVED]:
         if unit_id == but:
             continue
         if any(unit_names.name_key(shown) == wanted for shown in shown_names(unit_id, stored)):
@@ -94,17 +103,34 @@ async def existing_unit(db: Database, unit_id: str) -> str:
     return unit_id
 
 
+async def _certified(db: Database, unit_id: str) -> UnitFacts:
+    """The unit's row as certified; UnitRefused if there is none or it fails (audited).
+
+    Security (insider finding U2): a change is certified from the checked row, never from
+    columns a database writer may have set.
+    """
+    await existing_unit(db, unit_id)
+    try:
+        unit = await certify.checked_unit(db, unit_id)
+    except certify.UncertifiedKey as exc:
+        raise UnitRefused(str(exc)) from None
+    assert unit is not None
+    return unit
+
+
 async def rename_unit(db: Database, unit_id: str, name: str) -> str:
     """A new display name; the id, keys and reports stay. Returns the old name."""
-    unit = await units.get_unit(db, await existing_unit(db, unit_id))
-    assert unit is not None
     name = check_unit_name(name)
+    unit = await _certified(db, unit_id)
     await refuse_lookalike(db, name, but=unit_id)
     entry = audit.pending("unit_renamed", unit_id=unit_id, detail=f"unit={unit_id}")
+    cert = certify.certify_unit(db, unit_id, name, unit.kind, unit.retired_day)
     try:
-        await unit_store.rename_unit(db, unit_id, name, entry)
+        await unit_store.rename_unit(db, unit, name, cert, entry)
     except UnitNameTaken:  # a look-alike stored between the check and the write
         raise UnitRefused(f"{name!r} looks like another unit's name; nothing was renamed") from None
+    except unit_store.UnitChanged:
+        raise UnitRefused(f"{unit_id} changed meanwhile; nothing was renamed, run it again") from None
     return unit.name
 
 
@@ -114,11 +140,15 @@ async def retire_unit(db: Database, unit_id: str, day: str) -> None:
     Security: the check runs in the retiring transaction, so a report cannot slip in between.
     Its keys and closed reports stay, readable by its members and the custodian.
     """
-    await existing_unit(db, unit_id)
-    if await unit_store.unit_retired_day(db, unit_id) is not None:
+    unit = await _certified(db, unit_id)
+    if unit.retired_day is not None:
         raise UnitRefused(f"{unit_id} is already retired")
     entry = audit.pending("unit_retired", unit_id=unit_id, detail=f"unit={unit_id}")
-    still_open = await unit_store.retire_unit(db, unit_id, day, entry)
+    cert = certify.certify_unit(db, unit_id, unit.name, unit.kind, day)
+    try:
+        still_open = await unit_store.retire_unit(db, unit, day, cert, entry)
+    except unit_store.UnitChanged:
+        raise UnitRefused(f"{unit_id} changed meanwhile; nothing was retired, run it again") from None
     if still_open:
         raise UnitRefused(
             f"{unit_id} still holds {len(still_open)} open report(s) ({', '.join(still_open[:10])}"
@@ -135,8 +165,13 @@ class UnitKeys:
     name: str
     retired_day: str | None
     keys: list[unit_store.KeyHolders]
-    # Its name looks like an older unit's (left so by migration 0021): rename one of them.
-    name_clash: bool = False
+    # Why it is offered on no form (custody/unit_check.py), or None.
+    problem: str | None = None
+
+    @property
+    def name_clash(self) -> bool:
+        """It is offered on no form: its name looks like another's, breaks the rule, or fails."""
+        return self.problem is not None
 
     @property
     def current(self) -> unit_store.KeyHolders | None:
@@ -154,9 +189,15 @@ class UnitKeys:
         return [k.key_id for k in self.keys if k.retired_day is None and not k.members and not k.custodian]
 
 
-async def units_with_keys(db: Database, unit_id: str | None = None) -> list[UnitKeys]:
+async def units_with_keys(
+    db: Database, unit_id: str | None = None, problems: dict[str, str] | None = None
+) -> list[UnitKeys]:
+    """Units with their keys; `problems` (custody/unit_check.unit_problems) marks units
+    offered on no form. Without it, units migration 0021 left without a name key are."""
     out = []
-    keyed = {uid: has_key for uid, _name, has_key in await unit_store.unit_names(db)}
+    if problems is None:
+        keyed = {uid: has_key for uid, _name, has_key in await unit_store.unit_names(db)}
+        problems = {uid: "its name looks like another unit's" for uid, ok in keyed.items() if not ok}
     for unit in await units.list_units(db):
         if unit_id is not None and unit.id != unit_id:
             continue
@@ -166,7 +207,7 @@ async def units_with_keys(db: Database, unit_id: str | None = None) -> list[Unit
                 unit.name,
                 await unit_store.unit_retired_day(db, unit.id),
                 await unit_store.key_holders(db, unit.id),
-                name_clash=not keyed.get(unit.id, True),
+                problem=problems.get(unit.id),
             )
         )
     return out

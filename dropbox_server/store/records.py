@@ -14,6 +14,18 @@ class UnitRow:
 
 
 @dataclass(frozen=True)
+class UnitFacts:
+    """A unit as its certificate covers it, with its stored name key (custody/unit_check.py)."""
+
+    id: str
+    name: str
+    kind: str
+    retired_day: str | None
+    name_key: str | None
+    certificate: bytes | None
+
+
+@dataclass(frozen=True)
 class UnitKeyRow:
     id: int
     unit_id: str

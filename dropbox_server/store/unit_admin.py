@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from dropbox_server.store.audit import PendingAudit, append_tx
 from dropbox_server.store.database import Database
 from dropbox_server.store.errors import UnitNameTaken, is_unit_name_taken
+from dropbox_server.store.records import UnitFacts
 from dropbox_server.unit_names import name_key
 
 # A report is open ('new' or 'assessing') until it has a final outcome (reports.case_actions).
@@ -84,13 +85,25 @@ async def open_report_ids(db: Database, unit_id: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-async def rename_unit(db: Database, unit_id: str, name: str, audit: PendingAudit) -> None:
-    """A unit's new name; UnitNameTaken if another unit's name looks the same (units.name_key)."""
+class UnitChanged(Exception):
+    """The unit's row is no longer what was checked; nothing was written."""
+
+
+async def rename_unit(
+    db: Database, was: UnitFacts, name: str, certificate: bytes, audit: PendingAudit
+) -> None:
+    """A unit's new name and certificate, only while its row is still `was` (as checked);
+    UnitNameTaken if another unit's name looks the same (units.name_key)."""
     try:
         async with db.transaction() as tx:
-            await tx.execute(
-                "UPDATE units SET name = ?, name_key = ? WHERE id = ?", (name, name_key(name), unit_id)
+            cur = await tx.execute(
+                "UPDATE units SET name = ?, name_key = ?, certificate = ? "
+                "WHERE id = ? AND name = ? AND kind = ? AND retired_day IS ? AND certificate = ?",
+                (name, name_key(name), certificate, was.id, was.name, was.kind, was.retired_day,
+                 was.certificate),
             )
+            if cur.rowcount != 1:
+                raise UnitChanged(was.id)
             await append_tx(tx, audit)
     except sqlite3.IntegrityError as exc:
         if is_unit_name_taken(exc):
@@ -105,28 +118,66 @@ async def unit_names(db: Database) -> list[tuple[str, str, bool]]:
     return [(str(r[0]), str(r[1]), bool(r[2])) for r in rows]
 
 
-async def retire_unit(db: Database, unit_id: str, day: str, audit: PendingAudit) -> list[str]:
-    """Retire a unit unless it holds open reports (checked in the same transaction); returns them."""
+async def retire_unit(
+    db: Database, was: UnitFacts, day: str, certificate: bytes, audit: PendingAudit
+) -> list[str]:
+    """Retire a unit unless it holds open reports (checked in the same transaction); returns
+    them. Written with its new certificate, only while its row is still `was` (as checked)."""
     marks = ",".join("?" * len(CLOSED_OUTCOMES))
     async with db.transaction() as tx:
         cur = await tx.execute(
             f"SELECT id FROM reports WHERE unit_id = ? AND outcome NOT IN ({marks}) ORDER BY id",  # noqa: S608
-            (unit_id, *CLOSED_OUTCOMES),
+            (was.id, *CLOSED_OUTCOMES),
         )
         still_open = [str(r[0]) for r in await cur.fetchall()]
         if still_open:
             return still_open
-        await tx.execute("UPDATE units SET retired_day = ? WHERE id = ?", (day, unit_id))
+        cur = await tx.execute(
+            "UPDATE units SET retired_day = ?, certificate = ? "
+            "WHERE id = ? AND name = ? AND kind = ? AND retired_day IS NULL AND certificate = ?",
+            (day, certificate, was.id, was.name, was.kind, was.certificate),
+        )
+        if cur.rowcount != 1:
+            raise UnitChanged(was.id)
         await append_tx(tx, audit)
     return []
 
 
-async def active_units(db: Database) -> list[tuple[str, str, str]]:
-    """(id, name, kind) of every unit that takes new reports, hub first then by name."""
-    rows = await db.fetch_all(
-        "SELECT id, name, kind FROM units WHERE retired_day IS NULL ORDER BY kind DESC, name"
-    )
-    return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+_FACTS = "SELECT id, name, kind, retired_day, name_key, certificate FROM units"
+
+
+def _facts(r: Sequence[object]) -> UnitFacts:
+    cert = r[5]
+    return UnitFacts(str(r[0]), str(r[1]), str(r[2]), None if r[3] is None else str(r[3]),
+                     None if r[4] is None else str(r[4]), bytes(cert) if isinstance(cert, bytes) else None)
+
+
+async def unit_facts(db: Database) -> list[UnitFacts]:
+    """Every unit (retired ones too) as its certificate covers it, hub first then by name."""
+    return [_facts(r) for r in await db.fetch_all(_FACTS + " ORDER BY kind DESC, name")]
+
+
+async def unit_facts_of(db: Database, unit_id: str) -> UnitFacts | None:
+    row = await db.fetch_one(_FACTS + " WHERE id = ?", (unit_id,))
+    return _facts(row) if row is not None else None
+
+
+def unit_facts_in(conn: sqlite3.Connection) -> list[UnitFacts]:
+    """The same, read by `status` on its read-only connection."""
+    return [_facts(r) for r in conn.execute(_FACTS + " ORDER BY kind DESC, name").fetchall()]
+
+
+async def set_unit_certificates(db: Database, certificates: dict[str, bytes]) -> None:
+    """Certify units as found (the one-time upgrade) and clear the marker that asked for it."""
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "UPDATE units SET certificate = ? WHERE id = ?", [(c, i) for i, c in certificates.items()]
+        )
+        await tx.execute("DELETE FROM unit_certification_owed")
+
+
+async def unit_certification_owed(db: Database) -> bool:
+    return await db.fetch_one("SELECT 1 FROM unit_certification_owed") is not None
 
 
 async def units_of_keys(db: Database, key_ids: Sequence[int]) -> list[str]:

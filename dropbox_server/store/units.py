@@ -13,13 +13,14 @@ from dropbox_server.store.records import GrantRow, UnitKeyRow, UnitRow
 from dropbox_server.unit_names import name_key
 
 
-async def insert_unit(db: Database, unit: UnitRow, day: str) -> None:
-    """A new unit; UnitNameTaken if another unit's name looks the same (units.name_key)."""
+async def insert_unit(db: Database, unit: UnitRow, day: str, certificate: bytes) -> None:
+    """A new unit with its certificate; UnitNameTaken if another unit's name looks the same."""
     try:
         async with db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO units (id, name, kind, created_day, name_key) VALUES (?, ?, ?, ?, ?)",
-                (unit.id, unit.name, unit.kind, day, name_key(unit.name)),
+                "INSERT INTO units (id, name, kind, created_day, name_key, certificate) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (unit.id, unit.name, unit.kind, day, name_key(unit.name), certificate),
             )
     except sqlite3.IntegrityError as exc:
         if is_unit_name_taken(exc):

@@ -4,6 +4,7 @@ in plain words, with nothing from reports; every other role is refused."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,7 +20,7 @@ from tests.investigator.conftest import Workspace, clock, running_workspace, sub
 from tests.investigator.driver import FakeClock, text_of
 
 TITLES = ("Tor", "Reporters' onion service", "Staff onion service", "Database", "Unit keys",
-          "Key holders", "Key certificates", "Audit trail", "Key holder notices",
+          "Key holders", "Key certificates", "Units on the forms", "Audit trail", "Key holder notices",
           "Deleting old reports", "Free disk space", "Backups")
 WHAT_HAPPENED = "Sergeant Example took cash from a dealer."
 
@@ -111,6 +112,17 @@ async def test_a_stranded_unit_is_counted_not_named(workspace: Workspace) -> Non
     assert attention and "because no member holds their key: 1." in text
     assert '"desk"' not in page and ">desk<" not in page and " desk " not in text_of(page)
     assert report_id not in page
+
+
+async def test_a_unit_altered_in_the_database_is_counted_not_named(workspace: Workspace) -> None:
+    """Insider finding U2: a unit renamed by SQL fails its certificate; the page counts it."""
+    with sqlite3.connect(workspace.settings.database_path) as raw:
+        raw.execute("UPDATE units SET name = 'Kent Police 2' WHERE id = 'essex-police'")
+    sec = await workspace.signed_in("sian", "kent-police", "security")
+    _, page = await sec.get("/health")
+    attention, text = checks_on(page)["Units on the forms"]
+    assert attention and "looks like another unit's: 1." in text
+    assert "essex-police" not in page and "Kent Police 2" not in page
 
 
 @pytest.mark.parametrize("role, unit", [

@@ -514,3 +514,14 @@ async def test_a_restore_that_fails_before_its_audit_entry_leaves_no_target(data
     again = run(target.data_dir, "keys", "restore", "--in", str(keys_file), "--database", str(db_copy),
                 stdin=shares(data_dir))  # fmt: skip
     assert again.returncode == 0, again.stderr
+
+
+async def test_list_units_says_which_units_are_offered_on_no_form(data_dir: Path) -> None:
+    """Insider finding U2: a unit renamed by SQL fails its certificate; list-units says so."""
+    with sqlite3.connect(data_dir / "tipdrop.sqlite3") as raw:
+        raw.execute("UPDATE units SET name = 'Kent Police 2' WHERE id = 'essex-police'")
+    listed = run(data_dir, "keys", "list-units").stdout
+    essex = listed[listed.index("essex-police"):]
+    assert essex.splitlines()[1].strip().startswith("OFFERED ON NO FORM: fails its certificate")
+    kent = listed[listed.index("kent-police"):]
+    assert "OFFERED ON NO FORM" not in kent.splitlines()[1]

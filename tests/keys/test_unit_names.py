@@ -103,7 +103,7 @@ async def test_the_store_refuses_a_lookalike_written_past_the_use_case(services:
     """The unique name key holds even for code that skips custody's check."""
     with pytest.raises(UnitNameTaken):
         await units.insert_unit(services.db, UnitRow("kent-psd", "KENT  POLICE: professional standards "
-                                                     "and anti corruption", "force"), today())
+                                                     "and anti corruption", "force"), today(), b"")
     assert await units.get_unit(services.db, "kent-psd") is None
 
 

@@ -83,7 +83,7 @@ def cmd_reshare(args: argparse.Namespace) -> int:
 
 async def _certify_restored(args: argparse.Namespace) -> int:
     async with database(args) as db:
-        opened = await unlock_with_shares(db)
+        opened = await unlock_with_shares(db, restored=True)
         try:
             return await certify.certify_restored(db, opened)
         except (certify.RestoredRefused, certify.UncertifiedKey) as exc:

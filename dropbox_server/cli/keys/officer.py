@@ -31,6 +31,7 @@ async def database(args: argparse.Namespace) -> AsyncIterator[Database]:
             # An upgraded directory is certified at its first open with audit.key, whether by
             # `serve` or by a key command (custody/certify.py: the trust point).
             await certify.certify_upgrade(db)
+            await certify.certify_units_upgrade(db)
         yield db
     finally:
         await db.close()

@@ -35,13 +35,14 @@ from dropbox_server.cli.prompts import (
 )
 from dropbox_server.cli.settings_args import add_data_dir, settings_from_args
 from dropbox_server.clock import today
-from dropbox_server.custody import enrolment, keyring, staff_changes, unit_admin
+from dropbox_server.custody import enrolment, keyring, staff_changes, unit_admin, unit_check
 from dropbox_server.custody.desk import RoutingError, switch_routing
 from dropbox_server.custody.revocation import RemovalRefused
 from dropbox_server.custody.rotation import RotationError
 from dropbox_server.forces import DESK_ID
 from dropbox_server.store import Database
 from dropbox_server.store import deployment as deployment_store
+from dropbox_server.store import unit_admin as unit_admin_store
 from dropbox_server.store.deployment import DESK, ROUTINGS
 
 T = TypeVar("T")
@@ -115,8 +116,8 @@ async def _create_unit(args: argparse.Namespace, unit_id: str, name: str, shares
         try:
             with guard().changing(f"unit {unit_id} created"):
                 return await staff_changes.create_unit(db, unit_id, name, args.kind, today())
-        except (staff_changes.StaffChangeRefused, unit_admin.UnitRefused) as exc:
-            raise _refused(exc) from None
+        except (staff_changes.StaffChangeRefused, unit_admin.UnitRefused, keyring.KeyringError) as exc:
+            raise _refused(exc) from None  # KeyringError: the custodian key failed its check
 
 
 def cmd_create_unit(args: argparse.Namespace) -> int:
@@ -450,7 +451,8 @@ def cmd_approve_first(args: argparse.Namespace) -> int:
 async def _list_units(args: argparse.Namespace) -> tuple[str, list[unit_admin.UnitKeys]]:
     async with database(args) as db:
         await check_unit_filter(db, args.unit)
-        return await deployment_store.routing(db), await unit_admin.units_with_keys(db, args.unit)
+        problems = unit_check.unit_problems(db.audit_seed, await unit_admin_store.unit_facts(db))
+        return await deployment_store.routing(db), await unit_admin.units_with_keys(db, args.unit, problems)
 
 
 def cmd_list_units(args: argparse.Namespace) -> int:
@@ -460,8 +462,9 @@ def cmd_list_units(args: argparse.Namespace) -> int:
     for unit in listed:
         retired = f"  (retired {unit.retired_day})" if unit.retired_day else ""
         print(f"{unit.unit_id:45} {unit.name}{retired}")
-        if unit.name_clash:
-            print(f"{'':4}ITS NAME LOOKS LIKE AN OLDER UNIT'S: rename one (`keys rename-unit`, K shares)")
+        if unit.problem is not None:
+            print(f"{'':4}OFFERED ON NO FORM: {unit.problem}. Rename it (`keys rename-unit`, K shares); "
+                  "a failed certificate means the database was altered (`status`)")
         current = unit.current
         for key in unit.keys:
             state = (
@@ -492,8 +495,8 @@ async def _set_routing(args: argparse.Namespace, shares: list[str]) -> bool:
         try:
             with guard().changing(f"routing set to {args.routing}"):
                 return await switch_routing(db, args.routing, today(), custodian_private)
-        except RoutingError as exc:
-            raise _refused(exc) from None
+        except (RoutingError, keyring.KeyringError) as exc:
+            raise _refused(exc) from None  # KeyringError: the custodian key failed its check
 
 
 def cmd_set_routing(args: argparse.Namespace) -> int:

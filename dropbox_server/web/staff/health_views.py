@@ -29,6 +29,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "retention": ("due", "overdue"),
     "backup": ("days_since",),
     "certificates": ("failed", "unacknowledged"),
+    "units": ("failed",),
     "audit chain": ("entries",),
 }
 
