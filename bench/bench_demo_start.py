@@ -168,7 +168,7 @@ def main() -> int:
                 if start.ready is None or start.served_after is None:
                     print("  ".join(start.output.splitlines(keepends=True)[-30:]), flush=True)
             if n < args.bare:
-                seconds = bare_network(Path(tmp) / f"bare{n}")
+                seconds = bare_network(base / f"bare{n}")
                 bare.append(seconds)
                 print(f"bare network {n + 1}: {seconds:.1f} s; load {os.getloadavg()[0]:.2f}", flush=True)
     ready = [s.ready for s in starts if s.ready is not None and s.served_after is not None]
