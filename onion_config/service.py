@@ -139,9 +139,11 @@ def _opener(files: OnionFiles, tor: TorSettings,
         workdir = state_dir_for_network(files.testnet_tor_dir, network.identity)
 
         def join_testnet() -> TorConnection:
+            # As with a launched tor: the onions are added at once and published when tor has
+            # bootstrapped, rather than after waiting for the bootstrap first.
             launched = network.launch_tor(
                 torrc.service_options(workdir / "data", workdir / "control_port"), workdir,
-                timeout=tor.start_timeout)
+                timeout=tor.start_timeout, wait_bootstrap=False)
             return TorConnection(launched.controller, launched)
 
         return join_testnet, "testnet"

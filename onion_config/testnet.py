@@ -1,10 +1,12 @@
 """A complete private Tor network on 127.0.0.1 for the demo and the tests.
 
 Three directory authorities (keys from ``tor-gencert``, fingerprints from
-``tor --list-fingerprint``) and three non-exit relays. Onion-service and
-client tors join it through :meth:`PrivateTorNetwork.launch_tor`, only once
-every node serves a consensus that lists all six relays (earlier, they fail
-to build circuits for tens of seconds).
+``tor --list-fingerprint``) and three non-exit relays. The authorities'
+first consensus is scheduled (``first_voting_offset``) for when every relay
+has sent its descriptor, so it already lists all six. Onion-service and
+client tors join through :meth:`PrivateTorNetwork.launch_tor` once every
+authority serves that consensus (earlier, they fail to build circuits for
+tens of seconds); the relays are woken to fetch it at the same moment.
 
 Security: every torrc written here passes ``torrc.check_private_testnet``
 before tor sees it (invariant 8); no node is an exit; everything binds to
@@ -14,6 +16,7 @@ before tor sees it (invariant 8); no node is an exit; everything binds to
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import signal
@@ -103,6 +106,7 @@ class PrivateTorNetwork:
         relays: int = 3,
         tor_cmd: str = "tor",
         gencert_cmd: str = "tor-gencert",
+        first_consensus_after: float = 10.0,
     ) -> None:
         if authorities < 3 or relays < 3:
             # Measured: with fewer nodes onion services were never reachable.
@@ -125,6 +129,8 @@ class PrivateTorNetwork:
         self.authorities: list[torrc.AuthorityEntry] = []
         self._processes: list[tuple[_Node, subprocess.Popen[bytes]]] = []
         self._launched: list[launcher.LaunchedTor] = []
+        self.first_consensus_after = first_consensus_after
+        self.keys_seconds: float | None = None
         self.bootstrap_seconds: float | None = None
 
     # -- lifecycle -------------------------------------------------------
@@ -147,12 +153,11 @@ class PrivateTorNetwork:
             with ThreadPoolExecutor(thread_name_prefix="gencert") as pool:
                 self.authorities = list(pool.map(self._make_authority_keys,
                                                  [n for n in self._nodes if n.is_authority]))
+            self.keys_seconds = time.monotonic() - began
+            offset = first_voting_offset(time.time(), self.first_consensus_after)
             for node in self._nodes:
-                self._start_node(node)
+                self._start_node(node, offset)
             self._wait_for_consensus(began + timeout)
-            for node, process in self._processes:
-                if not node.is_authority:
-                    process.send_signal(signal.SIGHUP)  # ends their 404 back-off at once
         except BaseException:
             self.stop()
             raise
@@ -196,7 +201,8 @@ class PrivateTorNetwork:
         return torrc.testnet_common(self.authorities, data_dir, self.geoip_file)
 
     def launch_tor(
-        self, options: Sequence[torrc.Option], workdir: Path, *, timeout: float = 60.0
+        self, options: Sequence[torrc.Option], workdir: Path, *, timeout: float = 60.0,
+        wait_bootstrap: bool = True,
     ) -> launcher.LaunchedTor:
         """Launch a tor on this network with role options (service or client) laid over.
 
@@ -204,7 +210,8 @@ class PrivateTorNetwork:
         """
         data_dir = dict(options).get("DataDirectory", str(workdir / "data"))
         merged = torrc.merge(self.common_options(Path(data_dir)), list(options))
-        launched = launcher.launch(merged, workdir, tor_cmd=self.tor_cmd, timeout=timeout, testnet=True)
+        launched = launcher.launch(merged, workdir, tor_cmd=self.tor_cmd, timeout=timeout, testnet=True,
+                                   wait_bootstrap=wait_bootstrap)
         self._launched.append(launched)
         return launched
 
@@ -299,11 +306,12 @@ class PrivateTorNetwork:
         fingerprint = (node.data_dir / "fingerprint").read_text().split()[1]
         return torrc.AuthorityEntry(node.nickname, node.or_port, node.dir_port, v3ident, fingerprint)
 
-    def _start_node(self, node: _Node) -> None:
+    def _start_node(self, node: _Node, voting_offset: int) -> None:
         node.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if node.is_authority:
             me = next(a for a in self.authorities if a.nickname == node.nickname)
-            options = torrc.authority_options(me, self.authorities, node.data_dir, self.geoip_file)
+            options = torrc.authority_options(me, self.authorities, node.data_dir, self.geoip_file,
+                                              voting_offset=voting_offset)
         else:
             options = torrc.relay_options(
                 node.nickname, node.or_port, node.dir_port, self.authorities, node.data_dir, self.geoip_file
@@ -313,8 +321,13 @@ class PrivateTorNetwork:
         self._processes.append((node, launcher.spawn_tor(self.tor_cmd, path, log)))
 
     def _wait_for_consensus(self, deadline: float) -> None:
+        """Wait until every authority serves a consensus listing every node, then wake the relays.
+
+        Services and clients bootstrap from the authorities, so they can start now; the relays
+        fetch the same consensus meanwhile (SIGHUP ends their 404 back-off at once).
+        """
         nicknames = {n.nickname for n in self._nodes}
-        pending = list(self._nodes)
+        pending = [n for n in self._nodes if n.is_authority]
         while pending:
             for node, process in self._processes:
                 if process.poll() is not None:
@@ -324,7 +337,7 @@ class PrivateTorNetwork:
                     )
             pending = [n for n in pending if not nicknames <= _consensus_nicknames(n.dir_port)]
             if not pending:
-                return
+                break
             if time.monotonic() > deadline:
                 node = pending[0]
                 raise TorStartFailed(
@@ -333,7 +346,25 @@ class PrivateTorNetwork:
                     f"{len(nicknames)} relays",
                     launcher.log_tail(node.data_dir.parent / f"{node.nickname}.log"),
                 )
-            time.sleep(0.5)
+            time.sleep(0.2)
+        for node, process in self._processes:
+            if not node.is_authority:
+                process.send_signal(signal.SIGHUP)
+
+
+def first_voting_offset(now: float, after: float) -> int:
+    """The authorities' voting offset that makes their first consensus about `after` seconds
+    from `now` (a Unix time), at the next whole second.
+
+    Measured: tor's own schedule (consensuses on multiples of the interval) made the first one
+    0-5 s after start, mostly before the relays had sent their descriptors, so only the
+    second, an interval later, listed them all. With a 10 s first interval, every authority,
+    however slow its start, picks the same first consensus and votes on it `after` - 4 s
+    after start. Relays sent their descriptors 2.5-5 s after start on a loaded 2-core machine:
+    with `after` 8, two of three networks at load 3.6 missed them (a whole interval lost);
+    with 10, none of three did.
+    """
+    return math.ceil(now + after) % torrc.VOTING_INTERVAL
 
 
 def _consensus_nicknames(dir_port: int) -> set[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from onion_config import UnsafeTorConfig, torrc
+from onion_config.testnet import first_voting_offset
 
 AUTHS = [
     torrc.AuthorityEntry(f"auth{i}", 5000 + i, 6000 + i, f"{i:040X}", f"{i + 10:040X}")
@@ -105,3 +106,25 @@ def test_authority_entry_validates_identities() -> None:
 def test_merge_replaces_every_line_of_a_keyword() -> None:
     merged = torrc.merge([("Log", "a"), ("Log", "b"), ("X", "1")], [("Log", "c")])
     assert merged == [("X", "1"), ("Log", "c")]
+
+
+def test_authorities_vote_on_the_offset_they_are_given() -> None:
+    options = torrc.parse(torrc.render(torrc.authority_options(AUTHS[0], AUTHS, DATA, GEOIP, voting_offset=7)))
+    assert ("TestingV3AuthVotingStartOffset", "7") in options
+    # The first interval is the later ones' length, so no earlier slot is within reach of a slow start.
+    assert ("TestingV3AuthInitialVotingInterval", str(torrc.VOTING_INTERVAL)) in options
+    assert ("V3AuthVotingInterval", str(torrc.VOTING_INTERVAL)) in options
+    for wrong in (-1, torrc.VOTING_INTERVAL):
+        with pytest.raises(ValueError):
+            torrc.authority_options(AUTHS[0], AUTHS, DATA, GEOIP, voting_offset=wrong)
+
+
+@pytest.mark.parametrize("now", [1_796_308_954.67, 1_796_308_960.0, 1_796_308_969.99, 86_400.0])
+def test_the_first_consensus_is_due_the_chosen_time_after_the_nodes_start(now: float) -> None:
+    after = 8.0
+    offset = first_voting_offset(now, after)
+    assert 0 <= offset < torrc.VOTING_INTERVAL
+    # Tor's valid-after times are offset past each multiple of the interval (from midnight UTC).
+    first = min(t for t in range(int(now), int(now) + 2 * torrc.VOTING_INTERVAL)
+                if t > now and t % torrc.VOTING_INTERVAL == offset)
+    assert now + after <= first < now + after + 1
