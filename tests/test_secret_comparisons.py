@@ -21,6 +21,8 @@ SECRETISH = re.compile(
 NOT_SECRET = {
     "key == c.key": "a statistics table's column key, published anyway",
     "code == 'csrf'": "the desk's problem code naming which check failed, not a secret",
+    "unit_names.name_key(shown) == wanted": "what a unit's public name looks like, folded",
+    "unit.name_key != unit_names.name_key(unit.name)": "what a unit's public name looks like, folded",
 }
 
 
