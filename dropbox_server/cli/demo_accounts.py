@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dropbox_server import passwords, totp
+from dropbox_server.cli.prompts import CliError
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
 from dropbox_server.custody import custodian, enrolment, keyring, redemption
@@ -114,6 +115,10 @@ async def prepare_demo_data(settings: Settings, accounts_file: Path) -> str:
     is marked as a throwaway demo one and its accounts use config.DEMO_KDF.
     """
     if settings.database_path.exists():
+        if not accounts_file.exists():
+            # Written last: without it, a first start was interrupted half-way (staff missing).
+            raise CliError(f"{settings.data_dir} was left half-made by an interrupted first start; "
+                           f"delete {accounts_file.parent} and start the demo again")
         return f"Reusing {settings.data_dir}; demo accounts are in {accounts_file}"
     began = time.monotonic()
     done = await init_data_dir(settings, custodian.ShareSpec(threshold=2, count=3))
