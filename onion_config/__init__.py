@@ -17,6 +17,7 @@ from onion_config.client_auth import (
 from onion_config.demo import DemoOnions, demo_network, demo_onions
 from onion_config.errors import (
     ControlPortRefused,
+    NetworkStopped,
     NoInvestigatorClients,
     OnionKeyError,
     PublishFailed,
@@ -37,6 +38,7 @@ __all__ = [
     "ControlPortRefused",
     "DemoOnions",
     "KeyPairFactory",
+    "NetworkStopped",
     "NoInvestigatorClients",
     "OnionAddresses",
     "OnionFiles",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,8 +32,13 @@ _MARKER = ".tipdrop-private-tor-network"
 
 
 @contextlib.contextmanager
-def demo_network(workdir: Path, *, timeout: float = 120.0) -> Iterator[PrivateTorNetwork]:
-    """A started private Tor network in ``workdir`` (wiped first if a previous one is there)."""
+def demo_network(
+    workdir: Path, *, timeout: float = 120.0, cancel: threading.Event | None = None
+) -> Iterator[PrivateTorNetwork]:
+    """A started private Tor network in ``workdir`` (wiped first if a previous one is there).
+
+    Setting ``cancel`` while it starts stops it at once with NetworkStopped (nothing left running).
+    """
     workdir = workdir.resolve()
     if workdir.exists() and any(workdir.iterdir()):
         if not (workdir / _MARKER).exists():
@@ -41,7 +47,7 @@ def demo_network(workdir: Path, *, timeout: float = 120.0) -> Iterator[PrivateTo
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, mode=0o700)
     (workdir / _MARKER).touch()
-    network = PrivateTorNetwork(workdir)
+    network = PrivateTorNetwork(workdir, cancel=cancel)
     network.start(timeout=timeout)
     try:
         yield network

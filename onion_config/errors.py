@@ -61,6 +61,13 @@ class TorStartFailed(TorError):
         self.log_tail = log_tail
 
 
+class NetworkStopped(TorError):
+    """The private test network was told to stop while it was still starting."""
+
+    def __init__(self) -> None:
+        super().__init__("the private Tor network was stopped while it was starting")
+
+
 class LoopbackDown(TorError):
     """127.0.0.1 takes no connections, so the private network's nodes cannot reach each other."""
 

@@ -11,6 +11,10 @@ tens of seconds); the relays are woken to fetch it at the same moment.
 Security: every torrc written here passes ``torrc.check_private_testnet``
 before tor sees it (invariant 8); no node is an exit; everything binds to
 127.0.0.1; every process is ours and is stopped by :meth:`stop`.
+
+A start can be cancelled from another thread (the ``cancel`` event): every wait in it
+(tor-gencert, the consensus poll) checks the event, stops what was spawned and raises
+NetworkStopped, so Ctrl-C on the demo never waits for a network nobody wants.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,9 +37,10 @@ from pathlib import Path
 from types import TracebackType
 
 from onion_config import launcher, torrc
-from onion_config.errors import LoopbackDown, TorStartFailed
+from onion_config.errors import LoopbackDown, NetworkStopped, TorStartFailed
 
 _CONSENSUS_PATH = "/tor/status-vote/current/consensus"
+_POLL = 0.2  # seconds between looks at a helper program, the consensus, or the cancel event
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ class PrivateTorNetwork:
         tor_cmd: str = "tor",
         gencert_cmd: str = "tor-gencert",
         first_consensus_after: float = 10.0,
+        cancel: threading.Event | None = None,
     ) -> None:
         if authorities < 3 or relays < 3:
             # Measured: with fewer nodes onion services were never reachable.
@@ -130,6 +137,7 @@ class PrivateTorNetwork:
         self._processes: list[tuple[_Node, subprocess.Popen[bytes]]] = []
         self._launched: list[launcher.LaunchedTor] = []
         self.first_consensus_after = first_consensus_after
+        self._cancel = cancel if cancel is not None else threading.Event()
         self.keys_seconds: float | None = None
         self.bootstrap_seconds: float | None = None
 
@@ -140,7 +148,8 @@ class PrivateTorNetwork:
 
         Raises LoopbackDown if 127.0.0.1 takes no connections, TorMissing if tor or
         tor-gencert is absent, TorStartFailed with the failing node's log when a node exits
-        or the deadline passes.
+        or the deadline passes, NetworkStopped (every node already stopped) once the
+        ``cancel`` event is set.
         """
         began = time.monotonic()
         check_loopback()
@@ -154,6 +163,7 @@ class PrivateTorNetwork:
                 self.authorities = list(pool.map(self._make_authority_keys,
                                                  [n for n in self._nodes if n.is_authority]))
             self.keys_seconds = time.monotonic() - began
+            self._check_cancel()
             offset = first_voting_offset(time.time(), self.first_consensus_after)
             for node in self._nodes:
                 self._start_node(node, offset)
@@ -256,7 +266,7 @@ class PrivateTorNetwork:
         os.chmod(node.data_dir, 0o700)
         cert = keys / "authority_certificate"
         if not cert.exists():
-            subprocess.run(  # noqa: S603 - fixed argv, no shell
+            self._run_helper(
                 [
                     launcher.find_program(self.gencert_cmd),
                     "--create-identity-key",
@@ -273,10 +283,7 @@ class PrivateTorNetwork:
                     "-c",
                     str(cert),
                 ],
-                input=b"\n",
-                capture_output=True,
-                check=True,
-                timeout=60,
+                stdin=b"\n",
             )
         match = re.search(r"^fingerprint ([0-9A-F]{40})$", cert.read_text(), re.M)
         if match is None:
@@ -288,7 +295,7 @@ class PrivateTorNetwork:
         )
         defaults = path.with_name(path.name + "-defaults")
         launcher.write_private(defaults, "")
-        subprocess.run(  # noqa: S603 - fixed argv, no shell
+        self._run_helper(
             [
                 launcher.find_program(self.tor_cmd),
                 "--list-fingerprint",
@@ -299,12 +306,37 @@ class PrivateTorNetwork:
                 "__OwningControllerProcess",
                 str(os.getpid()),
             ],
-            capture_output=True,
-            check=True,
-            timeout=60,
         )
         fingerprint = (node.data_dir / "fingerprint").read_text().split()[1]
         return torrc.AuthorityEntry(node.nickname, node.or_port, node.dir_port, v3ident, fingerprint)
+
+    def _check_cancel(self) -> None:
+        """Raise NetworkStopped if the start was cancelled (start() then stops every node)."""
+        if self._cancel.is_set():
+            raise NetworkStopped()
+
+    def _run_helper(self, argv: list[str], *, stdin: bytes = b"", timeout: float = 60.0) -> None:
+        """Run tor-gencert or `tor --list-fingerprint` to its end, as subprocess.run with
+        check=True would, but kill it and raise NetworkStopped as soon as the start is cancelled."""
+        self._check_cancel()
+        deadline = time.monotonic() + timeout
+        with subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ) as process:
+            given: bytes | None = stdin
+            while True:
+                try:
+                    out, err = process.communicate(given, timeout=_POLL)
+                    break
+                except subprocess.TimeoutExpired:
+                    given = None  # sent with the first call; a retry may not send it again
+                    if self._cancel.is_set() or time.monotonic() > deadline:
+                        process.kill()
+                        process.communicate()
+                        self._check_cancel()
+                        raise subprocess.TimeoutExpired(argv, timeout) from None
+        if process.returncode:
+            raise subprocess.CalledProcessError(process.returncode, argv, out, err)
 
     def _start_node(self, node: _Node, voting_offset: int) -> None:
         node.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -329,13 +361,19 @@ class PrivateTorNetwork:
         nicknames = {n.nickname for n in self._nodes}
         pending = [n for n in self._nodes if n.is_authority]
         while pending:
+            self._check_cancel()
             for node, process in self._processes:
                 if process.poll() is not None:
                     raise TorStartFailed(
                         f"test-network node {node.nickname} exited with {process.returncode}",
                         launcher.log_tail(node.data_dir.parent / f"{node.nickname}.log"),
                     )
-            pending = [n for n in pending if not nicknames <= _consensus_nicknames(n.dir_port)]
+            still = []
+            for node in pending:
+                self._check_cancel()  # each look may take its 2 s timeout
+                if not nicknames <= _consensus_nicknames(node.dir_port):
+                    still.append(node)
+            pending = still
             if not pending:
                 break
             if time.monotonic() > deadline:
@@ -346,7 +384,7 @@ class PrivateTorNetwork:
                     f"{len(nicknames)} relays",
                     launcher.log_tail(node.data_dir.parent / f"{node.nickname}.log"),
                 )
-            time.sleep(0.2)
+            self._cancel.wait(_POLL)
         for node, process in self._processes:
             if not node.is_authority:
                 process.send_signal(signal.SIGHUP)

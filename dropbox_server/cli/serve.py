@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import onion_config
 from dropbox_server import envelope
 from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.cli.demo_accounts import prepare_demo_data
+from dropbox_server.cli.interrupts import leave
 from dropbox_server.cli.settings_args import KDF_ENV, add_data_dir, settings_from_args
 from dropbox_server.cli.shares import add_share_args, share_spec, show_shares
 from dropbox_server.config import Settings
@@ -68,23 +70,45 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_demo)
 
 
-async def _serve_behind(
-    settings: Any, open_onions: Callable[[], Any], describe: Callable[[Any], str],
-    tor_ready: Awaitable[object] | None = None,
-) -> None:
-    """Both sites on 127.0.0.1, published by `open_onions()` until SIGINT/SIGTERM.
-
-    The sites start first (their start-up argon2id runs included); with `tor_ready` (the
-    demo's network still building) the onions wait for it, so both happen at once.
-    """
+def _stop_on_signals() -> asyncio.Event:
+    """An event that SIGINT and SIGTERM set, handled on the running event loop from now on."""
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _first_or_stop(work: asyncio.Future[Any], stop: asyncio.Event) -> bool:
+    """Wait for `work` or `stop`, whichever comes first: True (work's error raised) if work
+    is done. Work still running is left to the caller (a thread cannot be cancelled)."""
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not work.done():
+        return False
+    work.result()
+    return True
+
+
+async def _serve_behind(
+    settings: Any, open_onions: Callable[[], Any], describe: Callable[[Any], str],
+    tor_ready: asyncio.Future[Any] | None = None, stop: asyncio.Event | None = None,
+) -> bool:
+    """Both sites on 127.0.0.1, published by `open_onions()` until SIGINT/SIGTERM (or `stop`).
+
+    The sites start first (their start-up argon2id runs included); with `tor_ready` (the
+    demo's network still building) the onions wait for it, so both happen at once. False if
+    stopped before `tor_ready` was done (nothing published), True after serving.
+    """
+    if stop is None:
+        stop = _stop_on_signals()
     async with open_services(settings) as services:
         runners = await start_sites(settings, services)
         try:
-            if tor_ready is not None:
-                await tor_ready
+            if tor_ready is not None and not await _first_or_stop(tor_ready, stop):
+                return False
             with contextlib.ExitStack() as stack:
                 # Tor start-up blocks (stem is synchronous): keep it off the event loop.
                 onions = await asyncio.to_thread(stack.enter_context, open_onions())
@@ -93,6 +117,7 @@ async def _serve_behind(
                     await stop.wait()
                 finally:
                     await asyncio.to_thread(stack.close)
+            return True
         finally:
             for runner in runners:
                 await runner.cleanup()
@@ -142,26 +167,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
     workdir = args.workdir.resolve()
     args.data_dir = workdir / "data"
     settings = settings_from_args(args, creates="demo")
-    print("Building a private Tor network on 127.0.0.1 while the demo data is prepared...", flush=True)
-    asyncio.run(_demo(settings, workdir, began))
+    done = asyncio.run(_demo(settings, workdir, began))
+    if done is not None:
+        leave(done)  # interrupted before it was ready: the usual message, exit 130
     return 0
 
 
-async def _demo(settings: Settings, workdir: Path, began: float) -> None:
+async def _demo(settings: Settings, workdir: Path, began: float) -> list[str] | None:
     """The network builds in a thread while data and staff are prepared and both sites start
-    on 127.0.0.1; then both onions. Prints when each part is ready, from the command's start."""
+    on 127.0.0.1; then both onions. Prints when each part is ready, from the command's start.
+
+    SIGINT/SIGTERM before the demo is ready cancels the network's build (its tors stopped)
+    and the demo data's preparation instead of waiting for them, and returns what was done.
+    None after a normal stop.
+    """
+    stop = _stop_on_signals()  # before anything starts: no signal finds the default handler
+    cancel = threading.Event()  # tells the network's start, in its thread, to give up
+    done: list[str] = []
+    print("Building a private Tor network on 127.0.0.1 while the demo data is prepared...", flush=True)
     with contextlib.ExitStack() as stack:
         building = asyncio.ensure_future(asyncio.to_thread(
-            stack.enter_context, onion_config.demo_network(workdir / "tor-network")))
+            stack.enter_context, onion_config.demo_network(workdir / "tor-network", cancel=cancel)))
 
         def describe(demo: onion_config.DemoOnions) -> str:
             return (demo.describe() + f"\nDemo ready {time.monotonic() - began:.1f} s after start. "
                     "Ctrl-C stops everything.")
 
         try:
-            print(await prepare_demo_data(settings, workdir / "demo-accounts.txt"), flush=True)
+            preparing = asyncio.ensure_future(prepare_demo_data(settings, workdir / "demo-accounts.txt"))
+            if not await _first_or_stop(preparing, stop):
+                preparing.cancel()  # the next start refuses what it half-made, and says so
+                with contextlib.suppress(asyncio.CancelledError):
+                    await preparing
+                if settings.database_path.exists():
+                    done.append(f"demo data in {workdir} begun, not finished (delete that folder)")
+                return done
+            print(preparing.result(), flush=True)
             print(f"Demo data ready {time.monotonic() - began:.1f} s after start.", flush=True)
-            await _serve_behind(
+            done.append(f"demo data prepared in {workdir}")
+            served = await _serve_behind(
                 settings,
                 lambda: onion_config.demo_onions(
                     building.result(), settings.data_dir, settings.reporter_port,
@@ -169,10 +213,15 @@ async def _demo(settings: Settings, workdir: Path, began: float) -> None:
                 ),
                 describe,
                 tor_ready=building,
+                stop=stop,
             )
+            return None if served else done
         finally:
+            if not building.done():
+                cancel.set()  # stopped or failed before the network was up: nobody wants it now
             # Even when anything failed: the stack must own the network before it closes.
-            await building
+            with contextlib.suppress(onion_config.NetworkStopped):
+                await building
 
 
 log = logging.getLogger("tipdrop")

@@ -47,6 +47,36 @@ class DemoProcess:
                 if READY_LINE in line:
                     return "".join(self.lines)
 
+    def wait_for(self, text: str, timeout: float) -> str:
+        """The first printed line containing text; AssertionError with the output if none came."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                line = self._queue.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                line = ""
+                if left <= 0:
+                    raise AssertionError(f"no line with {text!r} in time:\n" + "".join(self.lines[-40:])) from None
+            if line is None:
+                raise AssertionError(f"exited with {self.process.wait()} before {text!r}:\n" + "".join(self.lines))
+            if line:
+                self.lines.append(line)
+                if text in line:
+                    return line
+
+    def rest_of_output(self, timeout: float = 10.0) -> str:
+        """Everything printed, once the process has exited and its pipe is drained."""
+        if self._pump is not None:
+            self._pump.join(timeout=timeout)
+        while True:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                return "".join(self.lines)
+            if line:
+                self.lines.append(line)
+
     def value(self, pattern: str) -> str:
         """The first group of the first printed line matching pattern."""
         for line in self.lines:
