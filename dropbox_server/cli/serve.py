@@ -20,7 +20,6 @@ from aiohttp import web
 
 import onion_config
 from dropbox_server import envelope
-from dropbox_server.app import create_investigator_app, create_reporter_app
 from dropbox_server.cli.demo_accounts import prepare_demo_data
 from dropbox_server.cli.interrupts import leave
 from dropbox_server.cli.settings_args import KDF_ENV, add_data_dir, settings_from_args
@@ -264,6 +263,10 @@ async def start_sites(settings: Settings, services: Services) -> list[web.AppRun
     file-descriptor limit is raised and each site's connection cap sized under it.
     """
     asyncio.get_running_loop().set_exception_handler(loop_exception_handler)
+    # Imported here: the sites' modules (every view, template and the PDF library) take most of
+    # a command's start-up, and only serve and demo build the sites.
+    from dropbox_server.app import create_investigator_app, create_reporter_app
+
     caps = fit_file_descriptors(settings.connections)
     runners: list[web.AppRunner] = []
     for app, port, cap in (
