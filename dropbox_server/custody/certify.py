@@ -19,6 +19,7 @@ Rows stored before certificates existed get them once, at the first start after 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,9 +235,34 @@ def mark_restored_before_unit_certificates(data_dir: Path) -> None:
     replace_file(data_dir / RESTORED_OLD_UNITS_NAME, b"restored from a copy older than unit certificates\n")
 
 
+def unit_change_detail(unit_id: str, cert: bytes) -> str:
+    """The detail of a rename's or retirement's audit entry: the unit and its new certificate's digest."""
+    return f"unit={unit_id} cert={envelope.checksum(cert)[:16].hex()}"
+
+
+_CERT_IN_DETAIL = re.compile(r"(?:^| )cert=([0-9a-f]{32})(?: |$)")
+
+
 def unit_holds(seed: bytes, unit: UnitFacts) -> bool:
-    """Whether a unit's row is as certified."""
-    return _same(unit.certificate, unit_certificate(seed, unit.id, unit.name, unit.kind, unit.retired_day))
+    """Whether a unit's row is as certified, and is the row its newest change made.
+
+    Security (insider finding V1): a certificate alone is valid forever, so a writer could put
+    back an older certified row (revive a retired unit, undo a rename). A rename or retirement
+    names the new certificate in its keyed audit entry; the row must match the newest such
+    entry, which must itself link under the outside key. Cutting that entry off the log's tail
+    is caught by the checkpoint kept after it, deleting it elsewhere by the chain check.
+    """
+    if not _same(unit.certificate, unit_certificate(seed, unit.id, unit.name, unit.kind, unit.retired_day)):
+        return False
+    change = unit.last_change
+    if change is None:
+        return True
+    found = _CERT_IN_DETAIL.search(change.entry.detail)
+    return (
+        found is not None and unit.certificate is not None and change.entry.unit_id == unit.id
+        and audit.row_links(change, seed)
+        and _same(bytes.fromhex(found.group(1)), envelope.checksum(unit.certificate)[:16])
+    )
 
 
 async def checked_unit(db: Database, unit_id: str) -> UnitFacts | None:

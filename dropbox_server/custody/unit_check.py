@@ -32,7 +32,7 @@ def unit_problems(seed: bytes | None, units: Sequence[UnitFacts]) -> dict[str, s
     problems: dict[str, str] = {}
     for unit in units:
         if seed is not None and not certify.unit_holds(seed, unit):
-            problems[unit.id] = "fails its certificate (name, kind or retirement altered)"
+            problems[unit.id] = "fails its certificate (name, kind, retirement altered, or an old row back)"
             continue
         try:
             rule_ok = unit_names.checked_name(unit.name) == unit.name
