@@ -204,3 +204,29 @@ async def units_of_keys(db: Database, key_ids: Sequence[int]) -> list[str]:
         tuple(key_ids),
     )
     return [str(r[0]) for r in rows]
+
+
+_NAMED_UNITS = (
+    "SELECT unit_id FROM unit_keys UNION SELECT unit_id FROM staff WHERE unit_id IS NOT NULL "
+    "UNION SELECT unit_id FROM reports UNION SELECT unit_id FROM audit_log "
+    "WHERE action IN ('unit_renamed', 'unit_retired') AND unit_id IS NOT NULL"
+)
+
+
+def named_units_in(conn: sqlite3.Connection) -> tuple[set[str], set[str], str]:
+    """(unit ids with a row, unit ids keys, staff, reports or the audit log name, the routing).
+
+    For the health check that every unit that should be there is (insider finding V3).
+    """
+    present = {str(r[0]) for r in conn.execute("SELECT id FROM units").fetchall()}
+    named = {str(r[0]) for r in conn.execute(_NAMED_UNITS).fetchall()}
+    for (detail,) in conn.execute("SELECT detail FROM audit_log WHERE action = 'unit_created'").fetchall():
+        first = str(detail).split(" ", 1)[0]
+        if first.startswith("unit="):
+            named.add(first.removeprefix("unit="))
+    row = conn.execute("SELECT routing FROM deployment WHERE id = 1").fetchone()
+    return present, named, str(row[0]) if row else "direct"
+
+
+async def unit_exists(db: Database, unit_id: str) -> bool:
+    return await db.fetch_one("SELECT 1 FROM units WHERE id = ?", (unit_id,)) is not None
