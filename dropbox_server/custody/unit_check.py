@@ -22,6 +22,11 @@ from dropbox_server.store import unit_admin as unit_store
 from dropbox_server.store.records import UnitFacts
 
 FORM = "(a form's own choice)"
+# Problems only putting the row back from a backup mends (rename-unit certifies only from a
+# row whose certificate holds): `keys list-units` says so (insider finding V8).
+CERTIFICATE_FAILED = "fails its certificate (name, kind, retirement altered, or an old row back)"
+ROW_MISSING = "its row is missing (deleted from the database)"
+RESTORE_ONLY = (CERTIFICATE_FAILED, ROW_MISSING)
 
 
 def unit_problems(seed: bytes | None, units: Sequence[UnitFacts]) -> dict[str, str]:
@@ -33,7 +38,7 @@ def unit_problems(seed: bytes | None, units: Sequence[UnitFacts]) -> dict[str, s
     problems: dict[str, str] = {}
     for unit in units:
         if seed is not None and not certify.unit_holds(seed, unit):
-            problems[unit.id] = "fails its certificate (name, kind, retirement altered, or an old row back)"
+            problems[unit.id] = CERTIFICATE_FAILED
             continue
         try:
             rule_ok = unit_names.checked_name(unit.name) == unit.name
@@ -86,4 +91,4 @@ def missing_units(present: set[str], named: set[str], routing: str) -> dict[str,
     expected = {f.unit_id for f in FORCES} | {HUB_ID} | named
     if routing == "desk":
         expected.add(DESK_ID)
-    return {u: "its row is missing (deleted from the database)" for u in sorted(expected - present)}
+    return {u: ROW_MISSING for u in sorted(expected - present)}
