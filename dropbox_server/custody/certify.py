@@ -294,7 +294,7 @@ async def certify_units_upgrade(db: Database) -> int | None:
         await unit_store.set_unit_certificates(db, {})
         entry = audit.pending("key_check_failed", username=CHECKER, detail="unit-owed-marker-ignored")
         await audit.record(db, entry)
-        await audit.keep_checkpoint(db)  # a writer who cuts the refusal off the tail is seen
+        await audit.keep_checkpoint(db)  # a writer who cuts the refusal off the tail is seen (V4b)
         return None
     return await _certify_units_as_found(db, "")
 
@@ -581,6 +581,7 @@ async def certify_upgrade(db: Database) -> int | None:
         await cert_store.forget_owed(db)
         entry = audit.pending("key_check_failed", username=CHECKER, detail="owed-marker-ignored")
         await audit.record(db, entry)
+        await audit.keep_checkpoint(db)  # a writer who cuts the refusal off the tail is seen (V4b)
         _log.warning(OWED_BUT_PINNED)
         return None
     return await _certify_all(db, "")
