@@ -229,11 +229,13 @@ def _certificate_check(conn: sqlite3.Connection, settings: Settings) -> Check:
 
 def _unit_check(conn: sqlite3.Connection, settings: Settings) -> Check:
     """Every unit against its certificate, the name rule and its name key, and no two alike
-    (custody/unit_check.py; insider findings U2, U3): a failing unit is on no form."""
+    (custody/unit_check.py; insider findings U2, U3): a failing unit is on no form. And every
+    unit that should have a row has one (V3)."""
     seed = _audit_seed(settings, "units", "no unit can be checked")
     if isinstance(seed, Check):
         return seed
     problems = unit_check.unit_problems(seed, unit_store.unit_facts_in(conn))
+    problems.update(unit_check.missing_units(*unit_store.named_units_in(conn)))
     named = sorted(problems)
     summary = ("every unit is as certified, with a name of its own" if not problems
                else "FAILED, not offered on any form: "

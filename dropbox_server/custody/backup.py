@@ -304,6 +304,12 @@ def _write_restored(
     certify.write_pin_in(settings.data_dir, custodian_public)
     if enrolment_store.predates_certificates_in_file(settings.database_path):
         certify.mark_restored_before_certificates(settings.data_dir)
+    # Likewise units (insider finding V2): a restored copy's units are never certified as found
+    # at a start, whatever its owed marker or schema version says; a copy whose schema predates
+    # unit certificates (0021) is certified only by `keys certify-restored` (K shares).
+    certify.mark_units_certified_in(settings.data_dir)
+    if enrolment_store.predates_unit_certificates_in_file(settings.database_path):
+        certify.mark_restored_before_unit_certificates(settings.data_dir)
 
 
 def remove_partial(target: Path) -> None:

@@ -19,6 +19,7 @@ Rows stored before certificates existed get them once, at the first start after 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,9 @@ RESTORED_OLD_NAME = "restored-before-certificates"
 # Written with the first unit certificate (insider finding U2): from then on units are never
 # certified as found again, whatever the database says (a writer cannot remove the file).
 UNITS_CERTIFIED_NAME = "units.certified"
+# Written by a restore whose copy's schema is from before unit certificates (0021): its units
+# are certified only by `certify_restored` (K shares), never as found (insider finding V2).
+RESTORED_OLD_UNITS_NAME = "restored-before-unit-certificates"
 CHECKER = "server (key check)"
 _log = logging.getLogger("tipdrop")
 Field = bytes | str | int | None
@@ -212,14 +216,53 @@ def certify_unit(db: Database, unit_id: str, name: str, kind: str, retired_day: 
 
 
 def _mark_units_certified(db: Database) -> None:
-    marker = db.path.parent / UNITS_CERTIFIED_NAME
+    mark_units_certified_in(db.path.parent)
+
+
+def mark_units_certified_in(data_dir: Path) -> None:
+    """Close the one-time "units as found" certification in a data directory for good.
+
+    Security (insider finding V2): a restore writes it too, so a restored copy's units are
+    never certified as found, whatever its marker or schema version says.
+    """
+    marker = data_dir / UNITS_CERTIFIED_NAME
     if not marker.exists():
         replace_file(marker, b"unit certificates are in use here; never certify units as found\n")
 
 
+def mark_restored_before_unit_certificates(data_dir: Path) -> None:
+    """Mark a directory restored from a copy whose schema predates unit certificates (0021)."""
+    replace_file(data_dir / RESTORED_OLD_UNITS_NAME, b"restored from a copy older than unit certificates\n")
+
+
+def unit_change_detail(unit_id: str, cert: bytes) -> str:
+    """The detail of a rename's or retirement's audit entry: the unit and its new certificate's digest."""
+    return f"unit={unit_id} cert={envelope.checksum(cert)[:16].hex()}"
+
+
+_CERT_IN_DETAIL = re.compile(r"(?:^| )cert=([0-9a-f]{32})(?: |$)")
+
+
 def unit_holds(seed: bytes, unit: UnitFacts) -> bool:
-    """Whether a unit's row is as certified."""
-    return _same(unit.certificate, unit_certificate(seed, unit.id, unit.name, unit.kind, unit.retired_day))
+    """Whether a unit's row is as certified, and is the row its newest change made.
+
+    Security (insider finding V1): a certificate alone is valid forever, so a writer could put
+    back an older certified row (revive a retired unit, undo a rename). A rename or retirement
+    names the new certificate in its keyed audit entry; the row must match the newest such
+    entry, which must itself link under the outside key. Cutting that entry off the log's tail
+    is caught by the checkpoint kept after it, deleting it elsewhere by the chain check.
+    """
+    if not _same(unit.certificate, unit_certificate(seed, unit.id, unit.name, unit.kind, unit.retired_day)):
+        return False
+    change = unit.last_change
+    if change is None:
+        return True
+    found = _CERT_IN_DETAIL.search(change.entry.detail)
+    return (
+        found is not None and unit.certificate is not None and change.entry.unit_id == unit.id
+        and audit.row_links(change, seed)
+        and _same(bytes.fromhex(found.group(1)), envelope.checksum(unit.certificate)[:16])
+    )
 
 
 async def checked_unit(db: Database, unit_id: str) -> UnitFacts | None:
@@ -235,21 +278,45 @@ async def certify_units_upgrade(db: Database) -> int | None:
 
     Runs only while the database says so AND units.certified beside it does not exist (the
     pattern of certify_upgrade and the pin): a writer who sets the marker again later gets a
-    failed key check on the record, not their rows certified.
+    failed key check on the record, not their rows certified. A restore always writes the
+    file (insider finding V2), so a restored copy's units are certified only by the explicit,
+    audited `certify_restored` (K shares).
     """
     if not await unit_store.unit_certification_owed(db):
+        # Security (V2): units here carry certificates already; close the window for good
+        # (a directory restored before restores wrote the file, or a crash before it was written).
+        _mark_units_certified(db)
+        return None
+    if (db.path.parent / RESTORED_OLD_UNITS_NAME).exists():
+        _log.warning(UNITS_OWED_RESTORED)
         return None
     if (db.path.parent / UNITS_CERTIFIED_NAME).exists():
         await unit_store.set_unit_certificates(db, {})
         entry = audit.pending("key_check_failed", username=CHECKER, detail="unit-owed-marker-ignored")
         await audit.record(db, entry)
+        await audit.keep_checkpoint(db)  # a writer who cuts the refusal off the tail is seen (V4b)
         return None
+    return await _certify_units_as_found(db, "")
+
+
+UNITS_OWED_RESTORED = (
+    "this directory was restored from a database copy whose units predate unit certificates: "
+    "no unit is offered until `python run.py keys certify-restored` (K custodian shares; audited) "
+    "certifies them, which you do only if the copy truly predates them"
+)
+
+
+async def _certify_units_as_found(db: Database, why: str) -> int:
+    """Certify every unit as found; audited as `keys_certified` (units=N)."""
     seed = _seed(db)
     found = {u.id: unit_certificate(seed, u.id, u.name, u.kind, u.retired_day)
              for u in await unit_store.unit_facts(db)}
-    await unit_store.set_unit_certificates(db, found)
+    # Security (V2): the file first, then the database. A crash between them leaves the owed
+    # marker refused at the next start (loud), never a directory open to certifying again.
     _mark_units_certified(db)
-    await audit.record(db, audit.pending("keys_certified", username=CHECKER, detail=f"units={len(found)}"))
+    await unit_store.set_unit_certificates(db, found)
+    entry = audit.pending("keys_certified", username=CHECKER, detail=f"{why}units={len(found)}")
+    await audit.record(db, entry)
     return len(found)
 
 
@@ -514,6 +581,7 @@ async def certify_upgrade(db: Database) -> int | None:
         await cert_store.forget_owed(db)
         entry = audit.pending("key_check_failed", username=CHECKER, detail="owed-marker-ignored")
         await audit.record(db, entry)
+        await audit.keep_checkpoint(db)  # a writer who cuts the refusal off the tail is seen (V4b)
         _log.warning(OWED_BUT_PINNED)
         return None
     return await _certify_all(db, "")
@@ -544,7 +612,8 @@ async def certify_restored(db: Database, custodian_private: bytes) -> int:
     record (a copy forged to look old still needs them to).
     """
     marker = db.path.parent / RESTORED_OLD_NAME
-    if not marker.exists():
+    units_marker = db.path.parent / RESTORED_OLD_UNITS_NAME
+    if not marker.exists() and not units_marker.exists():
         raise RestoredRefused(
             "this directory was not restored from a database copy older than certificates (the "
             "restore checks the copy's schema): nothing was certified. Keys without a valid "
@@ -558,6 +627,11 @@ async def certify_restored(db: Database, custodian_private: bytes) -> int:
             f"the custodian key pinned in {PIN_NAME}, the database's and the one your shares open "
             "are not one key: nothing was certified"
         )
+    if not marker.exists():
+        # Only the units predate their certificates (a copy made between 0013 and 0021).
+        await _certify_units_as_found(db, "restored-copy ")
+        units_marker.unlink()
+        return 0
     if _same(found[1], custodian_certificate(_seed(db), found[0])):
         raise RestoredRefused(
             "this database already carries certificates, so it does not predate them: nothing was "
@@ -566,6 +640,7 @@ async def certify_restored(db: Database, custodian_private: bytes) -> int:
         )
     reports = await _certify_all(db, "restored-copy ")
     marker.unlink()
+    units_marker.unlink(missing_ok=True)
     return reports
 
 
@@ -600,7 +675,8 @@ async def _certify_all(db: Database, why: str) -> int:
     await cert_store.write_backfill(db, backfill)
     if found is not None:
         write_pin(db, found[0])
-    await certify_units_upgrade(db)  # the units as found, at the same trust point
+    if await unit_store.unit_certification_owed(db):
+        await _certify_units_as_found(db, why)  # the units as found, at the same trust point
     detail = f"{why}unit_keys={len(backfill.unit_keys)} staff={len(backfill.staff)} reports={len(reports)}"
     await audit.record(db, audit.pending("keys_certified", username=CHECKER, detail=detail))
     return len(reports)

@@ -123,14 +123,16 @@ async def rename_unit(db: Database, unit_id: str, name: str) -> str:
     name = check_unit_name(name)
     unit = await _certified(db, unit_id)
     await refuse_lookalike(db, name, but=unit_id)
-    entry = audit.pending("unit_renamed", unit_id=unit_id, detail=f"unit={unit_id}")
     cert = certify.certify_unit(db, unit_id, name, unit.kind, unit.retired_day)
+    # The entry names the new certificate: the row must match it from now on (V1).
+    entry = audit.pending("unit_renamed", unit_id=unit_id, detail=certify.unit_change_detail(unit_id, cert))
     try:
         await unit_store.rename_unit(db, unit, name, cert, entry)
     except UnitNameTaken:  # a look-alike stored between the check and the write
         raise UnitRefused(f"{name!r} looks like another unit's name; nothing was renamed") from None
     except unit_store.UnitChanged:
         raise UnitRefused(f"{unit_id} changed meanwhile; nothing was renamed, run it again") from None
+    await audit.keep_checkpoint(db)  # cutting the entry off the tail is seen (V1)
     return unit.name
 
 
@@ -143,8 +145,9 @@ async def retire_unit(db: Database, unit_id: str, day: str) -> None:
     unit = await _certified(db, unit_id)
     if unit.retired_day is not None:
         raise UnitRefused(f"{unit_id} is already retired")
-    entry = audit.pending("unit_retired", unit_id=unit_id, detail=f"unit={unit_id}")
     cert = certify.certify_unit(db, unit_id, unit.name, unit.kind, day)
+    # The entry names the new certificate: the unretired row cannot come back (V1).
+    entry = audit.pending("unit_retired", unit_id=unit_id, detail=certify.unit_change_detail(unit_id, cert))
     try:
         still_open = await unit_store.retire_unit(db, unit, day, cert, entry)
     except unit_store.UnitChanged:
@@ -155,6 +158,7 @@ async def retire_unit(db: Database, unit_id: str, day: str) -> None:
             f"{', …' if len(still_open) > 10 else ''}); pass them on to another unit first "
             "(investigator site), then retire it"
         )
+    await audit.keep_checkpoint(db)  # cutting the entry off the tail is seen (V1)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,17 @@ from collections.abc import Sequence
 from dropbox_server import unit_names
 from dropbox_server.custody import certify
 from dropbox_server.custody.unit_admin import FORM_OPTIONS, RESERVED, shown_names
+from dropbox_server.forces import DESK_ID, FORCES, HUB_ID
 from dropbox_server.store import Database
 from dropbox_server.store import unit_admin as unit_store
 from dropbox_server.store.records import UnitFacts
 
 FORM = "(a form's own choice)"
+# Problems only putting the row back from a backup mends (rename-unit certifies only from a
+# row whose certificate holds): `keys list-units` says so (insider finding V8).
+CERTIFICATE_FAILED = "fails its certificate (name, kind, retirement altered, or an old row back)"
+ROW_MISSING = "its row is missing (deleted from the database)"
+RESTORE_ONLY = (CERTIFICATE_FAILED, ROW_MISSING)
 
 
 def unit_problems(seed: bytes | None, units: Sequence[UnitFacts]) -> dict[str, str]:
@@ -32,7 +38,7 @@ def unit_problems(seed: bytes | None, units: Sequence[UnitFacts]) -> dict[str, s
     problems: dict[str, str] = {}
     for unit in units:
         if seed is not None and not certify.unit_holds(seed, unit):
-            problems[unit.id] = "fails its certificate (name, kind or retirement altered)"
+            problems[unit.id] = CERTIFICATE_FAILED
             continue
         try:
             rule_ok = unit_names.checked_name(unit.name) == unit.name
@@ -72,3 +78,17 @@ async def offered_units(db: Database) -> list[UnitFacts]:
     every = await unit_store.unit_facts(db)
     bad = unit_problems(db.audit_seed, every)
     return [u for u in every if u.retired_day is None and u.id not in bad]
+
+
+def missing_units(present: set[str], named: set[str], routing: str) -> dict[str, str]:
+    """unit id -> why, for every unit that should have a row and has none.
+
+    Security (insider finding V3): deleting a unit's row takes it off every form as surely as
+    altering it, and deleting the hub's (or, under desk routing, the desk's) makes reports for
+    it fail. Expected: every seeded force, the hub, the desk when routing needs it, and every
+    unit a key, a member, a report or the audit log names.
+    """
+    expected = {f.unit_id for f in FORCES} | {HUB_ID} | named
+    if routing == "desk":
+        expected.add(DESK_ID)
+    return {u: ROW_MISSING for u in sorted(expected - present)}

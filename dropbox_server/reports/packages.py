@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dropbox_server import audit, envelope
-from dropbox_server.custody import certify
+from dropbox_server.custody import certify, directory
 from dropbox_server.custody.keyring import DESK_ROLES, DESK_SUPERVISOR, UnlockedStaff
 from dropbox_server.forces import DESK_ID
 from dropbox_server.reports.access import Case, CaseNotFound, RoleNotAllowed, load_case, own_unit_keys
@@ -109,10 +109,20 @@ async def _draft_keys(db: Database, staff: UnlockedStaff) -> tuple[envelope.KeyP
     return pair, desk_key.id, envelope.seal(desk_key.public_key, pair.private)
 
 
+async def _receivable(db: Database, to_unit: str) -> bool:
+    """Whether a package may go to the unit: on the desk's receiving list (not the desk).
+
+    Security (insider finding V6): the list leaves out a unit failing its certificate or name
+    checks (custody/unit_check.py); the use case keeps that too, so a page loaded before the
+    change or a crafted form cannot send a package there.
+    """
+    return to_unit in {unit_id for unit_id, _name in await directory.receiving_units(db)}
+
+
 async def _checked(db: Database, case: Case, to_unit: str, values: dict[str, str]) -> PackageContent:
     unit = await units.get_unit(db, to_unit)
     content, errors = package_from_form(values, to_unit)
-    if unit is None or unit.kind == "desk":
+    if unit is None or unit.kind == "desk" or not await _receivable(db, to_unit):
         errors["to_unit"] = "choose"
     # The hub and conflict rule is the desk's at this point: a package for the force whose
     # own professional standards unit is named needs the analyst to say so deliberately.
@@ -363,6 +373,8 @@ async def approve_draft(
         raise PackageError("stale")
     if not set(CHECKLIST) <= ticked:
         raise PackageError("checklist")
+    if not await _receivable(db, draft.to_unit_id):  # it failed its checks since (V6)
+        raise PackageError("bad_unit")
     new_case = None
     desk_grant = None
     update = None

@@ -39,6 +39,7 @@ from dropbox_server.store import Database, NewItem, NewReport
 from dropbox_server.store import files as file_store
 from dropbox_server.store import reports as report_store
 from dropbox_server.store import stats as stats_store
+from dropbox_server.store import unit_admin as unit_admin_store
 from receipt_codes import Receipt, derive_reporter_secrets, generate_receipt
 
 __all__ = [
@@ -56,6 +57,14 @@ __all__ = [
 def route(content: ReportContent, active: Collection[str] | None = None) -> str:
     """The unit a new report goes to under direct routing (see reports/routing.py)."""
     return route_direct(content, active)
+
+
+class RouteUnavailable(Exception):
+    """The unit a report routes to has no row (the database was altered): nothing was kept.
+
+    The caller shows the sender a friendly "cannot accept this now" page (503); health's
+    units check names the missing unit.
+    """
 
 
 def new_report_id() -> str:
@@ -99,6 +108,9 @@ async def submit_report(
     """
     routed = await route_report(db, content)
     unit_id = routed.unit_id
+    if not await unit_admin_store.unit_exists(db, unit_id):
+        # Security (insider finding V3): a writer deleted the unit's row; health says so.
+        raise RouteUnavailable("the unit this report goes to is missing; nothing was kept")
     unit_key = await certify.current_unit_key(db, unit_id)
     if unit_key is None:
         raise RuntimeError(f"unit {unit_id} has no key; the data directory is incomplete")

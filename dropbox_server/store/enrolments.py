@@ -135,6 +135,16 @@ def predates_certificates_in_file(path: Path) -> bool:
     return False
 
 
+def predates_unit_certificates_in_file(path: Path) -> bool:
+    """Whether a database file's schema is from before unit certificates (migration 0021; read-only)."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        try:
+            conn.execute("SELECT certificate FROM units LIMIT 1").fetchone()
+        except sqlite3.OperationalError:
+            return True
+    return False
+
+
 async def set_custodian_public(db: Database, public_key: bytes) -> None:
     """Store the custodian's public key only (a new data directory)."""
     async with db.transaction() as tx:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dropbox_server.store.audit import AuditRow
+
 
 @dataclass(frozen=True)
 class UnitRow:
@@ -23,6 +25,9 @@ class UnitFacts:
     retired_day: str | None
     name_key: str | None
     certificate: bytes | None
+    # The newest rename or retirement entry of the audit chain naming the certificate it made
+    # (insider finding V1): the row must match it, so an older certified row cannot come back.
+    last_change: AuditRow | None = None
 
 
 @dataclass(frozen=True)

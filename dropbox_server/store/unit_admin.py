@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dropbox_server.store.audit import PendingAudit, append_tx
+from dropbox_server.store.audit import AuditEntry, AuditRow, PendingAudit, append_tx, blob_or_empty
 from dropbox_server.store.database import Database
 from dropbox_server.store.errors import UnitNameTaken, is_unit_name_taken
 from dropbox_server.store.records import UnitFacts
@@ -143,28 +143,42 @@ async def retire_unit(
     return []
 
 
-_FACTS = "SELECT id, name, kind, retired_day, name_key, certificate FROM units"
+# Each unit with the newest rename or retirement entry that names the certificate it made
+# (custody/certify.unit_holds checks the row against it; insider finding V1).
+_FACTS = (
+    "SELECT u.id, u.name, u.kind, u.retired_day, u.name_key, u.certificate, "
+    "a.seq, a.at, a.action, a.staff_id, a.username, a.unit_id, a.report_id, a.detail, a.prev_hash, a.hash "
+    "FROM units u LEFT JOIN audit_log a ON a.seq = (SELECT max(seq) FROM audit_log "
+    "WHERE action IN ('unit_renamed', 'unit_retired') AND unit_id = u.id AND detail LIKE '%cert=%')"
+)
 
 
 def _facts(r: Sequence[object]) -> UnitFacts:
     cert = r[5]
+    change = None
+    if r[6] is not None:
+        entry = AuditEntry(str(r[7]), str(r[8]), r[9] if isinstance(r[9], int) else None,
+                           None if r[10] is None else str(r[10]), None if r[11] is None else str(r[11]),
+                           None if r[12] is None else str(r[12]), str(r[13]))
+        change = AuditRow(int(str(r[6])), entry, blob_or_empty(r[14]), blob_or_empty(r[15]))
     return UnitFacts(str(r[0]), str(r[1]), str(r[2]), None if r[3] is None else str(r[3]),
-                     None if r[4] is None else str(r[4]), bytes(cert) if isinstance(cert, bytes) else None)
+                     None if r[4] is None else str(r[4]), bytes(cert) if isinstance(cert, bytes) else None,
+                     change)
 
 
 async def unit_facts(db: Database) -> list[UnitFacts]:
     """Every unit (retired ones too) as its certificate covers it, hub first then by name."""
-    return [_facts(r) for r in await db.fetch_all(_FACTS + " ORDER BY kind DESC, name")]
+    return [_facts(r) for r in await db.fetch_all(_FACTS + " ORDER BY u.kind DESC, u.name")]
 
 
 async def unit_facts_of(db: Database, unit_id: str) -> UnitFacts | None:
-    row = await db.fetch_one(_FACTS + " WHERE id = ?", (unit_id,))
+    row = await db.fetch_one(_FACTS + " WHERE u.id = ?", (unit_id,))
     return _facts(row) if row is not None else None
 
 
 def unit_facts_in(conn: sqlite3.Connection) -> list[UnitFacts]:
     """The same, read by `status` on its read-only connection."""
-    return [_facts(r) for r in conn.execute(_FACTS + " ORDER BY kind DESC, name").fetchall()]
+    return [_facts(r) for r in conn.execute(_FACTS + " ORDER BY u.kind DESC, u.name").fetchall()]
 
 
 async def set_unit_certificates(db: Database, certificates: dict[str, bytes]) -> None:
@@ -190,3 +204,29 @@ async def units_of_keys(db: Database, key_ids: Sequence[int]) -> list[str]:
         tuple(key_ids),
     )
     return [str(r[0]) for r in rows]
+
+
+_NAMED_UNITS = (
+    "SELECT unit_id FROM unit_keys UNION SELECT unit_id FROM staff WHERE unit_id IS NOT NULL "
+    "UNION SELECT unit_id FROM reports UNION SELECT unit_id FROM audit_log "
+    "WHERE action IN ('unit_renamed', 'unit_retired') AND unit_id IS NOT NULL"
+)
+
+
+def named_units_in(conn: sqlite3.Connection) -> tuple[set[str], set[str], str]:
+    """(unit ids with a row, unit ids keys, staff, reports or the audit log name, the routing).
+
+    For the health check that every unit that should be there is (insider finding V3).
+    """
+    present = {str(r[0]) for r in conn.execute("SELECT id FROM units").fetchall()}
+    named = {str(r[0]) for r in conn.execute(_NAMED_UNITS).fetchall()}
+    for (detail,) in conn.execute("SELECT detail FROM audit_log WHERE action = 'unit_created'").fetchall():
+        first = str(detail).split(" ", 1)[0]
+        if first.startswith("unit="):
+            named.add(first.removeprefix("unit="))
+    row = conn.execute("SELECT routing FROM deployment WHERE id = 1").fetchone()
+    return present, named, str(row[0]) if row else "direct"
+
+
+async def unit_exists(db: Database, unit_id: str) -> bool:
+    return await db.fetch_one("SELECT 1 FROM units WHERE id = ?", (unit_id,)) is not None

@@ -462,9 +462,11 @@ def cmd_list_units(args: argparse.Namespace) -> int:
     for unit in listed:
         retired = f"  (retired {unit.retired_day})" if unit.retired_day else ""
         print(f"{unit.unit_id:45} {unit.name}{retired}")
-        if unit.problem is not None:
-            print(f"{'':4}OFFERED ON NO FORM: {unit.problem}. Rename it (`keys rename-unit`, K shares); "
-                  "a failed certificate means the database was altered (`status`)")
+        if unit.problem in unit_check.RESTORE_ONLY:
+            print(f"{'':4}OFFERED ON NO FORM: {unit.problem}. The database was altered (`status`): "
+                  "restore the row from a backup (rename-unit refuses a row whose certificate fails)")
+        elif unit.problem is not None:
+            print(f"{'':4}OFFERED ON NO FORM: {unit.problem}. Rename it (`keys rename-unit`, K shares)")
         current = unit.current
         for key in unit.keys:
             state = (

@@ -26,7 +26,7 @@ from dropbox_server.reports.reporter_access import (
     withdraw_report,
 )
 from dropbox_server.reports.routing import desk_routing
-from dropbox_server.reports.submission import ReportDraft, new_draft, submit_report
+from dropbox_server.reports.submission import ReportDraft, RouteUnavailable, new_draft, submit_report
 from dropbox_server.reports.unit_choices import force_choices
 from dropbox_server.sessions import Session
 from dropbox_server.web.appkeys import (
@@ -213,6 +213,8 @@ async def _submit_checked(
             return await again(429, "busy")
         except StorageFull:
             return await again(503, "disk")
+        except RouteUnavailable:  # a unit's row was deleted (V3): health is red, nothing kept
+            return await again(503, "unavailable")
         sent = True
     finally:
         if not sent:  # the same form may be sent again once its problem is put right

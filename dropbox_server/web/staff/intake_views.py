@@ -17,7 +17,7 @@ from dropbox_server.conduct import CONDUCT_KINDS, REPORTER_STATUS
 from dropbox_server.kdf import KdfBusy
 from dropbox_server.reports.access import RoleNotAllowed
 from dropbox_server.reports.reporter_access import open_with_receipt, reporter_thread
-from dropbox_server.reports.submission import phone_follow_up, take_phone_report
+from dropbox_server.reports.submission import RouteUnavailable, phone_follow_up, take_phone_report
 from dropbox_server.reports.unit_choices import active_force_ids, force_choices
 from dropbox_server.sessions import Session, SessionsFull
 from dropbox_server.web.appkeys import CALLER_RECEIPT_THROTTLE, OPEN_CALLS, SERVICES, SETTINGS
@@ -92,6 +92,8 @@ async def intake_submit(
         )
     except KdfBusy:
         return await _intake_page(request, session, staff, result.values, {}, note="busy", status=429)
+    except RouteUnavailable:  # a unit's row was deleted (V3): health is red, nothing kept
+        return await _intake_page(request, session, staff, result.values, {}, note="unavailable", status=503)
     words = receipt.split(" ")
     context = {"words": words}
     return staff_page(request, "investigator/intake_receipt.html", session, staff, context)
