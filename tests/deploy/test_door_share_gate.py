@@ -18,11 +18,11 @@ import pytest
 from dropbox_server import custodian_shares, envelope, health
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import certify
 from dropbox_server.reports.unit_choices import force_choices
 from dropbox_server.store import open_database
 from tests.conftest import TEST_SHARES
 from tests.deploy.door_process import door, made_by_init, said
+from tests.keys.key_swap import swap_refuse_and_put_back
 
 
 def _writer_swaps_custodian(db_path: Path) -> tuple[bytes, bytes]:
@@ -69,19 +69,7 @@ async def test_one_officer_with_a_writers_custodian_cannot_clear_the_key_alarm(t
     settings, config = await made_by_init(tmp_path)
     baseline = failing(settings)
     assert "certificates" not in baseline and "audit chain" not in baseline
-    with sqlite3.connect(settings.database_path) as raw:
-        (kid, real) = raw.execute(
-            "SELECT id, public_key FROM unit_keys WHERE unit_id = 'kent-police' ORDER BY id DESC"
-        ).fetchone()
-        raw.execute("UPDATE unit_keys SET public_key = ? WHERE id = ?", (os.urandom(32), kid))
-    db = await open_database(settings.database_path)
-    try:
-        with pytest.raises(certify.UncertifiedKey):  # the server refuses to seal to it, and logs it
-            await certify.current_unit_key(db, "kent-police")
-    finally:
-        await db.close()
-    with sqlite3.connect(settings.database_path) as raw:
-        raw.execute("UPDATE unit_keys SET public_key = ? WHERE id = ?", (real, kid))
+    await swap_refuse_and_put_back(settings.database_path)  # refused to seal to it, and logged
     assert "certificates" in failing(settings)  # the alarm stands: one refusal unacknowledged
 
     original, fake_shares = _writer_swaps_custodian(settings.database_path)

@@ -4,17 +4,13 @@ not by writing an acknowledgement, nor by cutting the refusal off the tail of th
 
 from __future__ import annotations
 
-import os
 import sqlite3
-
-import pytest
 
 from dropbox_server import health
 from dropbox_server.clock import today
 from dropbox_server.config import Settings
-from dropbox_server.custody import certify
-from dropbox_server.store import open_database
 from tests.conftest import init_test_data_dir
+from tests.keys.key_swap import swap_refuse_and_put_back
 
 
 def failing(settings: Settings) -> set[str]:
@@ -25,19 +21,7 @@ async def _refused_and_swapped_back(settings: Settings) -> set[str]:
     """Insider finding F4's first steps: Kent's key swapped, a seal refused (logged), swapped back."""
     await init_test_data_dir(settings)
     baseline = failing(settings)
-    with sqlite3.connect(settings.database_path) as raw:
-        (kid, real) = raw.execute(
-            "SELECT id, public_key FROM unit_keys WHERE unit_id = 'kent-police' ORDER BY id DESC"
-        ).fetchone()
-        raw.execute("UPDATE unit_keys SET public_key = ? WHERE id = ?", (os.urandom(32), kid))
-    db = await open_database(settings.database_path)
-    try:
-        with pytest.raises(certify.UncertifiedKey):
-            await certify.current_unit_key(db, "kent-police")
-    finally:
-        await db.close()
-    with sqlite3.connect(settings.database_path) as raw:
-        raw.execute("UPDATE unit_keys SET public_key = ? WHERE id = ?", (real, kid))
+    await swap_refuse_and_put_back(settings.database_path)
     assert "certificates" in failing(settings)
     return baseline
 
