@@ -29,25 +29,10 @@ class DemoProcess:
 
     def wait_ready(self, timeout: float, what: str = "demo") -> str:
         """Every line up to and including the ready line; AssertionError with the output if not."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                line = self._queue.get(timeout=max(left, 0.01))
-            except queue.Empty:
-                line = ""
-                if left <= 0:
-                    raise AssertionError(f"{what}: not ready in time:\n" + "".join(self.lines[-40:])) from None
-            if line is None:
-                raise AssertionError(
-                    f"{what}: exited with {self.process.wait()}:\n" + "".join(self.lines[-40:])
-                )
-            if line:
-                self.lines.append(line)
-                if READY_LINE in line:
-                    return "".join(self.lines)
+        self.wait_for(READY_LINE, timeout, what)
+        return "".join(self.lines)
 
-    def wait_for(self, text: str, timeout: float) -> str:
+    def wait_for(self, text: str, timeout: float, what: str = "demo") -> str:
         """The first printed line containing text; AssertionError with the output if none came."""
         deadline = time.monotonic() + timeout
         while True:
@@ -57,9 +42,13 @@ class DemoProcess:
             except queue.Empty:
                 line = ""
                 if left <= 0:
-                    raise AssertionError(f"no line with {text!r} in time:\n" + "".join(self.lines[-40:])) from None
+                    raise AssertionError(
+                        f"{what}: no line with {text!r} in time:\n" + "".join(self.lines[-40:])
+                    ) from None
             if line is None:
-                raise AssertionError(f"exited with {self.process.wait()} before {text!r}:\n" + "".join(self.lines))
+                raise AssertionError(
+                    f"{what}: exited with {self.process.wait()} before {text!r}:\n" + "".join(self.lines[-40:])
+                )
             if line:
                 self.lines.append(line)
                 if text in line:
